@@ -1,0 +1,110 @@
+//! Diagnostics: every problem found in a spec, with the JSON pointer it comes from.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// How serious a diagnostic is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum Severity {
+    /// Generation continued with a degraded result (for example `serde_json::Value`).
+    Warning,
+    /// Generation cannot produce a connector.
+    Error,
+}
+
+/// One problem found in a spec, located by a JSON pointer such as `#/paths/~1pets/get`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Diagnostic {
+    /// Where in the spec the problem is.
+    pub pointer: String,
+    /// How serious it is.
+    pub severity: Severity,
+    /// What is wrong, why, and what was done about it.
+    pub message: String,
+    /// Line in the source document, where the parser reports one.
+    pub line: Option<usize>,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let level = match self.severity {
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        };
+        write!(f, "{level}: {} (at {}", self.message, self.pointer)?;
+        if let Some(line) = self.line {
+            write!(f, ", line {line}")?;
+        }
+        f.write_str(")")
+    }
+}
+
+/// Collects diagnostics across the phases of the pipeline.
+#[derive(Debug, Default, Clone)]
+pub struct Diagnostics {
+    items: Vec<Diagnostic>,
+}
+
+impl Diagnostics {
+    /// Records a warning at `pointer`.
+    pub fn warn(&mut self, pointer: impl Into<String>, message: impl Into<String>) {
+        self.push(Severity::Warning, pointer.into(), message.into(), None);
+    }
+
+    /// Records an error at `pointer`.
+    pub fn error(&mut self, pointer: impl Into<String>, message: impl Into<String>) {
+        self.push(Severity::Error, pointer.into(), message.into(), None);
+    }
+
+    /// Records a diagnostic with an optional source line.
+    pub fn push(&mut self, severity: Severity, pointer: String, message: String, line: Option<usize>) {
+        self.items.push(Diagnostic {
+            pointer,
+            severity,
+            message,
+            line,
+        });
+    }
+
+    /// Whether any error (not only warnings) was recorded.
+    pub fn has_errors(&self) -> bool {
+        self.items.iter().any(|d| d.severity == Severity::Error)
+    }
+
+    /// All diagnostics, sorted by location so a report reads in spec order.
+    pub fn into_sorted(mut self) -> Vec<Diagnostic> {
+        self.items.sort();
+        self.items.dedup();
+        self.items
+    }
+
+    /// The diagnostics recorded so far, in the order they were found.
+    pub fn items(&self) -> &[Diagnostic] {
+        &self.items
+    }
+}
+
+/// Builds JSON pointers (RFC 6901) with `~0`/`~1` escaping.
+pub fn pointer(base: &str, segment: &str) -> String {
+    let escaped = segment.replace('~', "~0").replace('/', "~1");
+    format!("{base}/{escaped}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pointer_escapes_slash_and_tilde() {
+        assert_eq!(pointer("#/paths", "/pets/{id}"), "#/paths/~1pets~1{id}");
+        assert_eq!(pointer("#", "a~b"), "#/a~0b");
+    }
+
+    #[test]
+    fn display_ends_with_location() {
+        let mut d = Diagnostics::default();
+        d.error("#/paths", "bad");
+        assert_eq!(d.items()[0].to_string(), "error: bad (at #/paths)");
+    }
+}

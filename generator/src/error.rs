@@ -1,0 +1,69 @@
+//! The generator's error type.
+
+use std::path::PathBuf;
+
+use crate::diagnostics::Diagnostic;
+
+/// Everything that can stop generation.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A file could not be read or written.
+    #[error("{action} {}", path.display())]
+    Io {
+        /// What was being done (`reading`, `writing`, ...).
+        action: &'static str,
+        /// The file concerned.
+        path: PathBuf,
+        /// The underlying I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The spec has problems that prevent generation; all of them are listed, sorted by location.
+    #[error("{}", render_diagnostics(.0))]
+    Spec(Vec<Diagnostic>),
+    /// A template failed to render (a bug in the template or a custom template directory).
+    #[error("template `{template}` failed to render")]
+    Template {
+        /// Template name.
+        template: String,
+        /// The template engine's error, which names the line.
+        #[source]
+        source: minijinja::Error,
+    },
+    /// A template rendered text that is not valid Rust.
+    #[error("template `{template}` produced invalid Rust at line {line}, column {column}: {message}{}", dump.as_ref().map(|p| format!(" (unformatted output written to {})", p.display())).unwrap_or_default())]
+    InvalidRust {
+        /// Template name.
+        template: String,
+        /// Line in the rendered text.
+        line: usize,
+        /// Column in the rendered text.
+        column: usize,
+        /// The parser's message.
+        message: String,
+        /// Where the unformatted text was written for inspection, if it could be.
+        dump: Option<PathBuf>,
+    },
+    /// An option given by the caller is invalid.
+    #[error("invalid option `{option}`: {message}")]
+    InvalidOption {
+        /// The option's name.
+        option: &'static str,
+        /// What is wrong with it.
+        message: String,
+    },
+}
+
+fn render_diagnostics(items: &[Diagnostic]) -> String {
+    let errors = items
+        .iter()
+        .filter(|d| d.severity == crate::diagnostics::Severity::Error)
+        .count();
+    let mut out = format!("the spec has {errors} error(s)");
+    for item in items {
+        out.push_str("\n  ");
+        out.push_str(&item.to_string());
+    }
+    out
+}

@@ -1,0 +1,62 @@
+//! Human-readable summaries of a lowered connector, for `connector-gen inspect`.
+
+use std::fmt::Write;
+
+use crate::ir::{Connector, Method};
+
+/// A table of the connector's actions: id, method, path, auth and summary.
+pub fn actions_table(connector: &Connector) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} {} ({} actions)",
+        connector.title,
+        connector.version,
+        connector.operations.len()
+    );
+    let width = connector
+        .operations
+        .iter()
+        .map(|op| op.id.chars().count())
+        .max()
+        .unwrap_or(0);
+    for op in &connector.operations {
+        let auth = if op.security.is_empty() {
+            "none".to_owned()
+        } else {
+            op.security
+                .iter()
+                .map(|alt| if alt.is_empty() { "anonymous".to_owned() } else { alt.join("+") })
+                .collect::<Vec<_>>()
+                .join(" | ")
+        };
+        let summary = op
+            .summary
+            .as_deref()
+            .map(crate::render::doc_value)
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "  {:<width$}  {:<7} {}  [auth: {}]  {}",
+            op.id,
+            method_name(op.method),
+            op.path,
+            auth,
+            summary,
+        );
+    }
+    out
+}
+
+fn method_name(method: Method) -> &'static str {
+    match method {
+        Method::Get => "GET",
+        Method::Put => "PUT",
+        Method::Post => "POST",
+        Method::Delete => "DELETE",
+        Method::Options => "OPTIONS",
+        Method::Head => "HEAD",
+        Method::Patch => "PATCH",
+        Method::Trace => "TRACE",
+    }
+}

@@ -1,0 +1,356 @@
+//! The intermediate representation: plain data describing a connector, with every name decided.
+//!
+//! Lowering builds it from the spec; rendering only prints it. Types live in a map keyed by a
+//! small id, so recursive schemas are just ids, and `BTreeMap`s keep output byte-identical.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+/// One connector version generated from one spec.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Connector {
+    /// Crate name (kebab-case).
+    pub crate_name: String,
+    /// Library / module name (snake_case).
+    pub module_name: String,
+    /// `info.title`.
+    pub title: String,
+    /// `info.version`.
+    pub version: String,
+    /// `info.description`.
+    pub description: Option<String>,
+    /// Servers, in spec order.
+    pub servers: Vec<Server>,
+    /// Security schemes, in spec order.
+    pub security_schemes: Vec<SecurityScheme>,
+    /// Every named type, by id.
+    pub types: BTreeMap<TypeId, TypeDef>,
+    /// Operations, in spec order (paths, then methods in a fixed order).
+    pub operations: Vec<Operation>,
+}
+
+/// Identifies a named type in [`Connector::types`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct TypeId(pub u32);
+
+/// A named Rust type.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TypeDef {
+    /// Rust name, unique in the connector.
+    pub rust_name: String,
+    /// Documentation (title and description of the schema).
+    pub docs: Option<String>,
+    /// Where the schema comes from.
+    pub pointer: String,
+    /// Whether the spec marks it deprecated.
+    pub deprecated: bool,
+    /// What kind of type it is.
+    pub kind: TypeKind,
+}
+
+/// The shape of a named type.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum TypeKind {
+    /// A struct that is (de)serialised as a JSON object.
+    Struct {
+        /// Fields in spec order.
+        fields: Vec<Field>,
+    },
+    /// The optional parameters of one operation: built by the caller, never serialised whole.
+    Options {
+        /// One field per optional parameter, always optional.
+        fields: Vec<Field>,
+    },
+    /// A string enum.
+    Enum {
+        /// Variants in spec order.
+        variants: Vec<Variant>,
+    },
+    /// Another name for a type expression.
+    Alias {
+        /// The aliased type.
+        target: TypeRef,
+    },
+}
+
+/// A struct field.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Field {
+    /// Property name on the wire.
+    pub wire_name: String,
+    /// Rust identifier (may be raw, `r#type`).
+    pub rust_name: String,
+    /// Field type, already wrapped in `Option` when `optional` or nullable.
+    pub ty: TypeRef,
+    /// Whether the property may be absent (serde default, skipped when `None`).
+    pub optional: bool,
+    /// Whether the wire name differs from the Rust name, so serde needs a rename.
+    pub needs_rename: bool,
+    /// Documentation.
+    pub docs: Option<String>,
+    /// Whether the spec marks it deprecated.
+    pub deprecated: bool,
+}
+
+/// A string enum variant.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Variant {
+    /// Rust name.
+    pub rust_name: String,
+    /// Value on the wire.
+    pub wire_value: String,
+}
+
+/// A type expression.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum TypeRef {
+    /// A named type.
+    Named(TypeId),
+    /// A primitive.
+    Primitive(Primitive),
+    /// A JSON array.
+    List(Box<TypeRef>),
+    /// A JSON object with arbitrary keys.
+    Map(Box<TypeRef>),
+    /// A value that may be absent or null.
+    Option(Box<TypeRef>),
+    /// A heap indirection that breaks a recursive type.
+    Boxed(Box<TypeRef>),
+    /// Any JSON value.
+    Json,
+}
+
+/// Primitive types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum Primitive {
+    /// `String`
+    String,
+    /// `bool`
+    Bool,
+    /// `i32`
+    I32,
+    /// `i64`
+    I64,
+    /// `f32`
+    F32,
+    /// `f64`
+    F64,
+}
+
+/// A server from `servers`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Server {
+    /// URL template.
+    pub url: String,
+    /// Description.
+    pub description: Option<String>,
+    /// URL variables.
+    pub variables: Vec<ServerVariable>,
+}
+
+/// A server URL variable.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ServerVariable {
+    /// Name in braces.
+    pub name: String,
+    /// Default value.
+    pub default: String,
+    /// Allowed values (empty: any).
+    pub allowed: Vec<String>,
+    /// Description.
+    pub description: Option<String>,
+}
+
+/// A security scheme.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SecurityScheme {
+    /// Name in `components.securitySchemes`.
+    pub name: String,
+    /// Kind and placement.
+    pub kind: SecurityKind,
+    /// Description.
+    pub description: Option<String>,
+}
+
+/// Kind of security scheme, mirroring the runtime's descriptor.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum SecurityKind {
+    /// API key in a header.
+    ApiKeyHeader(String),
+    /// API key in a query parameter.
+    ApiKeyQuery(String),
+    /// API key in a cookie.
+    ApiKeyCookie(String),
+    /// HTTP basic.
+    HttpBasic,
+    /// HTTP bearer.
+    HttpBearer,
+    /// Another HTTP scheme.
+    HttpOther(String),
+    /// OAuth 2.
+    OAuth2,
+    /// OpenID Connect.
+    OpenIdConnect,
+}
+
+/// HTTP method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum Method {
+    /// GET
+    Get,
+    /// PUT
+    Put,
+    /// POST
+    Post,
+    /// DELETE
+    Delete,
+    /// OPTIONS
+    Options,
+    /// HEAD
+    Head,
+    /// PATCH
+    Patch,
+    /// TRACE
+    Trace,
+}
+
+/// One operation: an action of the connector.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Operation {
+    /// `operationId`, or one derived from method and path.
+    pub id: String,
+    /// Name of the typed client method.
+    pub rust_name: String,
+    /// Name of the constant holding the operation's index in the descriptor table.
+    pub const_name: String,
+    /// HTTP method.
+    pub method: Method,
+    /// Path template.
+    pub path: String,
+    /// `summary`.
+    pub summary: Option<String>,
+    /// `description`.
+    pub description: Option<String>,
+    /// `tags`.
+    pub tags: Vec<String>,
+    /// Whether the spec marks it deprecated.
+    pub deprecated: bool,
+    /// Parameters, path-item ones merged in; required ones first, in spec order.
+    pub params: Vec<Parameter>,
+    /// Struct holding the optional parameters, if there are any.
+    pub options_type: Option<TypeId>,
+    /// Request body.
+    pub body: Option<RequestBody>,
+    /// What the typed method returns on success.
+    pub success: Success,
+    /// Declared responses.
+    pub responses: Vec<Response>,
+    /// Security alternatives (OR of ANDs of scheme names); empty: no auth.
+    pub security: Vec<Vec<String>>,
+    /// Where the operation is in the spec.
+    pub pointer: String,
+}
+
+/// Location of a parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum Location {
+    /// Path.
+    Path,
+    /// Query.
+    Query,
+    /// Header.
+    Header,
+    /// Cookie.
+    Cookie,
+}
+
+/// Serialisation style.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Style {
+    /// simple
+    Simple,
+    /// label
+    Label,
+    /// matrix
+    Matrix,
+    /// form
+    Form,
+    /// spaceDelimited
+    SpaceDelimited,
+    /// pipeDelimited
+    PipeDelimited,
+    /// deepObject
+    DeepObject,
+}
+
+/// One parameter.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Parameter {
+    /// Name on the wire.
+    pub wire_name: String,
+    /// Rust name of the argument, or of the field in the options struct.
+    pub rust_name: String,
+    /// Location.
+    pub location: Location,
+    /// Whether it is required (a positional argument) or optional (a field of the options struct).
+    pub required: bool,
+    /// Style.
+    pub style: Style,
+    /// Explode.
+    pub explode: bool,
+    /// allowReserved.
+    pub allow_reserved: bool,
+    /// Value type (not wrapped in `Option`).
+    pub ty: TypeRef,
+    /// Documentation.
+    pub docs: Option<String>,
+}
+
+/// A request body.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RequestBody {
+    /// Media types offered, in spec order.
+    pub media_types: Vec<String>,
+    /// Whether it is required.
+    pub required: bool,
+    /// Type of the JSON body (`Json` when the schema is unknown or not JSON).
+    pub ty: TypeRef,
+    /// Documentation.
+    pub docs: Option<String>,
+}
+
+/// What an operation returns on success.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum Success {
+    /// No body is expected.
+    Unit,
+    /// A JSON body of this type.
+    Json(TypeRef),
+    /// A body that is not JSON: the raw response.
+    Raw,
+}
+
+/// Which statuses a response covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum StatusMatch {
+    /// One code.
+    Code(u16),
+    /// A range by its first digit (`2XX` is 2).
+    Range(u8),
+    /// `default`.
+    Default,
+}
+
+/// A declared response.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Response {
+    /// Statuses covered.
+    pub status: StatusMatch,
+    /// Media type of the body, if any (JSON preferred when several are offered).
+    pub media_type: Option<String>,
+    /// Body type when JSON.
+    pub ty: Option<TypeRef>,
+    /// Description.
+    pub description: Option<String>,
+}

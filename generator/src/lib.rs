@@ -1,0 +1,292 @@
+//! connector-gen: generates typed Rust connector crates from OpenAPI 3.0 documents.
+//!
+//! The pipeline is `load → resolve → lower → render → format → emit`: bytes become a JSON
+//! document, references are followed, the spec is lowered into a plain-data IR where every name is
+//! decided, templates print the IR, `syn` checks and `prettyplease` formats the Rust, and files are
+//! written atomically when they changed.
+//!
+//! Three ways in:
+//! - [`generate_crate`] writes a standalone crate (the `connector-gen generate` command);
+//! - [`build::Builder`] writes one file into `OUT_DIR` for `include!` from a `build.rs`;
+//! - [`load_connector`] gives the IR, for inspection.
+//!
+//! ```no_run
+//! // build.rs
+//! connector_gen::build::Builder::new("specs/petstore.yaml")
+//!     .name("petstore")
+//!     .generate()
+//!     .expect("petstore connector");
+//! // lib.rs: include!(concat!(env!("OUT_DIR"), "/petstore.rs"));
+//! ```
+#![deny(missing_docs)]
+
+pub mod build;
+pub mod diagnostics;
+pub mod emit;
+mod error;
+pub mod format;
+pub mod inspect;
+pub mod ir;
+pub mod load;
+pub mod lower;
+pub mod render;
+pub mod resolve;
+
+use std::path::{Path, PathBuf};
+
+use minijinja::context;
+use serde::Serialize;
+
+pub use diagnostics::{Diagnostic, Severity};
+pub use error::Error;
+use ir::Connector;
+use render::view::ConnectorView;
+use render::Renderer;
+
+/// How the generated crate depends on `connector-runtime`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RuntimeDependency {
+    /// A path dependency, written relative to the generated crate when possible.
+    Path(PathBuf),
+    /// A registry version requirement.
+    Version(String),
+}
+
+/// Options for generation.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Crate name; derived from `info.title` when `None`.
+    pub name: Option<String>,
+    /// Directory whose templates replace the embedded ones of the same name.
+    pub templates: Option<PathBuf>,
+    /// How the generated crate finds `connector-runtime`.
+    pub runtime: RuntimeDependency,
+    /// Largest spec accepted, in bytes (checked before parsing).
+    pub max_spec_bytes: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            name: None,
+            templates: None,
+            runtime: RuntimeDependency::Version(env!("CARGO_PKG_VERSION").to_owned()),
+            max_spec_bytes: load::DEFAULT_MAX_SPEC_BYTES,
+        }
+    }
+}
+
+/// A lowered connector and the warnings found on the way.
+#[derive(Debug, Clone)]
+pub struct Lowered {
+    /// The IR.
+    pub connector: Connector,
+    /// Warnings, sorted by location.
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Runs `load → resolve → lower` on spec bytes. Errors list every problem found, sorted by location.
+pub fn load_connector(bytes: &[u8], options: &Options) -> Result<Lowered, Error> {
+    let document = load::load(bytes, options.max_spec_bytes).map_err(|d| Error::Spec(vec![d]))?;
+    let mut diags = diagnostics::Diagnostics::default();
+    let lower_options = lower::LowerOptions {
+        name: options.name.clone(),
+    };
+    let connector = lower::lower(&document.root, &lower_options, &mut diags);
+    if diags.has_errors() {
+        return Err(Error::Spec(diags.into_sorted()));
+    }
+    Ok(Lowered {
+        connector,
+        warnings: diags.into_sorted(),
+    })
+}
+
+/// Reads a spec file.
+pub fn read_spec(path: &Path) -> Result<Vec<u8>, Error> {
+    std::fs::read(path).map_err(|source| Error::Io {
+        action: "reading spec",
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+#[derive(Serialize)]
+struct ModuleView {
+    name: &'static str,
+    docs: &'static str,
+    allow: &'static str,
+    content: Option<String>,
+}
+
+/// The generated modules, their templates, and the lints allowed in each.
+///
+/// Spec prose is not written as rustdoc Markdown and spec names follow the API, so the doc and
+/// naming lints below would fire on text the generator must keep faithful; `deprecated` is allowed
+/// because generated items refer to the spec's deprecated types. Everything else stays on.
+const MODULES: [(&str, &str, &str); 3] = [
+    (
+        "types",
+        "Types from the spec's schemas.",
+        "deprecated, clippy::doc_lazy_continuation, clippy::doc_overindented_list_items, clippy::enum_variant_names, clippy::large_enum_variant",
+    ),
+    (
+        "operations",
+        "Operation descriptors: what the runtime needs to execute each action.",
+        "clippy::doc_lazy_continuation",
+    ),
+    (
+        "client",
+        "The typed client.",
+        "deprecated, clippy::too_many_arguments, clippy::doc_lazy_continuation, clippy::doc_overindented_list_items",
+    ),
+];
+
+struct Rendered {
+    modules: Vec<(&'static str, String)>,
+}
+
+fn render_modules(renderer: &Renderer, view: &ConnectorView, dump: Option<&Path>) -> Result<Rendered, Error> {
+    let mut modules = Vec::new();
+    for (name, _, _) in MODULES {
+        let template = format!("{name}.rs.j2");
+        let text = renderer.render(&template, view, context! {})?;
+        modules.push((name, format::format_rust(&template, &text, dump)?));
+    }
+    Ok(Rendered { modules })
+}
+
+fn render_root(renderer: &Renderer, view: &ConnectorView, rendered: Option<&Rendered>, dump: Option<&Path>) -> Result<String, Error> {
+    let modules: Vec<ModuleView> = MODULES
+        .iter()
+        .map(|(name, docs, allow)| ModuleView {
+            name,
+            docs,
+            allow,
+            content: rendered.and_then(|r| r.modules.iter().find(|(n, _)| n == name).map(|(_, c)| c.clone())),
+        })
+        .collect();
+    let text = renderer.render(
+        "lib.rs.j2",
+        view,
+        context! { modules => modules, crate_root => rendered.is_none() },
+    )?;
+    format::format_rust("lib.rs.j2", &text, dump)
+}
+
+fn banner(spec_label: &str) -> String {
+    let label: String = spec_label.chars().filter(|c| !c.is_control()).collect();
+    format!("// Generated by connector-gen from {label}. Do not edit: regenerate instead.\n\n")
+}
+
+/// Files of a generated crate, as (relative path, content) pairs.
+pub fn render_crate(connector: &Connector, options: &Options, spec_label: &str, out_dir: &Path) -> Result<Vec<(String, String)>, Error> {
+    let renderer = Renderer::new(options.templates.as_deref())?;
+    let view = ConnectorView::new(connector, spec_label);
+    let dump = Some(out_dir.join("target").join("connector-gen"));
+    let rendered = render_modules(&renderer, &view, dump.as_deref())?;
+    let mut files = Vec::new();
+    let root = render_root(&renderer, &view, None, dump.as_deref())?;
+    files.push(("src/lib.rs".to_owned(), format!("{}{root}", banner(spec_label))));
+    for (name, content) in &rendered.modules {
+        files.push((format!("src/{name}.rs"), format!("{}{content}", banner(spec_label))));
+    }
+    let description = format!("Connector for {} generated by connector-gen", connector.title);
+    let cargo = renderer.render(
+        "Cargo.toml.j2",
+        &view,
+        context! {
+            description => description,
+            runtime_dependency => runtime_dependency(&options.runtime, out_dir),
+        },
+    )?;
+    files.push(("Cargo.toml".to_owned(), cargo));
+    Ok(files)
+}
+
+/// One file with the whole connector as inline modules, for `include!` (the build.rs mode).
+pub fn render_module(connector: &Connector, options: &Options, spec_label: &str) -> Result<String, Error> {
+    let renderer = Renderer::new(options.templates.as_deref())?;
+    let view = ConnectorView::new(connector, spec_label);
+    let rendered = render_modules(&renderer, &view, None)?;
+    let root = render_root(&renderer, &view, Some(&rendered), None)?;
+    Ok(format!("{}{root}", banner(spec_label)))
+}
+
+fn runtime_dependency(runtime: &RuntimeDependency, out_dir: &Path) -> String {
+    match runtime {
+        RuntimeDependency::Version(v) => format!("version = {}", render::toml_literal(v)),
+        RuntimeDependency::Path(path) => {
+            let shown = relative_path(path, out_dir).unwrap_or_else(|| path.clone());
+            format!("path = {}", render::toml_literal(&shown.to_string_lossy()))
+        }
+    }
+}
+
+/// `target` relative to `base`, when both can be canonicalised.
+fn relative_path(target: &Path, base: &Path) -> Option<PathBuf> {
+    let target = target.canonicalize().ok()?;
+    let base = base.canonicalize().ok()?;
+    let t: Vec<_> = target.components().collect();
+    let b: Vec<_> = base.components().collect();
+    let common = t.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    if common == 0 {
+        return None;
+    }
+    let mut out = PathBuf::new();
+    for _ in common..b.len() {
+        out.push("..");
+    }
+    for part in &t[common..] {
+        out.push(part.as_os_str());
+    }
+    Some(out)
+}
+
+/// What [`generate_crate`] did.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// The lowered connector.
+    pub connector: Connector,
+    /// Warnings, sorted by location.
+    pub warnings: Vec<Diagnostic>,
+    /// Files written because their content changed.
+    pub written: Vec<PathBuf>,
+    /// Files left alone because they already had the right content.
+    pub unchanged: Vec<PathBuf>,
+}
+
+/// Generates a standalone connector crate for the spec at `spec_path` into `out_dir`.
+pub fn generate_crate(spec_path: &Path, out_dir: &Path, options: &Options) -> Result<Report, Error> {
+    let bytes = read_spec(spec_path)?;
+    let lowered = load_connector(&bytes, options)?;
+    std::fs::create_dir_all(out_dir).map_err(|source| Error::Io {
+        action: "creating output directory",
+        path: out_dir.to_path_buf(),
+        source,
+    })?;
+    let label = spec_label(spec_path);
+    let files = render_crate(&lowered.connector, options, &label, out_dir)?;
+    let mut report = Report {
+        connector: lowered.connector,
+        warnings: lowered.warnings,
+        written: Vec::new(),
+        unchanged: Vec::new(),
+    };
+    for (relative, content) in files {
+        let path = emit::inside(out_dir, &relative)?;
+        match emit::write_if_changed(&path, content.as_bytes())? {
+            emit::Written::Changed => report.written.push(path),
+            emit::Written::Unchanged => report.unchanged.push(path),
+        }
+    }
+    Ok(report)
+}
+
+/// The spec's file name, used in banners so output does not depend on where the spec lives.
+pub fn spec_label(spec_path: &Path) -> String {
+    spec_path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "spec".to_owned())
+}

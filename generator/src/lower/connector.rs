@@ -1,0 +1,167 @@
+//! Connector-wide parts of the spec: info, servers and security schemes.
+
+use heck::{ToKebabCase, ToSnakeCase};
+use serde_json::Value;
+
+use super::{LowerOptions, Lowerer};
+use crate::diagnostics::pointer;
+use crate::ir::{SecurityKind, SecurityScheme, Server, ServerVariable};
+
+pub(crate) struct Info {
+    pub crate_name: String,
+    pub module_name: String,
+    pub title: String,
+    pub version: String,
+    pub description: Option<String>,
+}
+
+pub(crate) fn info(lw: &mut Lowerer<'_, '_>, options: &LowerOptions) -> Info {
+    let root = lw.spec.root();
+    let text = |key: &str| root.pointer(&format!("/info/{key}")).and_then(Value::as_str);
+    let title = text("title").unwrap_or_default().to_owned();
+    if text("title").is_none() {
+        lw.diags.warn("#/info", "`info.title` is missing; the connector is named `connector`");
+    }
+    let version = text("version").unwrap_or("0.0.0").to_owned();
+    let raw_name = options.name.clone().unwrap_or_else(|| title.clone());
+    let mut crate_name: String = super::naming::snake_name(&raw_name, "connector")
+        .trim_start_matches("r#")
+        .trim_start_matches('_')
+        .to_kebab_case();
+    if crate_name.is_empty() || crate_name.starts_with(|c: char| c.is_ascii_digit()) {
+        crate_name.insert_str(0, "connector-");
+    }
+    let module_name = crate_name.to_snake_case();
+    Info {
+        crate_name,
+        module_name,
+        title,
+        version,
+        description: text("description").map(str::to_owned),
+    }
+}
+
+pub(crate) fn servers(lw: &mut Lowerer<'_, '_>) -> Vec<Server> {
+    let Some(value) = lw.spec.root().get("servers") else {
+        return Vec::new();
+    };
+    let parsed: Vec<openapiv3::Server> = match lw.spec.parse(value, "#/servers") {
+        Ok(servers) => servers,
+        Err(diag) => {
+            lw.diags.warn(diag.pointer, format!("{}; servers ignored, the connection must set a base URL", diag.message));
+            return Vec::new();
+        }
+    };
+    parsed
+        .into_iter()
+        .enumerate()
+        .map(|(index, server)| {
+            let at = pointer("#/servers", &index.to_string());
+            let variables = server
+                .variables
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(name, var)| ServerVariable {
+                    name,
+                    default: var.default,
+                    allowed: var.enumeration,
+                    description: var.description,
+                })
+                .collect::<Vec<_>>();
+            for placeholder in placeholders(&server.url) {
+                if !variables.iter().any(|v| v.name == placeholder) {
+                    lw.diags.warn(
+                        pointer(&at, "url"),
+                        format!("server URL uses `{{{placeholder}}}` but declares no such variable; the connection must set a base URL to use this server"),
+                    );
+                }
+            }
+            Server {
+                url: server.url,
+                description: server.description,
+                variables,
+            }
+        })
+        .collect()
+}
+
+/// Names between braces in a URL or path template.
+pub(crate) fn placeholders(template: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else { break };
+        out.push(after[..close].to_owned());
+        rest = &after[close + 1..];
+    }
+    out
+}
+
+pub(crate) fn security_schemes(lw: &mut Lowerer<'_, '_>) -> Vec<SecurityScheme> {
+    let spec = lw.spec;
+    let Some(map) = spec
+        .root()
+        .pointer("/components/securitySchemes")
+        .and_then(Value::as_object)
+    else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (name, value) in map {
+        let at = pointer("#/components/securitySchemes", name);
+        let (scheme, _) = match spec.resolve::<openapiv3::SecurityScheme>(value, &at) {
+            Ok(parsed) => parsed,
+            Err(diag) => {
+                lw.diags.warn(diag.pointer, format!("{}; security scheme `{name}` ignored", diag.message));
+                continue;
+            }
+        };
+        let (kind, description) = match scheme {
+            openapiv3::SecurityScheme::APIKey {
+                location,
+                name: parameter,
+                description,
+                ..
+            } => {
+                let kind = match location {
+                    openapiv3::APIKeyLocation::Header => SecurityKind::ApiKeyHeader(parameter),
+                    openapiv3::APIKeyLocation::Query => SecurityKind::ApiKeyQuery(parameter),
+                    openapiv3::APIKeyLocation::Cookie => SecurityKind::ApiKeyCookie(parameter),
+                };
+                (kind, description)
+            }
+            openapiv3::SecurityScheme::HTTP {
+                scheme, description, ..
+            } => {
+                let kind = match scheme.to_ascii_lowercase().as_str() {
+                    "basic" => SecurityKind::HttpBasic,
+                    "bearer" => SecurityKind::HttpBearer,
+                    _ => SecurityKind::HttpOther(scheme),
+                };
+                (kind, description)
+            }
+            openapiv3::SecurityScheme::OAuth2 { description, .. } => (SecurityKind::OAuth2, description),
+            openapiv3::SecurityScheme::OpenIDConnect { description, .. } => {
+                (SecurityKind::OpenIdConnect, description)
+            }
+        };
+        out.push(SecurityScheme {
+            name: name.clone(),
+            kind,
+            description,
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::placeholders;
+
+    #[test]
+    fn finds_placeholders() {
+        assert_eq!(placeholders("https://{a}.x/{b}/c"), vec!["a", "b"]);
+        assert_eq!(placeholders("/x/{unclosed"), Vec::<String>::new());
+    }
+}

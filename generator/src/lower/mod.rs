@@ -1,0 +1,127 @@
+//! Lower: the spec becomes the IR, with every name and every type decided here.
+
+mod connector;
+pub mod naming;
+mod operations;
+mod recursion;
+mod types;
+
+pub use types::join_docs;
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::diagnostics::Diagnostics;
+use crate::ir::{Connector, TypeDef, TypeId};
+use crate::resolve::Spec;
+use naming::Namespace;
+
+/// Choices the caller makes about the generated connector.
+#[derive(Debug, Clone, Default)]
+pub struct LowerOptions {
+    /// Crate name; derived from `info.title` when absent.
+    pub name: Option<String>,
+}
+
+/// Lowers a loaded document into the IR. Problems go to `diags`; constructs that cannot be
+/// represented degrade (to `serde_json::Value`, or by skipping an operation) with a warning.
+pub fn lower(root: &serde_json::Value, options: &LowerOptions, diags: &mut Diagnostics) -> Connector {
+    let spec = Spec::new(root);
+    let mut lowerer = Lowerer {
+        spec,
+        diags,
+        types: BTreeMap::new(),
+        by_pointer: HashMap::new(),
+        names: HashMap::new(),
+        type_names: Namespace::default(),
+        pending: Vec::new(),
+        next_id: 0,
+    };
+    let info = connector::info(&mut lowerer, options);
+    lowerer.register_components();
+    let servers = connector::servers(&mut lowerer);
+    let security_schemes = connector::security_schemes(&mut lowerer);
+    let operations = operations::lower_operations(&mut lowerer, &security_schemes);
+    lowerer.drain_pending();
+    let mut types = std::mem::take(&mut lowerer.types);
+    recursion::break_cycles(&mut types, lowerer.diags);
+    Connector {
+        crate_name: info.crate_name,
+        module_name: info.module_name,
+        title: info.title,
+        version: info.version,
+        description: info.description,
+        servers,
+        security_schemes,
+        types,
+        operations,
+    }
+}
+
+/// State shared by the lowering passes.
+pub(crate) struct Lowerer<'a, 'd> {
+    pub(crate) spec: Spec<'a>,
+    pub(crate) diags: &'d mut Diagnostics,
+    pub(crate) types: BTreeMap<TypeId, TypeDef>,
+    /// Schemas with a home in the document (a `$ref` target), by pointer.
+    by_pointer: HashMap<String, TypeId>,
+    /// Names decided for ids, including those whose definition is not built yet.
+    names: HashMap<TypeId, String>,
+    pub(crate) type_names: Namespace,
+    /// Referenced schemas whose type has an id and a name but is not lowered yet.
+    pending: Vec<(TypeId, String)>,
+    next_id: u32,
+}
+
+impl Lowerer<'_, '_> {
+    /// Allocates an id and a unique name for a new named type.
+    pub(crate) fn new_type_id(&mut self, name_hint: &str) -> (TypeId, String) {
+        let id = TypeId(self.next_id);
+        self.next_id += 1;
+        let name = self.type_names.claim(naming::type_name(name_hint));
+        self.names.insert(id, name.clone());
+        (id, name)
+    }
+
+    /// The type of the schema at `pointer` (a `$ref` target), registering it on first sight.
+    pub(crate) fn named_schema(&mut self, pointer: &str) -> TypeId {
+        if let Some(id) = self.by_pointer.get(pointer) {
+            return *id;
+        }
+        let hint = pointer.rsplit('/').next().unwrap_or("Schema");
+        let hint = hint.replace("~1", "/").replace("~0", "~");
+        let (id, _) = self.new_type_id(&hint);
+        self.by_pointer.insert(pointer.to_owned(), id);
+        self.pending.push((id, pointer.to_owned()));
+        id
+    }
+
+    /// Registers every `components.schemas` entry first, so spec names win over derived names.
+    fn register_components(&mut self) {
+        let names: Vec<String> = self
+            .spec
+            .root()
+            .pointer("/components/schemas")
+            .and_then(|v| v.as_object())
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default();
+        for name in names {
+            let pointer = crate::diagnostics::pointer("#/components/schemas", &name);
+            self.named_schema(&pointer);
+        }
+    }
+
+    /// Lowers registered schemas until none is left (lowering one may register more).
+    pub(crate) fn drain_pending(&mut self) {
+        let mut next = 0;
+        while next < self.pending.len() {
+            let (id, pointer) = self.pending[next].clone();
+            next += 1;
+            types::lower_named(self, id, &pointer);
+        }
+    }
+
+    /// The Rust name given to a type id.
+    pub(crate) fn type_rust_name(&self, id: TypeId) -> String {
+        self.names.get(&id).cloned().unwrap_or_default()
+    }
+}

@@ -1,0 +1,203 @@
+//! Naming: the one place where spec names become Rust identifiers.
+//!
+//! Every identifier in generated code comes from here, so that keywords, names that start with a
+//! digit, names made of symbols or non-ASCII letters, and collisions are handled the same way
+//! everywhere. Output is deterministic: the same inputs in the same order give the same names.
+
+use std::collections::BTreeSet;
+
+use heck::{ToShoutySnakeCase, ToSnakeCase, ToUpperCamelCase};
+
+/// Keywords that can be used as raw identifiers (`r#type`).
+const RAW_KEYWORDS: &[&str] = &[
+    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "do", "dyn",
+    "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl", "in", "let",
+    "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref", "return",
+    "static", "struct", "trait", "true", "try", "type", "typeof", "unsafe", "unsized", "use",
+    "virtual", "where", "while", "yield",
+];
+
+/// Keywords that cannot even be raw identifiers.
+const NON_RAW_KEYWORDS: &[&str] = &["crate", "self", "super", "Self", "_"];
+
+/// Type names that generated modules use unqualified, so a schema may not shadow them.
+const RESERVED_TYPES: &[&str] = &["Option", "Result", "String", "Vec", "Box", "Self"];
+
+/// Splits a spec name into ASCII words. Non-ASCII characters become `U<hex>` words so that names
+/// in other scripts (or made of emoji) stay distinct instead of collapsing to nothing.
+fn ascii_words(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for c in raw.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !c.is_ascii() {
+            out.push_str(&format!(" U{:x} ", u32::from(c)));
+        } else {
+            out.push(' ');
+        }
+    }
+    out
+}
+
+/// An `UpperCamelCase` name for a type, never a keyword or a shadowed std type.
+pub fn type_name(raw: &str) -> String {
+    let mut name = ascii_words(raw).to_upper_camel_case();
+    if name.is_empty() {
+        name = "Unnamed".to_owned();
+    } else if name.starts_with(|c: char| c.is_ascii_digit()) {
+        name.insert(0, 'T');
+    }
+    if RESERVED_TYPES.contains(&name.as_str()) {
+        name.push_str("Type");
+    }
+    name
+}
+
+/// An `UpperCamelCase` name for an enum variant.
+pub fn variant_name(raw: &str) -> String {
+    let mut name = ascii_words(raw).to_upper_camel_case();
+    if name.is_empty() {
+        name = "Empty".to_owned();
+    } else if name.starts_with(|c: char| c.is_ascii_digit()) {
+        name.insert(0, 'V');
+    }
+    if name == "Self" {
+        name.push_str("Value");
+    }
+    name
+}
+
+/// A `snake_case` name for a function, field or argument; keywords become raw identifiers.
+pub fn snake_name(raw: &str, fallback: &str) -> String {
+    let mut name = ascii_words(raw).to_snake_case();
+    if name.is_empty() {
+        name = fallback.to_owned();
+    } else if name.starts_with(|c: char| c.is_ascii_digit()) {
+        name.insert(0, '_');
+    }
+    if NON_RAW_KEYWORDS.contains(&name.as_str()) {
+        name.push('_');
+    } else if RAW_KEYWORDS.contains(&name.as_str()) {
+        name.insert_str(0, "r#");
+    }
+    name
+}
+
+/// A `SCREAMING_SNAKE_CASE` name for a constant.
+pub fn const_name(raw: &str) -> String {
+    let mut name = ascii_words(raw).to_shouty_snake_case();
+    if name.is_empty() {
+        name = "OPERATION".to_owned();
+    } else if name.starts_with(|c: char| c.is_ascii_digit()) {
+        name.insert(0, '_');
+    }
+    name
+}
+
+/// The identifier without a leading `r#`, to compare with a wire name.
+pub fn unraw(ident: &str) -> &str {
+    ident.strip_prefix("r#").unwrap_or(ident)
+}
+
+/// A set of names already taken in one Rust namespace; `claim` makes a candidate unique by
+/// appending the smallest free number.
+#[derive(Debug, Default, Clone)]
+pub struct Namespace {
+    taken: BTreeSet<String>,
+}
+
+impl Namespace {
+    /// A namespace in which `reserved` names are already taken.
+    pub fn with_reserved(reserved: &[&str]) -> Self {
+        Self {
+            taken: reserved.iter().map(|s| (*s).to_owned()).collect(),
+        }
+    }
+
+    /// Returns `candidate`, or `candidate2`, `candidate3`, ... whichever is free, and takes it.
+    pub fn claim(&mut self, candidate: String) -> String {
+        if self.taken.insert(candidate.clone()) {
+            return candidate;
+        }
+        // Raw identifiers get a number after the keyword, which is no longer a keyword.
+        let base = unraw(&candidate).to_owned();
+        let separator = if base.ends_with(|c: char| c.is_ascii_digit()) {
+            "_"
+        } else {
+            ""
+        };
+        (2u64..)
+            .map(|n| format!("{base}{separator}{n}"))
+            .find(|name| !self.taken.contains(name))
+            .map(|name| {
+                self.taken.insert(name.clone());
+                name
+            })
+            .unwrap_or(candidate)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn type_names() {
+        assert_eq!(type_name("pet"), "Pet");
+        assert_eq!(type_name("pet-store_item"), "PetStoreItem");
+        assert_eq!(type_name("HTTPError"), "HttpError");
+        assert_eq!(type_name("2fa"), "T2fa");
+        assert_eq!(type_name("$%&"), "Unnamed");
+        assert_eq!(type_name(""), "Unnamed");
+        assert_eq!(type_name("Option"), "OptionType");
+        assert_eq!(type_name("Self"), "SelfType");
+        assert_eq!(type_name("名前"), "U540dU524d");
+        assert_eq!(type_name("Größe"), "GrUf6UdfE");
+    }
+
+    #[test]
+    fn snake_names() {
+        assert_eq!(snake_name("petId", "f"), "pet_id");
+        assert_eq!(snake_name("type", "f"), "r#type");
+        assert_eq!(snake_name("self", "f"), "self_");
+        assert_eq!(snake_name("Self", "f"), "self_");
+        assert_eq!(snake_name("crate", "f"), "crate_");
+        assert_eq!(snake_name("123", "f"), "_123");
+        assert_eq!(snake_name("@", "field"), "field");
+        assert_eq!(snake_name("_", "field"), "field");
+        assert_eq!(snake_name("🐶", "field"), "u1f436");
+        assert_eq!(variant_name("🙂"), "U1f642");
+    }
+
+    #[test]
+    fn variant_and_const_names() {
+        assert_eq!(variant_name("in-progress"), "InProgress");
+        assert_eq!(variant_name("1"), "V1");
+        assert_eq!(variant_name(""), "Empty");
+        assert_eq!(const_name("listPets"), "LIST_PETS");
+        assert_eq!(const_name("2go"), "_2GO");
+    }
+
+    #[test]
+    fn namespace_makes_names_unique() {
+        let mut ns = Namespace::default();
+        assert_eq!(ns.claim(type_name("Pet")), "Pet");
+        assert_eq!(ns.claim(type_name("pet")), "Pet2");
+        assert_eq!(ns.claim("Pet2".to_owned()), "Pet2_2");
+        let mut fields = Namespace::default();
+        assert_eq!(fields.claim(snake_name("type", "f")), "r#type");
+        assert_eq!(fields.claim(snake_name("Type", "f")), "type2");
+        assert_eq!(fields.claim("v1".to_owned()), "v1");
+        assert_eq!(fields.claim("v1".to_owned()), "v1_2");
+    }
+
+    #[test]
+    fn every_generated_name_is_a_rust_identifier() {
+        let samples = ["", "a b", "9", "é", "fn", "r#x", "a-b-c", "__", "x__y", "Ü", "🙂🙂"];
+        for raw in samples {
+            for name in [type_name(raw), variant_name(raw), snake_name(raw, "f"), const_name(raw)] {
+                assert!(syn::parse_str::<syn::Ident>(&name).is_ok(), "{raw:?} -> {name:?}");
+            }
+        }
+    }
+}

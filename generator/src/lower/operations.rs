@@ -1,0 +1,556 @@
+//! Operations become actions: parameters merged and named, bodies and responses typed.
+
+use openapiv3::{Parameter as OaParameter, ParameterSchemaOrContent, ReferenceOr, StatusCode};
+use serde_json::Value;
+
+use super::naming::{self, Namespace};
+use super::types::{lower_schema, optional, SchemaRef};
+use super::Lowerer;
+use crate::diagnostics::pointer;
+use crate::ir::{
+    Field, Location, Method, Operation, Parameter, RequestBody, Response, SecurityScheme,
+    StatusMatch, Style, Success, TypeDef, TypeKind, TypeRef,
+};
+
+const METHODS: [(&str, Method); 8] = [
+    ("get", Method::Get),
+    ("put", Method::Put),
+    ("post", Method::Post),
+    ("delete", Method::Delete),
+    ("options", Method::Options),
+    ("head", Method::Head),
+    ("patch", Method::Patch),
+    ("trace", Method::Trace),
+];
+
+/// Names the client already uses for its own methods, and argument names the wrapper uses.
+const CLIENT_METHODS: &[&str] = &["new", "connection", "connector"];
+const RESERVED_ARGS: &[&str] = &["options", "body", "args", "self_"];
+
+struct Names {
+    functions: Namespace,
+    constants: Namespace,
+    ids: Vec<String>,
+}
+
+pub(crate) fn lower_operations(lw: &mut Lowerer<'_, '_>, schemes: &[SecurityScheme]) -> Vec<Operation> {
+    let spec = lw.spec;
+    let Some(paths) = spec.root().get("paths").and_then(Value::as_object) else {
+        lw.diags.warn("#/paths", "the spec has no `paths`; the connector has no actions");
+        return Vec::new();
+    };
+    let global_security = spec.root().get("security");
+    let mut names = Names {
+        functions: Namespace::with_reserved(CLIENT_METHODS),
+        constants: Namespace::with_reserved(&["OPERATIONS"]),
+        ids: Vec::new(),
+    };
+    let mut out = Vec::new();
+    for (path, item) in paths {
+        let item_at = pointer("#/paths", path);
+        if !path.starts_with('/') {
+            lw.diags.warn(&item_at, format!("path {path:?} does not start with `/`; it is used as written"));
+        }
+        let (item, item_at) = match spec.follow(item, &item_at) {
+            Ok(found) => found,
+            Err(diag) => {
+                lw.diags.warn(diag.pointer, format!("{}; path skipped", diag.message));
+                continue;
+            }
+        };
+        let Some(item) = item.as_object() else { continue };
+        let shared_params = item.get("parameters");
+        for (key, method) in METHODS {
+            let Some(op_value) = item.get(key) else { continue };
+            let at = pointer(&item_at, key);
+            let op: openapiv3::Operation = match spec.parse(op_value, &at) {
+                Ok(op) => op,
+                Err(diag) => {
+                    lw.diags.warn(diag.pointer, format!("{}; operation skipped", diag.message));
+                    continue;
+                }
+            };
+            let context = OpContext {
+                path,
+                method,
+                at: &at,
+                item_at: &item_at,
+                shared_params,
+                global_security,
+                schemes,
+            };
+            if let Some(operation) = lower_operation(lw, &op, &context, &mut names) {
+                out.push(operation);
+            }
+        }
+    }
+    out
+}
+
+struct OpContext<'c> {
+    path: &'c str,
+    method: Method,
+    at: &'c str,
+    item_at: &'c str,
+    shared_params: Option<&'c Value>,
+    global_security: Option<&'c Value>,
+    schemes: &'c [SecurityScheme],
+}
+
+fn lower_operation(
+    lw: &mut Lowerer<'_, '_>,
+    op: &openapiv3::Operation,
+    cx: &OpContext<'_>,
+    names: &mut Names,
+) -> Option<Operation> {
+    let id = operation_id(lw, op, cx, names);
+    let rust_name = names.functions.claim(naming::snake_name(&id, "operation"));
+    let const_name = names.constants.claim(naming::const_name(&id));
+    let type_hint = naming::type_name(&id);
+
+    let mut params = parameters(lw, op, cx, &type_hint)?;
+    let mut arg_names = Namespace::with_reserved(RESERVED_ARGS);
+    // Required parameters become positional arguments, in spec order, before the optional ones.
+    params.sort_by_key(|p| !p.required);
+    for param in &mut params {
+        param.rust_name = arg_names.claim(naming::snake_name(&param.wire_name, "param"));
+    }
+    let options_type = options_struct(lw, &params, &type_hint, naming::unraw(&rust_name), cx.at);
+    let body = request_body(lw, op, cx.at, &type_hint);
+    let (success, responses) = responses(lw, op, cx.at, &type_hint);
+    let security = security(lw, op, cx);
+    Some(Operation {
+        id,
+        rust_name,
+        const_name,
+        method: cx.method,
+        path: cx.path.to_owned(),
+        summary: op.summary.clone().filter(|s| !s.trim().is_empty()),
+        description: op.description.clone().filter(|s| !s.trim().is_empty()),
+        tags: op.tags.clone(),
+        deprecated: op.deprecated,
+        params,
+        options_type,
+        body,
+        success,
+        responses,
+        security,
+        pointer: cx.at.to_owned(),
+    })
+}
+
+fn operation_id(lw: &mut Lowerer<'_, '_>, op: &openapiv3::Operation, cx: &OpContext<'_>, names: &mut Names) -> String {
+    let base = match op.operation_id.as_deref().map(str::trim) {
+        Some(id) if !id.is_empty() => id.to_owned(),
+        _ => format!("{} {}", cx.method_name(), cx.path),
+    };
+    let mut id = base.clone();
+    let mut n = 2;
+    while names.ids.contains(&id) {
+        id = format!("{base}_{n}");
+        n += 1;
+    }
+    if id != base {
+        lw.diags.warn(
+            pointer(cx.at, "operationId"),
+            format!("operationId {base:?} is used more than once; this operation's action is named {id:?}"),
+        );
+    }
+    names.ids.push(id.clone());
+    id
+}
+
+impl OpContext<'_> {
+    fn method_name(&self) -> &'static str {
+        METHODS
+            .iter()
+            .find(|(_, m)| *m == self.method)
+            .map_or("get", |(name, _)| *name)
+    }
+}
+
+fn parameters(lw: &mut Lowerer<'_, '_>, op: &openapiv3::Operation, cx: &OpContext<'_>, type_hint: &str) -> Option<Vec<Parameter>> {
+    let spec = lw.spec;
+    let mut found: Vec<(OaParameter, String)> = Vec::new();
+    let shared: Vec<Value> = cx
+        .shared_params
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let shared_at = pointer(cx.item_at, "parameters");
+    let own: Vec<(Value, String)> = op
+        .parameters
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| {
+            serde_json::to_value(p)
+                .ok()
+                .map(|v| (v, pointer(&pointer(cx.at, "parameters"), &i.to_string())))
+        })
+        .collect();
+    let shared = shared
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| (v, pointer(&shared_at, &i.to_string())));
+    // Operation parameters come last so they replace path-item ones with the same name and location.
+    for (value, at) in shared.chain(own) {
+        let (param, _) = match spec.resolve::<OaParameter>(&value, &at) {
+            Ok(found) => found,
+            Err(diag) => {
+                lw.diags.warn(diag.pointer, format!("{}; parameter ignored", diag.message));
+                continue;
+            }
+        };
+        let key = (location_of(&param), param.parameter_data_ref().name.clone());
+        found.retain(|(p, _)| (location_of(p), p.parameter_data_ref().name.clone()) != key);
+        found.push((param, at));
+    }
+
+    let mut params = Vec::new();
+    let mut ok = true;
+    for (param, at) in &found {
+        match lower_parameter(lw, param, at, type_hint) {
+            Ok(Some(p)) => params.push(p),
+            Ok(None) => {}
+            Err(()) => ok = false,
+        }
+    }
+    for placeholder in super::connector::placeholders(cx.path) {
+        if !params.iter().any(|p| p.location == Location::Path && p.wire_name == placeholder) {
+            lw.diags.warn(
+                cx.at,
+                format!("path parameter `{placeholder}` is used in the path but not declared; it is taken as a required string"),
+            );
+            params.push(Parameter {
+                wire_name: placeholder,
+                rust_name: String::new(),
+                location: Location::Path,
+                required: true,
+                style: Style::Simple,
+                explode: false,
+                allow_reserved: false,
+                ty: TypeRef::Primitive(crate::ir::Primitive::String),
+                docs: None,
+            });
+        }
+    }
+    let placeholders = super::connector::placeholders(cx.path);
+    params.retain(|p| {
+        let keep = p.location != Location::Path || placeholders.contains(&p.wire_name);
+        if !keep {
+            lw.diags.warn(cx.at, format!("path parameter `{}` is declared but not used in the path; it is ignored", p.wire_name));
+        }
+        keep
+    });
+    ok.then_some(params)
+}
+
+fn location_of(param: &OaParameter) -> Location {
+    match param {
+        OaParameter::Query { .. } => Location::Query,
+        OaParameter::Header { .. } => Location::Header,
+        OaParameter::Path { .. } => Location::Path,
+        OaParameter::Cookie { .. } => Location::Cookie,
+    }
+}
+
+/// Whether `name` is an RFC 9110 token, the only legal form of a header name.
+fn is_token(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+/// `Ok(None)`: ignored with a warning; `Err`: an error that stops generation was recorded.
+fn lower_parameter(lw: &mut Lowerer<'_, '_>, param: &OaParameter, at: &str, type_hint: &str) -> Result<Option<Parameter>, ()> {
+    let data = param.parameter_data_ref();
+    let location = location_of(param);
+    let (style, allow_reserved) = match param {
+        OaParameter::Query { style, allow_reserved, .. } => (
+            match style {
+                openapiv3::QueryStyle::Form => Style::Form,
+                openapiv3::QueryStyle::SpaceDelimited => Style::SpaceDelimited,
+                openapiv3::QueryStyle::PipeDelimited => Style::PipeDelimited,
+                openapiv3::QueryStyle::DeepObject => Style::DeepObject,
+            },
+            *allow_reserved,
+        ),
+        OaParameter::Path { style, .. } => (
+            match style {
+                openapiv3::PathStyle::Matrix => Style::Matrix,
+                openapiv3::PathStyle::Label => Style::Label,
+                openapiv3::PathStyle::Simple => Style::Simple,
+            },
+            false,
+        ),
+        OaParameter::Header { .. } => (Style::Simple, false),
+        OaParameter::Cookie { .. } => (Style::Form, false),
+    };
+    if location == Location::Header {
+        if !is_token(&data.name) {
+            lw.diags.error(
+                pointer(at, "name"),
+                format!("header parameter name {:?} is not a valid HTTP header name (RFC 9110 token)", data.name),
+            );
+            return Err(());
+        }
+        if ["accept", "content-type", "authorization"].contains(&data.name.to_ascii_lowercase().as_str()) {
+            lw.diags.warn(
+                pointer(at, "name"),
+                format!("header parameter `{}` is ignored, as OpenAPI requires; the runtime sets it", data.name),
+            );
+            return Ok(None);
+        }
+    }
+    let hint = format!("{type_hint}{}", naming::type_name(&data.name));
+    let ty = match &data.format {
+        ParameterSchemaOrContent::Schema(schema) => lower_schema(lw, SchemaRef::from(schema), &pointer(at, "schema"), &hint),
+        ParameterSchemaOrContent::Content(_) => TypeRef::Json,
+    };
+    // Nullability belongs to the value; whether it may be left out is `required`.
+    let ty = match ty {
+        TypeRef::Option(inner) => *inner,
+        other => other,
+    };
+    Ok(Some(Parameter {
+        wire_name: data.name.clone(),
+        rust_name: String::new(),
+        location,
+        required: data.required || location == Location::Path,
+        style,
+        explode: data.explode.unwrap_or(style == Style::Form),
+        allow_reserved,
+        ty,
+        docs: data.description.clone().filter(|d| !d.trim().is_empty()),
+    }))
+}
+
+fn options_struct(lw: &mut Lowerer<'_, '_>, params: &[Parameter], type_hint: &str, fn_name: &str, at: &str) -> Option<crate::ir::TypeId> {
+    let fields: Vec<Field> = params
+        .iter()
+        .filter(|p| !p.required)
+        .map(|p| Field {
+            wire_name: p.wire_name.clone(),
+            rust_name: p.rust_name.clone(),
+            ty: optional(p.ty.clone()),
+            optional: true,
+            needs_rename: false,
+            docs: p.docs.clone(),
+            deprecated: false,
+        })
+        .collect();
+    if fields.is_empty() {
+        return None;
+    }
+    let (id, rust_name) = lw.new_type_id(&format!("{type_hint}Options"));
+    lw.types.insert(
+        id,
+        TypeDef {
+            rust_name,
+            docs: Some(format!(
+                "Optional parameters of [`Client::{fn_name}`](super::Client::{fn_name})."
+            )),
+            pointer: at.to_owned(),
+            deprecated: false,
+            kind: TypeKind::Options { fields },
+        },
+    );
+    Some(id)
+}
+
+fn is_json(media_type: &str) -> bool {
+    let essence = media_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    essence == "application/json" || essence.ends_with("+json") || essence == "*/*"
+}
+
+fn request_body(lw: &mut Lowerer<'_, '_>, op: &openapiv3::Operation, at: &str, type_hint: &str) -> Option<RequestBody> {
+    let body = op.request_body.as_ref()?;
+    let body_at = pointer(at, "requestBody");
+    let (body, body_at) = match body {
+        ReferenceOr::Item(body) => (body.clone(), body_at),
+        ReferenceOr::Reference { reference } => {
+            let spec = lw.spec;
+            match spec
+                .lookup(reference, &body_at)
+                .and_then(|v| spec.resolve::<openapiv3::RequestBody>(v, reference))
+            {
+                Ok(found) => found,
+                Err(diag) => {
+                    lw.diags.warn(diag.pointer, format!("{}; request body ignored", diag.message));
+                    return None;
+                }
+            }
+        }
+    };
+    let media_types: Vec<String> = body.content.keys().cloned().collect();
+    let json = body.content.iter().find(|(media, _)| is_json(media));
+    let ty = match json {
+        Some((media, content)) => match &content.schema {
+            Some(schema) => lower_schema(
+                lw,
+                SchemaRef::from(schema),
+                &pointer(&pointer(&pointer(&body_at, "content"), media), "schema"),
+                &format!("{type_hint}Request"),
+            ),
+            None => TypeRef::Json,
+        },
+        None => {
+            if !media_types.is_empty() {
+                lw.diags.warn(
+                    pointer(&body_at, "content"),
+                    format!("request media types {media_types:?} are not supported yet; the action sends a JSON body"),
+                );
+            }
+            TypeRef::Json
+        }
+    };
+    Some(RequestBody {
+        media_types,
+        required: body.required,
+        ty,
+        docs: body.description.filter(|d| !d.trim().is_empty()),
+    })
+}
+
+fn responses(lw: &mut Lowerer<'_, '_>, op: &openapiv3::Operation, at: &str, type_hint: &str) -> (Success, Vec<Response>) {
+    let responses_at = pointer(at, "responses");
+    let mut declared: Vec<(StatusMatch, &ReferenceOr<openapiv3::Response>, String)> = op
+        .responses
+        .responses
+        .iter()
+        .map(|(code, r)| {
+            let status = match code {
+                StatusCode::Code(c) => StatusMatch::Code(*c),
+                StatusCode::Range(r) => StatusMatch::Range(u8::try_from(*r).unwrap_or(0)),
+            };
+            (status, r, pointer(&responses_at, &code.to_string()))
+        })
+        .collect();
+    if let Some(default) = &op.responses.default {
+        declared.push((StatusMatch::Default, default, pointer(&responses_at, "default")));
+    }
+    let mut out = Vec::new();
+    for (status, response, at) in declared {
+        let spec = lw.spec;
+        let (response, at) = match response {
+            ReferenceOr::Item(r) => (r.clone(), at),
+            ReferenceOr::Reference { reference } => match spec
+                .lookup(reference, &at)
+                .and_then(|v| spec.resolve::<openapiv3::Response>(v, reference))
+            {
+                Ok(found) => found,
+                Err(diag) => {
+                    lw.diags.warn(diag.pointer, format!("{}; response ignored", diag.message));
+                    continue;
+                }
+            },
+        };
+        let json = response.content.iter().find(|(media, _)| is_json(media));
+        let media_type = json
+            .map(|(m, _)| m.clone())
+            .or_else(|| response.content.keys().next().cloned());
+        let ty = json.map(|(media, content)| match &content.schema {
+            Some(schema) => {
+                let suffix = match status {
+                    StatusMatch::Code(c) if (200..300).contains(&c) => "Response".to_owned(),
+                    StatusMatch::Code(c) => format!("Response{c}"),
+                    StatusMatch::Range(r) => format!("Response{r}xx"),
+                    StatusMatch::Default => "DefaultResponse".to_owned(),
+                };
+                lower_schema(
+                    lw,
+                    SchemaRef::from(schema),
+                    &pointer(&pointer(&pointer(&at, "content"), media), "schema"),
+                    &format!("{type_hint}{suffix}"),
+                )
+            }
+            None => TypeRef::Json,
+        });
+        out.push(Response {
+            status,
+            media_type,
+            ty,
+            description: Some(response.description).filter(|d| !d.trim().is_empty()),
+        });
+    }
+    let is_success = |s: &StatusMatch| match s {
+        StatusMatch::Code(c) => (200..300).contains(c),
+        StatusMatch::Range(r) => *r == 2,
+        StatusMatch::Default => false,
+    };
+    let mut successes: Vec<&Response> = out.iter().filter(|r| is_success(&r.status)).collect();
+    successes.sort_by_key(|r| match r.status {
+        StatusMatch::Code(c) => c,
+        _ => 299,
+    });
+    let chosen = successes
+        .first()
+        .copied()
+        .or_else(|| out.iter().find(|r| r.status == StatusMatch::Default));
+    let success = match chosen {
+        None => Success::Unit,
+        Some(r) => match (&r.ty, &r.media_type) {
+            (Some(ty), _) => Success::Json(ty.clone()),
+            (None, Some(_)) => Success::Raw,
+            (None, None) => Success::Unit,
+        },
+    };
+    let distinct: Vec<&TypeRef> = successes.iter().filter_map(|r| r.ty.as_ref()).collect();
+    if distinct.windows(2).any(|w| w[0] != w[1]) {
+        lw.diags.warn(
+            &responses_at,
+            "success responses have different types; the typed action decodes the first one".to_owned(),
+        );
+    }
+    (success, out)
+}
+
+fn security(lw: &mut Lowerer<'_, '_>, op: &openapiv3::Operation, cx: &OpContext<'_>) -> Vec<Vec<String>> {
+    let requirements: Vec<openapiv3::SecurityRequirement> = match &op.security {
+        Some(own) => own.clone(),
+        None => match cx.global_security {
+            Some(global) => match lw.spec.parse(global, "#/security") {
+                Ok(parsed) => parsed,
+                Err(diag) => {
+                    lw.diags.warn(diag.pointer, format!("{}; global security ignored", diag.message));
+                    Vec::new()
+                }
+            },
+            None => Vec::new(),
+        },
+    };
+    let mut out = Vec::new();
+    for requirement in requirements {
+        let names: Vec<String> = requirement.keys().cloned().collect();
+        if let Some(unknown) = names.iter().find(|n| !cx.schemes.iter().any(|s| &s.name == *n)) {
+            lw.diags.warn(
+                pointer(cx.at, "security"),
+                format!("security requirement names scheme `{unknown}`, which `components.securitySchemes` does not define; that alternative is dropped"),
+            );
+            continue;
+        }
+        out.push(names);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{is_json, is_token};
+
+    #[test]
+    fn header_tokens() {
+        assert!(is_token("X-Request-Id"));
+        assert!(!is_token("X-A: b"));
+        assert!(!is_token("X A"));
+        assert!(!is_token(""));
+    }
+
+    #[test]
+    fn json_media_types() {
+        assert!(is_json("application/json; charset=utf-8"));
+        assert!(is_json("application/vnd.github+json"));
+        assert!(!is_json("text/plain"));
+    }
+}

@@ -1,0 +1,171 @@
+//! Text helpers for templates: Rust string literals and doc comments that spec text cannot escape.
+
+use std::fmt::Write;
+
+/// Characters that are invisible or reorder text (bidi controls, zero-width characters): they
+/// must never appear raw in generated source, where they could make code read differently from
+/// how it compiles.
+fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00ad}' | '\u{034f}' | '\u{061c}' | '\u{115f}' | '\u{1160}' | '\u{17b4}' | '\u{17b5}'
+        | '\u{180b}'..='\u{180f}' | '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}'
+        | '\u{205f}'..='\u{206f}' | '\u{3164}' | '\u{fe00}'..='\u{fe0f}' | '\u{feff}'
+        | '\u{ffa0}' | '\u{fff0}'..='\u{fffb}' | '\u{e0000}'..='\u{e007f}')
+}
+
+/// A Rust string literal that round-trips `value` exactly. Everything outside printable ASCII is
+/// written as a `\u{..}` escape, so no spec string can close the literal or hide characters.
+pub fn rust_literal(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('"');
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            ' '..='~' => out.push(c),
+            _ => {
+                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+            }
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A TOML basic string for `value` (JSON string syntax is valid TOML).
+pub fn toml_literal(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('"');
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            ' '..='~' => out.push(c),
+            c if c.is_control() || is_invisible(c) || u32::from(c) > 0xffff => {
+                if u32::from(c) > 0xffff {
+                    let _ = write!(out, "\\U{:08x}", u32::from(c));
+                } else {
+                    let _ = write!(out, "\\u{:04x}", u32::from(c));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// `///` doc comment lines for spec prose.
+///
+/// The only way out of a `///` comment is a line break, so every line of the text gets its own
+/// `///`. Control, bidi and zero-width characters are dropped (rustc rejects some in comments and
+/// they could disguise code). Code blocks become `text` blocks and deep indentation is reduced, so
+/// rustdoc never compiles spec examples as doctests.
+pub fn doc_comment(text: &str) -> String {
+    let normalized = text.replace("\r\n", "\n").replace('\r', "\n");
+    let mut out = String::new();
+    let mut in_fence = false;
+    for raw_line in normalized.trim_matches('\n').split('\n') {
+        let line: String = raw_line
+            .chars()
+            .map(|c| if c == '\t' { ' ' } else { c })
+            .filter(|c| !c.is_control() && !is_invisible(*c))
+            .collect();
+        let trimmed = line.trim_start();
+        let line = if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
+            let fence = &trimmed[..3];
+            if in_fence {
+                in_fence = false;
+                fence.to_owned()
+            } else {
+                in_fence = true;
+                format!("{fence}text")
+            }
+        } else if in_fence {
+            line.clone()
+        } else {
+            // Four spaces of indentation would start an indented code block, which rustdoc runs.
+            let indent = line.len() - trimmed.len();
+            format!("{}{}", " ".repeat(indent.min(3)), trimmed)
+        };
+        let line = line.trim_end();
+        if line.is_empty() {
+            out.push_str("///\n");
+        } else {
+            out.push_str("/// ");
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    if in_fence {
+        out.push_str("/// ```\n");
+    }
+    out
+}
+
+/// Spec text placed inside one doc line: whitespace runs (line breaks included) become one space
+/// and control and invisible characters are dropped.
+pub fn doc_value(text: &str) -> String {
+    text.split(|c: char| c.is_whitespace() || c.is_control() || is_invisible(c))
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literals_round_trip_through_syn() {
+        let samples = [
+            "plain",
+            "quote \" and \\ backslash",
+            "\"; panic!(); \"",
+            "line\nbreak\r\n",
+            "tab\tand nul \0",
+            "bidi \u{202e}evil\u{202c} zero\u{200b}width",
+            "emoji 🐶 and ü",
+            "#\"# r#\"raw\"#",
+        ];
+        for value in samples {
+            let literal = rust_literal(value);
+            let parsed: syn::LitStr = syn::parse_str(&literal).unwrap();
+            assert_eq!(parsed.value(), value);
+            assert!(literal.is_ascii());
+        }
+    }
+
+    #[test]
+    fn toml_literals_escape_quotes_and_controls() {
+        assert_eq!(toml_literal("a\"b\\c\n"), "\"a\\\"b\\\\c\\u000a\"");
+    }
+
+    #[test]
+    fn doc_comments_cannot_break_out() {
+        let text = "Summary\r\n*/ fn evil() {}\rnext\u{2028}line\u{202e}\n```\nlet x = 1;\n```\n    indented code";
+        let doc = doc_comment(text);
+        for line in doc.lines() {
+            assert!(line.starts_with("///"), "{line:?}");
+        }
+        assert!(!doc.contains('\u{202e}') && !doc.contains('\u{2028}'));
+        assert!(doc.contains("/// ```text"));
+        assert!(doc.contains("///    indented code"));
+        let item = format!("{doc}struct X;");
+        syn::parse_str::<syn::ItemStruct>(&item).unwrap();
+    }
+
+    #[test]
+    fn doc_values_stay_on_one_line() {
+        assert_eq!(doc_value("a\n\r b\u{202e}c\u{2028}d"), "a b c d");
+    }
+
+    #[test]
+    fn unclosed_fences_are_closed() {
+        let doc = doc_comment("```\ncode");
+        assert!(doc.ends_with("/// ```\n"));
+    }
+}

@@ -1,0 +1,411 @@
+//! View models: the IR turned into the strings templates print.
+//!
+//! Type expressions are spelled here (a rendering concern, so not in the IR), and every value is
+//! flat and ready to print, so that templates hold no logic beyond loops and presence checks.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::ir::{
+    Connector, Field, Location, Method, Operation, Primitive, SecurityKind, StatusMatch, Style,
+    Success, TypeDef, TypeId, TypeKind, TypeRef,
+};
+
+const JSON_VALUE: &str = "::connector_runtime::serde_json::Value";
+
+/// Spells type expressions, with named types behind `prefix` (empty inside the types module).
+struct Spell<'a> {
+    types: &'a BTreeMap<TypeId, TypeDef>,
+    prefix: &'a str,
+}
+
+impl Spell<'_> {
+    fn ty(&self, ty: &TypeRef) -> String {
+        match ty {
+            TypeRef::Named(id) => match self.types.get(id) {
+                Some(def) => format!("{}{}", self.prefix, def.rust_name),
+                None => JSON_VALUE.to_owned(),
+            },
+            TypeRef::Primitive(p) => primitive(*p).to_owned(),
+            TypeRef::List(inner) => format!("Vec<{}>", self.ty(inner)),
+            TypeRef::Map(inner) => format!("::std::collections::BTreeMap<String, {}>", self.ty(inner)),
+            TypeRef::Option(inner) => format!("Option<{}>", self.ty(inner)),
+            TypeRef::Boxed(inner) => format!("Box<{}>", self.ty(inner)),
+            TypeRef::Json => JSON_VALUE.to_owned(),
+        }
+    }
+
+    /// How a required value is passed to a client method: small copies by value, text as `&str`,
+    /// everything else by reference.
+    fn arg(&self, ty: &TypeRef) -> String {
+        match ty {
+            TypeRef::Primitive(Primitive::String) => "&str".to_owned(),
+            TypeRef::Primitive(p) => primitive(*p).to_owned(),
+            other => format!("&{}", self.ty(other)),
+        }
+    }
+
+    /// The expression that hands argument `name` to `Args`, which takes a reference.
+    fn pass(&self, ty: &TypeRef, name: &str) -> String {
+        match ty {
+            TypeRef::Primitive(Primitive::String) => name.to_owned(),
+            TypeRef::Primitive(_) => format!("&{name}"),
+            _ => name.to_owned(),
+        }
+    }
+}
+
+fn primitive(p: Primitive) -> &'static str {
+    match p {
+        Primitive::String => "String",
+        Primitive::Bool => "bool",
+        Primitive::I32 => "i32",
+        Primitive::I64 => "i64",
+        Primitive::F32 => "f32",
+        Primitive::F64 => "f64",
+    }
+}
+
+/// Everything the templates see.
+#[derive(Debug, Serialize)]
+pub struct ConnectorView {
+    pub crate_name: String,
+    pub module_name: String,
+    pub title: String,
+    pub version: String,
+    pub docs: Option<String>,
+    pub spec_label: String,
+    pub servers: Vec<ServerView>,
+    pub schemes: Vec<SchemeView>,
+    pub types: Vec<TypeView>,
+    pub operations: Vec<OperationView>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ServerView {
+    pub url: String,
+    pub description: Option<String>,
+    pub variables: Vec<VariableView>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct VariableView {
+    pub name: String,
+    pub default: String,
+    pub allowed: Vec<String>,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SchemeView {
+    pub name: String,
+    /// Rust expression of the `SecuritySchemeKind` variant, without its text fields.
+    pub kind: &'static str,
+    /// For API keys: `Header`, `Query` or `Cookie`.
+    pub location: Option<&'static str>,
+    /// Header, query or cookie name for API keys; scheme name for other HTTP schemes.
+    pub parameter: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TypeView {
+    pub name: String,
+    pub docs: Option<String>,
+    pub deprecated: bool,
+    /// `struct`, `options`, `enum` or `alias`.
+    pub kind: &'static str,
+    pub fields: Vec<FieldView>,
+    pub variants: Vec<VariantView>,
+    pub target: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FieldView {
+    pub name: String,
+    pub wire_name: String,
+    pub ty: String,
+    pub optional: bool,
+    pub rename: bool,
+    pub docs: Option<String>,
+    pub deprecated: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct VariantView {
+    pub name: String,
+    pub wire_value: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct OperationView {
+    pub id: String,
+    pub fn_name: String,
+    pub const_name: String,
+    pub index: usize,
+    pub method: &'static str,
+    pub http_method: &'static str,
+    pub path: String,
+    pub summary: Option<String>,
+    pub docs: Option<String>,
+    pub deprecated: bool,
+    pub params: Vec<ParamView>,
+    pub required_params: Vec<ParamView>,
+    pub optional_params: Vec<ParamView>,
+    pub options_type: Option<String>,
+    pub body: Option<BodyView>,
+    /// Whether the method fills `Args` (so it must be `mut`).
+    pub has_args: bool,
+    /// Return type of the typed method.
+    pub returns: String,
+    /// How the response is finished: `json`, `into_unit` or `raw`.
+    pub finish: &'static str,
+    pub responses: Vec<ResponseView>,
+    pub security: Vec<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ParamView {
+    pub wire_name: String,
+    pub name: String,
+    /// `Path`, `Query`, `Header` or `Cookie` (the descriptor variant).
+    pub location: &'static str,
+    /// `path`, `query`, `header` or `cookie` (the `Args` method).
+    pub setter: &'static str,
+    pub required: bool,
+    pub style: &'static str,
+    pub explode: bool,
+    pub allow_reserved: bool,
+    pub arg_type: String,
+    /// Expression passing the value to `Args` (`&limit`, `name`, `&options.limit`).
+    pub pass: String,
+    pub docs: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct BodyView {
+    pub media_types: Vec<String>,
+    pub required: bool,
+    pub arg_type: String,
+    /// Expression passing the body to `Args`.
+    pub pass: String,
+    pub docs: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ResponseView {
+    /// Rust expression of the `StatusMatch`.
+    pub status: String,
+    pub media_type: Option<String>,
+}
+
+impl ConnectorView {
+    /// Builds the view of a connector; `spec_label` names the spec in the generated banner/docs.
+    pub fn new(connector: &Connector, spec_label: &str) -> Self {
+        let in_types = Spell { types: &connector.types, prefix: "" };
+        let outside = Spell { types: &connector.types, prefix: "super::types::" };
+        Self {
+            crate_name: connector.crate_name.clone(),
+            module_name: connector.module_name.clone(),
+            title: connector.title.clone(),
+            version: connector.version.clone(),
+            docs: connector.description.clone(),
+            spec_label: spec_label.to_owned(),
+            servers: connector
+                .servers
+                .iter()
+                .map(|s| ServerView {
+                    url: s.url.clone(),
+                    description: s.description.clone(),
+                    variables: s
+                        .variables
+                        .iter()
+                        .map(|v| VariableView {
+                            name: v.name.clone(),
+                            default: v.default.clone(),
+                            allowed: v.allowed.clone(),
+                            description: v.description.clone(),
+                        })
+                        .collect(),
+                })
+                .collect(),
+            schemes: connector.security_schemes.iter().map(scheme).collect(),
+            types: connector.types.values().map(|t| type_view(t, &in_types)).collect(),
+            operations: connector
+                .operations
+                .iter()
+                .enumerate()
+                .map(|(index, op)| operation(op, index, &outside))
+                .collect(),
+        }
+    }
+}
+
+fn scheme(s: &crate::ir::SecurityScheme) -> SchemeView {
+    let (kind, location, parameter) = match &s.kind {
+        SecurityKind::ApiKeyHeader(p) => ("ApiKey", Some("Header"), Some(p.clone())),
+        SecurityKind::ApiKeyQuery(p) => ("ApiKey", Some("Query"), Some(p.clone())),
+        SecurityKind::ApiKeyCookie(p) => ("ApiKey", Some("Cookie"), Some(p.clone())),
+        SecurityKind::HttpBasic => ("HttpBasic", None, None),
+        SecurityKind::HttpBearer => ("HttpBearer", None, None),
+        SecurityKind::HttpOther(scheme) => ("HttpOther", None, Some(scheme.clone())),
+        SecurityKind::OAuth2 => ("OAuth2", None, None),
+        SecurityKind::OpenIdConnect => ("OpenIdConnect", None, None),
+    };
+    SchemeView {
+        name: s.name.clone(),
+        kind,
+        location,
+        parameter,
+    }
+}
+
+fn field(f: &Field, spell: &Spell<'_>) -> FieldView {
+    FieldView {
+        name: f.rust_name.clone(),
+        wire_name: f.wire_name.clone(),
+        ty: spell.ty(&f.ty),
+        optional: f.optional,
+        rename: f.needs_rename,
+        docs: f.docs.clone(),
+        deprecated: f.deprecated,
+    }
+}
+
+fn type_view(def: &TypeDef, spell: &Spell<'_>) -> TypeView {
+    let mut view = TypeView {
+        name: def.rust_name.clone(),
+        docs: def
+            .docs
+            .clone()
+            .or_else(|| Some(format!("Schema at `{}`.", def.pointer))),
+        deprecated: def.deprecated,
+        kind: "alias",
+        fields: Vec::new(),
+        variants: Vec::new(),
+        target: None,
+    };
+    match &def.kind {
+        TypeKind::Struct { fields } => {
+            view.kind = "struct";
+            view.fields = fields.iter().map(|f| field(f, spell)).collect();
+        }
+        TypeKind::Options { fields } => {
+            view.kind = "options";
+            view.fields = fields.iter().map(|f| field(f, spell)).collect();
+        }
+        TypeKind::Enum { variants } => {
+            view.kind = "enum";
+            view.variants = variants
+                .iter()
+                .map(|v| VariantView {
+                    name: v.rust_name.clone(),
+                    wire_value: v.wire_value.clone(),
+                })
+                .collect();
+        }
+        TypeKind::Alias { target } => view.target = Some(spell.ty(target)),
+    }
+    view
+}
+
+fn operation(op: &Operation, index: usize, spell: &Spell<'_>) -> OperationView {
+    let params: Vec<ParamView> = op.params.iter().map(|p| param(p, spell)).collect();
+    let (returns, finish) = match &op.success {
+        Success::Unit => ("()".to_owned(), "into_unit"),
+        Success::Json(ty) => (spell.ty(ty), "json"),
+        Success::Raw => ("::connector_runtime::Response".to_owned(), "raw"),
+    };
+    let method = match op.method {
+        Method::Get => ("Get", "GET"),
+        Method::Put => ("Put", "PUT"),
+        Method::Post => ("Post", "POST"),
+        Method::Delete => ("Delete", "DELETE"),
+        Method::Options => ("Options", "OPTIONS"),
+        Method::Head => ("Head", "HEAD"),
+        Method::Patch => ("Patch", "PATCH"),
+        Method::Trace => ("Trace", "TRACE"),
+    };
+    OperationView {
+        id: op.id.clone(),
+        fn_name: op.rust_name.clone(),
+        const_name: op.const_name.clone(),
+        index,
+        method: method.0,
+        http_method: method.1,
+        path: op.path.clone(),
+        summary: op.summary.clone(),
+        docs: crate::lower::join_docs(op.summary.as_deref(), op.description.as_deref()),
+        deprecated: op.deprecated,
+        required_params: params.iter().filter(|p| p.required).cloned().collect(),
+        optional_params: params.iter().filter(|p| !p.required).cloned().collect(),
+        params,
+        options_type: op
+            .options_type
+            .and_then(|id| spell.types.get(&id))
+            .map(|def| format!("{}{}", spell.prefix, def.rust_name)),
+        body: op.body.as_ref().map(|b| BodyView {
+            media_types: b.media_types.clone(),
+            required: b.required,
+            arg_type: if b.required {
+                spell.arg(&b.ty)
+            } else if b.ty == TypeRef::Primitive(Primitive::String) {
+                "Option<&str>".to_owned()
+            } else {
+                format!("Option<&{}>", spell.ty(&b.ty))
+            },
+            pass: if b.required { spell.pass(&b.ty, "body") } else { "body".to_owned() },
+            docs: b.docs.clone(),
+        }),
+        has_args: !op.params.is_empty() || op.body.is_some(),
+        returns,
+        finish,
+        responses: op
+            .responses
+            .iter()
+            .map(|r| ResponseView {
+                status: match r.status {
+                    StatusMatch::Code(c) => format!("StatusMatch::Code({c})"),
+                    StatusMatch::Range(d) => format!("StatusMatch::Range({d})"),
+                    StatusMatch::Default => "StatusMatch::Default".to_owned(),
+                },
+                media_type: r.media_type.clone(),
+            })
+            .collect(),
+        security: op.security.clone(),
+    }
+}
+
+fn param(p: &crate::ir::Parameter, spell: &Spell<'_>) -> ParamView {
+    let (location, setter) = match p.location {
+        Location::Path => ("Path", "path"),
+        Location::Query => ("Query", "query"),
+        Location::Header => ("Header", "header"),
+        Location::Cookie => ("Cookie", "cookie"),
+    };
+    ParamView {
+        wire_name: p.wire_name.clone(),
+        name: p.rust_name.clone(),
+        location,
+        setter,
+        required: p.required,
+        style: match p.style {
+            Style::Simple => "Simple",
+            Style::Label => "Label",
+            Style::Matrix => "Matrix",
+            Style::Form => "Form",
+            Style::SpaceDelimited => "SpaceDelimited",
+            Style::PipeDelimited => "PipeDelimited",
+            Style::DeepObject => "DeepObject",
+        },
+        explode: p.explode,
+        allow_reserved: p.allow_reserved,
+        arg_type: spell.arg(&p.ty),
+        pass: if p.required {
+            spell.pass(&p.ty, &p.rust_name)
+        } else {
+            format!("&options.{}", p.rust_name)
+        },
+        docs: p.docs.clone(),
+    }
+}

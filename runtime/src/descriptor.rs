@@ -1,0 +1,286 @@
+//! Operation descriptors: the data contract between generated connectors and the runtime.
+//!
+//! A generated crate holds these as `static` items (every text and list is `Cow::Borrowed`), while
+//! a spec interpreted at run time builds the same types with owned data. The executor reads only
+//! these descriptors, so the typed API, the dynamic API and spec interpretation share one code path.
+
+use std::borrow::Cow;
+
+/// Text in a descriptor: borrowed from a `static` in generated code, owned when built at run time.
+pub type Text = Cow<'static, str>;
+
+/// A list in a descriptor: borrowed from a `static` in generated code, owned when built at run time.
+pub type List<T> = Cow<'static, [T]>;
+
+/// Everything the runtime needs to know about one version of a connector.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConnectorDescriptor {
+    /// Machine name of the connector (the generated crate's name).
+    pub name: Text,
+    /// Human title, from `info.title`.
+    pub title: Text,
+    /// API version, from `info.version`.
+    pub version: Text,
+    /// Candidate servers, in spec order; the first is the default.
+    pub servers: List<ServerDescriptor>,
+    /// Security schemes from `components.securitySchemes`.
+    pub security_schemes: List<SecuritySchemeDescriptor>,
+    /// Every operation of the connector, in a stable order.
+    pub operations: List<OperationDescriptor>,
+}
+
+impl ConnectorDescriptor {
+    /// Finds an operation by its id (the spec's `operationId`, or the derived one).
+    pub fn operation(&self, id: &str) -> Option<&OperationDescriptor> {
+        self.operations.iter().find(|op| op.id == id)
+    }
+
+    /// Finds a security scheme by its name in `components.securitySchemes`.
+    pub fn security_scheme(&self, name: &str) -> Option<&SecuritySchemeDescriptor> {
+        self.security_schemes.iter().find(|s| s.name == name)
+    }
+}
+
+/// One entry of the spec's `servers` list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerDescriptor {
+    /// URL template, possibly with `{variable}` placeholders.
+    pub url: Text,
+    /// The server's description, if the spec gives one.
+    pub description: Option<Text>,
+    /// Variables substituted into `url`.
+    pub variables: List<ServerVariableDescriptor>,
+}
+
+/// A server URL variable (`servers[].variables`), a backend variable of the connection.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerVariableDescriptor {
+    /// Name as written between braces in the URL template.
+    pub name: Text,
+    /// Value used when the connection gives none.
+    pub default: Text,
+    /// Allowed values; empty means any value that is safe in its place in the URL.
+    pub allowed: List<Text>,
+    /// The variable's description, if the spec gives one.
+    pub description: Option<Text>,
+}
+
+/// A named security scheme.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SecuritySchemeDescriptor {
+    /// Name of the scheme in `components.securitySchemes`.
+    pub name: Text,
+    /// How the credential is carried.
+    pub kind: SecuritySchemeKind,
+}
+
+/// How a security scheme carries its credential.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum SecuritySchemeKind {
+    /// `type: apiKey`: a key in a header, query parameter or cookie.
+    ApiKey {
+        /// Where the key goes.
+        location: ApiKeyLocation,
+        /// Name of the header, query parameter or cookie.
+        parameter: Text,
+    },
+    /// `type: http, scheme: basic`.
+    HttpBasic,
+    /// `type: http, scheme: bearer` (any `bearerFormat`).
+    HttpBearer,
+    /// `type: oauth2`: the connection supplies an access token, sent as a bearer token.
+    OAuth2,
+    /// `type: openIdConnect`: the connection supplies an access token, sent as a bearer token.
+    OpenIdConnect,
+    /// `type: http` with another scheme name: the credential is sent as `Authorization: <scheme> <value>`.
+    HttpOther {
+        /// The scheme name as written in the spec (for example `Digest` or `HOBA`).
+        scheme: Text,
+    },
+}
+
+/// Where an API key is carried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiKeyLocation {
+    /// A request header.
+    Header,
+    /// A query parameter.
+    Query,
+    /// A cookie.
+    Cookie,
+}
+
+/// One alternative of an operation's `security`: all named schemes must be satisfied together.
+pub type SecurityRequirement = List<Text>;
+
+/// HTTP method of an operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Method {
+    /// `GET`
+    Get,
+    /// `PUT`
+    Put,
+    /// `POST`
+    Post,
+    /// `DELETE`
+    Delete,
+    /// `OPTIONS`
+    Options,
+    /// `HEAD`
+    Head,
+    /// `PATCH`
+    Patch,
+    /// `TRACE`
+    Trace,
+}
+
+impl Method {
+    /// The method name as sent on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Put => "PUT",
+            Method::Post => "POST",
+            Method::Delete => "DELETE",
+            Method::Options => "OPTIONS",
+            Method::Head => "HEAD",
+            Method::Patch => "PATCH",
+            Method::Trace => "TRACE",
+        }
+    }
+}
+
+/// One OpenAPI operation: an action of the connector.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OperationDescriptor {
+    /// The spec's `operationId`, or one derived from method and path when the spec has none.
+    pub id: Text,
+    /// HTTP method.
+    pub method: Method,
+    /// Path template relative to the base URL, such as `/pets/{petId}`.
+    pub path: Text,
+    /// One-line summary, if the spec gives one.
+    pub summary: Option<Text>,
+    /// Parameters (path-item and operation parameters merged).
+    pub params: List<ParamDescriptor>,
+    /// Request body, if the operation takes one.
+    pub body: Option<BodyDescriptor>,
+    /// Declared responses.
+    pub responses: List<ResponseDescriptor>,
+    /// Alternatives (OR) of security requirements (AND); an empty list means no auth at all, and
+    /// an empty requirement in the list means anonymous access is one of the alternatives.
+    pub security: List<SecurityRequirement>,
+    /// Whether the spec marks the operation deprecated.
+    pub deprecated: bool,
+}
+
+impl OperationDescriptor {
+    /// Finds a parameter by location and name.
+    pub fn param(&self, location: ParamLocation, name: &str) -> Option<&ParamDescriptor> {
+        self.params
+            .iter()
+            .find(|p| p.location == location && p.name == name)
+    }
+}
+
+/// Where a parameter goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ParamLocation {
+    /// Substituted into the path template.
+    Path,
+    /// Appended to the query string.
+    Query,
+    /// Sent as a request header.
+    Header,
+    /// Sent in the `Cookie` header.
+    Cookie,
+}
+
+impl ParamLocation {
+    /// The location as the spec writes it (`in:`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ParamLocation::Path => "path",
+            ParamLocation::Query => "query",
+            ParamLocation::Header => "header",
+            ParamLocation::Cookie => "cookie",
+        }
+    }
+}
+
+/// Serialisation style of a parameter (OpenAPI 3.0 `style`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamStyle {
+    /// `simple`: comma-separated (path and header default).
+    Simple,
+    /// `label`: `.`-prefixed.
+    Label,
+    /// `matrix`: `;name=value`.
+    Matrix,
+    /// `form`: `name=value` (query and cookie default).
+    Form,
+    /// `spaceDelimited`.
+    SpaceDelimited,
+    /// `pipeDelimited`.
+    PipeDelimited,
+    /// `deepObject`: `name[prop]=value`.
+    DeepObject,
+}
+
+/// One parameter of an operation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParamDescriptor {
+    /// Name on the wire.
+    pub name: Text,
+    /// Location.
+    pub location: ParamLocation,
+    /// Whether the caller must supply it.
+    pub required: bool,
+    /// Serialisation style.
+    pub style: ParamStyle,
+    /// Whether arrays and objects are exploded.
+    pub explode: bool,
+    /// Whether reserved characters are sent unencoded (query only).
+    pub allow_reserved: bool,
+}
+
+/// The request body of an operation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BodyDescriptor {
+    /// Accepted media types, in spec order.
+    pub media_types: List<Text>,
+    /// Whether a body must be sent.
+    pub required: bool,
+}
+
+/// Which statuses a declared response covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusMatch {
+    /// One exact status code.
+    Code(u16),
+    /// A range such as `2XX`, given by its first digit.
+    Range(u8),
+    /// `default`: any status not declared otherwise.
+    Default,
+}
+
+impl StatusMatch {
+    /// Whether `status` falls under this match (`Default` matches everything).
+    pub fn matches(self, status: u16) -> bool {
+        match self {
+            StatusMatch::Code(code) => code == status,
+            StatusMatch::Range(digit) => status / 100 == u16::from(digit),
+            StatusMatch::Default => true,
+        }
+    }
+}
+
+/// One declared response.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResponseDescriptor {
+    /// Statuses covered.
+    pub status: StatusMatch,
+    /// Media type of the body, if the response has one.
+    pub media_type: Option<Text>,
+}
