@@ -129,9 +129,8 @@ impl Namespace {
         (2u64..)
             .map(|n| format!("{base}{separator}{n}"))
             .find(|name| !self.taken.contains(name))
-            .map(|name| {
+            .inspect(|name| {
                 self.taken.insert(name.clone());
-                name
             })
             .unwrap_or(candidate)
     }

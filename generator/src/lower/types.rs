@@ -51,21 +51,14 @@ pub(crate) fn lower_named(lw: &mut Lowerer<'_, '_>, id: TypeId, at: &str) {
         }
     };
     let result = lower_inline(lw, &schema, at, &name, Some(id));
-    if !lw.types.contains_key(&id) {
-        let docs = docs_of(&schema);
-        let deprecated = schema.schema_data.deprecated;
-        let kind = TypeKind::Alias { target: result };
-        lw.types.insert(
-            id,
-            TypeDef {
-                rust_name: name,
-                docs,
-                pointer: at.to_owned(),
-                deprecated,
-                kind,
-            },
-        );
-    }
+    // A struct or enum already took the id; otherwise the schema is another name for `result`.
+    lw.types.entry(id).or_insert_with(|| TypeDef {
+        rust_name: name,
+        docs: docs_of(&schema),
+        pointer: at.to_owned(),
+        deprecated: schema.schema_data.deprecated,
+        kind: TypeKind::Alias { target: result },
+    });
 }
 
 /// Lowers a schema reference or inline schema found at `at`; `hint` names any new inline type.

@@ -365,9 +365,9 @@ fn operation(op: &Operation, index: usize, spell: &Spell<'_>) -> OperationView {
             .iter()
             .map(|r| ResponseView {
                 status: match r.status {
-                    StatusMatch::Code(c) => format!("StatusMatch::Code({c})"),
-                    StatusMatch::Range(d) => format!("StatusMatch::Range({d})"),
-                    StatusMatch::Default => "StatusMatch::Default".to_owned(),
+                    StatusMatch::Code(c) => format!("d::StatusMatch::Code({c})"),
+                    StatusMatch::Range(d) => format!("d::StatusMatch::Range({d})"),
+                    StatusMatch::Default => "d::StatusMatch::Default".to_owned(),
                 },
                 media_type: r.media_type.clone(),
             })

@@ -1,0 +1,334 @@
+//! Serialisation of parameter values by OpenAPI `style` and `explode`, and percent-encoding.
+//!
+//! Every function here returns text that is already safe for its place in the request: values
+//! can never introduce a delimiter of the surrounding syntax.
+
+use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS, NON_ALPHANUMERIC};
+use serde_json::Value;
+
+use crate::descriptor::{ParamDescriptor, ParamStyle};
+
+/// Everything but RFC 3986 unreserved characters. Encoding `%` is what keeps `%2e%2e` from
+/// reaching the server as a dot segment, and encoding `/?#&=+` keeps a value in its segment or
+/// query pair.
+const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Label style uses `.` as its delimiter, so a value's own dots must be encoded.
+const LABEL: &AsciiSet = &UNRESERVED.add(b'.');
+
+/// `allowReserved` lets reserved characters through, except those that would restructure the
+/// query string (`&`, `=`, `#`), be decoded as a space (`+`), or that `http::Uri` rejects (`[]`).
+const QUERY_ALLOW_RESERVED: &AsciiSet = &UNRESERVED
+    .remove(b':')
+    .remove(b'/')
+    .remove(b'?')
+    .remove(b'@')
+    .remove(b'!')
+    .remove(b'$')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')')
+    .remove(b'*')
+    .remove(b',')
+    .remove(b';');
+
+/// What RFC 6265 does not allow in a cookie value, plus `%` so that decoding is unambiguous.
+const COOKIE: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b',')
+    .add(b';')
+    .add(b'\\')
+    .add(b'%');
+
+/// A parameter value reduced to the shapes OpenAPI styles are defined for.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Flat {
+    /// A string, number or boolean as text.
+    Scalar(String),
+    /// An array of scalars as text.
+    Array(Vec<String>),
+    /// An object's properties as text, in the order the JSON map keeps them.
+    Object(Vec<(String, String)>),
+}
+
+impl Flat {
+    /// Reduces a JSON value; nested arrays and objects, which no style defines, become compact
+    /// JSON text so that nothing is lost.
+    pub(crate) fn from_value(value: &Value) -> Self {
+        match value {
+            Value::Array(items) => Flat::Array(items.iter().map(text).collect()),
+            Value::Object(map) => {
+                Flat::Object(map.iter().map(|(k, v)| (k.clone(), text(v))).collect())
+            }
+            other => Flat::Scalar(text(other)),
+        }
+    }
+}
+
+fn text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+fn encode(set: &'static AsciiSet) -> impl Fn(&str) -> String {
+    move |s| utf8_percent_encode(s, set).to_string()
+}
+
+/// Percent-encodes a query name or value, or any other single URL component.
+pub(crate) fn component(s: &str) -> String {
+    encode(UNRESERVED)(s)
+}
+
+/// One `name=value` cookie pair with both parts encoded.
+pub(crate) fn cookie_pair(name: &str, value: &str) -> String {
+    let enc = encode(COOKIE);
+    format!("{}={}", enc(name), enc(value))
+}
+
+/// Joins items, each encoded, with a delimiter that is left as is.
+fn join(items: impl IntoIterator<Item = String>, delimiter: &str) -> String {
+    items.into_iter().collect::<Vec<_>>().join(delimiter)
+}
+
+fn pairs(props: &[(String, String)], enc: &dyn Fn(&str) -> String, kv: &str) -> Vec<String> {
+    props
+        .iter()
+        .map(|(k, v)| format!("{}{kv}{}", enc(k), enc(v)))
+        .collect()
+}
+
+/// `simple` style with a caller-chosen encoding: `a,b` for arrays, `k,v` or `k=v` for objects.
+fn simple(value: &Flat, explode: bool, enc: &dyn Fn(&str) -> String) -> String {
+    match value {
+        Flat::Scalar(s) => enc(s),
+        Flat::Array(items) => join(items.iter().map(|i| enc(i)), ","),
+        Flat::Object(props) if explode => pairs(props, enc, "=").join(","),
+        Flat::Object(props) => pairs(props, enc, ",").join(","),
+    }
+}
+
+/// The text substituted for a path parameter's placeholder.
+pub(crate) fn path_value(param: &ParamDescriptor, value: &Flat) -> String {
+    let name = component(&param.name);
+    match param.style {
+        ParamStyle::Label => {
+            let enc = encode(LABEL);
+            let delimiter = if param.explode { "." } else { "," };
+            let body = match value {
+                Flat::Scalar(s) => enc(s),
+                Flat::Array(items) => join(items.iter().map(|i| enc(i)), delimiter),
+                Flat::Object(props) if param.explode => pairs(props, &enc, "=").join("."),
+                Flat::Object(props) => pairs(props, &enc, ",").join(","),
+            };
+            format!(".{body}")
+        }
+        ParamStyle::Matrix => {
+            let enc = encode(UNRESERVED);
+            match value {
+                Flat::Array(items) if param.explode => {
+                    join(items.iter().map(|i| format!(";{name}={}", enc(i))), "")
+                }
+                Flat::Object(props) if param.explode => join(
+                    pairs(props, &enc, "=").into_iter().map(|p| format!(";{p}")),
+                    "",
+                ),
+                other => format!(";{name}={}", simple(other, false, &enc)),
+            }
+        }
+        // `simple` is the default, and the only other path style OpenAPI defines is the two
+        // above; anything else in a descriptor falls back to it.
+        _ => simple(value, param.explode, &encode(UNRESERVED)),
+    }
+}
+
+/// The encoded `name=value` pairs of a query parameter.
+pub(crate) fn query_pairs(param: &ParamDescriptor, value: &Flat) -> Vec<(String, String)> {
+    let name = component(&param.name);
+    let enc = encode(if param.allow_reserved {
+        QUERY_ALLOW_RESERVED
+    } else {
+        UNRESERVED
+    });
+    let delimited = |delimiter: &str| match value {
+        Flat::Array(items) if !param.explode => Some(vec![(
+            name.clone(),
+            join(items.iter().map(|i| enc(i)), delimiter),
+        )]),
+        _ => None,
+    };
+    let styled = match param.style {
+        ParamStyle::SpaceDelimited => delimited("%20"),
+        ParamStyle::PipeDelimited => delimited("%7C"),
+        ParamStyle::DeepObject => match value {
+            Flat::Object(props) => Some(
+                props
+                    .iter()
+                    .map(|(k, v)| (component(&format!("{}[{k}]", param.name)), enc(v)))
+                    .collect(),
+            ),
+            _ => None,
+        },
+        _ => None,
+    };
+    // `form` is the default; combinations OpenAPI leaves undefined fall back to it.
+    styled.unwrap_or_else(|| match value {
+        Flat::Scalar(s) => vec![(name, enc(s))],
+        Flat::Array(items) if param.explode => {
+            items.iter().map(|i| (name.clone(), enc(i))).collect()
+        }
+        Flat::Object(props) if param.explode => {
+            props.iter().map(|(k, v)| (enc(k), enc(v))).collect()
+        }
+        other => vec![(name, simple(other, false, &enc))],
+    })
+}
+
+/// The raw (not percent-encoded) value of a header parameter; the caller checks it is a valid
+/// header value.
+pub(crate) fn header_value(param: &ParamDescriptor, value: &Flat) -> String {
+    // Only `simple` is defined for headers.
+    simple(value, param.explode, &|s: &str| s.to_owned())
+}
+
+/// The encoded `name=value` pairs a cookie parameter adds to the `Cookie` header.
+pub(crate) fn cookie_pairs(param: &ParamDescriptor, value: &Flat) -> Vec<String> {
+    // Only `form` is defined for cookies.
+    let enc = encode(COOKIE);
+    match value {
+        Flat::Array(items) if param.explode => {
+            items.iter().map(|i| cookie_pair(&param.name, i)).collect()
+        }
+        Flat::Object(props) if param.explode => {
+            props.iter().map(|(k, v)| cookie_pair(k, v)).collect()
+        }
+        other => vec![format!(
+            "{}={}",
+            enc(&param.name),
+            simple(other, false, &enc)
+        )],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::descriptor::ParamLocation;
+    use serde_json::json;
+
+    fn param(location: ParamLocation, style: ParamStyle, explode: bool) -> ParamDescriptor {
+        ParamDescriptor {
+            name: "id".into(),
+            location,
+            required: true,
+            style,
+            explode,
+            allow_reserved: false,
+        }
+    }
+
+    fn path(style: ParamStyle, explode: bool, value: serde_json::Value) -> String {
+        let p = param(ParamLocation::Path, style, explode);
+        path_value(&p, &Flat::from_value(&value))
+    }
+
+    fn query(style: ParamStyle, explode: bool, value: serde_json::Value) -> Vec<String> {
+        let p = param(ParamLocation::Query, style, explode);
+        query_pairs(&p, &Flat::from_value(&value))
+            .into_iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect()
+    }
+
+    #[test]
+    fn path_simple() {
+        use ParamStyle::Simple;
+        assert_eq!(
+            path(Simple, false, json!("../admin?x=1#f")),
+            "..%2Fadmin%3Fx%3D1%23f"
+        );
+        assert_eq!(path(Simple, false, json!("a b/ü%")), "a%20b%2F%C3%BC%25");
+        assert_eq!(path(Simple, false, json!("%2e%2e")), "%252e%252e");
+        assert_eq!(path(Simple, false, json!(42)), "42");
+        assert_eq!(path(Simple, false, json!(true)), "true");
+        assert_eq!(path(Simple, false, json!(["a,b", "c"])), "a%2Cb,c");
+        assert_eq!(path(Simple, false, json!({"k": "v", "x": 1})), "k,v,x,1");
+        assert_eq!(path(Simple, true, json!({"k": "v", "x": 1})), "k=v,x=1");
+    }
+
+    #[test]
+    fn path_label_and_matrix() {
+        assert_eq!(path(ParamStyle::Label, false, json!("a.b")), ".a%2Eb");
+        assert_eq!(path(ParamStyle::Label, true, json!(["a", "b"])), ".a.b");
+        assert_eq!(path(ParamStyle::Matrix, false, json!("v")), ";id=v");
+        assert_eq!(
+            path(ParamStyle::Matrix, true, json!(["a", "b"])),
+            ";id=a;id=b"
+        );
+        assert_eq!(
+            path(ParamStyle::Matrix, false, json!(["a", "b"])),
+            ";id=a,b"
+        );
+    }
+
+    #[test]
+    fn query_form() {
+        use ParamStyle::Form;
+        assert_eq!(
+            query(Form, true, json!("a&admin=true")),
+            ["id=a%26admin%3Dtrue"]
+        );
+        assert_eq!(query(Form, true, json!(["a", "b"])), ["id=a", "id=b"]);
+        assert_eq!(query(Form, false, json!(["a", "b"])), ["id=a,b"]);
+        assert_eq!(query(Form, true, json!({"k": "v w"})), ["k=v%20w"]);
+        assert_eq!(query(Form, false, json!({"k": "v"})), ["id=k,v"]);
+    }
+
+    #[test]
+    fn query_other_styles() {
+        assert_eq!(
+            query(ParamStyle::PipeDelimited, false, json!(["a", "b"])),
+            ["id=a%7Cb"]
+        );
+        assert_eq!(
+            query(ParamStyle::SpaceDelimited, false, json!(["a", "b"])),
+            ["id=a%20b"]
+        );
+        assert_eq!(
+            query(ParamStyle::DeepObject, true, json!({"k": "v"})),
+            ["id%5Bk%5D=v"]
+        );
+    }
+
+    #[test]
+    fn allow_reserved_still_protects_query_structure() {
+        let mut p = param(ParamLocation::Query, ParamStyle::Form, true);
+        p.allow_reserved = true;
+        let pairs = query_pairs(&p, &Flat::Scalar("a/b:c&d=e#f+g".into()));
+        assert_eq!(
+            pairs,
+            [("id".to_owned(), "a/b:c%26d%3De%23f%2Bg".to_owned())]
+        );
+    }
+
+    #[test]
+    fn header_and_cookie() {
+        let h = param(ParamLocation::Header, ParamStyle::Simple, false);
+        assert_eq!(
+            header_value(&h, &Flat::from_value(&json!(["a", "b"]))),
+            "a,b"
+        );
+        let c = param(ParamLocation::Cookie, ParamStyle::Form, true);
+        assert_eq!(
+            cookie_pairs(&c, &Flat::Scalar("a; b=1".into())),
+            ["id=a%3B%20b=1"]
+        );
+    }
+}

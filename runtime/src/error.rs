@@ -1,0 +1,295 @@
+//! The crate's one error type.
+
+use std::fmt;
+
+use reqwest::header::HeaderMap;
+
+/// Everything that can go wrong while configuring a connection or running an operation.
+///
+/// `Display` describes this layer only; the underlying cause, if any, is available through
+/// [`std::error::Error::source`]. No variant ever holds a credential, and transport errors are
+/// stripped of their URL because a query-string API key would otherwise be part of it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The connection configuration is invalid.
+    #[error("invalid connection setting `{key}`: {message}")]
+    Config {
+        /// The setting at fault (such as `base_url`, `server` or a security scheme name).
+        key: String,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+
+    /// A server variable was given a value its server does not accept.
+    #[error("invalid value {value:?} for server variable `{name}`: {reason}")]
+    InvalidServerVariable {
+        /// The variable's name.
+        name: String,
+        /// The rejected value.
+        value: String,
+        /// Why it was rejected.
+        reason: String,
+    },
+
+    /// No security requirement of the operation can be met with the configured credentials.
+    #[error(
+        "operation `{operation}` needs credentials for one of: {}",
+        Alternatives(alternatives)
+    )]
+    MissingCredentials {
+        /// The operation id.
+        operation: String,
+        /// The operation's alternatives; each lists the schemes that must all be configured.
+        alternatives: Vec<Vec<String>>,
+    },
+
+    /// A required parameter (or the required body) was not supplied.
+    #[error("operation `{operation}` is missing the required {location} parameter `{name}`")]
+    MissingParameter {
+        /// The operation id.
+        operation: String,
+        /// The parameter's name (`body` for the request body).
+        name: String,
+        /// `path`, `query`, `header`, `cookie` or `body`.
+        location: &'static str,
+    },
+
+    /// A parameter value cannot be sent, or the operation does not declare the parameter.
+    #[error("invalid parameter `{name}` for operation `{operation}`: {reason}")]
+    InvalidParameter {
+        /// The operation id.
+        operation: String,
+        /// The parameter's name.
+        name: String,
+        /// Why it was rejected.
+        reason: String,
+    },
+
+    /// A header parameter's value contains characters that could split or end the header.
+    #[error("value of header parameter `{name}` contains CR, LF, NUL or another character not allowed in a header")]
+    InvalidHeaderValue {
+        /// The header's name.
+        name: String,
+    },
+
+    /// The input of a dynamic call does not fit the operation.
+    #[error("invalid input: {message}")]
+    InvalidInput {
+        /// What is wrong with the input.
+        message: String,
+    },
+
+    /// The connector has no operation with this id.
+    #[error("the connector has no action `{name}`")]
+    UnknownAction {
+        /// The requested action.
+        name: String,
+    },
+
+    /// A request value could not be serialised to JSON.
+    #[error("could not serialise a request value to JSON")]
+    Encode {
+        /// The serialiser's error.
+        #[source]
+        source: serde_json::Error,
+    },
+
+    /// A successful response's body could not be decoded into the requested type.
+    #[error("could not decode the HTTP {status} response of operation `{operation}` (body starts with {})", Snippet(snippet))]
+    Decode {
+        /// The operation id.
+        operation: String,
+        /// The response status.
+        status: u16,
+        /// The start of the body, for diagnosis.
+        snippet: String,
+        /// The deserialiser's error.
+        #[source]
+        source: serde_json::Error,
+    },
+
+    /// A response body asked for as text is not UTF-8.
+    #[error("the HTTP {status} response of operation `{operation}` is not UTF-8 text")]
+    InvalidUtf8 {
+        /// The operation id.
+        operation: String,
+        /// The response status.
+        status: u16,
+        /// Where decoding failed.
+        #[source]
+        source: std::str::Utf8Error,
+    },
+
+    /// The server answered with a status outside 2xx.
+    #[error("operation `{operation}` failed with HTTP status {status}: {}", Snippet(body))]
+    Status {
+        /// The operation id.
+        operation: String,
+        /// The response status.
+        status: u16,
+        /// The response headers (boxed to keep `Result<_, Error>` small).
+        headers: Box<HeaderMap>,
+        /// The start of the response body (at most 8 KiB, invalid UTF-8 replaced).
+        body: String,
+    },
+
+    /// The response body exceeded the size the runtime is willing to buffer.
+    #[error("the response of operation `{operation}` exceeds {limit} bytes")]
+    ResponseTooLarge {
+        /// The operation id.
+        operation: String,
+        /// The limit in bytes.
+        limit: usize,
+    },
+
+    /// The request did not complete within the connection's timeout.
+    #[error("operation `{operation}` timed out")]
+    Timeout {
+        /// The operation id.
+        operation: String,
+    },
+
+    /// The request could not be sent or its response could not be read.
+    #[error("request of operation `{operation}` failed")]
+    Transport {
+        /// The operation id.
+        operation: String,
+        /// The HTTP client's error, without the request URL.
+        #[source]
+        source: reqwest::Error,
+    },
+}
+
+impl Error {
+    /// The HTTP status of the response, when the error is about a response that arrived: a
+    /// non-2xx status, or a body that could not be decoded.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Status { status, .. }
+            | Error::Decode { status, .. }
+            | Error::InvalidUtf8 { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// Whether the request timed out.
+    pub fn is_timeout(&self) -> bool {
+        match self {
+            Error::Timeout { .. } => true,
+            Error::Transport { source, .. } => source.is_timeout(),
+            _ => false,
+        }
+    }
+
+    /// Whether the failure is about authentication: a 401 or 403 status, or missing credentials.
+    pub fn is_auth(&self) -> bool {
+        matches!(self, Error::MissingCredentials { .. }) || matches!(self.status(), Some(401 | 403))
+    }
+
+    /// Whether sending the same request again may succeed: 408, 429, 5xx other than 501,
+    /// timeouts and connection failures.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Status { status, .. } => {
+                matches!(status, 408 | 429) || (*status >= 500 && *status <= 599 && *status != 501)
+            }
+            Error::Timeout { .. } => true,
+            Error::Transport { source, .. } => source.is_connect() || source.is_timeout(),
+            _ => false,
+        }
+    }
+}
+
+/// Shows the start of a body in a message: at most 200 characters, with control characters
+/// escaped so that a server cannot forge log lines.
+struct Snippet<'a>(&'a str);
+
+impl fmt::Display for Snippet<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const SHOWN: usize = 200;
+        if self.0.is_empty() {
+            return f.write_str("an empty body");
+        }
+        for c in self.0.chars().take(SHOWN) {
+            if c.is_control() {
+                write!(f, "{}", c.escape_default())?;
+            } else {
+                write!(f, "{c}")?;
+            }
+        }
+        if self.0.chars().nth(SHOWN).is_some() {
+            f.write_str("...")?;
+        }
+        Ok(())
+    }
+}
+
+/// Formats security alternatives as `a + b or c`.
+struct Alternatives<'a>(&'a [Vec<String>]);
+
+impl fmt::Display for Alternatives<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, requirement) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" or ")?;
+            }
+            f.write_str(&requirement.join(" + "))?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Error;
+
+    fn status(status: u16) -> Error {
+        Error::Status {
+            operation: "op".into(),
+            status,
+            headers: Default::default(),
+            body: String::new(),
+        }
+    }
+
+    #[test]
+    fn classifies_statuses() {
+        assert!(status(503).is_retryable());
+        assert!(status(429).is_retryable());
+        assert!(status(408).is_retryable());
+        assert!(!status(501).is_retryable());
+        assert!(!status(404).is_retryable());
+        assert!(status(401).is_auth());
+        assert!(status(403).is_auth());
+        assert!(!status(500).is_auth());
+        assert_eq!(status(418).status(), Some(418));
+        assert!(Error::Timeout {
+            operation: "op".into()
+        }
+        .is_timeout());
+        assert!(Error::Timeout {
+            operation: "op".into()
+        }
+        .is_retryable());
+    }
+
+    #[test]
+    fn lists_missing_credential_alternatives() {
+        let error = Error::MissingCredentials {
+            operation: "getPet".into(),
+            alternatives: vec![vec!["a".into(), "b".into()], vec!["c".into()]],
+        };
+        assert!(error.is_auth());
+        assert_eq!(
+            error.to_string(),
+            "operation `getPet` needs credentials for one of: a + b or c"
+        );
+    }
+
+    #[test]
+    fn is_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync + 'static>() {}
+        assert_send_sync::<Error>();
+    }
+}

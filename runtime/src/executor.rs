@@ -1,0 +1,115 @@
+//! Sends a prepared request and reads its response: the one place requests leave the process.
+
+use bytes::{Bytes, BytesMut};
+
+use crate::args::Args;
+use crate::connection::Inner;
+use crate::descriptor::OperationDescriptor;
+use crate::error::Error;
+use crate::request;
+use crate::response::{snippet, Response};
+
+/// Largest successful body the runtime buffers.
+pub(crate) const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
+
+/// How much of an error body [`Error::Status`] keeps.
+const ERROR_BODY_BYTES: usize = 8 * 1024;
+
+/// Executes `op` with `args` over the connection.
+pub(crate) async fn execute(
+    inner: &Inner,
+    op: &OperationDescriptor,
+    args: &Args,
+) -> Result<Response, Error> {
+    let prepared = request::prepare(inner, op, args)?;
+    let url = reqwest::Url::parse(&prepared.url).map_err(|err| Error::InvalidInput {
+        // The URL itself is not quoted: its query may carry an API key.
+        message: format!(
+            "operation `{}` produced an invalid request URL: {err}",
+            op.id
+        ),
+    })?;
+    let mut builder = inner
+        .client
+        .request(prepared.method, url)
+        .headers(prepared.headers)
+        .timeout(inner.timeout);
+    if let Some(body) = prepared.body {
+        builder = builder.body(body);
+    }
+    let response = builder.send().await.map_err(|err| transport(op, err))?;
+
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    if response.status().is_success() {
+        let body = read(response, MAX_BODY_BYTES)
+            .await
+            .map_err(|err| match err {
+                ReadError::TooLarge => Error::ResponseTooLarge {
+                    operation: op.id.to_string(),
+                    limit: MAX_BODY_BYTES,
+                },
+                ReadError::Transport(err) => transport(op, err),
+            })?;
+        Ok(Response::new(op.id.clone(), status, headers, body))
+    } else {
+        // The error body is only diagnostic: read what fits in a snippet and stop.
+        let body = read_prefix(response, ERROR_BODY_BYTES).await;
+        Err(Error::Status {
+            operation: op.id.to_string(),
+            status,
+            headers: Box::new(headers),
+            body: snippet(&body, ERROR_BODY_BYTES),
+        })
+    }
+}
+
+fn transport(op: &OperationDescriptor, err: reqwest::Error) -> Error {
+    if err.is_timeout() {
+        Error::Timeout {
+            operation: op.id.to_string(),
+        }
+    } else {
+        Error::Transport {
+            operation: op.id.to_string(),
+            // SE-3: the URL may carry an API key in its query.
+            source: err.without_url(),
+        }
+    }
+}
+
+enum ReadError {
+    TooLarge,
+    Transport(reqwest::Error),
+}
+
+async fn read(mut response: reqwest::Response, limit: usize) -> Result<Bytes, ReadError> {
+    if response
+        .content_length()
+        .is_some_and(|len| len > limit as u64)
+    {
+        return Err(ReadError::TooLarge);
+    }
+    let mut body = BytesMut::new();
+    while let Some(chunk) = response.chunk().await.map_err(ReadError::Transport)? {
+        if body.len() + chunk.len() > limit {
+            return Err(ReadError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// Reads at most `limit` bytes; a failure part-way keeps what has arrived.
+async fn read_prefix(mut response: reqwest::Response, limit: usize) -> Bytes {
+    let mut body = BytesMut::new();
+    while body.len() < limit {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                body.extend_from_slice(&chunk[..chunk.len().min(limit - body.len())])
+            }
+            Ok(None) | Err(_) => break,
+        }
+    }
+    body.freeze()
+}

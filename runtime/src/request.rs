@@ -1,0 +1,269 @@
+//! Turns an operation descriptor and its arguments into a ready-to-send request.
+//!
+//! Everything a caller supplies is checked here, before any connection is opened.
+
+use reqwest::header::{
+    HeaderMap, HeaderName, HeaderValue, ACCEPT, CONTENT_TYPE, COOKIE, USER_AGENT,
+};
+
+use crate::args::{Args, Body};
+use crate::auth;
+use crate::connection::Inner;
+use crate::descriptor::{Method, OperationDescriptor, ParamDescriptor, ParamLocation, StatusMatch};
+use crate::encoding::{self, Flat};
+use crate::error::Error;
+
+const JSON: &str = "application/json";
+
+/// A request with every part encoded.
+pub(crate) struct Prepared {
+    pub(crate) method: reqwest::Method,
+    /// The full URL, built by hand from encoded parts: no value can add a dot segment or a
+    /// delimiter, so parsing it later changes nothing.
+    pub(crate) url: String,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Option<Vec<u8>>,
+}
+
+/// Checks `args` against `op` and encodes the request.
+pub(crate) fn prepare(
+    inner: &Inner,
+    op: &OperationDescriptor,
+    args: &Args,
+) -> Result<Prepared, Error> {
+    check_declared(op, args)?;
+    let auth = auth::authorize(&inner.connector, op, &inner.credentials)?;
+
+    let path = substitute_path(op, args)?;
+    let mut query = Vec::new();
+    let mut headers = HeaderMap::new();
+    let mut cookies = Vec::new();
+    for param in op.params.iter() {
+        let Some(value) = args.get(param.location, &param.name) else {
+            continue;
+        };
+        let value = Flat::from_value(value);
+        match param.location {
+            // Already substituted into the template.
+            ParamLocation::Path => {}
+            ParamLocation::Query => query.extend(encoding::query_pairs(param, &value)),
+            ParamLocation::Header => {
+                let (name, value) = header(op, param, &value)?;
+                headers.append(name, value);
+            }
+            ParamLocation::Cookie => cookies.extend(encoding::cookie_pairs(param, &value)),
+        }
+    }
+
+    let cookie_holds_credential = !auth.cookies.is_empty();
+    query.extend(auth.query);
+    cookies.extend(auth.cookies);
+    let mut url = format!("{}{path}", inner.base_url);
+    for (i, (name, value)) in query.iter().enumerate() {
+        url.push(if i == 0 { '?' } else { '&' });
+        url.push_str(name);
+        url.push('=');
+        url.push_str(value);
+    }
+
+    headers.insert(USER_AGENT, inner.user_agent.clone());
+    if !headers.contains_key(ACCEPT) {
+        headers.insert(ACCEPT, accept(op));
+    }
+    if !cookies.is_empty() {
+        // Encoded cookie pairs are visible ASCII; anything else is a bug worth reporting, not
+        // a reason to panic.
+        let mut value =
+            HeaderValue::from_str(&cookies.join("; ")).map_err(|_| Error::InvalidParameter {
+                operation: op.id.to_string(),
+                name: "Cookie".into(),
+                reason: "could not form the Cookie header".into(),
+            })?;
+        value.set_sensitive(cookie_holds_credential);
+        headers.insert(COOKIE, value);
+    }
+    let body = match args.body() {
+        Some(Body::Json(value)) => {
+            headers.insert(CONTENT_TYPE, content_type(op));
+            Some(serde_json::to_vec(value).map_err(|source| Error::Encode { source })?)
+        }
+        None => None,
+    };
+    // Credentials go last so that no parameter can replace them.
+    for (name, value) in auth.headers {
+        headers.insert(name, value);
+    }
+
+    Ok(Prepared {
+        method: method(op.method),
+        url,
+        headers,
+        body,
+    })
+}
+
+/// Rejects undeclared parameters and reports missing required ones.
+fn check_declared(op: &OperationDescriptor, args: &Args) -> Result<(), Error> {
+    for (location, name) in args.params() {
+        if op.param(location, name).is_none() {
+            return Err(Error::InvalidParameter {
+                operation: op.id.to_string(),
+                name: name.to_owned(),
+                reason: format!(
+                    "the operation declares no {} parameter of that name",
+                    location.as_str()
+                ),
+            });
+        }
+    }
+    for param in op.params.iter() {
+        // Path parameters are always required: the path cannot be formed without them.
+        let required = param.required || param.location == ParamLocation::Path;
+        if required && args.get(param.location, &param.name).is_none() {
+            return Err(Error::MissingParameter {
+                operation: op.id.to_string(),
+                name: param.name.to_string(),
+                location: param.location.as_str(),
+            });
+        }
+    }
+    match (&op.body, args.body()) {
+        (Some(body), None) if body.required => Err(Error::MissingParameter {
+            operation: op.id.to_string(),
+            name: "body".into(),
+            location: "body",
+        }),
+        (None, Some(_)) => Err(Error::InvalidParameter {
+            operation: op.id.to_string(),
+            name: "body".into(),
+            reason: "the operation takes no request body".into(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Replaces each `{name}` of the path template with its encoded value.
+fn substitute_path(op: &OperationDescriptor, args: &Args) -> Result<String, Error> {
+    let invalid = |name: &str, reason: &str| Error::InvalidParameter {
+        operation: op.id.to_string(),
+        name: name.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let mut path = String::with_capacity(op.path.len());
+    if !op.path.starts_with('/') {
+        path.push('/');
+    }
+    let mut rest = op.path.as_ref();
+    while let Some(open) = rest.find('{') {
+        let close = rest[open..]
+            .find('}')
+            .map(|i| open + i)
+            .ok_or_else(|| invalid(&op.path, "the path template has an unclosed `{`"))?;
+        let name = &rest[open + 1..close];
+        let param = op
+            .param(ParamLocation::Path, name)
+            .ok_or_else(|| invalid(name, "the path template names an undeclared parameter"))?;
+        let value = args
+            .get(ParamLocation::Path, name)
+            .ok_or_else(|| Error::MissingParameter {
+                operation: op.id.to_string(),
+                name: name.to_owned(),
+                location: "path",
+            })?;
+        let flat = Flat::from_value(value);
+        let encoded = encoding::path_value(param, &flat);
+        // An empty or dot segment would change which resource the path names.
+        let raw_dots = matches!(&flat, Flat::Scalar(s) if matches!(s.as_str(), "" | "." | ".."));
+        if raw_dots || matches!(encoded.as_str(), "" | "." | "..") {
+            return Err(invalid(
+                name,
+                "a path parameter must not be empty, `.` or `..`",
+            ));
+        }
+        path.push_str(&rest[..open]);
+        path.push_str(&encoded);
+        rest = &rest[close + 1..];
+    }
+    path.push_str(rest);
+    Ok(path)
+}
+
+fn header(
+    op: &OperationDescriptor,
+    param: &ParamDescriptor,
+    value: &Flat,
+) -> Result<(HeaderName, HeaderValue), Error> {
+    let name =
+        HeaderName::from_bytes(param.name.as_bytes()).map_err(|_| Error::InvalidParameter {
+            operation: op.id.to_string(),
+            name: param.name.to_string(),
+            reason: "not a valid header name".into(),
+        })?;
+    let text = encoding::header_value(param, value);
+    let invalid = || Error::InvalidHeaderValue {
+        name: param.name.to_string(),
+    };
+    // Checked explicitly, not left to `HeaderValue`, because these are what header injection
+    // needs and the error must say so whatever the http crate accepts.
+    if text.contains(['\r', '\n', '\0']) {
+        return Err(invalid());
+    }
+    let value = HeaderValue::from_bytes(text.as_bytes()).map_err(|_| invalid())?;
+    Ok((name, value))
+}
+
+/// The media types of the operation's 2xx responses, else JSON.
+fn accept(op: &OperationDescriptor) -> HeaderValue {
+    let mut types: Vec<&str> = Vec::new();
+    for response in op.responses.iter() {
+        let success = match response.status {
+            StatusMatch::Code(code) => (200..300).contains(&code),
+            StatusMatch::Range(digit) => digit == 2,
+            StatusMatch::Default => false,
+        };
+        if let (true, Some(media)) = (success, response.media_type.as_deref()) {
+            if !types.contains(&media) {
+                types.push(media);
+            }
+        }
+    }
+    if types.is_empty() {
+        return HeaderValue::from_static(JSON);
+    }
+    HeaderValue::from_str(&types.join(", ")).unwrap_or(HeaderValue::from_static(JSON))
+}
+
+/// The first JSON media type the operation accepts for its body, else `application/json`.
+fn content_type(op: &OperationDescriptor) -> HeaderValue {
+    let declared = op
+        .body
+        .as_ref()
+        .and_then(|body| body.media_types.iter().find(|media| is_json(media)));
+    declared
+        .and_then(|media| HeaderValue::from_str(media).ok())
+        .unwrap_or(HeaderValue::from_static(JSON))
+}
+
+/// Whether a media type is `application/json` or a `+json` type, ignoring parameters.
+pub(crate) fn is_json(media: &str) -> bool {
+    let essence = media
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == JSON || (essence.contains('/') && essence.ends_with("+json"))
+}
+
+fn method(method: Method) -> reqwest::Method {
+    match method {
+        Method::Get => reqwest::Method::GET,
+        Method::Put => reqwest::Method::PUT,
+        Method::Post => reqwest::Method::POST,
+        Method::Delete => reqwest::Method::DELETE,
+        Method::Options => reqwest::Method::OPTIONS,
+        Method::Head => reqwest::Method::HEAD,
+        Method::Patch => reqwest::Method::PATCH,
+        Method::Trace => reqwest::Method::TRACE,
+    }
+}

@@ -1,0 +1,20 @@
+//! Generates every sample connector through the public build.rs API, so this mode is compiled on
+//! every test run and the generated code is checked by the harness's `#![deny(warnings)]`.
+
+fn main() {
+    let specs = [
+        ("../specs/petstore.yaml", "petstore"),
+        ("../specs/awkward.yaml", "awkward"),
+    ];
+    for (spec, name) in specs {
+        if let Err(err) = connector_gen::build::Builder::new(spec).name(name).generate() {
+            let mut message = format!("generating {spec}: {err}");
+            let mut source = std::error::Error::source(&err);
+            while let Some(cause) = source {
+                message.push_str(&format!("\nCaused by: {cause}"));
+                source = cause.source();
+            }
+            panic!("{message}");
+        }
+    }
+}

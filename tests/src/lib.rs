@@ -1,0 +1,15 @@
+//! Connectors generated from `specs/` through the build.rs API.
+//!
+//! The harness, not the generated code, denies warnings: a generated connector that warns fails
+//! this crate's build (and `cargo clippy --all-targets -- -D warnings` lints it too).
+#![deny(warnings)]
+
+/// The petstore sample (`specs/petstore.yaml`).
+pub mod petstore {
+    include!(concat!(env!("OUT_DIR"), "/petstore.rs"));
+}
+
+/// Hostile names, strings and recursive shapes (`specs/awkward.yaml`): proves they compile.
+pub mod awkward {
+    include!(concat!(env!("OUT_DIR"), "/awkward.rs"));
+}
