@@ -26,7 +26,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             ..Default::default()
         })
         .await?;
-    println!("listPets  -> {} pet(s), first: {:?}", page.items.len(), page.items.first().map(|p| &p.name));
+    println!(
+        "listPets  -> {} pet(s), first: {:?}",
+        page.items.len(),
+        page.items.first().map(|p| &p.name)
+    );
 
     let new_pet = types::NewPet {
         name: "Rex".to_owned(),
@@ -75,7 +79,8 @@ async fn mock_petstore() -> MockServer {
     Mock::given(method("GET"))
         .and(path("/pets/404"))
         .respond_with(
-            ResponseTemplate::new(404).set_body_json(json!({"code": 404, "message": "no such pet"})),
+            ResponseTemplate::new(404)
+                .set_body_json(json!({"code": 404, "message": "no such pet"})),
         )
         .mount(&server)
         .await;

@@ -33,10 +33,16 @@ struct Names {
     ids: Vec<String>,
 }
 
-pub(crate) fn lower_operations(lw: &mut Lowerer<'_, '_>, schemes: &[SecurityScheme]) -> Vec<Operation> {
+pub(crate) fn lower_operations(
+    lw: &mut Lowerer<'_, '_>,
+    schemes: &[SecurityScheme],
+) -> Vec<Operation> {
     let spec = lw.spec;
     let Some(paths) = spec.root().get("paths").and_then(Value::as_object) else {
-        lw.diags.warn("#/paths", "the spec has no `paths`; the connector has no actions");
+        lw.diags.warn(
+            "#/paths",
+            "the spec has no `paths`; the connector has no actions",
+        );
         return Vec::new();
     };
     let global_security = spec.root().get("security");
@@ -49,24 +55,33 @@ pub(crate) fn lower_operations(lw: &mut Lowerer<'_, '_>, schemes: &[SecuritySche
     for (path, item) in paths {
         let item_at = pointer("#/paths", path);
         if !path.starts_with('/') {
-            lw.diags.warn(&item_at, format!("path {path:?} does not start with `/`; it is used as written"));
+            lw.diags.warn(
+                &item_at,
+                format!("path {path:?} does not start with `/`; it is used as written"),
+            );
         }
         let (item, item_at) = match spec.follow(item, &item_at) {
             Ok(found) => found,
             Err(diag) => {
-                lw.diags.warn(diag.pointer, format!("{}; path skipped", diag.message));
+                lw.diags
+                    .warn(diag.pointer, format!("{}; path skipped", diag.message));
                 continue;
             }
         };
-        let Some(item) = item.as_object() else { continue };
+        let Some(item) = item.as_object() else {
+            continue;
+        };
         let shared_params = item.get("parameters");
         for (key, method) in METHODS {
-            let Some(op_value) = item.get(key) else { continue };
+            let Some(op_value) = item.get(key) else {
+                continue;
+            };
             let at = pointer(&item_at, key);
             let op: openapiv3::Operation = match spec.parse(op_value, &at) {
                 Ok(op) => op,
                 Err(diag) => {
-                    lw.diags.warn(diag.pointer, format!("{}; operation skipped", diag.message));
+                    lw.diags
+                        .warn(diag.pointer, format!("{}; operation skipped", diag.message));
                     continue;
                 }
             };
@@ -139,7 +154,12 @@ fn lower_operation(
     })
 }
 
-fn operation_id(lw: &mut Lowerer<'_, '_>, op: &openapiv3::Operation, cx: &OpContext<'_>, names: &mut Names) -> String {
+fn operation_id(
+    lw: &mut Lowerer<'_, '_>,
+    op: &openapiv3::Operation,
+    cx: &OpContext<'_>,
+    names: &mut Names,
+) -> String {
     let base = match op.operation_id.as_deref().map(str::trim) {
         Some(id) if !id.is_empty() => id.to_owned(),
         _ => format!("{} {}", cx.method_name(), cx.path),
@@ -169,7 +189,12 @@ impl OpContext<'_> {
     }
 }
 
-fn parameters(lw: &mut Lowerer<'_, '_>, op: &openapiv3::Operation, cx: &OpContext<'_>, type_hint: &str) -> Option<Vec<Parameter>> {
+fn parameters(
+    lw: &mut Lowerer<'_, '_>,
+    op: &openapiv3::Operation,
+    cx: &OpContext<'_>,
+    type_hint: &str,
+) -> Option<Vec<Parameter>> {
     let spec = lw.spec;
     let mut found: Vec<(OaParameter, String)> = Vec::new();
     let shared: Vec<Value> = cx
@@ -197,7 +222,8 @@ fn parameters(lw: &mut Lowerer<'_, '_>, op: &openapiv3::Operation, cx: &OpContex
         let (param, _) = match spec.resolve::<OaParameter>(&value, &at) {
             Ok(found) => found,
             Err(diag) => {
-                lw.diags.warn(diag.pointer, format!("{}; parameter ignored", diag.message));
+                lw.diags
+                    .warn(diag.pointer, format!("{}; parameter ignored", diag.message));
                 continue;
             }
         };
@@ -216,7 +242,10 @@ fn parameters(lw: &mut Lowerer<'_, '_>, op: &openapiv3::Operation, cx: &OpContex
         }
     }
     for placeholder in super::connector::placeholders(cx.path) {
-        if !params.iter().any(|p| p.location == Location::Path && p.wire_name == placeholder) {
+        if !params
+            .iter()
+            .any(|p| p.location == Location::Path && p.wire_name == placeholder)
+        {
             lw.diags.warn(
                 cx.at,
                 format!("path parameter `{placeholder}` is used in the path but not declared; it is taken as a required string"),
@@ -238,7 +267,13 @@ fn parameters(lw: &mut Lowerer<'_, '_>, op: &openapiv3::Operation, cx: &OpContex
     params.retain(|p| {
         let keep = p.location != Location::Path || placeholders.contains(&p.wire_name);
         if !keep {
-            lw.diags.warn(cx.at, format!("path parameter `{}` is declared but not used in the path; it is ignored", p.wire_name));
+            lw.diags.warn(
+                cx.at,
+                format!(
+                    "path parameter `{}` is declared but not used in the path; it is ignored",
+                    p.wire_name
+                ),
+            );
         }
         keep
     });
@@ -263,11 +298,20 @@ fn is_token(name: &str) -> bool {
 }
 
 /// `Ok(None)`: ignored with a warning; `Err`: an error that stops generation was recorded.
-fn lower_parameter(lw: &mut Lowerer<'_, '_>, param: &OaParameter, at: &str, type_hint: &str) -> Result<Option<Parameter>, ()> {
+fn lower_parameter(
+    lw: &mut Lowerer<'_, '_>,
+    param: &OaParameter,
+    at: &str,
+    type_hint: &str,
+) -> Result<Option<Parameter>, ()> {
     let data = param.parameter_data_ref();
     let location = location_of(param);
     let (style, allow_reserved) = match param {
-        OaParameter::Query { style, allow_reserved, .. } => (
+        OaParameter::Query {
+            style,
+            allow_reserved,
+            ..
+        } => (
             match style {
                 openapiv3::QueryStyle::Form => Style::Form,
                 openapiv3::QueryStyle::SpaceDelimited => Style::SpaceDelimited,
@@ -291,21 +335,31 @@ fn lower_parameter(lw: &mut Lowerer<'_, '_>, param: &OaParameter, at: &str, type
         if !is_token(&data.name) {
             lw.diags.error(
                 pointer(at, "name"),
-                format!("header parameter name {:?} is not a valid HTTP header name (RFC 9110 token)", data.name),
+                format!(
+                    "header parameter name {:?} is not a valid HTTP header name (RFC 9110 token)",
+                    data.name
+                ),
             );
             return Err(());
         }
-        if ["accept", "content-type", "authorization"].contains(&data.name.to_ascii_lowercase().as_str()) {
+        if ["accept", "content-type", "authorization"]
+            .contains(&data.name.to_ascii_lowercase().as_str())
+        {
             lw.diags.warn(
                 pointer(at, "name"),
-                format!("header parameter `{}` is ignored, as OpenAPI requires; the runtime sets it", data.name),
+                format!(
+                    "header parameter `{}` is ignored, as OpenAPI requires; the runtime sets it",
+                    data.name
+                ),
             );
             return Ok(None);
         }
     }
     let hint = format!("{type_hint}{}", naming::type_name(&data.name));
     let ty = match &data.format {
-        ParameterSchemaOrContent::Schema(schema) => lower_schema(lw, SchemaRef::from(schema), &pointer(at, "schema"), &hint),
+        ParameterSchemaOrContent::Schema(schema) => {
+            lower_schema(lw, SchemaRef::from(schema), &pointer(at, "schema"), &hint)
+        }
         ParameterSchemaOrContent::Content(_) => TypeRef::Json,
     };
     // Nullability belongs to the value; whether it may be left out is `required`.
@@ -326,7 +380,13 @@ fn lower_parameter(lw: &mut Lowerer<'_, '_>, param: &OaParameter, at: &str, type
     }))
 }
 
-fn options_struct(lw: &mut Lowerer<'_, '_>, params: &[Parameter], type_hint: &str, fn_name: &str, at: &str) -> Option<crate::ir::TypeId> {
+fn options_struct(
+    lw: &mut Lowerer<'_, '_>,
+    params: &[Parameter],
+    type_hint: &str,
+    fn_name: &str,
+    at: &str,
+) -> Option<crate::ir::TypeId> {
     let fields: Vec<Field> = params
         .iter()
         .filter(|p| !p.required)
@@ -360,11 +420,21 @@ fn options_struct(lw: &mut Lowerer<'_, '_>, params: &[Parameter], type_hint: &st
 }
 
 fn is_json(media_type: &str) -> bool {
-    let essence = media_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let essence = media_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     essence == "application/json" || essence.ends_with("+json") || essence == "*/*"
 }
 
-fn request_body(lw: &mut Lowerer<'_, '_>, op: &openapiv3::Operation, at: &str, type_hint: &str) -> Option<RequestBody> {
+fn request_body(
+    lw: &mut Lowerer<'_, '_>,
+    op: &openapiv3::Operation,
+    at: &str,
+    type_hint: &str,
+) -> Option<RequestBody> {
     let body = op.request_body.as_ref()?;
     let body_at = pointer(at, "requestBody");
     let (body, body_at) = match body {
@@ -377,7 +447,10 @@ fn request_body(lw: &mut Lowerer<'_, '_>, op: &openapiv3::Operation, at: &str, t
             {
                 Ok(found) => found,
                 Err(diag) => {
-                    lw.diags.warn(diag.pointer, format!("{}; request body ignored", diag.message));
+                    lw.diags.warn(
+                        diag.pointer,
+                        format!("{}; request body ignored", diag.message),
+                    );
                     return None;
                 }
             }
@@ -413,7 +486,12 @@ fn request_body(lw: &mut Lowerer<'_, '_>, op: &openapiv3::Operation, at: &str, t
     })
 }
 
-fn responses(lw: &mut Lowerer<'_, '_>, op: &openapiv3::Operation, at: &str, type_hint: &str) -> (Success, Vec<Response>) {
+fn responses(
+    lw: &mut Lowerer<'_, '_>,
+    op: &openapiv3::Operation,
+    at: &str,
+    type_hint: &str,
+) -> (Success, Vec<Response>) {
     let responses_at = pointer(at, "responses");
     let mut declared: Vec<(StatusMatch, &ReferenceOr<openapiv3::Response>, String)> = op
         .responses
@@ -428,7 +506,11 @@ fn responses(lw: &mut Lowerer<'_, '_>, op: &openapiv3::Operation, at: &str, type
         })
         .collect();
     if let Some(default) = &op.responses.default {
-        declared.push((StatusMatch::Default, default, pointer(&responses_at, "default")));
+        declared.push((
+            StatusMatch::Default,
+            default,
+            pointer(&responses_at, "default"),
+        ));
     }
     let mut out = Vec::new();
     for (status, response, at) in declared {
@@ -441,7 +523,8 @@ fn responses(lw: &mut Lowerer<'_, '_>, op: &openapiv3::Operation, at: &str, type
             {
                 Ok(found) => found,
                 Err(diag) => {
-                    lw.diags.warn(diag.pointer, format!("{}; response ignored", diag.message));
+                    lw.diags
+                        .warn(diag.pointer, format!("{}; response ignored", diag.message));
                     continue;
                 }
             },
@@ -500,20 +583,28 @@ fn responses(lw: &mut Lowerer<'_, '_>, op: &openapiv3::Operation, at: &str, type
     if distinct.windows(2).any(|w| w[0] != w[1]) {
         lw.diags.warn(
             &responses_at,
-            "success responses have different types; the typed action decodes the first one".to_owned(),
+            "success responses have different types; the typed action decodes the first one"
+                .to_owned(),
         );
     }
     (success, out)
 }
 
-fn security(lw: &mut Lowerer<'_, '_>, op: &openapiv3::Operation, cx: &OpContext<'_>) -> Vec<Vec<String>> {
+fn security(
+    lw: &mut Lowerer<'_, '_>,
+    op: &openapiv3::Operation,
+    cx: &OpContext<'_>,
+) -> Vec<Vec<String>> {
     let requirements: Vec<openapiv3::SecurityRequirement> = match &op.security {
         Some(own) => own.clone(),
         None => match cx.global_security {
             Some(global) => match lw.spec.parse(global, "#/security") {
                 Ok(parsed) => parsed,
                 Err(diag) => {
-                    lw.diags.warn(diag.pointer, format!("{}; global security ignored", diag.message));
+                    lw.diags.warn(
+                        diag.pointer,
+                        format!("{}; global security ignored", diag.message),
+                    );
                     Vec::new()
                 }
             },
@@ -523,7 +614,10 @@ fn security(lw: &mut Lowerer<'_, '_>, op: &openapiv3::Operation, cx: &OpContext<
     let mut out = Vec::new();
     for requirement in requirements {
         let names: Vec<String> = requirement.keys().cloned().collect();
-        if let Some(unknown) = names.iter().find(|n| !cx.schemes.iter().any(|s| &s.name == *n)) {
+        if let Some(unknown) = names
+            .iter()
+            .find(|n| !cx.schemes.iter().any(|s| &s.name == *n))
+        {
             lw.diags.warn(
                 pointer(cx.at, "security"),
                 format!("security requirement names scheme `{unknown}`, which `components.securitySchemes` does not define; that alternative is dropped"),

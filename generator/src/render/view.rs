@@ -29,7 +29,9 @@ impl Spell<'_> {
             },
             TypeRef::Primitive(p) => primitive(*p).to_owned(),
             TypeRef::List(inner) => format!("Vec<{}>", self.ty(inner)),
-            TypeRef::Map(inner) => format!("::std::collections::BTreeMap<String, {}>", self.ty(inner)),
+            TypeRef::Map(inner) => {
+                format!("::std::collections::BTreeMap<String, {}>", self.ty(inner))
+            }
             TypeRef::Option(inner) => format!("Option<{}>", self.ty(inner)),
             TypeRef::Boxed(inner) => format!("Box<{}>", self.ty(inner)),
             TypeRef::Json => JSON_VALUE.to_owned(),
@@ -202,8 +204,14 @@ pub struct ResponseView {
 impl ConnectorView {
     /// Builds the view of a connector; `spec_label` names the spec in the generated banner/docs.
     pub fn new(connector: &Connector, spec_label: &str) -> Self {
-        let in_types = Spell { types: &connector.types, prefix: "" };
-        let outside = Spell { types: &connector.types, prefix: "super::types::" };
+        let in_types = Spell {
+            types: &connector.types,
+            prefix: "",
+        };
+        let outside = Spell {
+            types: &connector.types,
+            prefix: "super::types::",
+        };
         Self {
             crate_name: connector.crate_name.clone(),
             module_name: connector.module_name.clone(),
@@ -230,7 +238,11 @@ impl ConnectorView {
                 })
                 .collect(),
             schemes: connector.security_schemes.iter().map(scheme).collect(),
-            types: connector.types.values().map(|t| type_view(t, &in_types)).collect(),
+            types: connector
+                .types
+                .values()
+                .map(|t| type_view(t, &in_types))
+                .collect(),
             operations: connector
                 .operations
                 .iter()
@@ -354,7 +366,11 @@ fn operation(op: &Operation, index: usize, spell: &Spell<'_>) -> OperationView {
             } else {
                 format!("Option<&{}>", spell.ty(&b.ty))
             },
-            pass: if b.required { spell.pass(&b.ty, "body") } else { "body".to_owned() },
+            pass: if b.required {
+                spell.pass(&b.ty, "body")
+            } else {
+                "body".to_owned()
+            },
             docs: b.docs.clone(),
         }),
         has_args: !op.params.is_empty() || op.body.is_some(),
