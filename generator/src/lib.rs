@@ -63,6 +63,9 @@ pub struct Options {
     pub runtime: RuntimeDependency,
     /// Largest spec accepted, in bytes (checked before parsing).
     pub max_spec_bytes: usize,
+    /// Whether the generated `Cargo.toml` declares its own `[workspace]`, so it builds wherever
+    /// it is written. Turn off to add the crate as a member of an existing workspace.
+    pub own_workspace: bool,
 }
 
 impl Default for Options {
@@ -72,6 +75,7 @@ impl Default for Options {
             templates: None,
             runtime: RuntimeDependency::Version(env!("CARGO_PKG_VERSION").to_owned()),
             max_spec_bytes: load::DEFAULT_MAX_SPEC_BYTES,
+            own_workspace: true,
         }
     }
 }
@@ -226,6 +230,7 @@ pub fn render_crate(
         context! {
             description => description,
             runtime_dependency => runtime_dependency(&options.runtime, out_dir),
+            own_workspace => options.own_workspace,
         },
     )?;
     files.push(("Cargo.toml".to_owned(), cargo));

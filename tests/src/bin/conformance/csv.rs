@@ -1,0 +1,67 @@
+//! CSV output of both stages (RFC 4180 quoting).
+
+use std::io::Write;
+use std::path::Path;
+
+use crate::compile::Compiled;
+use crate::generate::{Generated, Outcome};
+use crate::sample::relative_name;
+
+fn field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_owned()
+    }
+}
+
+/// Writes `spec,openapi_30,status,millis,actions,types,warnings,message`.
+pub fn write_generation(path: &Path, results: &[Generated]) -> std::io::Result<()> {
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    writeln!(
+        out,
+        "spec,openapi_30,status,millis,actions,types,warnings,message"
+    )?;
+    for r in results {
+        let (status, actions, types, warnings, message) = match &r.outcome {
+            Outcome::Ok {
+                actions,
+                types,
+                warnings,
+            } => ("ok", *actions, *types, *warnings, String::new()),
+            Outcome::Error(m) => ("error", 0, 0, 0, m.clone()),
+            Outcome::Panic(m) => ("panic", 0, 0, 0, m.clone()),
+        };
+        writeln!(
+            out,
+            "{},{},{},{},{},{},{},{}",
+            field(&relative_name(&r.spec)),
+            r.is_30,
+            status,
+            r.elapsed.as_millis(),
+            actions,
+            types,
+            warnings,
+            field(&message)
+        )?;
+    }
+    out.flush()
+}
+
+/// Writes `spec,crate,status,warnings,first_error`.
+pub fn write_compile(path: &Path, results: &[Compiled]) -> std::io::Result<()> {
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    writeln!(out, "spec,crate,status,warnings,first_error")?;
+    for r in results {
+        writeln!(
+            out,
+            "{},{},{},{},{}",
+            field(&relative_name(&r.spec)),
+            field(&r.crate_name),
+            r.status.as_str(),
+            r.warnings,
+            field(r.first_error.as_deref().unwrap_or(""))
+        )?;
+    }
+    out.flush()
+}

@@ -1,0 +1,200 @@
+//! Stage 1: generate every chosen spec in memory, recording ok / error / panic and the time taken.
+
+use std::panic::AssertUnwindSafe;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use connector_gen::{load_connector, render_crate, Options};
+
+/// How generating one spec ended.
+pub enum Outcome {
+    /// A crate was rendered.
+    Ok {
+        /// Actions generated.
+        actions: usize,
+        /// Types generated.
+        types: usize,
+        /// Warnings reported.
+        warnings: usize,
+    },
+    /// The generator reported an error (its first line).
+    Error(String),
+    /// The generator panicked (the panic message).
+    Panic(String),
+}
+
+impl Outcome {
+    /// Whether the generator panicked.
+    pub fn is_panic(&self) -> bool {
+        matches!(self, Outcome::Panic(_))
+    }
+}
+
+/// The result for one spec.
+pub struct Generated {
+    /// The spec file.
+    pub spec: PathBuf,
+    /// Whether the spec declares OpenAPI 3.0 (the contract; 3.1 is counted separately).
+    pub is_30: bool,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// Time spent generating.
+    pub elapsed: Duration,
+}
+
+fn declares_30(bytes: &[u8]) -> bool {
+    let head = &bytes[..bytes.len().min(4096)];
+    let text = String::from_utf8_lossy(head);
+    text.contains("\"openapi\": \"3.0")
+        || text.contains("\"openapi\":\"3.0")
+        || text.contains("openapi: 3.0")
+        || text.contains("openapi: '3.0")
+        || text.contains("openapi: \"3.0")
+}
+
+fn generate_one(spec: &PathBuf) -> Generated {
+    let started = Instant::now();
+    let bytes = std::fs::read(spec).unwrap_or_default();
+    let is_30 = declares_30(&bytes);
+    let options = Options::default();
+    let label = connector_gen::spec_label(spec);
+    let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        let lowered = load_connector(&bytes, &options)?;
+        render_crate(
+            &lowered.connector,
+            &options,
+            &label,
+            std::path::Path::new("."),
+        )?;
+        Ok::<_, connector_gen::Error>((
+            lowered.connector.operations.len(),
+            lowered.connector.types.len(),
+            lowered.warnings.len(),
+        ))
+    }));
+    let outcome = match result {
+        Ok(Ok((actions, types, warnings))) => Outcome::Ok {
+            actions,
+            types,
+            warnings,
+        },
+        Ok(Err(err)) => Outcome::Error(first_line(&err.to_string())),
+        Err(panic) => Outcome::Panic(
+            panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                .unwrap_or_else(|| "panic".to_owned()),
+        ),
+    };
+    Generated {
+        spec: spec.clone(),
+        is_30,
+        outcome,
+        elapsed: started.elapsed(),
+    }
+}
+
+/// The most informative single line of an error: the first error diagnostic when there is a list.
+fn first_line(text: &str) -> String {
+    let head = text.lines().next().unwrap_or_default();
+    text.lines()
+        .map(str::trim)
+        .find(|line| line.starts_with("error:"))
+        .unwrap_or(head)
+        .to_owned()
+}
+
+/// Generates every spec on `jobs` threads (each with a large stack, as a guard rather than a
+/// need: a stack overflow would abort the whole sweep instead of recording one failure).
+pub fn run(specs: &[PathBuf], jobs: usize) -> Vec<Generated> {
+    // Panics are recorded per spec; the default hook would print each one over the summary.
+    std::panic::set_hook(Box::new(|_| {}));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results = std::sync::Mutex::new(Vec::with_capacity(specs.len()));
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            let worker = std::thread::Builder::new().stack_size(256 * 1024 * 1024);
+            let spawned = worker.spawn_scoped(scope, || loop {
+                let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(spec) = specs.get(index) else { break };
+                let generated = generate_one(spec);
+                if let Ok(mut all) = results.lock() {
+                    all.push(generated);
+                }
+            });
+            if let Err(e) = spawned {
+                eprintln!("could not start a worker thread: {e}");
+            }
+        }
+    });
+    let _ = std::panic::take_hook();
+    let mut results = results.into_inner().unwrap_or_default();
+    results.sort_by(|a, b| a.spec.cmp(&b.spec));
+    results
+}
+
+/// One line: counts and rates of ok / error / panic, over all specs and over the 3.0 ones.
+pub fn summarise(results: &[Generated]) -> String {
+    let count = |f: &dyn Fn(&Generated) -> bool| results.iter().filter(|r| f(r)).count();
+    let ok = count(&|r| matches!(r.outcome, Outcome::Ok { .. }));
+    let panics = count(&|r| r.outcome.is_panic());
+    let total_30 = count(&|r| r.is_30);
+    let ok_30 = count(&|r| r.is_30 && matches!(r.outcome, Outcome::Ok { .. }));
+    let total_time: Duration = results.iter().map(|r| r.elapsed).sum();
+    let slowest = results.iter().max_by_key(|r| r.elapsed);
+    format!(
+        "generation: {} specs, {} ok, {} error, {} panic; OpenAPI 3.0: {}/{} ok ({:.1}%); total {:.1} s; slowest {} ({:.2} s)",
+        results.len(),
+        ok,
+        results.len() - ok - panics,
+        panics,
+        ok_30,
+        total_30,
+        if total_30 == 0 { 100.0 } else { ok_30 as f64 * 100.0 / total_30 as f64 },
+        total_time.as_secs_f64(),
+        slowest.map(|r| crate::sample::relative_name(&r.spec)).unwrap_or_default(),
+        slowest.map_or(0.0, |r| r.elapsed.as_secs_f64()),
+    )
+}
+
+/// The `n` most frequent failure reasons among 3.0 specs (messages with spec-specific parts
+/// such as pointers and quoted names blurred so that like failures group together).
+pub fn top_failures(results: &[Generated], n: usize) -> Vec<String> {
+    let mut counts: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    for r in results.iter().filter(|r| r.is_30) {
+        let message = match &r.outcome {
+            Outcome::Error(m) => format!("error: {}", blur(m)),
+            Outcome::Panic(m) => format!("panic: {}", blur(m)),
+            Outcome::Ok { .. } => continue,
+        };
+        *counts.entry(message).or_default() += 1;
+    }
+    let mut sorted: Vec<(usize, String)> = counts.into_iter().map(|(m, c)| (c, m)).collect();
+    sorted.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    sorted
+        .into_iter()
+        .take(n)
+        .map(|(c, m)| format!("{c:>5} x {m}"))
+        .collect()
+}
+
+fn blur(message: &str) -> String {
+    let without_location = message.split(" (at #").next().unwrap_or(message);
+    let mut out = String::new();
+    let mut in_quote = false;
+    for c in without_location.chars() {
+        match c {
+            '"' | '`' => {
+                in_quote = !in_quote;
+                out.push(c);
+                if in_quote {
+                    out.push('…');
+                }
+            }
+            _ if in_quote => {}
+            _ => out.push(c),
+        }
+    }
+    out.chars().take(160).collect()
+}
