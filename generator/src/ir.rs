@@ -56,16 +56,35 @@ pub enum TypeKind {
     Struct {
         /// Fields in spec order.
         fields: Vec<Field>,
+        /// Field name and value type of the properties not declared (`additionalProperties`),
+        /// kept in a flattened map.
+        additional: Option<(String, TypeRef)>,
     },
     /// The optional parameters of one operation: built by the caller, never serialised whole.
     Options {
         /// One field per optional parameter, always optional.
         fields: Vec<Field>,
     },
-    /// A string enum.
+    /// A string enum; values a newer server may add deserialise into a fallback `Other(String)`.
     Enum {
         /// Variants in spec order.
         variants: Vec<Variant>,
+    },
+    /// An integer enum: a newtype over the integer with one constant per declared value, so that
+    /// values a newer server adds still deserialise.
+    IntEnum {
+        /// The integer type.
+        repr: Primitive,
+        /// Constants: Rust name and value.
+        values: Vec<(String, i64)>,
+    },
+    /// `oneOf` / `anyOf`: one variant per alternative, plus `Other(serde_json::Value)` for what none
+    /// of them matches.
+    Union {
+        /// Alternatives; without a discriminator, ordered most specific first.
+        variants: Vec<UnionVariant>,
+        /// The discriminator property, when the spec names one and every alternative can be tagged.
+        discriminator: Option<String>,
     },
     /// Another name for a type expression.
     Alias {
@@ -81,16 +100,42 @@ pub struct Field {
     pub wire_name: String,
     /// Rust identifier (may be raw, `r#type`).
     pub rust_name: String,
-    /// Field type, already wrapped in `Option` when `optional` or nullable.
+    /// Field type, already wrapped in `Option` (twice for optional nullable properties).
     pub ty: TypeRef,
     /// Whether the property may be absent (serde default, skipped when `None`).
     pub optional: bool,
+    /// Absence and nullability, which decide the serde attributes.
+    pub presence: Presence,
     /// Whether the wire name differs from the Rust name, so serde needs a rename.
     pub needs_rename: bool,
     /// Documentation.
     pub docs: Option<String>,
     /// Whether the spec marks it deprecated.
     pub deprecated: bool,
+}
+
+/// One alternative of a union.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UnionVariant {
+    /// Rust name of the variant.
+    pub rust_name: String,
+    /// Its content.
+    pub ty: TypeRef,
+    /// Discriminator values that select it (with a discriminator only).
+    pub tags: Vec<String>,
+}
+
+/// Whether a property may be absent and whether it may be null, which decides its serde handling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Presence {
+    /// Always present, never null: `T`.
+    Required,
+    /// Always present, may be null: `Option<T>`, serialised as `null` when `None`.
+    RequiredNullable,
+    /// May be absent: `Option<T>`, left out when `None`.
+    Optional,
+    /// May be absent or null: `Option<Option<T>>` (absent: `None`; null: `Some(None)`).
+    OptionalNullable,
 }
 
 /// A string enum variant.
@@ -132,6 +177,10 @@ pub enum Primitive {
     I32,
     /// `i64`
     I64,
+    /// `u32`
+    U32,
+    /// `u64`
+    U64,
     /// `f32`
     F32,
     /// `f64`

@@ -74,6 +74,7 @@ mod executor;
 mod request;
 mod response;
 mod secret;
+pub mod serde_support;
 mod server;
 
 pub use args::Args;

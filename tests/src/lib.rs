@@ -13,3 +13,8 @@ pub mod petstore {
 pub mod awkward {
     include!(concat!(env!("OUT_DIR"), "/awkward.rs"));
 }
+
+/// One of every supported JSON Schema construct (`specs/schemas.yaml`).
+pub mod schemas {
+    include!(concat!(env!("OUT_DIR"), "/schemas.rs"));
+}

@@ -1,14 +1,17 @@
 //! Lower: the spec becomes the IR, with every name and every type decided here.
 
 mod connector;
+mod finish;
 pub mod naming;
+mod objects;
 mod operations;
 mod recursion;
 mod types;
+mod unions;
 
 pub use types::join_docs;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::diagnostics::Diagnostics;
 use crate::ir::{Connector, TypeDef, TypeId};
@@ -36,6 +39,7 @@ pub fn lower(
         types: BTreeMap::new(),
         by_pointer: HashMap::new(),
         names: HashMap::new(),
+        nullable_types: BTreeSet::new(),
         type_names: Namespace::default(),
         pending: Vec::new(),
         next_id: 0,
@@ -47,7 +51,9 @@ pub fn lower(
     let operations = operations::lower_operations(&mut lowerer, &security_schemes);
     lowerer.drain_pending();
     let mut types = std::mem::take(&mut lowerer.types);
+    finish::apply_nullable(&mut types, &lowerer.nullable_types);
     recursion::break_cycles(&mut types, lowerer.diags);
+    finish::order_untagged(&mut types);
     Connector {
         crate_name: info.crate_name,
         module_name: info.module_name,
@@ -70,6 +76,8 @@ pub(crate) struct Lowerer<'a, 'd> {
     by_pointer: HashMap<String, TypeId>,
     /// Names decided for ids, including those whose definition is not built yet.
     names: HashMap<TypeId, String>,
+    /// Named schemas declared `nullable`, whose references must admit `null`.
+    pub(crate) nullable_types: BTreeSet<TypeId>,
     pub(crate) type_names: Namespace,
     /// Referenced schemas whose type has an id and a name but is not lowered yet.
     pending: Vec<(TypeId, String)>,

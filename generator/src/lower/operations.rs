@@ -395,6 +395,7 @@ fn options_struct(
             rust_name: p.rust_name.clone(),
             ty: optional(p.ty.clone()),
             optional: true,
+            presence: crate::ir::Presence::Optional,
             needs_rename: false,
             docs: p.docs.clone(),
             deprecated: false,

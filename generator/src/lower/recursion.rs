@@ -77,13 +77,18 @@ fn box_recursive_fields(types: &mut BTreeMap<TypeId, TypeDef>) {
         .map(|(id, def)| {
             let mut out = Vec::new();
             match &def.kind {
-                TypeKind::Struct { fields } | TypeKind::Options { fields } => {
+                TypeKind::Struct { fields, .. } | TypeKind::Options { fields } => {
                     for field in fields {
                         mentions(&field.ty, true, &mut out);
                     }
                 }
+                TypeKind::Union { variants, .. } => {
+                    for variant in variants {
+                        mentions(&variant.ty, true, &mut out);
+                    }
+                }
                 TypeKind::Alias { target } => mentions(target, true, &mut out),
-                TypeKind::Enum { .. } => {}
+                TypeKind::Enum { .. } | TypeKind::IntEnum { .. } => {}
             }
             (*id, out)
         })
@@ -95,17 +100,19 @@ fn box_recursive_fields(types: &mut BTreeMap<TypeId, TypeDef>) {
         }
     }
     for (id, def) in types.iter_mut() {
-        let TypeKind::Struct { fields } = &mut def.kind else {
-            continue;
+        let slots: Vec<&mut TypeRef> = match &mut def.kind {
+            TypeKind::Struct { fields, .. } => fields.iter_mut().map(|f| &mut f.ty).collect(),
+            TypeKind::Union { variants, .. } => variants.iter_mut().map(|v| &mut v.ty).collect(),
+            _ => continue,
         };
-        for field in fields {
+        for slot in slots {
             let mut direct = Vec::new();
-            mentions(&field.ty, true, &mut direct);
+            mentions(slot, true, &mut direct);
             if direct
                 .iter()
                 .any(|t| component_of.get(t) == component_of.get(id))
             {
-                field.ty = boxed(std::mem::replace(&mut field.ty, TypeRef::Json));
+                *slot = boxed(std::mem::replace(slot, TypeRef::Json));
             }
         }
     }

@@ -1,14 +1,16 @@
-//! Schemas become type expressions and named types.
+//! Schemas become type expressions and named types: the dispatcher, primitives, arrays and enums.
+//! Objects and `allOf` live in `objects`, `oneOf`/`anyOf` in `unions`.
 
 use openapiv3::{
-    AdditionalProperties, IntegerFormat, NumberFormat, ReferenceOr, Schema, SchemaKind, Type,
-    VariantOrUnknownOrEmpty,
+    IntegerFormat, NumberFormat, ReferenceOr, Schema, SchemaKind, Type, VariantOrUnknownOrEmpty,
 };
 
 use super::naming::{self, Namespace};
+use super::objects::{self, ObjectParts};
+use super::unions;
 use super::Lowerer;
 use crate::diagnostics::pointer;
-use crate::ir::{Field, Primitive, TypeDef, TypeId, TypeKind, TypeRef, Variant};
+use crate::ir::{Primitive, TypeDef, TypeId, TypeKind, TypeRef, Variant};
 
 /// A schema as found in the model: a reference or an inline schema.
 pub(crate) enum SchemaRef<'s> {
@@ -63,6 +65,10 @@ pub(crate) fn lower_named(lw: &mut Lowerer<'_, '_>, id: TypeId, at: &str) {
         }
     };
     let result = lower_inline(lw, &schema, at, &name, Some(id));
+    if schema.schema_data.nullable && lw.types.contains_key(&id) {
+        // The struct or enum took the id; every reference to it must allow null.
+        lw.nullable_types.insert(id);
+    }
     // A struct or enum already took the id; otherwise the schema is another name for `result`.
     lw.types.entry(id).or_insert_with(|| TypeDef {
         rust_name: name,
@@ -86,26 +92,39 @@ pub(crate) fn lower_schema(
     }
 }
 
-fn lower_reference(lw: &mut Lowerer<'_, '_>, reference: &str, at: &str) -> TypeRef {
+/// The named type a `$ref` points to (following chains), or `Value` with a warning.
+pub(crate) fn lower_reference(lw: &mut Lowerer<'_, '_>, reference: &str, at: &str) -> TypeRef {
+    match resolve_reference(lw, reference, at) {
+        Some(final_pointer) => TypeRef::Named(lw.named_schema(&final_pointer)),
+        None => TypeRef::Json,
+    }
+}
+
+/// The pointer of the schema a `$ref` ends at, or `None` after a warning.
+pub(crate) fn resolve_reference(
+    lw: &mut Lowerer<'_, '_>,
+    reference: &str,
+    at: &str,
+) -> Option<String> {
     let spec = lw.spec;
     let target = spec
         .lookup(reference, at)
         .and_then(|value| spec.follow(value, reference));
     match target {
-        Ok((_, final_pointer)) => TypeRef::Named(lw.named_schema(&final_pointer)),
+        Ok((_, final_pointer)) => Some(final_pointer),
         Err(diag) => {
             lw.diags.warn(
                 diag.pointer,
                 format!("{}; generated `serde_json::Value`", diag.message),
             );
-            TypeRef::Json
+            None
         }
     }
 }
 
-/// Lowers an inline schema. When it needs a named type (struct or enum), that type gets the id
-/// `target` if given, else a new id named after `hint`.
-fn lower_inline(
+/// Lowers an inline schema. When it needs a named type (struct, enum, union), that type gets the
+/// id `target` if given, else a new id named after `hint`.
+pub(crate) fn lower_inline(
     lw: &mut Lowerer<'_, '_>,
     schema: &Schema,
     at: &str,
@@ -127,54 +146,67 @@ fn lower_inline(
             }
             _ => TypeRef::Primitive(Primitive::F64),
         },
-        SchemaKind::Type(Type::Integer(i)) => match i.format {
-            VariantOrUnknownOrEmpty::Item(IntegerFormat::Int32) => {
-                TypeRef::Primitive(Primitive::I32)
+        SchemaKind::Type(Type::Integer(i)) => {
+            let repr = integer(&i.format);
+            let values: Vec<i64> = i.enumeration.iter().flatten().copied().collect();
+            if values.is_empty() {
+                TypeRef::Primitive(repr)
+            } else {
+                int_enum(lw, schema, repr, &values, at, hint, target)
             }
-            _ => TypeRef::Primitive(Primitive::I64),
-        },
+        }
         SchemaKind::Type(Type::Boolean(_)) => TypeRef::Primitive(Primitive::Bool),
-        SchemaKind::Type(Type::Object(o)) => object(
+        SchemaKind::Type(Type::Object(o)) => objects::object(
             lw,
             schema,
-            ObjectParts {
-                properties: &o.properties,
-                required: &o.required,
-                additional: o.additional_properties.as_ref(),
-            },
-            at,
+            ObjectParts::new(
+                &o.properties,
+                &o.required,
+                o.additional_properties.as_ref(),
+                at,
+            ),
             hint,
             target,
         ),
         SchemaKind::Type(Type::Array(a)) => array(lw, a.items.as_ref(), at, hint),
-        SchemaKind::AllOf { all_of } if all_of.len() == 1 => lower_schema(
-            lw,
-            SchemaRef::from(&all_of[0]),
-            &pointer(&pointer(at, "allOf"), "0"),
-            hint,
-        ),
-        SchemaKind::AllOf { .. } => unsupported(lw, at, "`allOf` with several schemas"),
-        SchemaKind::OneOf { .. } => unsupported(lw, at, "`oneOf`"),
-        SchemaKind::AnyOf { .. } => unsupported(lw, at, "`anyOf`"),
+        SchemaKind::AllOf { all_of } => objects::all_of(lw, schema, all_of, at, hint, target),
+        SchemaKind::OneOf { one_of } => {
+            unions::union(lw, schema, one_of, &pointer(at, "oneOf"), hint, target)
+        }
+        SchemaKind::AnyOf { any_of } => {
+            unions::union(lw, schema, any_of, &pointer(at, "anyOf"), hint, target)
+        }
         SchemaKind::Not { .. } => TypeRef::Json,
         SchemaKind::Any(any) => {
-            if !any.properties.is_empty() {
-                object(
+            if !any.all_of.is_empty() {
+                objects::all_of(lw, schema, &any.all_of, at, hint, target)
+            } else if !any.one_of.is_empty() {
+                unions::union(lw, schema, &any.one_of, &pointer(at, "oneOf"), hint, target)
+            } else if !any.any_of.is_empty() {
+                unions::union(lw, schema, &any.any_of, &pointer(at, "anyOf"), hint, target)
+            } else if !any.properties.is_empty() || any.typ.as_deref() == Some("object") {
+                objects::object(
                     lw,
                     schema,
-                    ObjectParts {
-                        properties: &any.properties,
-                        required: &any.required,
-                        additional: any.additional_properties.as_ref(),
-                    },
-                    at,
+                    ObjectParts::new(
+                        &any.properties,
+                        &any.required,
+                        any.additional_properties.as_ref(),
+                        at,
+                    ),
                     hint,
                     target,
                 )
-            } else if any.items.is_some() {
+            } else if any.items.is_some() || any.typ.as_deref() == Some("array") {
                 array(lw, any.items.as_ref(), at, hint)
             } else {
-                TypeRef::Json
+                match any.typ.as_deref() {
+                    Some("string") => TypeRef::Primitive(Primitive::String),
+                    Some("integer") => TypeRef::Primitive(Primitive::I64),
+                    Some("number") => TypeRef::Primitive(Primitive::F64),
+                    Some("boolean") => TypeRef::Primitive(Primitive::Bool),
+                    _ => TypeRef::Json,
+                }
             }
         }
     };
@@ -185,12 +217,15 @@ fn lower_inline(
     }
 }
 
-fn unsupported(lw: &mut Lowerer<'_, '_>, at: &str, what: &str) -> TypeRef {
-    lw.diags.warn(
-        at,
-        format!("{what} is not supported yet; generated `serde_json::Value`"),
-    );
-    TypeRef::Json
+/// The Rust integer for an OpenAPI integer format. Unknown formats (`int16`, `uint8`, ...) widen
+/// to `i64`, which holds every value they can carry except `u64` beyond `i64::MAX`.
+fn integer(format: &VariantOrUnknownOrEmpty<IntegerFormat>) -> Primitive {
+    match format {
+        VariantOrUnknownOrEmpty::Item(IntegerFormat::Int32) => Primitive::I32,
+        VariantOrUnknownOrEmpty::Unknown(f) if f == "uint32" => Primitive::U32,
+        VariantOrUnknownOrEmpty::Unknown(f) if f == "uint64" => Primitive::U64,
+        _ => Primitive::I64,
+    }
 }
 
 /// Wraps in `Option` unless already optional.
@@ -219,60 +254,6 @@ fn array(
     TypeRef::List(Box::new(item))
 }
 
-struct ObjectParts<'s> {
-    properties: &'s indexmap::IndexMap<String, ReferenceOr<Box<Schema>>>,
-    required: &'s [String],
-    additional: Option<&'s AdditionalProperties>,
-}
-
-fn object(
-    lw: &mut Lowerer<'_, '_>,
-    schema: &Schema,
-    parts: ObjectParts<'_>,
-    at: &str,
-    hint: &str,
-    target: Option<TypeId>,
-) -> TypeRef {
-    if parts.properties.is_empty() {
-        let value = match parts.additional {
-            Some(AdditionalProperties::Schema(inner)) => lower_schema(
-                lw,
-                SchemaRef::from(inner.as_ref()),
-                &pointer(at, "additionalProperties"),
-                &format!("{hint}Value"),
-            ),
-            _ => TypeRef::Json,
-        };
-        return TypeRef::Map(Box::new(value));
-    }
-    let (id, name) = claim(lw, hint, target);
-    let mut field_names = Namespace::default();
-    let mut fields = Vec::with_capacity(parts.properties.len());
-    let properties_at = pointer(at, "properties");
-    for (wire_name, property) in parts.properties {
-        let property_at = pointer(&properties_at, wire_name);
-        let rust_name = field_names.claim(naming::snake_name(wire_name, "field"));
-        let hint = format!("{name}{}", naming::type_name(wire_name));
-        let ty = lower_schema(lw, SchemaRef::from(property), &property_at, &hint);
-        let optional_field = !parts.required.iter().any(|r| r == wire_name);
-        let (docs, deprecated) = match property {
-            ReferenceOr::Item(inline) => (docs_of(inline), inline.schema_data.deprecated),
-            ReferenceOr::Reference { .. } => (None, false),
-        };
-        fields.push(Field {
-            needs_rename: naming::unraw(&rust_name) != wire_name,
-            wire_name: wire_name.clone(),
-            rust_name,
-            ty: if optional_field { optional(ty) } else { ty },
-            optional: optional_field,
-            docs,
-            deprecated,
-        });
-    }
-    define(lw, id, name, at, Some(schema), TypeKind::Struct { fields });
-    TypeRef::Named(id)
-}
-
 fn string_enum(
     lw: &mut Lowerer<'_, '_>,
     schema: &Schema,
@@ -282,7 +263,8 @@ fn string_enum(
     target: Option<TypeId>,
 ) -> TypeRef {
     let (id, name) = claim(lw, hint, target);
-    let mut names = Namespace::default();
+    // `Other` holds values a newer server may send.
+    let mut names = Namespace::with_reserved(&["Other"]);
     let mut variants: Vec<Variant> = Vec::with_capacity(values.len());
     for value in values {
         if variants.iter().any(|v| v.wire_value == *value) {
@@ -297,14 +279,58 @@ fn string_enum(
     TypeRef::Named(id)
 }
 
-fn claim(lw: &mut Lowerer<'_, '_>, hint: &str, target: Option<TypeId>) -> (TypeId, String) {
+fn int_enum(
+    lw: &mut Lowerer<'_, '_>,
+    schema: &Schema,
+    repr: Primitive,
+    values: &[i64],
+    at: &str,
+    hint: &str,
+    target: Option<TypeId>,
+) -> TypeRef {
+    let (id, name) = claim(lw, hint, target);
+    let mut names = Namespace::default();
+    let mut constants: Vec<(String, i64)> = Vec::new();
+    for value in values {
+        if constants.iter().any(|(_, v)| v == value) {
+            continue;
+        }
+        let label = if *value < 0 {
+            format!("minus {}", value.unsigned_abs())
+        } else {
+            value.to_string()
+        };
+        let constant = format!("V_{}", naming::const_name(&label).trim_start_matches('_'));
+        constants.push((names.claim(constant), *value));
+    }
+    define(
+        lw,
+        id,
+        name,
+        at,
+        Some(schema),
+        TypeKind::IntEnum {
+            repr,
+            values: constants,
+        },
+    );
+    TypeRef::Named(id)
+}
+
+/// The id and name for a new named type: `target` when lowering a referenced schema, else new.
+pub(crate) fn claim(
+    lw: &mut Lowerer<'_, '_>,
+    hint: &str,
+    target: Option<TypeId>,
+) -> (TypeId, String) {
     match target {
         Some(id) => (id, lw.type_rust_name(id)),
         None => lw.new_type_id(hint),
     }
 }
 
-fn define(
+/// Records a named type.
+pub(crate) fn define(
     lw: &mut Lowerer<'_, '_>,
     id: TypeId,
     rust_name: String,

@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::ir::{
-    Connector, Field, Location, Method, Operation, Primitive, SecurityKind, StatusMatch, Style,
-    Success, TypeDef, TypeId, TypeKind, TypeRef,
+    Connector, Field, Location, Method, Operation, Presence, Primitive, SecurityKind, StatusMatch,
+    Style, Success, TypeDef, TypeId, TypeKind, TypeRef,
 };
 
 const JSON_VALUE: &str = "::connector_runtime::serde_json::Value";
@@ -64,6 +64,8 @@ fn primitive(p: Primitive) -> &'static str {
         Primitive::Bool => "bool",
         Primitive::I32 => "i32",
         Primitive::I64 => "i64",
+        Primitive::U32 => "u32",
+        Primitive::U64 => "u64",
         Primitive::F32 => "f32",
         Primitive::F64 => "f64",
     }
@@ -115,11 +117,28 @@ pub struct TypeView {
     pub name: String,
     pub docs: Option<String>,
     pub deprecated: bool,
-    /// `struct`, `options`, `enum` or `alias`.
+    /// `struct`, `options`, `enum`, `int_enum`, `union` or `alias`.
     pub kind: &'static str,
     pub fields: Vec<FieldView>,
+    /// Flattened map of undeclared properties: field name and value type.
+    pub additional: Option<(String, String)>,
     pub variants: Vec<VariantView>,
+    /// Integer type of an `int_enum`.
+    pub repr: Option<&'static str>,
+    /// Constants of an `int_enum`: name and value.
+    pub constants: Vec<(String, i64)>,
+    /// Alternatives of a `union`.
+    pub alternatives: Vec<AlternativeView>,
+    /// Tag property of a discriminated `union`.
+    pub discriminator: Option<String>,
     pub target: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AlternativeView {
+    pub name: String,
+    pub ty: String,
+    pub tags: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -128,6 +147,8 @@ pub struct FieldView {
     pub wire_name: String,
     pub ty: String,
     pub optional: bool,
+    /// `required`, `required_nullable`, `optional` or `optional_nullable`.
+    pub presence: &'static str,
     pub rename: bool,
     pub docs: Option<String>,
     pub deprecated: bool,
@@ -278,6 +299,12 @@ fn field(f: &Field, spell: &Spell<'_>) -> FieldView {
         wire_name: f.wire_name.clone(),
         ty: spell.ty(&f.ty),
         optional: f.optional,
+        presence: match f.presence {
+            Presence::Required => "required",
+            Presence::RequiredNullable => "required_nullable",
+            Presence::Optional => "optional",
+            Presence::OptionalNullable => "optional_nullable",
+        },
         rename: f.needs_rename,
         docs: f.docs.clone(),
         deprecated: f.deprecated,
@@ -294,13 +321,41 @@ fn type_view(def: &TypeDef, spell: &Spell<'_>) -> TypeView {
         deprecated: def.deprecated,
         kind: "alias",
         fields: Vec::new(),
+        additional: None,
         variants: Vec::new(),
+        repr: None,
+        constants: Vec::new(),
+        alternatives: Vec::new(),
+        discriminator: None,
         target: None,
     };
     match &def.kind {
-        TypeKind::Struct { fields } => {
+        TypeKind::Struct { fields, additional } => {
             view.kind = "struct";
             view.fields = fields.iter().map(|f| field(f, spell)).collect();
+            view.additional = additional
+                .as_ref()
+                .map(|(name, ty)| (name.clone(), spell.ty(ty)));
+        }
+        TypeKind::IntEnum { repr, values } => {
+            view.kind = "int_enum";
+            view.repr = Some(primitive(*repr));
+            view.constants = values.clone();
+        }
+        TypeKind::Union {
+            variants,
+            discriminator,
+        } => {
+            view.kind = "union";
+            view.discriminator = discriminator.clone();
+            view.alternatives = variants
+                .iter()
+                .map(|v| AlternativeView {
+                    name: v.rust_name.clone(),
+                    ty: spell.ty(&v.ty),
+                    tags: v.tags.clone(),
+                })
+                .collect();
         }
         TypeKind::Options { fields } => {
             view.kind = "options";
