@@ -5,6 +5,8 @@ fn main() {
     let specs = [
         ("../specs/petstore.yaml", "petstore"),
         ("../specs/awkward.yaml", "awkward"),
+        ("../specs/parameters.yaml", "parameters"),
+        ("../specs/bodies.yaml", "bodies"),
     ];
     for (spec, name) in specs {
         if let Err(err) = connector_gen::build::Builder::new(spec).name(name).generate() {

@@ -26,6 +26,18 @@ impl Args {
         Self::default()
     }
 
+    /// Arguments from the dynamic interface's JSON input for `op`: an object whose keys are
+    /// parameter names, plus `body` for the request body (as [`Connection::execute_json`]
+    /// takes it), for callers that want the whole [`Response`](crate::Response) back.
+    ///
+    /// [`Connection::execute_json`]: crate::Connection::execute_json
+    pub fn from_json(
+        op: &crate::descriptor::OperationDescriptor,
+        input: Value,
+    ) -> Result<Self, Error> {
+        crate::dynamic::args_from_json(op, input)
+    }
+
     /// Sets a path parameter.
     pub fn path<T: Serialize + ?Sized>(
         &mut self,

@@ -13,3 +13,13 @@ pub mod petstore {
 pub mod awkward {
     include!(concat!(env!("OUT_DIR"), "/awkward.rs"));
 }
+
+/// Every parameter location, style and explode (`specs/parameters.yaml`).
+pub mod parameters {
+    include!(concat!(env!("OUT_DIR"), "/parameters.rs"));
+}
+
+/// Every kind of request and response body (`specs/bodies.yaml`).
+pub mod bodies {
+    include!(concat!(env!("OUT_DIR"), "/bodies.rs"));
+}
