@@ -16,12 +16,15 @@ use support::*;
 use wiremock::matchers::any as any_request;
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
+/// The path and query of a request target.
+type Target = (String, Option<String>);
+
 /// A server that remembers the path and query of the last request it received.
 struct Recorder {
     runtime: tokio::runtime::Runtime,
     connection: Connection,
     op: connector_runtime::descriptor::OperationDescriptor,
-    last: Arc<Mutex<Option<(String, Option<String>)>>>,
+    last: Arc<Mutex<Option<Target>>>,
     _server: MockServer,
 }
 
@@ -66,7 +69,7 @@ impl Recorder {
     }
 
     /// Sends one request and returns the path and query the server saw.
-    fn send(&self, id: &str, q: &str) -> (String, Option<String>) {
+    fn send(&self, id: &str, q: &str) -> Target {
         let mut args = Args::new();
         args.path("id", id).expect("path");
         args.query("q", q).expect("query");
