@@ -9,7 +9,10 @@ fn main() {
         ("../specs/bodies.yaml", "bodies"),
     ];
     for (spec, name) in specs {
-        if let Err(err) = connector_gen::build::Builder::new(spec).name(name).generate() {
+        if let Err(err) = connector_gen::build::Builder::new(spec)
+            .name(name)
+            .generate()
+        {
             let mut message = format!("generating {spec}: {err}");
             let mut source = std::error::Error::source(&err);
             while let Some(cause) = source {

@@ -256,7 +256,9 @@ impl Multipart {
                 disposition.push_str(&format!("; filename=\"{}\"", quoted(file_name)));
             }
             out.extend_from_slice(format!("Content-Disposition: {disposition}\r\n").as_bytes());
-            out.extend_from_slice(format!("Content-Type: {}\r\n\r\n", part.content_type).as_bytes());
+            out.extend_from_slice(
+                format!("Content-Type: {}\r\n\r\n", part.content_type).as_bytes(),
+            );
             out.extend_from_slice(&part.data);
             out.extend_from_slice(b"\r\n");
         }
@@ -344,9 +346,10 @@ pub(crate) fn encode(
                 .map_err(|source| Error::Encode { source })?
                 .into(),
         ),
-        (Content::Value(value), Kind::Form) => {
-            (label, form(value, &declared.encoding).map_err(invalid)?.into())
-        }
+        (Content::Value(value), Kind::Form) => (
+            label,
+            form(value, &declared.encoding).map_err(invalid)?.into(),
+        ),
         (Content::Value(value), Kind::Multipart) => {
             let parts = multipart_from_value(value, &declared.encoding).map_err(invalid)?;
             multipart_body(&label, &parts).map_err(invalid)?
@@ -371,9 +374,13 @@ pub(crate) fn encode(
 /// JSON for structured values when offered, else the first type that suits the content.
 fn default_media(declared: &BodyDescriptor, content: &Content) -> String {
     let wanted: &[Kind] = match content {
-        Content::Value(Value::String(_)) => {
-            &[Kind::Json, Kind::Text, Kind::Binary, Kind::Form, Kind::Multipart]
-        }
+        Content::Value(Value::String(_)) => &[
+            Kind::Json,
+            Kind::Text,
+            Kind::Binary,
+            Kind::Form,
+            Kind::Multipart,
+        ],
         Content::Value(_) => &[Kind::Json, Kind::Form, Kind::Multipart],
         Content::Text(_) => &[Kind::Text, Kind::Binary],
         Content::Binary(_) => &[Kind::Binary, Kind::Text],
@@ -533,9 +540,12 @@ mod tests {
 
     #[test]
     fn multipart_is_well_formed_and_escapes_names() {
-        let parts = Multipart::new()
-            .text("a\"\r\nX: y", "v")
-            .file("f", "x.bin", "application/octet-stream", &b"\x00\x01"[..]);
+        let parts = Multipart::new().text("a\"\r\nX: y", "v").file(
+            "f",
+            "x.bin",
+            "application/octet-stream",
+            &b"\x00\x01"[..],
+        );
         let (boundary, body) = parts.encode().unwrap();
         let expected = format!(
             "--{boundary}\r\nContent-Disposition: form-data; name=\"a%22%0D%0AX: y\"\r\nContent-Type: text/plain\r\n\r\nv\r\n\
@@ -564,7 +574,11 @@ mod tests {
                 ("n".into(), "text/plain".into(), b"3".to_vec()),
                 ("tags".into(), "text/plain".into(), b"a".to_vec()),
                 ("tags".into(), "text/plain".into(), b"b".to_vec()),
-                ("meta".into(), "application/json".into(), br#"{"k":true}"#.to_vec()),
+                (
+                    "meta".into(),
+                    "application/json".into(),
+                    br#"{"k":true}"#.to_vec()
+                ),
             ]
         );
     }
@@ -594,9 +608,15 @@ mod tests {
             deprecated: false,
         };
         let err = encode(&op, &declared, Some("text/csv"), &value).err();
-        assert!(matches!(err, Some(Error::InvalidParameter { .. })), "{err:?}");
+        assert!(
+            matches!(err, Some(Error::InvalidParameter { .. })),
+            "{err:?}"
+        );
         let err = encode(&op, &declared, Some("application/xml"), &value).err();
-        assert!(matches!(err, Some(Error::InvalidParameter { .. })), "{err:?}");
+        assert!(
+            matches!(err, Some(Error::InvalidParameter { .. })),
+            "{err:?}"
+        );
         let stream = Binary::stream(reqwest::Body::from("x"));
         assert!(binary_body(&stream).is_ok());
         assert!(binary_body(&stream).is_err(), "a stream is sent once");

@@ -180,10 +180,7 @@ pub(crate) fn query_pairs(param: &ParamDescriptor, value: &Flat) -> Vec<(String,
         )]),
         Flat::Object(props) if !param.explode => Some(vec![(
             name.clone(),
-            join(
-                props.iter().flat_map(|(k, v)| [enc(k), enc(v)]),
-                delimiter,
-            ),
+            join(props.iter().flat_map(|(k, v)| [enc(k), enc(v)]), delimiter),
         )]),
         _ => None,
     };
@@ -399,7 +396,11 @@ mod tests {
         }
 
         fn path_row(style: ParamStyle, explode: bool, expected: [&str; 4]) {
-            row(path_value, color(ParamLocation::Path, style, explode), expected);
+            row(
+                path_value,
+                color(ParamLocation::Path, style, explode),
+                expected,
+            );
         }
 
         fn query_row(style: ParamStyle, explode: bool, expected: [&str; 4]) {
@@ -410,30 +411,72 @@ mod tests {
                     .collect::<Vec<_>>()
                     .join("&")
             };
-            row(joined, color(ParamLocation::Query, style, explode), expected);
+            row(
+                joined,
+                color(ParamLocation::Query, style, explode),
+                expected,
+            );
         }
 
         #[test]
         fn matrix() {
             use ParamStyle::Matrix;
-            path_row(Matrix, false, [";color", ";color=blue", ";color=blue,black,brown", ";color=R,100,G,200,B,150"]);
-            path_row(Matrix, true, [";color", ";color=blue", ";color=blue;color=black;color=brown", ";R=100;G=200;B=150"]);
+            path_row(
+                Matrix,
+                false,
+                [
+                    ";color",
+                    ";color=blue",
+                    ";color=blue,black,brown",
+                    ";color=R,100,G,200,B,150",
+                ],
+            );
+            path_row(
+                Matrix,
+                true,
+                [
+                    ";color",
+                    ";color=blue",
+                    ";color=blue;color=black;color=brown",
+                    ";R=100;G=200;B=150",
+                ],
+            );
         }
 
         #[test]
         fn label() {
             use ParamStyle::Label;
-            path_row(Label, false, [".", ".blue", ".blue,black,brown", ".R,100,G,200,B,150"]);
-            path_row(Label, true, [".", ".blue", ".blue.black.brown", ".R=100.G=200.B=150"]);
+            path_row(
+                Label,
+                false,
+                [".", ".blue", ".blue,black,brown", ".R,100,G,200,B,150"],
+            );
+            path_row(
+                Label,
+                true,
+                [".", ".blue", ".blue.black.brown", ".R=100.G=200.B=150"],
+            );
         }
 
         #[test]
         fn simple_in_path_and_header() {
             use ParamStyle::Simple;
-            path_row(Simple, false, [N, "blue", "blue,black,brown", "R,100,G,200,B,150"]);
-            path_row(Simple, true, [N, "blue", "blue,black,brown", "R=100,G=200,B=150"]);
+            path_row(
+                Simple,
+                false,
+                [N, "blue", "blue,black,brown", "R,100,G,200,B,150"],
+            );
+            path_row(
+                Simple,
+                true,
+                [N, "blue", "blue,black,brown", "R=100,G=200,B=150"],
+            );
             let header = |explode, expected| {
-                row(header_value, color(ParamLocation::Header, Simple, explode), expected)
+                row(
+                    header_value,
+                    color(ParamLocation::Header, Simple, explode),
+                    expected,
+                )
             };
             header(false, [N, "blue", "blue,black,brown", "R,100,G,200,B,150"]);
             header(true, [N, "blue", "blue,black,brown", "R=100,G=200,B=150"]);
@@ -442,30 +485,103 @@ mod tests {
         #[test]
         fn form() {
             use ParamStyle::Form;
-            query_row(Form, false, ["color=", "color=blue", "color=blue,black,brown", "color=R,100,G,200,B,150"]);
-            query_row(Form, true, ["color=", "color=blue", "color=blue&color=black&color=brown", "R=100&G=200&B=150"]);
+            query_row(
+                Form,
+                false,
+                [
+                    "color=",
+                    "color=blue",
+                    "color=blue,black,brown",
+                    "color=R,100,G,200,B,150",
+                ],
+            );
+            query_row(
+                Form,
+                true,
+                [
+                    "color=",
+                    "color=blue",
+                    "color=blue&color=black&color=brown",
+                    "R=100&G=200&B=150",
+                ],
+            );
         }
 
         #[test]
         fn delimited_and_deep_object() {
-            query_row(ParamStyle::SpaceDelimited, false, [N, N, "color=blue%20black%20brown", "color=R%20100%20G%20200%20B%20150"]);
-            query_row(ParamStyle::PipeDelimited, false, [N, N, "color=blue%7Cblack%7Cbrown", "color=R%7C100%7CG%7C200%7CB%7C150"]);
+            query_row(
+                ParamStyle::SpaceDelimited,
+                false,
+                [
+                    N,
+                    N,
+                    "color=blue%20black%20brown",
+                    "color=R%20100%20G%20200%20B%20150",
+                ],
+            );
+            query_row(
+                ParamStyle::PipeDelimited,
+                false,
+                [
+                    N,
+                    N,
+                    "color=blue%7Cblack%7Cbrown",
+                    "color=R%7C100%7CG%7C200%7CB%7C150",
+                ],
+            );
             // Exploded delimited styles are defined to be the same as exploded `form`.
-            query_row(ParamStyle::SpaceDelimited, true, [N, N, "color=blue&color=black&color=brown", N]);
-            query_row(ParamStyle::PipeDelimited, true, [N, N, "color=blue&color=black&color=brown", N]);
-            query_row(ParamStyle::DeepObject, true, [N, N, N, "color%5BR%5D=100&color%5BG%5D=200&color%5BB%5D=150"]);
+            query_row(
+                ParamStyle::SpaceDelimited,
+                true,
+                [N, N, "color=blue&color=black&color=brown", N],
+            );
+            query_row(
+                ParamStyle::PipeDelimited,
+                true,
+                [N, N, "color=blue&color=black&color=brown", N],
+            );
+            query_row(
+                ParamStyle::DeepObject,
+                true,
+                [
+                    N,
+                    N,
+                    N,
+                    "color%5BR%5D=100&color%5BG%5D=200&color%5BB%5D=150",
+                ],
+            );
         }
 
         #[test]
         fn cookie_form() {
             let cookie = |explode, expected| {
                 let joined = |p: &ParamDescriptor, v: &Flat| cookie_pairs(p, v).join("; ");
-                row(joined, color(ParamLocation::Cookie, ParamStyle::Form, explode), expected)
+                row(
+                    joined,
+                    color(ParamLocation::Cookie, ParamStyle::Form, explode),
+                    expected,
+                )
             };
-            cookie(false, ["color=", "color=blue", "color=blue,black,brown", "color=R,100,G,200,B,150"]);
+            cookie(
+                false,
+                [
+                    "color=",
+                    "color=blue",
+                    "color=blue,black,brown",
+                    "color=R,100,G,200,B,150",
+                ],
+            );
             // Exploded, each item or property is a cookie of its own: `&` has no meaning in a
             // `Cookie` header, whose pairs are separated by `; `.
-            cookie(true, ["color=", "color=blue", "color=blue; color=black; color=brown", "R=100; G=200; B=150"]);
+            cookie(
+                true,
+                [
+                    "color=",
+                    "color=blue",
+                    "color=blue; color=black; color=brown",
+                    "R=100; G=200; B=150",
+                ],
+            );
         }
 
         #[test]
@@ -482,7 +598,10 @@ mod tests {
             let p = color(ParamLocation::Query, ParamStyle::Form, true);
             assert_eq!(
                 query_pairs(&p, &Flat::json(&value)),
-                [("color".to_owned(), "%7B%22a%22%3A%5B1%2C%22x%20y%22%5D%7D".to_owned())]
+                [(
+                    "color".to_owned(),
+                    "%7B%22a%22%3A%5B1%2C%22x%20y%22%5D%7D".to_owned()
+                )]
             );
             let h = color(ParamLocation::Header, ParamStyle::Simple, false);
             assert_eq!(header_value(&h, &Flat::json(&value)), r#"{"a":[1,"x y"]}"#);

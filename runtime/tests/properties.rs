@@ -56,7 +56,10 @@ impl Recorder {
         });
         let op = with_params(
             op("getProfile", Method::Get, "/users/{id}/profile"),
-            vec![param("id", ParamLocation::Path), param("q", ParamLocation::Query)],
+            vec![
+                param("id", ParamLocation::Path),
+                param("q", ParamLocation::Query),
+            ],
         );
         let connection = connect(&server, &connector(vec![op.clone()], vec![]), vec![]);
         Self {

@@ -56,7 +56,11 @@ async fn every_action(prism: &mut Prism, spec: &str, connector: &ConnectorDescri
         let response = check(prism, &op.id, connection.execute(op, args).await);
         let violations = request_violations(response.headers());
         if !violations.is_empty() {
-            fail(prism, &op.id, &format!("input {input}: violations {violations:?}"));
+            fail(
+                prism,
+                &op.id,
+                &format!("input {input}: violations {violations:?}"),
+            );
         }
         called += 1;
     }
@@ -70,9 +74,8 @@ fn request_violations(headers: &reqwest::header::HeaderMap) -> Vec<Value> {
     let Some(header) = headers.get("sl-violations") else {
         return Vec::new();
     };
-    let all: Vec<Value> = serde_json::from_slice(header.as_bytes()).unwrap_or_else(|_| {
-        vec![json!({"unparsed": String::from_utf8_lossy(header.as_bytes())})]
-    });
+    let all: Vec<Value> = serde_json::from_slice(header.as_bytes())
+        .unwrap_or_else(|_| vec![json!({"unparsed": String::from_utf8_lossy(header.as_bytes())})]);
     all.into_iter()
         .filter(|v| v["location"][0] != "response")
         .collect()
@@ -109,8 +112,18 @@ async fn parameters_every_action_and_typed_calls() {
     let client = parameters::Client::new(connection(&parameters::CONNECTOR, &prism));
     let color = Color { r: 1, g: 2, b: 3 };
     let one = OneColor { r: 9 };
-    let size = Size { width: 1, height: 2 };
-    let result = client.get_item(7, &GetItemOptions { verbose: Some(false) }).await;
+    let size = Size {
+        width: 1,
+        height: 2,
+    };
+    let result = client
+        .get_item(
+            7,
+            &GetItemOptions {
+                verbose: Some(false),
+            },
+        )
+        .await;
     check(&mut prism, "getItem", result);
     let result = client.path_simple("a b", &vec![1], &one).await;
     check(&mut prism, "pathSimple", result);
@@ -120,7 +133,9 @@ async fn parameters_every_action_and_typed_calls() {
     check(&mut prism, "pathMatrix", result);
     let options = QueryFormOptions { num: None };
     let strings = vec!["p q".to_owned(), "r&s".to_owned()];
-    let result = client.query_form("?&=#+", &vec![4, 5], &strings, &color, &size, &options).await;
+    let result = client
+        .query_form("?&=#+", &vec![4, 5], &strings, &color, &size, &options)
+        .await;
     check(&mut prism, "queryForm", result);
     let result = client.query_delimited(&vec![1], &vec![2, 3]).await;
     check(&mut prism, "queryDelimited", result);
@@ -130,10 +145,17 @@ async fn parameters_every_action_and_typed_calls() {
     check(&mut prism, "queryAllowReserved", result);
     let result = client.query_content(&size).await;
     check(&mut prism, "queryContent", result);
-    let options = HeaderSimpleOptions { x_json: Some(size.clone()) };
-    let result = client.header_simple("v", &vec![1], &color, &color, &options).await;
+    let options = HeaderSimpleOptions {
+        x_json: Some(size.clone()),
+    };
+    let result = client
+        .header_simple("v", &vec![1], &color, &color, &options)
+        .await;
     check(&mut prism, "headerSimple", result);
-    let options = CookieFormOptions { ids: Some(vec![1, 2, 3]), pref: Some(size.clone()) };
+    let options = CookieFormOptions {
+        ids: Some(vec![1, 2, 3]),
+        pref: Some(size.clone()),
+    };
     let result = client.cookie_form("s=1; t", &options).await;
     check(&mut prism, "cookieForm", result);
     // Prism rejects what the spec forbids: the harness would notice a lenient mock.
@@ -148,12 +170,27 @@ async fn bodies_every_action_and_typed_calls() {
 
     use bodies::types::*;
     let client = bodies::Client::new(connection(&bodies::CONNECTOR, &prism));
-    let note = Note { title: "Milk".into(), tags: Some(vec!["x".into()]), pinned: None };
+    let note = Note {
+        title: "Milk".into(),
+        tags: Some(vec!["x".into()]),
+        pinned: None,
+    };
     let created = check(&mut prism, "createNote", client.create_note(&note).await);
-    assert_eq!(created.title, "Groceries", "Prism answers with the declared example");
-    check(&mut prism, "createNoteVendor", client.create_note_vendor(&note).await);
+    assert_eq!(
+        created.title, "Groceries",
+        "Prism answers with the declared example"
+    );
+    check(
+        &mut prism,
+        "createNoteVendor",
+        client.create_note_vendor(&note).await,
+    );
     check(&mut prism, "touchNote", client.touch_note(None).await);
-    check(&mut prism, "touchNote", client.touch_note(Some(&note)).await);
+    check(
+        &mut prism,
+        "touchNote",
+        client.touch_note(Some(&note)).await,
+    );
     let login = Login {
         user: "ann".into(),
         password: "a&b=c".into(),
@@ -166,30 +203,59 @@ async fn bodies_every_action_and_typed_calls() {
         .text("rating", "4")
         .json("meta", &json!({"place": "Nice"}))
         .expect("json part")
-        .file("file", "beach.png", "image/png", vec![0x89, b'P', b'N', b'G', 0, 1, 2]);
+        .file(
+            "file",
+            "beach.png",
+            "image/png",
+            vec![0x89, b'P', b'N', b'G', 0, 1, 2],
+        );
     let meta = check(&mut prism, "uploadPhoto", client.upload_photo(photo).await);
     assert_eq!(meta.place, "Nice");
-    check(&mut prism, "uploadBlob", client.upload_blob(vec![0u8, 1, 2, 255]).await);
+    check(
+        &mut prism,
+        "uploadBlob",
+        client.upload_blob(vec![0u8, 1, 2, 255]).await,
+    );
     let stream = reqwest_body_stream();
-    check(&mut prism, "uploadBlob", client.upload_blob(Binary::stream(stream)).await);
+    check(
+        &mut prism,
+        "uploadBlob",
+        client.upload_blob(Binary::stream(stream)).await,
+    );
     let blob = check(&mut prism, "downloadBlob", client.download_blob().await);
     assert!(!blob.bytes().is_empty());
     check(&mut prism, "sendText", client.send_text("plain text").await);
-    check(&mut prism, "sendXml", client.send_xml("<order><id>2</id></order>").await);
+    check(
+        &mut prism,
+        "sendXml",
+        client.send_xml("<order><id>2</id></order>").await,
+    );
     check(&mut prism, "sendCsv", client.send_csv("a,b\n3,4\n").await);
     let report = check(&mut prism, "downloadReport", client.download_report().await);
     assert_eq!(report.text().expect("utf-8"), "a,b\n1,2\n");
     let default = CreateNoteAnyFormatOptions::default();
-    check(&mut prism, "createNoteAnyFormat", client.create_note_any_format(&default, &note).await);
+    check(
+        &mut prism,
+        "createNoteAnyFormat",
+        client.create_note_any_format(&default, &note).await,
+    );
     let as_form = CreateNoteAnyFormatOptions {
         content_type: Some(CreateNoteAnyFormatContentType::ApplicationXWwwFormUrlencoded),
     };
-    check(&mut prism, "createNoteAnyFormat", client.create_note_any_format(&as_form, &note).await);
+    check(
+        &mut prism,
+        "createNoteAnyFormat",
+        client.create_note_any_format(&as_form, &note).await,
+    );
 
     // A streamed download through the same executor.
     let op = &bodies::operations::OPERATIONS[bodies::operations::DOWNLOAD_BLOB];
     let connection = connection(&bodies::CONNECTOR, &prism);
-    let mut streamed = check(&mut prism, "downloadBlob", connection.execute_streaming(op, Args::new()).await);
+    let mut streamed = check(
+        &mut prism,
+        "downloadBlob",
+        connection.execute_streaming(op, Args::new()).await,
+    );
     let mut total = Vec::new();
     while let Some(chunk) = check(&mut prism, "downloadBlob", streamed.chunk().await) {
         total.extend_from_slice(&chunk);

@@ -103,10 +103,13 @@ pub fn input_for(spec: &Value, path: &str, method: &str) -> Value {
     }
     let mut input = Map::new();
     for param in params {
-        let Some(name) = param["name"].as_str() else { continue };
+        let Some(name) = param["name"].as_str() else {
+            continue;
+        };
         // The runtime sets these itself; OpenAPI says such parameters are ignored.
         let ignored = param["in"] == "header"
-            && ["accept", "content-type", "authorization"].contains(&name.to_ascii_lowercase().as_str());
+            && ["accept", "content-type", "authorization"]
+                .contains(&name.to_ascii_lowercase().as_str());
         if !ignored && !input.contains_key(name) {
             input.insert(name.to_owned(), parameter_value(spec, param));
         }

@@ -74,7 +74,10 @@ impl Prism {
         let started = Instant::now();
         loop {
             if let Ok(Some(status)) = prism.child.try_wait() {
-                panic!("prism exited with {status} while starting:\n{}", prism.log());
+                panic!(
+                    "prism exited with {status} while starting:\n{}",
+                    prism.log()
+                );
             }
             if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
                 return prism;
