@@ -57,7 +57,8 @@ impl Builder {
                 .map(PathBuf::from)
                 .ok_or(Error::InvalidOption {
                     option: "out_dir",
-                    message: "OUT_DIR is not set: call this from a build script or set out_dir".to_owned(),
+                    message: "OUT_DIR is not set: call this from a build script or set out_dir"
+                        .to_owned(),
                 })?,
         };
         let bytes = read_spec(&self.spec)?;

@@ -58,7 +58,13 @@ impl Diagnostics {
     }
 
     /// Records a diagnostic with an optional source line.
-    pub fn push(&mut self, severity: Severity, pointer: String, message: String, line: Option<usize>) {
+    pub fn push(
+        &mut self,
+        severity: Severity,
+        pointer: String,
+        message: String,
+        line: Option<usize>,
+    ) {
         self.items.push(Diagnostic {
             pointer,
             severity,

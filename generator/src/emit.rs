@@ -22,7 +22,11 @@ pub fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<Written, Error> {
     }
     let io = |action: &'static str, path: &Path| {
         let path = path.to_path_buf();
-        move |source| Error::Io { action, path, source }
+        move |source| Error::Io {
+            action,
+            path,
+            source,
+        }
     };
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
     std::fs::create_dir_all(dir).map_err(io("creating directory", dir))?;
@@ -49,10 +53,7 @@ pub fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<Written, Error> {
 /// it (absolute paths, `..`), whatever names a spec supplies.
 pub fn inside(root: &Path, relative: &str) -> Result<PathBuf, Error> {
     let rel = Path::new(relative);
-    if rel
-        .components()
-        .any(|c| !matches!(c, Component::Normal(_)))
-    {
+    if rel.components().any(|c| !matches!(c, Component::Normal(_))) {
         return Err(Error::InvalidOption {
             option: "output path",
             message: format!("{relative:?} would leave the output directory"),

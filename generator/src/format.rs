@@ -15,7 +15,10 @@ pub fn format_rust(template: &str, text: &str, dump_dir: Option<&Path>) -> Resul
         Err(e) => {
             let start = e.span().start();
             let dump = dump_dir.and_then(|dir| {
-                let path = dir.join(format!("{}.unformatted.rs", template.trim_end_matches(".j2")));
+                let path = dir.join(format!(
+                    "{}.unformatted.rs",
+                    template.trim_end_matches(".j2")
+                ));
                 std::fs::create_dir_all(dir).ok()?;
                 std::fs::write(&path, text).ok()?;
                 Some(path)
@@ -46,7 +49,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let err = format_rust("types.rs.j2", "struct A {}\nfn (", Some(dir.path())).unwrap_err();
         let text = err.to_string();
-        assert!(text.contains("types.rs.j2") && text.contains("line 2"), "{text}");
+        assert!(
+            text.contains("types.rs.j2") && text.contains("line 2"),
+            "{text}"
+        );
         assert!(dir.path().join("types.rs.unformatted.rs").exists());
     }
 }

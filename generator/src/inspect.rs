@@ -26,7 +26,13 @@ pub fn actions_table(connector: &Connector) -> String {
         } else {
             op.security
                 .iter()
-                .map(|alt| if alt.is_empty() { "anonymous".to_owned() } else { alt.join("+") })
+                .map(|alt| {
+                    if alt.is_empty() {
+                        "anonymous".to_owned()
+                    } else {
+                        alt.join("+")
+                    }
+                })
                 .collect::<Vec<_>>()
                 .join(" | ")
         };

@@ -42,7 +42,10 @@ pub fn load(bytes: &[u8], max_bytes: usize) -> Result<Document, Diagnostic> {
     let text = std::str::from_utf8(bytes).map_err(|e| {
         error(
             "#",
-            format!("the spec is not valid UTF-8 (invalid byte at offset {})", e.valid_up_to()),
+            format!(
+                "the spec is not valid UTF-8 (invalid byte at offset {})",
+                e.valid_up_to()
+            ),
             None,
         )
     })?;
@@ -69,7 +72,11 @@ fn parse_json(text: &str) -> Result<Value, Diagnostic> {
 fn parse_yaml(text: &str) -> Result<Value, Diagnostic> {
     let yaml: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| {
         let line = e.location().map(|l| l.line());
-        error("#", format!("the spec is not valid YAML or JSON: {e}"), line)
+        error(
+            "#",
+            format!("the spec is not valid YAML or JSON: {e}"),
+            line,
+        )
     })?;
     yaml_to_json(yaml, "#")
 }
@@ -124,7 +131,8 @@ fn yaml_key(key: serde_yaml::Value, at: &str) -> Result<String, Diagnostic> {
         serde_yaml::Value::Tagged(tagged) => yaml_key(tagged.value, at),
         serde_yaml::Value::Sequence(_) | serde_yaml::Value::Mapping(_) => Err(error(
             at,
-            "a mapping key is itself a list or mapping, which JSON and OpenAPI do not allow".to_owned(),
+            "a mapping key is itself a list or mapping, which JSON and OpenAPI do not allow"
+                .to_owned(),
             None,
         )),
     }
@@ -134,7 +142,8 @@ fn check_version(root: &Value) -> Result<SpecVersion, Diagnostic> {
     let Some(object) = root.as_object() else {
         return Err(error(
             "#",
-            "the document is not an object; an OpenAPI document starts with `openapi: 3.0.x`".to_owned(),
+            "the document is not an object; an OpenAPI document starts with `openapi: 3.0.x`"
+                .to_owned(),
             None,
         ));
     };
@@ -151,7 +160,8 @@ fn check_version(root: &Value) -> Result<SpecVersion, Diagnostic> {
     let Some(version) = object.get("openapi") else {
         return Err(error(
             "#",
-            "the document has no `openapi` field; this does not look like an OpenAPI 3.0 document".to_owned(),
+            "the document has no `openapi` field; this does not look like an OpenAPI 3.0 document"
+                .to_owned(),
             None,
         ));
     };
@@ -170,7 +180,9 @@ fn check_version(root: &Value) -> Result<SpecVersion, Diagnostic> {
     } else if version.starts_with("3.1") {
         Err(error(
             "#/openapi",
-            format!("OpenAPI {version} is not supported yet; only 3.0.x documents can be generated"),
+            format!(
+                "OpenAPI {version} is not supported yet; only 3.0.x documents can be generated"
+            ),
             None,
         ))
     } else {

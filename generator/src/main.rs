@@ -7,7 +7,11 @@ use clap::{Parser, Subcommand};
 use connector_gen::{Options, RuntimeDependency};
 
 #[derive(Parser)]
-#[command(name = "connector-gen", version, about = "Generate typed Rust connectors from OpenAPI 3.0 specs")]
+#[command(
+    name = "connector-gen",
+    version,
+    about = "Generate typed Rust connectors from OpenAPI 3.0 specs"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -113,7 +117,10 @@ fn run(cli: Cli) -> Result<(), connector_gen::Error> {
                 println!("{text}");
                 return Ok(());
             }
-            print!("{}", connector_gen::inspect::actions_table(&lowered.connector));
+            print!(
+                "{}",
+                connector_gen::inspect::actions_table(&lowered.connector)
+            );
             for warning in &lowered.warnings {
                 eprintln!("{warning}");
             }

@@ -106,7 +106,11 @@ impl<'a> Spec<'a> {
     }
 
     /// Follows references from `value` and parses the target as `T`, returning it with its pointer.
-    pub fn resolve<T: DeserializeOwned>(&self, value: &'a Value, at: &str) -> Result<(T, String), Diagnostic> {
+    pub fn resolve<T: DeserializeOwned>(
+        &self,
+        value: &'a Value,
+        at: &str,
+    ) -> Result<(T, String), Diagnostic> {
         let (target, pointer) = self.follow(value, at)?;
         Ok((self.parse(target, &pointer)?, pointer))
     }
@@ -197,8 +201,16 @@ mod tests {
     fn external_refs_are_not_followed() {
         let doc = json!({"a": {"$ref": "https://example.com/x.json"}, "b": {"$ref": "../x.yaml"}});
         let spec = Spec::new(&doc);
-        assert!(spec.follow(&doc["a"], "#/a").unwrap_err().message.contains("external"));
-        assert!(spec.follow(&doc["b"], "#/b").unwrap_err().message.contains("external"));
+        assert!(spec
+            .follow(&doc["a"], "#/a")
+            .unwrap_err()
+            .message
+            .contains("external"));
+        assert!(spec
+            .follow(&doc["b"], "#/b")
+            .unwrap_err()
+            .message
+            .contains("external"));
     }
 
     #[test]

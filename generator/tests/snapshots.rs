@@ -17,7 +17,8 @@ fn sample_specs_generate() {
     insta::glob!("../../specs", "*.{yaml,yml,json}", |path| {
         let bytes = std::fs::read(path).unwrap();
         let options = options(path);
-        let lowered = load_connector(&bytes, &options).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let lowered =
+            load_connector(&bytes, &options).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let label = connector_gen::spec_label(path);
         let code = render_module(&lowered.connector, &options, &label).unwrap();
         insta::assert_snapshot!("code", code);
@@ -47,8 +48,18 @@ fn generation_is_deterministic() {
     for path in specs {
         let bytes = std::fs::read(&path).unwrap();
         let options = options(&path);
-        let once = render_module(&load_connector(&bytes, &options).unwrap().connector, &options, "x").unwrap();
-        let twice = render_module(&load_connector(&bytes, &options).unwrap().connector, &options, "x").unwrap();
+        let once = render_module(
+            &load_connector(&bytes, &options).unwrap().connector,
+            &options,
+            "x",
+        )
+        .unwrap();
+        let twice = render_module(
+            &load_connector(&bytes, &options).unwrap().connector,
+            &options,
+            "x",
+        )
+        .unwrap();
         assert_eq!(once, twice, "{}", path.display());
     }
 }
@@ -57,7 +68,8 @@ fn generation_is_deterministic() {
 fn invalid_specs_give_errors_not_panics() {
     insta::glob!("../../specs/invalid", "*.{yaml,yml,json}", |path| {
         let bytes = std::fs::read(path).unwrap();
-        let err = load_connector(&bytes, &options(path)).expect_err("an invalid spec must be rejected");
+        let err =
+            load_connector(&bytes, &options(path)).expect_err("an invalid spec must be rejected");
         insta::assert_snapshot!(err.to_string());
     });
 }

@@ -122,7 +122,10 @@ pub enum Error {
     },
 
     /// The server answered with a status outside 2xx.
-    #[error("operation `{operation}` failed with HTTP status {status}: {}", Snippet(body))]
+    #[error(
+        "operation `{operation}` failed with HTTP status {status}: {}",
+        Snippet(body)
+    )]
     Status {
         /// The operation id.
         operation: String,

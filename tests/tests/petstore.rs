@@ -21,7 +21,10 @@ async fn client_for(server: &MockServer) -> Client {
 /// Serves `response` to any request and returns the single request the server saw.
 async fn serve(response: ResponseTemplate) -> MockServer {
     let server = MockServer::start().await;
-    Mock::given(any()).respond_with(response).mount(&server).await;
+    Mock::given(any())
+        .respond_with(response)
+        .mount(&server)
+        .await;
     server
 }
 
@@ -57,7 +60,10 @@ async fn list_pets_sends_query_and_header_and_decodes_page() {
     assert_eq!(page.items.len(), 1);
     assert_eq!(page.items[0].name, "Rex");
     assert_eq!(page.items[0].status, types::PetStatus::Available);
-    assert_eq!(page.items[0].owner.as_ref().and_then(|o| o.name.as_deref()), Some("Ann"));
+    assert_eq!(
+        page.items[0].owner.as_ref().and_then(|o| o.name.as_deref()),
+        Some("Ann")
+    );
     assert_eq!(page.next.as_deref(), Some("c2"));
 
     let request = only_request(&server).await;
@@ -101,7 +107,11 @@ async fn create_pet_posts_json_body() {
         status: Some(types::PetStatus::Available),
         birth_date: Some("2020-01-02".to_owned()),
     };
-    let pet = client_for(&server).await.create_pet(&new_pet).await.expect("create");
+    let pet = client_for(&server)
+        .await
+        .create_pet(&new_pet)
+        .await
+        .expect("create");
     assert_eq!(pet.id, 7);
 
     let request = only_request(&server).await;
@@ -109,7 +119,10 @@ async fn create_pet_posts_json_body() {
     assert_eq!(request.url.path(), "/pets");
     assert_eq!(header(&request, "content-type"), Some("application/json"));
     let body: serde_json::Value = serde_json::from_slice(&request.body).expect("json body");
-    assert_eq!(body, json!({"name": "Rex", "status": "available", "birthDate": "2020-01-02"}));
+    assert_eq!(
+        body,
+        json!({"name": "Rex", "status": "available", "birthDate": "2020-01-02"})
+    );
 }
 
 #[tokio::test]
@@ -132,7 +145,11 @@ async fn update_pet_puts_body_to_path() {
         status: None,
         birth_date: None,
     };
-    client_for(&server).await.update_pet(42, &new_pet).await.expect("update");
+    client_for(&server)
+        .await
+        .update_pet(42, &new_pet)
+        .await
+        .expect("update");
     let request = only_request(&server).await;
     assert_eq!(request.method.as_str(), "PUT");
     assert_eq!(request.url.path(), "/pets/42");
@@ -143,7 +160,11 @@ async fn update_pet_puts_body_to_path() {
 #[tokio::test]
 async fn delete_pet_accepts_empty_204() {
     let server = serve(ResponseTemplate::new(204)).await;
-    client_for(&server).await.delete_pet(9).await.expect("delete");
+    client_for(&server)
+        .await
+        .delete_pet(9)
+        .await
+        .expect("delete");
     let request = only_request(&server).await;
     assert_eq!(request.method.as_str(), "DELETE");
     assert_eq!(request.url.path(), "/pets/9");
@@ -164,8 +185,13 @@ async fn error_status_carries_status_and_body() {
 
 #[tokio::test]
 async fn undecodable_body_is_a_decode_error() {
-    let server = serve(ResponseTemplate::new(200).set_body_string("{\"id\": \"not a number\"}")).await;
-    let err = client_for(&server).await.get_pet(5).await.expect_err("bad body");
+    let server =
+        serve(ResponseTemplate::new(200).set_body_string("{\"id\": \"not a number\"}")).await;
+    let err = client_for(&server)
+        .await
+        .get_pet(5)
+        .await
+        .expect_err("bad body");
     assert!(matches!(err, Error::Decode { .. }), "{err:?}");
     assert_eq!(err.status(), Some(200));
 }
@@ -177,9 +203,16 @@ async fn missing_credential_fails_before_sending() {
         .base_url(server.uri())
         .build()
         .expect("connection");
-    let err = Client::new(connection).delete_pet(1).await.expect_err("no key");
+    let err = Client::new(connection)
+        .delete_pet(1)
+        .await
+        .expect_err("no key");
     assert!(err.to_string().contains("api_key"), "{err}");
-    assert!(server.received_requests().await.unwrap_or_default().is_empty());
+    assert!(server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .is_empty());
 }
 
 #[tokio::test]
@@ -198,14 +231,27 @@ async fn actions_run_by_name_with_json() {
 
 #[test]
 fn descriptor_lists_every_action_with_its_server() {
-    let ids: Vec<&str> = CONNECTOR.operations.iter().map(|op| op.id.as_ref()).collect();
-    assert_eq!(ids, ["listPets", "createPet", "getPet", "updatePet", "deletePet"]);
-    assert_eq!(CONNECTOR.servers[0].url, "https://{environment}.petstore.example.com/v1");
+    let ids: Vec<&str> = CONNECTOR
+        .operations
+        .iter()
+        .map(|op| op.id.as_ref())
+        .collect();
+    assert_eq!(
+        ids,
+        ["listPets", "createPet", "getPet", "updatePet", "deletePet"]
+    );
+    assert_eq!(
+        CONNECTOR.servers[0].url,
+        "https://{environment}.petstore.example.com/v1"
+    );
     let connection = Connection::builder(&CONNECTOR)
         .server_variable("environment", "sandbox")
         .build()
         .expect("connection");
-    assert_eq!(connection.base_url(), "https://sandbox.petstore.example.com/v1");
+    assert_eq!(
+        connection.base_url(),
+        "https://sandbox.petstore.example.com/v1"
+    );
     let err = Connection::builder(&CONNECTOR)
         .server_variable("environment", "prod")
         .build()

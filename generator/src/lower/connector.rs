@@ -17,10 +17,16 @@ pub(crate) struct Info {
 
 pub(crate) fn info(lw: &mut Lowerer<'_, '_>, options: &LowerOptions) -> Info {
     let root = lw.spec.root();
-    let text = |key: &str| root.pointer(&format!("/info/{key}")).and_then(Value::as_str);
+    let text = |key: &str| {
+        root.pointer(&format!("/info/{key}"))
+            .and_then(Value::as_str)
+    };
     let title = text("title").unwrap_or_default().to_owned();
     if text("title").is_none() {
-        lw.diags.warn("#/info", "`info.title` is missing; the connector is named `connector`");
+        lw.diags.warn(
+            "#/info",
+            "`info.title` is missing; the connector is named `connector`",
+        );
     }
     let version = text("version").unwrap_or("0.0.0").to_owned();
     let raw_name = options.name.clone().unwrap_or_else(|| title.clone());
@@ -48,7 +54,13 @@ pub(crate) fn servers(lw: &mut Lowerer<'_, '_>) -> Vec<Server> {
     let parsed: Vec<openapiv3::Server> = match lw.spec.parse(value, "#/servers") {
         Ok(servers) => servers,
         Err(diag) => {
-            lw.diags.warn(diag.pointer, format!("{}; servers ignored, the connection must set a base URL", diag.message));
+            lw.diags.warn(
+                diag.pointer,
+                format!(
+                    "{}; servers ignored, the connection must set a base URL",
+                    diag.message
+                ),
+            );
             return Vec::new();
         }
     };
@@ -113,7 +125,10 @@ pub(crate) fn security_schemes(lw: &mut Lowerer<'_, '_>) -> Vec<SecurityScheme> 
         let (scheme, _) = match spec.resolve::<openapiv3::SecurityScheme>(value, &at) {
             Ok(parsed) => parsed,
             Err(diag) => {
-                lw.diags.warn(diag.pointer, format!("{}; security scheme `{name}` ignored", diag.message));
+                lw.diags.warn(
+                    diag.pointer,
+                    format!("{}; security scheme `{name}` ignored", diag.message),
+                );
                 continue;
             }
         };
@@ -132,7 +147,9 @@ pub(crate) fn security_schemes(lw: &mut Lowerer<'_, '_>) -> Vec<SecurityScheme> 
                 (kind, description)
             }
             openapiv3::SecurityScheme::HTTP {
-                scheme, description, ..
+                scheme,
+                description,
+                ..
             } => {
                 let kind = match scheme.to_ascii_lowercase().as_str() {
                     "basic" => SecurityKind::HttpBasic,
@@ -141,7 +158,9 @@ pub(crate) fn security_schemes(lw: &mut Lowerer<'_, '_>) -> Vec<SecurityScheme> 
                 };
                 (kind, description)
             }
-            openapiv3::SecurityScheme::OAuth2 { description, .. } => (SecurityKind::OAuth2, description),
+            openapiv3::SecurityScheme::OAuth2 { description, .. } => {
+                (SecurityKind::OAuth2, description)
+            }
             openapiv3::SecurityScheme::OpenIDConnect { description, .. } => {
                 (SecurityKind::OpenIdConnect, description)
             }

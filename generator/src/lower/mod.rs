@@ -24,7 +24,11 @@ pub struct LowerOptions {
 
 /// Lowers a loaded document into the IR. Problems go to `diags`; constructs that cannot be
 /// represented degrade (to `serde_json::Value`, or by skipping an operation) with a warning.
-pub fn lower(root: &serde_json::Value, options: &LowerOptions, diags: &mut Diagnostics) -> Connector {
+pub fn lower(
+    root: &serde_json::Value,
+    options: &LowerOptions,
+    diags: &mut Diagnostics,
+) -> Connector {
     let spec = Spec::new(root);
     let mut lowerer = Lowerer {
         spec,

@@ -192,10 +192,20 @@ mod tests {
 
     #[test]
     fn every_generated_name_is_a_rust_identifier() {
-        let samples = ["", "a b", "9", "é", "fn", "r#x", "a-b-c", "__", "x__y", "Ü", "🙂🙂"];
+        let samples = [
+            "", "a b", "9", "é", "fn", "r#x", "a-b-c", "__", "x__y", "Ü", "🙂🙂",
+        ];
         for raw in samples {
-            for name in [type_name(raw), variant_name(raw), snake_name(raw, "f"), const_name(raw)] {
-                assert!(syn::parse_str::<syn::Ident>(&name).is_ok(), "{raw:?} -> {name:?}");
+            for name in [
+                type_name(raw),
+                variant_name(raw),
+                snake_name(raw, "f"),
+                const_name(raw),
+            ] {
+                assert!(
+                    syn::parse_str::<syn::Ident>(&name).is_ok(),
+                    "{raw:?} -> {name:?}"
+                );
             }
         }
     }

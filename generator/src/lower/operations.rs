@@ -8,8 +8,9 @@ use super::types::{lower_schema, optional, SchemaRef};
 use super::Lowerer;
 use crate::diagnostics::pointer;
 use crate::ir::{
-    BodyKind, ContentTypeField, Field, Location, Method, Operation, Parameter, PropertyEncoding, RequestBody, Response,
-    SecurityScheme, StatusMatch, Style, Success, TypeDef, TypeKind, TypeRef, Variant,
+    BodyKind, ContentTypeField, Field, Location, Method, Operation, Parameter, PropertyEncoding,
+    RequestBody, Response, SecurityScheme, StatusMatch, Style, Success, TypeDef, TypeKind, TypeRef,
+    Variant,
 };
 
 const METHODS: [(&str, Method); 8] = [
@@ -33,10 +34,16 @@ struct Names {
     ids: Vec<String>,
 }
 
-pub(crate) fn lower_operations(lw: &mut Lowerer<'_, '_>, schemes: &[SecurityScheme]) -> Vec<Operation> {
+pub(crate) fn lower_operations(
+    lw: &mut Lowerer<'_, '_>,
+    schemes: &[SecurityScheme],
+) -> Vec<Operation> {
     let spec = lw.spec;
     let Some(paths) = spec.root().get("paths").and_then(Value::as_object) else {
-        lw.diags.warn("#/paths", "the spec has no `paths`; the connector has no actions");
+        lw.diags.warn(
+            "#/paths",
+            "the spec has no `paths`; the connector has no actions",
+        );
         return Vec::new();
     };
     let global_security = spec.root().get("security");
@@ -49,24 +56,33 @@ pub(crate) fn lower_operations(lw: &mut Lowerer<'_, '_>, schemes: &[SecuritySche
     for (path, item) in paths {
         let item_at = pointer("#/paths", path);
         if !path.starts_with('/') {
-            lw.diags.warn(&item_at, format!("path {path:?} does not start with `/`; it is used as written"));
+            lw.diags.warn(
+                &item_at,
+                format!("path {path:?} does not start with `/`; it is used as written"),
+            );
         }
         let (item, item_at) = match spec.follow(item, &item_at) {
             Ok(found) => found,
             Err(diag) => {
-                lw.diags.warn(diag.pointer, format!("{}; path skipped", diag.message));
+                lw.diags
+                    .warn(diag.pointer, format!("{}; path skipped", diag.message));
                 continue;
             }
         };
-        let Some(item) = item.as_object() else { continue };
+        let Some(item) = item.as_object() else {
+            continue;
+        };
         let shared_params = item.get("parameters");
         for (key, method) in METHODS {
-            let Some(op_value) = item.get(key) else { continue };
+            let Some(op_value) = item.get(key) else {
+                continue;
+            };
             let at = pointer(&item_at, key);
             let op: openapiv3::Operation = match spec.parse(op_value, &at) {
                 Ok(op) => op,
                 Err(diag) => {
-                    lw.diags.warn(diag.pointer, format!("{}; operation skipped", diag.message));
+                    lw.diags
+                        .warn(diag.pointer, format!("{}; operation skipped", diag.message));
                     continue;
                 }
             };
@@ -117,9 +133,22 @@ fn lower_operation(
     }
     let mut body = request_body(lw, op, cx.at, &type_hint);
     if let Some(body) = body.as_mut().filter(|b| b.media_types.len() > 1) {
-        body.content_type_field = Some(content_type_choice(lw, body, &type_hint, &mut arg_names, cx.at));
+        body.content_type_field = Some(content_type_choice(
+            lw,
+            body,
+            &type_hint,
+            &mut arg_names,
+            cx.at,
+        ));
     }
-    let options_type = options_struct(lw, &params, body.as_ref(), &type_hint, naming::unraw(&rust_name), cx.at);
+    let options_type = options_struct(
+        lw,
+        &params,
+        body.as_ref(),
+        &type_hint,
+        naming::unraw(&rust_name),
+        cx.at,
+    );
     let (success, responses) = responses(lw, op, cx.at, &type_hint);
     let security = security(lw, op, cx);
     Some(Operation {
@@ -142,7 +171,12 @@ fn lower_operation(
     })
 }
 
-fn operation_id(lw: &mut Lowerer<'_, '_>, op: &openapiv3::Operation, cx: &OpContext<'_>, names: &mut Names) -> String {
+fn operation_id(
+    lw: &mut Lowerer<'_, '_>,
+    op: &openapiv3::Operation,
+    cx: &OpContext<'_>,
+    names: &mut Names,
+) -> String {
     let base = match op.operation_id.as_deref().map(str::trim) {
         Some(id) if !id.is_empty() => id.to_owned(),
         _ => format!("{} {}", cx.method_name(), cx.path),
@@ -172,7 +206,12 @@ impl OpContext<'_> {
     }
 }
 
-fn parameters(lw: &mut Lowerer<'_, '_>, op: &openapiv3::Operation, cx: &OpContext<'_>, type_hint: &str) -> Option<Vec<Parameter>> {
+fn parameters(
+    lw: &mut Lowerer<'_, '_>,
+    op: &openapiv3::Operation,
+    cx: &OpContext<'_>,
+    type_hint: &str,
+) -> Option<Vec<Parameter>> {
     let spec = lw.spec;
     let mut found: Vec<(OaParameter, String)> = Vec::new();
     let shared: Vec<Value> = cx
@@ -200,7 +239,8 @@ fn parameters(lw: &mut Lowerer<'_, '_>, op: &openapiv3::Operation, cx: &OpContex
         let (param, _) = match spec.resolve::<OaParameter>(&value, &at) {
             Ok(found) => found,
             Err(diag) => {
-                lw.diags.warn(diag.pointer, format!("{}; parameter ignored", diag.message));
+                lw.diags
+                    .warn(diag.pointer, format!("{}; parameter ignored", diag.message));
                 continue;
             }
         };
@@ -219,7 +259,10 @@ fn parameters(lw: &mut Lowerer<'_, '_>, op: &openapiv3::Operation, cx: &OpContex
         }
     }
     for placeholder in super::connector::placeholders(cx.path) {
-        if !params.iter().any(|p| p.location == Location::Path && p.wire_name == placeholder) {
+        if !params
+            .iter()
+            .any(|p| p.location == Location::Path && p.wire_name == placeholder)
+        {
             lw.diags.warn(
                 cx.at,
                 format!("path parameter `{placeholder}` is used in the path but not declared; it is taken as a required string"),
@@ -242,7 +285,13 @@ fn parameters(lw: &mut Lowerer<'_, '_>, op: &openapiv3::Operation, cx: &OpContex
     params.retain(|p| {
         let keep = p.location != Location::Path || placeholders.contains(&p.wire_name);
         if !keep {
-            lw.diags.warn(cx.at, format!("path parameter `{}` is declared but not used in the path; it is ignored", p.wire_name));
+            lw.diags.warn(
+                cx.at,
+                format!(
+                    "path parameter `{}` is declared but not used in the path; it is ignored",
+                    p.wire_name
+                ),
+            );
         }
         keep
     });
@@ -267,11 +316,20 @@ fn is_token(name: &str) -> bool {
 }
 
 /// `Ok(None)`: ignored with a warning; `Err`: an error that stops generation was recorded.
-fn lower_parameter(lw: &mut Lowerer<'_, '_>, param: &OaParameter, at: &str, type_hint: &str) -> Result<Option<Parameter>, ()> {
+fn lower_parameter(
+    lw: &mut Lowerer<'_, '_>,
+    param: &OaParameter,
+    at: &str,
+    type_hint: &str,
+) -> Result<Option<Parameter>, ()> {
     let data = param.parameter_data_ref();
     let location = location_of(param);
     let (style, allow_reserved) = match param {
-        OaParameter::Query { style, allow_reserved, .. } => (
+        OaParameter::Query {
+            style,
+            allow_reserved,
+            ..
+        } => (
             match style {
                 openapiv3::QueryStyle::Form => Style::Form,
                 openapiv3::QueryStyle::SpaceDelimited => Style::SpaceDelimited,
@@ -295,21 +353,32 @@ fn lower_parameter(lw: &mut Lowerer<'_, '_>, param: &OaParameter, at: &str, type
         if !is_token(&data.name) {
             lw.diags.error(
                 pointer(at, "name"),
-                format!("header parameter name {:?} is not a valid HTTP header name (RFC 9110 token)", data.name),
+                format!(
+                    "header parameter name {:?} is not a valid HTTP header name (RFC 9110 token)",
+                    data.name
+                ),
             );
             return Err(());
         }
-        if ["accept", "content-type", "authorization"].contains(&data.name.to_ascii_lowercase().as_str()) {
+        if ["accept", "content-type", "authorization"]
+            .contains(&data.name.to_ascii_lowercase().as_str())
+        {
             lw.diags.warn(
                 pointer(at, "name"),
-                format!("header parameter `{}` is ignored, as OpenAPI requires; the runtime sets it", data.name),
+                format!(
+                    "header parameter `{}` is ignored, as OpenAPI requires; the runtime sets it",
+                    data.name
+                ),
             );
             return Ok(None);
         }
     }
     let hint = format!("{type_hint}{}", naming::type_name(&data.name));
     let (ty, json) = match &data.format {
-        ParameterSchemaOrContent::Schema(schema) => (lower_schema(lw, SchemaRef::from(schema), &pointer(at, "schema"), &hint), false),
+        ParameterSchemaOrContent::Schema(schema) => (
+            lower_schema(lw, SchemaRef::from(schema), &pointer(at, "schema"), &hint),
+            false,
+        ),
         // `content` has exactly one entry; any media type is sent as JSON text, the only
         // serialisation the runtime can produce for it.
         ParameterSchemaOrContent::Content(content) => {
@@ -320,7 +389,9 @@ fn lower_parameter(lw: &mut Lowerer<'_, '_>, param: &OaParameter, at: &str, type
                     format!("parameter media type {media:?} is not JSON; the value is sent as JSON text"),
                 );
             }
-            let ty = match first.and_then(|(media, m)| m.schema.as_ref().map(|schema| (media, schema))) {
+            let ty = match first
+                .and_then(|(media, m)| m.schema.as_ref().map(|schema| (media, schema)))
+            {
                 Some((media, schema)) => lower_schema(
                     lw,
                     SchemaRef::from(schema),
@@ -403,11 +474,21 @@ fn options_struct(
 }
 
 fn is_json(media_type: &str) -> bool {
-    let essence = media_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let essence = media_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     essence == "application/json" || essence.ends_with("+json") || essence == "*/*"
 }
 
-fn request_body(lw: &mut Lowerer<'_, '_>, op: &openapiv3::Operation, at: &str, type_hint: &str) -> Option<RequestBody> {
+fn request_body(
+    lw: &mut Lowerer<'_, '_>,
+    op: &openapiv3::Operation,
+    at: &str,
+    type_hint: &str,
+) -> Option<RequestBody> {
     let body = op.request_body.as_ref()?;
     let body_at = pointer(at, "requestBody");
     let (body, body_at) = match body {
@@ -420,7 +501,10 @@ fn request_body(lw: &mut Lowerer<'_, '_>, op: &openapiv3::Operation, at: &str, t
             {
                 Ok(found) => found,
                 Err(diag) => {
-                    lw.diags.warn(diag.pointer, format!("{}; request body ignored", diag.message));
+                    lw.diags.warn(
+                        diag.pointer,
+                        format!("{}; request body ignored", diag.message),
+                    );
                     return None;
                 }
             }
@@ -435,22 +519,27 @@ fn request_body(lw: &mut Lowerer<'_, '_>, op: &openapiv3::Operation, at: &str, t
     let kind = default.map_or(BodyKind::Json, |(media, _)| body_kind(media));
     let content_at = pointer(&body_at, "content");
     let ty = match default {
-        Some((media, content)) if matches!(kind, BodyKind::Json | BodyKind::Form) => match &content.schema {
-            Some(schema) => lower_schema(
-                lw,
-                SchemaRef::from(schema),
-                &pointer(&pointer(&content_at, media), "schema"),
-                &format!("{type_hint}Request"),
-            ),
-            None => TypeRef::Json,
-        },
+        Some((media, content)) if matches!(kind, BodyKind::Json | BodyKind::Form) => {
+            match &content.schema {
+                Some(schema) => lower_schema(
+                    lw,
+                    SchemaRef::from(schema),
+                    &pointer(&pointer(&content_at, media), "schema"),
+                    &format!("{type_hint}Request"),
+                ),
+                None => TypeRef::Json,
+            }
+        }
         _ => TypeRef::Json,
     };
     // The runtime takes one `encoding` list: that of the first form or multipart media type.
     let encoding = body
         .content
         .iter()
-        .find(|(media, m)| matches!(body_kind(media), BodyKind::Form | BodyKind::Multipart) && !m.encoding.is_empty())
+        .find(|(media, m)| {
+            matches!(body_kind(media), BodyKind::Form | BodyKind::Multipart)
+                && !m.encoding.is_empty()
+        })
         .map(|(media, m)| {
             m.encoding
                 .iter()
@@ -463,8 +552,15 @@ fn request_body(lw: &mut Lowerer<'_, '_>, op: &openapiv3::Operation, at: &str, t
                     };
                     // The model reads an absent `explode` as false; OpenAPI defaults it to true
                     // for `form`, so look at the document itself.
-                    let explode_at = pointer(&pointer(&pointer(&pointer(&content_at, media), "encoding"), property), "explode");
-                    let explode = lw.spec.get(&explode_at).and_then(Value::as_bool).unwrap_or(style == Style::Form);
+                    let explode_at = pointer(
+                        &pointer(&pointer(&pointer(&content_at, media), "encoding"), property),
+                        "explode",
+                    );
+                    let explode = lw
+                        .spec
+                        .get(&explode_at)
+                        .and_then(Value::as_bool)
+                        .unwrap_or(style == Style::Form);
                     PropertyEncoding {
                         property: property.clone(),
                         content_type: e.content_type.clone(),
@@ -489,7 +585,12 @@ fn request_body(lw: &mut Lowerer<'_, '_>, op: &openapiv3::Operation, at: &str, t
 
 /// How the typed method takes a body of this media type (the runtime classifies alike).
 fn body_kind(media: &str) -> BodyKind {
-    let essence = media.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let essence = media
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     let (top, sub) = essence.split_once('/').unwrap_or((essence.as_str(), ""));
     if is_json(&essence) {
         BodyKind::Json
@@ -499,7 +600,10 @@ fn body_kind(media: &str) -> BodyKind {
         BodyKind::Multipart
     } else if top == "text"
         || sub.ends_with("+xml")
-        || matches!(sub, "xml" | "csv" | "yaml" | "x-yaml" | "javascript" | "x-ndjson" | "graphql")
+        || matches!(
+            sub,
+            "xml" | "csv" | "yaml" | "x-yaml" | "javascript" | "x-ndjson" | "graphql"
+        )
     {
         BodyKind::Text
     } else {
@@ -541,7 +645,12 @@ fn content_type_choice(
     }
 }
 
-fn responses(lw: &mut Lowerer<'_, '_>, op: &openapiv3::Operation, at: &str, type_hint: &str) -> (Success, Vec<Response>) {
+fn responses(
+    lw: &mut Lowerer<'_, '_>,
+    op: &openapiv3::Operation,
+    at: &str,
+    type_hint: &str,
+) -> (Success, Vec<Response>) {
     let responses_at = pointer(at, "responses");
     let mut declared: Vec<(StatusMatch, &ReferenceOr<openapiv3::Response>, String)> = op
         .responses
@@ -556,7 +665,11 @@ fn responses(lw: &mut Lowerer<'_, '_>, op: &openapiv3::Operation, at: &str, type
         })
         .collect();
     if let Some(default) = &op.responses.default {
-        declared.push((StatusMatch::Default, default, pointer(&responses_at, "default")));
+        declared.push((
+            StatusMatch::Default,
+            default,
+            pointer(&responses_at, "default"),
+        ));
     }
     let mut out = Vec::new();
     for (status, response, at) in declared {
@@ -569,7 +682,8 @@ fn responses(lw: &mut Lowerer<'_, '_>, op: &openapiv3::Operation, at: &str, type
             {
                 Ok(found) => found,
                 Err(diag) => {
-                    lw.diags.warn(diag.pointer, format!("{}; response ignored", diag.message));
+                    lw.diags
+                        .warn(diag.pointer, format!("{}; response ignored", diag.message));
                     continue;
                 }
             },
@@ -628,20 +742,28 @@ fn responses(lw: &mut Lowerer<'_, '_>, op: &openapiv3::Operation, at: &str, type
     if distinct.windows(2).any(|w| w[0] != w[1]) {
         lw.diags.warn(
             &responses_at,
-            "success responses have different types; the typed action decodes the first one".to_owned(),
+            "success responses have different types; the typed action decodes the first one"
+                .to_owned(),
         );
     }
     (success, out)
 }
 
-fn security(lw: &mut Lowerer<'_, '_>, op: &openapiv3::Operation, cx: &OpContext<'_>) -> Vec<Vec<String>> {
+fn security(
+    lw: &mut Lowerer<'_, '_>,
+    op: &openapiv3::Operation,
+    cx: &OpContext<'_>,
+) -> Vec<Vec<String>> {
     let requirements: Vec<openapiv3::SecurityRequirement> = match &op.security {
         Some(own) => own.clone(),
         None => match cx.global_security {
             Some(global) => match lw.spec.parse(global, "#/security") {
                 Ok(parsed) => parsed,
                 Err(diag) => {
-                    lw.diags.warn(diag.pointer, format!("{}; global security ignored", diag.message));
+                    lw.diags.warn(
+                        diag.pointer,
+                        format!("{}; global security ignored", diag.message),
+                    );
                     Vec::new()
                 }
             },
@@ -651,7 +773,10 @@ fn security(lw: &mut Lowerer<'_, '_>, op: &openapiv3::Operation, cx: &OpContext<
     let mut out = Vec::new();
     for requirement in requirements {
         let names: Vec<String> = requirement.keys().cloned().collect();
-        if let Some(unknown) = names.iter().find(|n| !cx.schemes.iter().any(|s| &s.name == *n)) {
+        if let Some(unknown) = names
+            .iter()
+            .find(|n| !cx.schemes.iter().any(|s| &s.name == *n))
+        {
             lw.diags.warn(
                 pointer(cx.at, "security"),
                 format!("security requirement names scheme `{unknown}`, which `components.securitySchemes` does not define; that alternative is dropped"),

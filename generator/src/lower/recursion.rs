@@ -34,15 +34,23 @@ fn break_alias_cycles(types: &mut BTreeMap<TypeId, TypeDef>, diags: &mut Diagnos
         .collect();
     let edges = |types: &BTreeMap<TypeId, TypeDef>, id: TypeId| -> Vec<TypeId> {
         let mut out = Vec::new();
-        if let Some(TypeDef { kind: TypeKind::Alias { target }, .. }) = types.get(&id) {
+        if let Some(TypeDef {
+            kind: TypeKind::Alias { target },
+            ..
+        }) = types.get(&id)
+        {
             mentions(target, false, &mut out);
         }
         out.retain(|t| aliases.contains(t));
         out
     };
-    let graph: BTreeMap<TypeId, Vec<TypeId>> = aliases.iter().map(|id| (*id, edges(types, *id))).collect();
+    let graph: BTreeMap<TypeId, Vec<TypeId>> =
+        aliases.iter().map(|id| (*id, edges(types, *id))).collect();
     for component in strongly_connected(&graph) {
-        let cyclic = component.len() > 1 || graph.get(&component[0]).is_some_and(|e| e.contains(&component[0]));
+        let cyclic = component.len() > 1
+            || graph
+                .get(&component[0])
+                .is_some_and(|e| e.contains(&component[0]));
         if !cyclic {
             continue;
         }
@@ -55,7 +63,9 @@ fn break_alias_cycles(types: &mut BTreeMap<TypeId, TypeDef>, diags: &mut Diagnos
                         def.rust_name
                     ),
                 );
-                def.kind = TypeKind::Alias { target: TypeRef::Json };
+                def.kind = TypeKind::Alias {
+                    target: TypeRef::Json,
+                };
             }
         }
     }
@@ -91,7 +101,10 @@ fn box_recursive_fields(types: &mut BTreeMap<TypeId, TypeDef>) {
         for field in fields {
             let mut direct = Vec::new();
             mentions(&field.ty, true, &mut direct);
-            if direct.iter().any(|t| component_of.get(t) == component_of.get(id)) {
+            if direct
+                .iter()
+                .any(|t| component_of.get(t) == component_of.get(id))
+            {
                 field.ty = boxed(std::mem::replace(&mut field.ty, TypeRef::Json));
             }
         }
@@ -126,7 +139,14 @@ fn strongly_connected(graph: &BTreeMap<TypeId, Vec<TypeId>>) -> Vec<Vec<TypeId>>
         }
         // Each frame: node and the position of the next edge to visit.
         let mut frames: Vec<(TypeId, usize)> = vec![(start, 0)];
-        state.insert(start, NodeState { index: counter, low: counter, on_stack: true });
+        state.insert(
+            start,
+            NodeState {
+                index: counter,
+                low: counter,
+                on_stack: true,
+            },
+        );
         counter += 1;
         stack.push(start);
         while let Some(&mut (node, ref mut next_edge)) = frames.last_mut() {
@@ -138,7 +158,14 @@ fn strongly_connected(graph: &BTreeMap<TypeId, Vec<TypeId>>) -> Vec<Vec<TypeId>>
                 }
                 match state.get(&succ).copied() {
                     None => {
-                        state.insert(succ, NodeState { index: counter, low: counter, on_stack: true });
+                        state.insert(
+                            succ,
+                            NodeState {
+                                index: counter,
+                                low: counter,
+                                on_stack: true,
+                            },
+                        );
                         counter += 1;
                         stack.push(succ);
                         frames.push((succ, 0));
@@ -153,7 +180,9 @@ fn strongly_connected(graph: &BTreeMap<TypeId, Vec<TypeId>>) -> Vec<Vec<TypeId>>
                 continue;
             }
             frames.pop();
-            let Some(node_state) = state.get(&node).copied() else { continue };
+            let Some(node_state) = state.get(&node).copied() else {
+                continue;
+            };
             if let Some(&(parent, _)) = frames.last() {
                 if let Some(p) = state.get_mut(&parent) {
                     p.low = p.low.min(node_state.low);

@@ -45,8 +45,20 @@ pub(crate) fn lower_named(lw: &mut Lowerer<'_, '_>, id: TypeId, at: &str) {
     let schema = match parsed {
         Ok(schema) => schema,
         Err(message) => {
-            lw.diags.warn(at, format!("{message}; generated `serde_json::Value` for `{name}`"));
-            define(lw, id, name, at, None, TypeKind::Alias { target: TypeRef::Json });
+            lw.diags.warn(
+                at,
+                format!("{message}; generated `serde_json::Value` for `{name}`"),
+            );
+            define(
+                lw,
+                id,
+                name,
+                at,
+                None,
+                TypeKind::Alias {
+                    target: TypeRef::Json,
+                },
+            );
             return;
         }
     };
@@ -62,7 +74,12 @@ pub(crate) fn lower_named(lw: &mut Lowerer<'_, '_>, id: TypeId, at: &str) {
 }
 
 /// Lowers a schema reference or inline schema found at `at`; `hint` names any new inline type.
-pub(crate) fn lower_schema(lw: &mut Lowerer<'_, '_>, schema: SchemaRef<'_>, at: &str, hint: &str) -> TypeRef {
+pub(crate) fn lower_schema(
+    lw: &mut Lowerer<'_, '_>,
+    schema: SchemaRef<'_>,
+    at: &str,
+    hint: &str,
+) -> TypeRef {
     match schema {
         SchemaRef::Ref(reference) => lower_reference(lw, reference, at),
         SchemaRef::Inline(schema) => lower_inline(lw, schema, at, hint, None),
@@ -77,7 +94,10 @@ fn lower_reference(lw: &mut Lowerer<'_, '_>, reference: &str, at: &str) -> TypeR
     match target {
         Ok((_, final_pointer)) => TypeRef::Named(lw.named_schema(&final_pointer)),
         Err(diag) => {
-            lw.diags.warn(diag.pointer, format!("{}; generated `serde_json::Value`", diag.message));
+            lw.diags.warn(
+                diag.pointer,
+                format!("{}; generated `serde_json::Value`", diag.message),
+            );
             TypeRef::Json
         }
     }
@@ -85,7 +105,13 @@ fn lower_reference(lw: &mut Lowerer<'_, '_>, reference: &str, at: &str) -> TypeR
 
 /// Lowers an inline schema. When it needs a named type (struct or enum), that type gets the id
 /// `target` if given, else a new id named after `hint`.
-fn lower_inline(lw: &mut Lowerer<'_, '_>, schema: &Schema, at: &str, hint: &str, target: Option<TypeId>) -> TypeRef {
+fn lower_inline(
+    lw: &mut Lowerer<'_, '_>,
+    schema: &Schema,
+    at: &str,
+    hint: &str,
+    target: Option<TypeId>,
+) -> TypeRef {
     let base = match &schema.schema_kind {
         SchemaKind::Type(Type::String(s)) => {
             let values: Vec<&str> = s.enumeration.iter().flatten().map(String::as_str).collect();
@@ -96,11 +122,15 @@ fn lower_inline(lw: &mut Lowerer<'_, '_>, schema: &Schema, at: &str, hint: &str,
             }
         }
         SchemaKind::Type(Type::Number(n)) => match n.format {
-            VariantOrUnknownOrEmpty::Item(NumberFormat::Float) => TypeRef::Primitive(Primitive::F32),
+            VariantOrUnknownOrEmpty::Item(NumberFormat::Float) => {
+                TypeRef::Primitive(Primitive::F32)
+            }
             _ => TypeRef::Primitive(Primitive::F64),
         },
         SchemaKind::Type(Type::Integer(i)) => match i.format {
-            VariantOrUnknownOrEmpty::Item(IntegerFormat::Int32) => TypeRef::Primitive(Primitive::I32),
+            VariantOrUnknownOrEmpty::Item(IntegerFormat::Int32) => {
+                TypeRef::Primitive(Primitive::I32)
+            }
             _ => TypeRef::Primitive(Primitive::I64),
         },
         SchemaKind::Type(Type::Boolean(_)) => TypeRef::Primitive(Primitive::Bool),
@@ -117,9 +147,12 @@ fn lower_inline(lw: &mut Lowerer<'_, '_>, schema: &Schema, at: &str, hint: &str,
             target,
         ),
         SchemaKind::Type(Type::Array(a)) => array(lw, a.items.as_ref(), at, hint),
-        SchemaKind::AllOf { all_of } if all_of.len() == 1 => {
-            lower_schema(lw, SchemaRef::from(&all_of[0]), &pointer(&pointer(at, "allOf"), "0"), hint)
-        }
+        SchemaKind::AllOf { all_of } if all_of.len() == 1 => lower_schema(
+            lw,
+            SchemaRef::from(&all_of[0]),
+            &pointer(&pointer(at, "allOf"), "0"),
+            hint,
+        ),
         SchemaKind::AllOf { .. } => unsupported(lw, at, "`allOf` with several schemas"),
         SchemaKind::OneOf { .. } => unsupported(lw, at, "`oneOf`"),
         SchemaKind::AnyOf { .. } => unsupported(lw, at, "`anyOf`"),
@@ -168,9 +201,19 @@ pub(crate) fn optional(ty: TypeRef) -> TypeRef {
     }
 }
 
-fn array(lw: &mut Lowerer<'_, '_>, items: Option<&ReferenceOr<Box<Schema>>>, at: &str, hint: &str) -> TypeRef {
+fn array(
+    lw: &mut Lowerer<'_, '_>,
+    items: Option<&ReferenceOr<Box<Schema>>>,
+    at: &str,
+    hint: &str,
+) -> TypeRef {
     let item = match items {
-        Some(items) => lower_schema(lw, SchemaRef::from(items), &pointer(at, "items"), &format!("{hint}Item")),
+        Some(items) => lower_schema(
+            lw,
+            SchemaRef::from(items),
+            &pointer(at, "items"),
+            &format!("{hint}Item"),
+        ),
         None => TypeRef::Json,
     };
     TypeRef::List(Box::new(item))
@@ -261,7 +304,14 @@ fn claim(lw: &mut Lowerer<'_, '_>, hint: &str, target: Option<TypeId>) -> (TypeI
     }
 }
 
-fn define(lw: &mut Lowerer<'_, '_>, id: TypeId, rust_name: String, at: &str, schema: Option<&Schema>, kind: TypeKind) {
+fn define(
+    lw: &mut Lowerer<'_, '_>,
+    id: TypeId,
+    rust_name: String,
+    at: &str,
+    schema: Option<&Schema>,
+    kind: TypeKind,
+) {
     lw.types.insert(
         id,
         TypeDef {
@@ -276,7 +326,10 @@ fn define(lw: &mut Lowerer<'_, '_>, id: TypeId, rust_name: String, at: &str, sch
 
 /// Title and description joined as one doc text.
 pub(crate) fn docs_of(schema: &Schema) -> Option<String> {
-    join_docs(schema.schema_data.title.as_deref(), schema.schema_data.description.as_deref())
+    join_docs(
+        schema.schema_data.title.as_deref(),
+        schema.schema_data.description.as_deref(),
+    )
 }
 
 /// Joins a short and a long text into one doc text, skipping empty and repeated parts.

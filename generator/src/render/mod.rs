@@ -19,10 +19,22 @@ use view::ConnectorView;
 /// The templates embedded in the binary, by name.
 pub const TEMPLATES: &[(&str, &str)] = &[
     ("lib.rs.j2", include_str!("../../../templates/lib.rs.j2")),
-    ("types.rs.j2", include_str!("../../../templates/types.rs.j2")),
-    ("operations.rs.j2", include_str!("../../../templates/operations.rs.j2")),
-    ("client.rs.j2", include_str!("../../../templates/client.rs.j2")),
-    ("Cargo.toml.j2", include_str!("../../../templates/Cargo.toml.j2")),
+    (
+        "types.rs.j2",
+        include_str!("../../../templates/types.rs.j2"),
+    ),
+    (
+        "operations.rs.j2",
+        include_str!("../../../templates/operations.rs.j2"),
+    ),
+    (
+        "client.rs.j2",
+        include_str!("../../../templates/client.rs.j2"),
+    ),
+    (
+        "Cargo.toml.j2",
+        include_str!("../../../templates/Cargo.toml.j2"),
+    ),
 ];
 
 /// Renders templates, from the embedded set or from a directory that overrides some of them.
@@ -49,9 +61,14 @@ impl Renderer {
         env.set_formatter(format_value);
         env.add_filter("doc", doc_filter);
         env.add_filter("inner_doc", |v: Option<String>| {
-            Value::from_safe_string(v.map(|v| doc_comment(&v).replace("///", "//!")).unwrap_or_default())
+            Value::from_safe_string(
+                v.map(|v| doc_comment(&v).replace("///", "//!"))
+                    .unwrap_or_default(),
+            )
         });
-        env.add_filter("doc_value", |v: String| Value::from_safe_string(doc_value(&v)));
+        env.add_filter("doc_value", |v: String| {
+            Value::from_safe_string(doc_value(&v))
+        });
         env.add_filter("ident", |v: String| checked::<syn::Ident>(v, "identifier"));
         env.add_filter("ty", |v: String| checked::<syn::Type>(v, "type"));
         env.add_filter("expr", |v: String| checked::<syn::Expr>(v, "expression"));
@@ -77,7 +94,12 @@ impl Renderer {
     }
 
     /// Renders one template with the connector view as context.
-    pub(crate) fn render(&self, template: &str, view: &ConnectorView, extra: Value) -> Result<String, Error> {
+    pub(crate) fn render(
+        &self,
+        template: &str,
+        view: &ConnectorView,
+        extra: Value,
+    ) -> Result<String, Error> {
         let err = |source| Error::Template {
             template: template.to_owned(),
             source,

@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::ir::{
-    BodyKind, Connector, Field, Location, Method, Operation, Primitive, SecurityKind, StatusMatch, Style,
-    Success, TypeDef, TypeId, TypeKind, TypeRef,
+    BodyKind, Connector, Field, Location, Method, Operation, Primitive, SecurityKind, StatusMatch,
+    Style, Success, TypeDef, TypeId, TypeKind, TypeRef,
 };
 
 const JSON_VALUE: &str = "::connector_runtime::serde_json::Value";
@@ -29,7 +29,9 @@ impl Spell<'_> {
             },
             TypeRef::Primitive(p) => primitive(*p).to_owned(),
             TypeRef::List(inner) => format!("Vec<{}>", self.ty(inner)),
-            TypeRef::Map(inner) => format!("::std::collections::BTreeMap<String, {}>", self.ty(inner)),
+            TypeRef::Map(inner) => {
+                format!("::std::collections::BTreeMap<String, {}>", self.ty(inner))
+            }
             TypeRef::Option(inner) => format!("Option<{}>", self.ty(inner)),
             TypeRef::Boxed(inner) => format!("Box<{}>", self.ty(inner)),
             TypeRef::Json => JSON_VALUE.to_owned(),
@@ -220,8 +222,14 @@ pub struct ResponseView {
 impl ConnectorView {
     /// Builds the view of a connector; `spec_label` names the spec in the generated banner/docs.
     pub fn new(connector: &Connector, spec_label: &str) -> Self {
-        let in_types = Spell { types: &connector.types, prefix: "" };
-        let outside = Spell { types: &connector.types, prefix: "super::types::" };
+        let in_types = Spell {
+            types: &connector.types,
+            prefix: "",
+        };
+        let outside = Spell {
+            types: &connector.types,
+            prefix: "super::types::",
+        };
         Self {
             crate_name: connector.crate_name.clone(),
             module_name: connector.module_name.clone(),
@@ -248,7 +256,11 @@ impl ConnectorView {
                 })
                 .collect(),
             schemes: connector.security_schemes.iter().map(scheme).collect(),
-            types: connector.types.values().map(|t| type_view(t, &in_types)).collect(),
+            types: connector
+                .types
+                .values()
+                .map(|t| type_view(t, &in_types))
+                .collect(),
             operations: connector
                 .operations
                 .iter()
@@ -386,17 +398,37 @@ fn body(b: &crate::ir::RequestBody, spell: &Spell<'_>) -> BodyView {
     const MULTIPART: &str = "::connector_runtime::Multipart";
     const BINARY: &str = "::connector_runtime::Binary";
     let (arg_type, pass, setter) = match (b.kind, b.required) {
-        (BodyKind::Json | BodyKind::Form, true) => (spell.arg(&b.ty), spell.pass(&b.ty, "body"), "json_body"),
-        (BodyKind::Json | BodyKind::Form, false) if b.ty == TypeRef::Primitive(Primitive::String) => {
+        (BodyKind::Json | BodyKind::Form, true) => {
+            (spell.arg(&b.ty), spell.pass(&b.ty, "body"), "json_body")
+        }
+        (BodyKind::Json | BodyKind::Form, false)
+            if b.ty == TypeRef::Primitive(Primitive::String) =>
+        {
             ("Option<&str>".to_owned(), "body".to_owned(), "json_body")
         }
-        (BodyKind::Json | BodyKind::Form, false) => (format!("Option<&{}>", spell.ty(&b.ty)), "body".to_owned(), "json_body"),
+        (BodyKind::Json | BodyKind::Form, false) => (
+            format!("Option<&{}>", spell.ty(&b.ty)),
+            "body".to_owned(),
+            "json_body",
+        ),
         (BodyKind::Multipart, true) => (MULTIPART.to_owned(), "body".to_owned(), "multipart_body"),
-        (BodyKind::Multipart, false) => (format!("Option<{MULTIPART}>"), "body".to_owned(), "multipart_body"),
+        (BodyKind::Multipart, false) => (
+            format!("Option<{MULTIPART}>"),
+            "body".to_owned(),
+            "multipart_body",
+        ),
         (BodyKind::Text, true) => ("&str".to_owned(), "body".to_owned(), "text_body"),
         (BodyKind::Text, false) => ("Option<&str>".to_owned(), "body".to_owned(), "text_body"),
-        (BodyKind::Binary, true) => (format!("impl Into<{BINARY}>"), "body".to_owned(), "binary_body"),
-        (BodyKind::Binary, false) => (format!("Option<{BINARY}>"), "body".to_owned(), "binary_body"),
+        (BodyKind::Binary, true) => (
+            format!("impl Into<{BINARY}>"),
+            "body".to_owned(),
+            "binary_body",
+        ),
+        (BodyKind::Binary, false) => (
+            format!("Option<{BINARY}>"),
+            "body".to_owned(),
+            "binary_body",
+        ),
     };
     BodyView {
         media_types: b.media_types.clone(),
