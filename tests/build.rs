@@ -6,6 +6,8 @@ fn main() {
         ("../specs/petstore.yaml", "petstore"),
         ("../specs/awkward.yaml", "awkward"),
         ("../specs/schemas.yaml", "schemas"),
+        ("../specs/parameters.yaml", "parameters"),
+        ("../specs/bodies.yaml", "bodies"),
     ];
     for (spec, name) in specs {
         if let Err(err) = connector_gen::build::Builder::new(spec)

@@ -350,6 +350,8 @@ pub struct Parameter {
     pub explode: bool,
     /// allowReserved.
     pub allow_reserved: bool,
+    /// Declared with `content` (JSON) instead of `schema`: sent as JSON text, style ignored.
+    pub json: bool,
     /// Value type (not wrapped in `Option`).
     pub ty: TypeRef,
     /// Documentation.
@@ -363,10 +365,57 @@ pub struct RequestBody {
     pub media_types: Vec<String>,
     /// Whether it is required.
     pub required: bool,
-    /// Type of the JSON body (`Json` when the schema is unknown or not JSON).
+    /// Type of a structured (JSON or form) body (`Json` when the schema is unknown).
     pub ty: TypeRef,
     /// Documentation.
     pub docs: Option<String>,
+    /// How the typed method takes the body: decided by the default media type (JSON if
+    /// offered, else the first).
+    pub kind: BodyKind,
+    /// The `encoding` object of the form or multipart media type, by property.
+    pub encoding: Vec<PropertyEncoding>,
+    /// When several media types are offered: the options-struct field (and its enum type) with
+    /// which the caller picks another one.
+    pub content_type_field: Option<ContentTypeField>,
+}
+
+/// How a typed method takes its request body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum BodyKind {
+    /// A typed value, sent as JSON (or as a form or multipart when the caller picks one).
+    Json,
+    /// A typed value, sent as `application/x-www-form-urlencoded`.
+    Form,
+    /// Parts built with the runtime's `Multipart`.
+    Multipart,
+    /// Text, sent as it is (`text/*`, XML, CSV).
+    Text,
+    /// Bytes or a stream (`application/octet-stream`, images, ...).
+    Binary,
+}
+
+/// One entry of a media type's `encoding` object.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PropertyEncoding {
+    /// Property name.
+    pub property: String,
+    /// `contentType`.
+    pub content_type: Option<String>,
+    /// `style` (form fields).
+    pub style: Style,
+    /// `explode` (form fields; defaults to true for `form`).
+    pub explode: bool,
+    /// `allowReserved`.
+    pub allow_reserved: bool,
+}
+
+/// The options-struct field that chooses a request media type.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ContentTypeField {
+    /// Rust name of the field.
+    pub rust_name: String,
+    /// The enum of the offered media types.
+    pub ty: TypeId,
 }
 
 /// What an operation returns on success.

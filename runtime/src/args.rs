@@ -3,8 +3,10 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::body::{Binary, Content};
 use crate::descriptor::{ParamLocation, Text};
 use crate::error::Error;
+use crate::Multipart;
 
 /// Parameter values and body of one call, checked against the operation when it is executed.
 ///
@@ -14,20 +16,26 @@ use crate::error::Error;
 #[derive(Debug, Clone, Default)]
 pub struct Args {
     params: Vec<(ParamLocation, Text, Value)>,
-    body: Option<Body>,
-}
-
-/// A request body; an enum so that forms and raw bytes can be added next to JSON.
-#[derive(Debug, Clone)]
-pub(crate) enum Body {
-    /// Sent as JSON.
-    Json(Value),
+    body: Option<Content>,
+    media_type: Option<String>,
 }
 
 impl Args {
     /// No parameters and no body.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Arguments from the dynamic interface's JSON input for `op`: an object whose keys are
+    /// parameter names, plus `body` for the request body (as [`Connection::execute_json`]
+    /// takes it), for callers that want the whole [`Response`](crate::Response) back.
+    ///
+    /// [`Connection::execute_json`]: crate::Connection::execute_json
+    pub fn from_json(
+        op: &crate::descriptor::OperationDescriptor,
+        input: Value,
+    ) -> Result<Self, Error> {
+        crate::dynamic::args_from_json(op, input)
     }
 
     /// Sets a path parameter.
@@ -89,18 +97,49 @@ impl Args {
         self
     }
 
-    /// Sets the body, serialised as JSON; a value serialising to `null` removes it.
+    /// Sets the body to a structured value; a value serialising to `null` removes it. It is
+    /// sent as JSON when the operation accepts JSON, else as a form or multipart body.
     pub fn json_body<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<&mut Self, Error> {
         Ok(self.body_value(to_value(value)?))
     }
 
-    /// Sets the body from a JSON value; `null` removes it.
+    /// Sets the body from a JSON value; `null` removes it. For a text or binary media type, a
+    /// JSON string is sent as its text.
     pub fn body_value(&mut self, value: Value) -> &mut Self {
         self.body = match value {
             Value::Null => None,
-            value => Some(Body::Json(value)),
+            value => Some(Content::Value(value)),
         };
         self
+    }
+
+    /// Sets the body to text, sent as it is (`text/plain`, XML, CSV, ...).
+    pub fn text_body(&mut self, text: impl Into<String>) -> &mut Self {
+        self.body = Some(Content::Text(text.into()));
+        self
+    }
+
+    /// Sets the body to bytes or a stream, sent as they are.
+    pub fn binary_body(&mut self, binary: impl Into<Binary>) -> &mut Self {
+        self.body = Some(Content::Binary(binary.into()));
+        self
+    }
+
+    /// Sets a `multipart/form-data` body built part by part.
+    pub fn multipart_body(&mut self, parts: Multipart) -> &mut Self {
+        self.body = Some(Content::Multipart(parts));
+        self
+    }
+
+    /// Chooses which of the operation's declared media types the body is sent as; a value
+    /// serialising to `null` (such as `None`) keeps the default, which is JSON when offered.
+    pub fn content_type<T: Serialize + ?Sized>(&mut self, media: &T) -> Result<&mut Self, Error> {
+        self.media_type = match to_value(media)? {
+            Value::Null => None,
+            Value::String(media) => Some(media),
+            other => Some(other.to_string()),
+        };
+        Ok(self)
     }
 
     fn typed<T: Serialize + ?Sized>(
@@ -125,8 +164,13 @@ impl Args {
         self.params.iter().map(|(l, n, _)| (*l, n.as_ref()))
     }
 
-    pub(crate) fn body(&self) -> Option<&Body> {
+    pub(crate) fn body(&self) -> Option<&Content> {
         self.body.as_ref()
+    }
+
+    /// The media type the caller chose for the body, if any.
+    pub(crate) fn media_type(&self) -> Option<&str> {
+        self.media_type.as_deref()
     }
 }
 

@@ -11,7 +11,7 @@ use crate::args::Args;
 use crate::auth::{self, Credential, Credentials};
 use crate::descriptor::{ConnectorDescriptor, OperationDescriptor};
 use crate::error::Error;
-use crate::response::Response;
+use crate::response::{Response, StreamingResponse};
 use crate::{dynamic, executor, server};
 
 /// Default whole-request timeout.
@@ -49,6 +49,16 @@ impl Connection {
     /// [`Error::Status`].
     pub async fn execute(&self, op: &OperationDescriptor, args: Args) -> Result<Response, Error> {
         executor::execute(&self.inner, op, &args).await
+    }
+
+    /// Like [`execute`](Self::execute), but the 2xx body is left unread, to be streamed with
+    /// [`StreamingResponse::chunk`]: for downloads larger than the buffering limit.
+    pub async fn execute_streaming(
+        &self,
+        op: &OperationDescriptor,
+        args: Args,
+    ) -> Result<StreamingResponse, Error> {
+        executor::execute_streaming(&self.inner, op, &args).await
     }
 
     /// Runs the operation whose id is `action`, taking and returning JSON.

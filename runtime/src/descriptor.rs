@@ -243,15 +243,39 @@ pub struct ParamDescriptor {
     pub explode: bool,
     /// Whether reserved characters are sent unencoded (query only).
     pub allow_reserved: bool,
+    /// Whether the spec declares the parameter with `content: application/json` instead of a
+    /// schema: the value is sent as JSON text, percent-encoded for its location, and `style`
+    /// does not apply.
+    pub json: bool,
 }
 
 /// The request body of an operation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BodyDescriptor {
-    /// Accepted media types, in spec order.
+    /// Accepted media types, in spec order. A caller that does not choose one gets the first
+    /// JSON type for a structured value and the first other type for bytes or text.
     pub media_types: List<Text>,
     /// Whether a body must be sent.
     pub required: bool,
+    /// How properties are encoded in form and multipart bodies (the media type's `encoding`
+    /// object); a property not listed uses the defaults of its media type.
+    pub encoding: List<PropertyEncoding>,
+}
+
+/// One entry of a media type's `encoding` object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PropertyEncoding {
+    /// The property it applies to.
+    pub property: Text,
+    /// `contentType`: for a multipart part, its `Content-Type`; for a form field, a JSON type
+    /// means the value is sent as JSON text.
+    pub content_type: Option<Text>,
+    /// `style` of a form field (`form`, `spaceDelimited`, `pipeDelimited` or `deepObject`).
+    pub style: ParamStyle,
+    /// `explode` of a form field.
+    pub explode: bool,
+    /// `allowReserved` of a form field.
+    pub allow_reserved: bool,
 }
 
 /// Which statuses a declared response covers.

@@ -68,6 +68,17 @@ impl Flat {
             other => Flat::Scalar(text(other)),
         }
     }
+
+    /// The value of a parameter declared with `content` instead of `schema`: the whole value as
+    /// compact JSON text, which is then encoded like a string.
+    pub(crate) fn json(value: &Value) -> Self {
+        Flat::Scalar(value.to_string())
+    }
+
+    /// `true` for the empty string, whose form several styles define specially.
+    fn is_empty_scalar(&self) -> bool {
+        matches!(self, Flat::Scalar(s) if s.is_empty())
+    }
 }
 
 fn text(value: &Value) -> String {
@@ -123,6 +134,7 @@ pub(crate) fn path_value(param: &ParamDescriptor, value: &Flat) -> String {
             let enc = encode(LABEL);
             let delimiter = if param.explode { "." } else { "," };
             let body = match value {
+                // `.` alone is the table's form of an empty value.
                 Flat::Scalar(s) => enc(s),
                 Flat::Array(items) => join(items.iter().map(|i| enc(i)), delimiter),
                 Flat::Object(props) if param.explode => pairs(props, &enc, "=").join("."),
@@ -133,6 +145,8 @@ pub(crate) fn path_value(param: &ParamDescriptor, value: &Flat) -> String {
         ParamStyle::Matrix => {
             let enc = encode(UNRESERVED);
             match value {
+                // The table writes an empty value as the bare name.
+                empty if empty.is_empty_scalar() => format!(";{name}"),
                 Flat::Array(items) if param.explode => {
                     join(items.iter().map(|i| format!(";{name}={}", enc(i))), "")
                 }
@@ -157,10 +171,16 @@ pub(crate) fn query_pairs(param: &ParamDescriptor, value: &Flat) -> Vec<(String,
     } else {
         UNRESERVED
     });
+    // Space- and pipe-delimited are defined for arrays and, since OpenAPI 3.1.1 spelled it out,
+    // for objects as `k delimiter v delimiter ...`; exploded forms are the same as `form`.
     let delimited = |delimiter: &str| match value {
         Flat::Array(items) if !param.explode => Some(vec![(
             name.clone(),
             join(items.iter().map(|i| enc(i)), delimiter),
+        )]),
+        Flat::Object(props) if !param.explode => Some(vec![(
+            name.clone(),
+            join(props.iter().flat_map(|(k, v)| [enc(k), enc(v)]), delimiter),
         )]),
         _ => None,
     };
@@ -231,6 +251,7 @@ mod tests {
             style,
             explode,
             allow_reserved: false,
+            json: false,
         }
     }
 
@@ -330,5 +351,260 @@ mod tests {
             cookie_pairs(&c, &Flat::Scalar("a; b=1".into())),
             ["id=a%3B%20b=1"]
         );
+    }
+
+    /// The style examples table of the OpenAPI specification (3.0.3, with the corrections of
+    /// 3.1.1: label without explode joins with `,`, and delimited styles keep `name=`), for
+    /// `color` = `""`, `"blue"`, `["blue","black","brown"]` and `{"R":100,"G":200,"B":150}`.
+    /// Characters the table prints raw but RFC 3986 does not allow in a query (`|`, `[`, `]`,
+    /// space) are expected percent-encoded; everything else is compared byte for byte.
+    mod spec_table {
+        use super::*;
+
+        const N: &str = "";
+
+        fn values() -> [serde_json::Value; 4] {
+            [
+                json!(""),
+                json!("blue"),
+                json!(["blue", "black", "brown"]),
+                json!({"R": 100, "G": 200, "B": 150}),
+            ]
+        }
+
+        fn color(location: ParamLocation, style: ParamStyle, explode: bool) -> ParamDescriptor {
+            ParamDescriptor {
+                name: "color".into(),
+                ..param(location, style, explode)
+            }
+        }
+
+        /// Checks one row; `N` marks a cell the table leaves undefined (`n/a`).
+        fn row(
+            encode: impl Fn(&ParamDescriptor, &Flat) -> String,
+            p: ParamDescriptor,
+            expected: [&str; 4],
+        ) {
+            for (value, expected) in values().iter().zip(expected) {
+                if expected != N || value == &json!("") {
+                    let got = encode(&p, &Flat::from_value(value));
+                    if expected != N {
+                        assert_eq!(got, expected, "{:?} explode={} {value}", p.style, p.explode);
+                    }
+                }
+            }
+        }
+
+        fn path_row(style: ParamStyle, explode: bool, expected: [&str; 4]) {
+            row(
+                path_value,
+                color(ParamLocation::Path, style, explode),
+                expected,
+            );
+        }
+
+        fn query_row(style: ParamStyle, explode: bool, expected: [&str; 4]) {
+            let joined = |p: &ParamDescriptor, v: &Flat| {
+                query_pairs(p, v)
+                    .into_iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join("&")
+            };
+            row(
+                joined,
+                color(ParamLocation::Query, style, explode),
+                expected,
+            );
+        }
+
+        #[test]
+        fn matrix() {
+            use ParamStyle::Matrix;
+            path_row(
+                Matrix,
+                false,
+                [
+                    ";color",
+                    ";color=blue",
+                    ";color=blue,black,brown",
+                    ";color=R,100,G,200,B,150",
+                ],
+            );
+            path_row(
+                Matrix,
+                true,
+                [
+                    ";color",
+                    ";color=blue",
+                    ";color=blue;color=black;color=brown",
+                    ";R=100;G=200;B=150",
+                ],
+            );
+        }
+
+        #[test]
+        fn label() {
+            use ParamStyle::Label;
+            path_row(
+                Label,
+                false,
+                [".", ".blue", ".blue,black,brown", ".R,100,G,200,B,150"],
+            );
+            path_row(
+                Label,
+                true,
+                [".", ".blue", ".blue.black.brown", ".R=100.G=200.B=150"],
+            );
+        }
+
+        #[test]
+        fn simple_in_path_and_header() {
+            use ParamStyle::Simple;
+            path_row(
+                Simple,
+                false,
+                [N, "blue", "blue,black,brown", "R,100,G,200,B,150"],
+            );
+            path_row(
+                Simple,
+                true,
+                [N, "blue", "blue,black,brown", "R=100,G=200,B=150"],
+            );
+            let header = |explode, expected| {
+                row(
+                    header_value,
+                    color(ParamLocation::Header, Simple, explode),
+                    expected,
+                )
+            };
+            header(false, [N, "blue", "blue,black,brown", "R,100,G,200,B,150"]);
+            header(true, [N, "blue", "blue,black,brown", "R=100,G=200,B=150"]);
+        }
+
+        #[test]
+        fn form() {
+            use ParamStyle::Form;
+            query_row(
+                Form,
+                false,
+                [
+                    "color=",
+                    "color=blue",
+                    "color=blue,black,brown",
+                    "color=R,100,G,200,B,150",
+                ],
+            );
+            query_row(
+                Form,
+                true,
+                [
+                    "color=",
+                    "color=blue",
+                    "color=blue&color=black&color=brown",
+                    "R=100&G=200&B=150",
+                ],
+            );
+        }
+
+        #[test]
+        fn delimited_and_deep_object() {
+            query_row(
+                ParamStyle::SpaceDelimited,
+                false,
+                [
+                    N,
+                    N,
+                    "color=blue%20black%20brown",
+                    "color=R%20100%20G%20200%20B%20150",
+                ],
+            );
+            query_row(
+                ParamStyle::PipeDelimited,
+                false,
+                [
+                    N,
+                    N,
+                    "color=blue%7Cblack%7Cbrown",
+                    "color=R%7C100%7CG%7C200%7CB%7C150",
+                ],
+            );
+            // Exploded delimited styles are defined to be the same as exploded `form`.
+            query_row(
+                ParamStyle::SpaceDelimited,
+                true,
+                [N, N, "color=blue&color=black&color=brown", N],
+            );
+            query_row(
+                ParamStyle::PipeDelimited,
+                true,
+                [N, N, "color=blue&color=black&color=brown", N],
+            );
+            query_row(
+                ParamStyle::DeepObject,
+                true,
+                [
+                    N,
+                    N,
+                    N,
+                    "color%5BR%5D=100&color%5BG%5D=200&color%5BB%5D=150",
+                ],
+            );
+        }
+
+        #[test]
+        fn cookie_form() {
+            let cookie = |explode, expected| {
+                let joined = |p: &ParamDescriptor, v: &Flat| cookie_pairs(p, v).join("; ");
+                row(
+                    joined,
+                    color(ParamLocation::Cookie, ParamStyle::Form, explode),
+                    expected,
+                )
+            };
+            cookie(
+                false,
+                [
+                    "color=",
+                    "color=blue",
+                    "color=blue,black,brown",
+                    "color=R,100,G,200,B,150",
+                ],
+            );
+            // Exploded, each item or property is a cookie of its own: `&` has no meaning in a
+            // `Cookie` header, whose pairs are separated by `; `.
+            cookie(
+                true,
+                [
+                    "color=",
+                    "color=blue",
+                    "color=blue; color=black; color=brown",
+                    "R=100; G=200; B=150",
+                ],
+            );
+        }
+
+        #[test]
+        fn allow_reserved_keeps_reserved_characters_that_cannot_restructure_the_query() {
+            let mut p = color(ParamLocation::Query, ParamStyle::Form, true);
+            p.allow_reserved = true;
+            let pairs = query_pairs(&p, &Flat::Scalar("/a:b@c!$'()*,;?".into()));
+            assert_eq!(pairs, [("color".to_owned(), "/a:b@c!$'()*,;?".to_owned())]);
+        }
+
+        #[test]
+        fn json_content_parameters_are_json_text() {
+            let value = json!({"a": [1, "x y"]});
+            let p = color(ParamLocation::Query, ParamStyle::Form, true);
+            assert_eq!(
+                query_pairs(&p, &Flat::json(&value)),
+                [(
+                    "color".to_owned(),
+                    "%7B%22a%22%3A%5B1%2C%22x%20y%22%5D%7D".to_owned()
+                )]
+            );
+            let h = color(ParamLocation::Header, ParamStyle::Simple, false);
+            assert_eq!(header_value(&h, &Flat::json(&value)), r#"{"a":[1,"x y"]}"#);
+        }
     }
 }

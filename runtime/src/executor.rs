@@ -7,7 +7,7 @@ use crate::connection::Inner;
 use crate::descriptor::OperationDescriptor;
 use crate::error::Error;
 use crate::request;
-use crate::response::{snippet, Response};
+use crate::response::{snippet, Response, StreamingResponse};
 
 /// Largest successful body the runtime buffers.
 pub(crate) const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
@@ -15,12 +15,43 @@ pub(crate) const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
 /// How much of an error body [`Error::Status`] keeps.
 const ERROR_BODY_BYTES: usize = 8 * 1024;
 
-/// Executes `op` with `args` over the connection.
+/// Executes `op` with `args` over the connection and reads the whole 2xx body.
 pub(crate) async fn execute(
     inner: &Inner,
     op: &OperationDescriptor,
     args: &Args,
 ) -> Result<Response, Error> {
+    let response = send(inner, op, args).await?;
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = read(response, MAX_BODY_BYTES)
+        .await
+        .map_err(|err| match err {
+            ReadError::TooLarge => Error::ResponseTooLarge {
+                operation: op.id.to_string(),
+                limit: MAX_BODY_BYTES,
+            },
+            ReadError::Transport(err) => transport(op, err),
+        })?;
+    Ok(Response::new(op.id.clone(), status, headers, body))
+}
+
+/// Executes `op` with `args` and hands back the 2xx body unread, to be streamed.
+pub(crate) async fn execute_streaming(
+    inner: &Inner,
+    op: &OperationDescriptor,
+    args: &Args,
+) -> Result<StreamingResponse, Error> {
+    let response = send(inner, op, args).await?;
+    Ok(StreamingResponse::new(op.id.clone(), response))
+}
+
+/// Prepares and sends the request; a non-2xx status becomes [`Error::Status`].
+async fn send(
+    inner: &Inner,
+    op: &OperationDescriptor,
+    args: &Args,
+) -> Result<reqwest::Response, Error> {
     let prepared = request::prepare(inner, op, args)?;
     let url = reqwest::Url::parse(&prepared.url).map_err(|err| Error::InvalidInput {
         // The URL itself is not quoted: its query may carry an API key.
@@ -38,30 +69,19 @@ pub(crate) async fn execute(
         builder = builder.body(body);
     }
     let response = builder.send().await.map_err(|err| transport(op, err))?;
-
+    if response.status().is_success() {
+        return Ok(response);
+    }
     let status = response.status().as_u16();
     let headers = response.headers().clone();
-    if response.status().is_success() {
-        let body = read(response, MAX_BODY_BYTES)
-            .await
-            .map_err(|err| match err {
-                ReadError::TooLarge => Error::ResponseTooLarge {
-                    operation: op.id.to_string(),
-                    limit: MAX_BODY_BYTES,
-                },
-                ReadError::Transport(err) => transport(op, err),
-            })?;
-        Ok(Response::new(op.id.clone(), status, headers, body))
-    } else {
-        // The error body is only diagnostic: read what fits in a snippet and stop.
-        let body = read_prefix(response, ERROR_BODY_BYTES).await;
-        Err(Error::Status {
-            operation: op.id.to_string(),
-            status,
-            headers: Box::new(headers),
-            body: snippet(&body, ERROR_BODY_BYTES),
-        })
-    }
+    // The error body is only diagnostic: read what fits in a snippet and stop.
+    let body = read_prefix(response, ERROR_BODY_BYTES).await;
+    Err(Error::Status {
+        operation: op.id.to_string(),
+        status,
+        headers: Box::new(headers),
+        body: snippet(&body, ERROR_BODY_BYTES),
+    })
 }
 
 fn transport(op: &OperationDescriptor, err: reqwest::Error) -> Error {

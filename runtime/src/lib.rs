@@ -23,6 +23,7 @@
 //!         style: ParamStyle::Simple,
 //!         explode: false,
 //!         allow_reserved: false,
+//!         json: false,
 //!     }]),
 //!     body: None,
 //!     responses: Cow::Borrowed(&[]),
@@ -65,6 +66,7 @@
 
 mod args;
 mod auth;
+mod body;
 mod connection;
 pub mod descriptor;
 mod dynamic;
@@ -79,9 +81,10 @@ mod server;
 
 pub use args::Args;
 pub use auth::Credential;
+pub use body::{Binary, Multipart};
 pub use connection::{Connection, ConnectionBuilder};
 pub use error::Error;
-pub use response::Response;
+pub use response::{Response, StreamingResponse};
 pub use secret::Secret;
 /// Re-exported so generated code depends only on this crate and `serde`.
 pub use serde_json;

@@ -6,8 +6,9 @@ use reqwest::header::{
     HeaderMap, HeaderName, HeaderValue, ACCEPT, CONTENT_TYPE, COOKIE, USER_AGENT,
 };
 
-use crate::args::{Args, Body};
+use crate::args::Args;
 use crate::auth;
+use crate::body;
 use crate::connection::Inner;
 use crate::descriptor::{Method, OperationDescriptor, ParamDescriptor, ParamLocation, StatusMatch};
 use crate::encoding::{self, Flat};
@@ -22,7 +23,7 @@ pub(crate) struct Prepared {
     /// delimiter, so parsing it later changes nothing.
     pub(crate) url: String,
     pub(crate) headers: HeaderMap,
-    pub(crate) body: Option<Vec<u8>>,
+    pub(crate) body: Option<reqwest::Body>,
 }
 
 /// Checks `args` against `op` and encodes the request.
@@ -42,7 +43,7 @@ pub(crate) fn prepare(
         let Some(value) = args.get(param.location, &param.name) else {
             continue;
         };
-        let value = Flat::from_value(value);
+        let value = flat(param, value);
         match param.location {
             // Already substituted into the template.
             ParamLocation::Path => {}
@@ -82,12 +83,14 @@ pub(crate) fn prepare(
         value.set_sensitive(cookie_holds_credential);
         headers.insert(COOKIE, value);
     }
-    let body = match args.body() {
-        Some(Body::Json(value)) => {
-            headers.insert(CONTENT_TYPE, content_type(op));
-            Some(serde_json::to_vec(value).map_err(|source| Error::Encode { source })?)
+    let body = match (&op.body, args.body()) {
+        (Some(declared), Some(content)) => {
+            let encoded = body::encode(op, declared, args.media_type(), content)?;
+            headers.insert(CONTENT_TYPE, encoded.content_type);
+            Some(encoded.body)
         }
-        None => None,
+        // `check_declared` rejected a body the operation does not take.
+        _ => None,
     };
     // Credentials go last so that no parameter can replace them.
     for (name, value) in auth.headers {
@@ -170,7 +173,7 @@ fn substitute_path(op: &OperationDescriptor, args: &Args) -> Result<String, Erro
                 name: name.to_owned(),
                 location: "path",
             })?;
-        let flat = Flat::from_value(value);
+        let flat = flat(param, value);
         let encoded = encoding::path_value(param, &flat);
         // An empty or dot segment would change which resource the path names.
         let raw_dots = matches!(&flat, Flat::Scalar(s) if matches!(s.as_str(), "" | "." | ".."));
@@ -233,15 +236,13 @@ fn accept(op: &OperationDescriptor) -> HeaderValue {
     HeaderValue::from_str(&types.join(", ")).unwrap_or(HeaderValue::from_static(JSON))
 }
 
-/// The first JSON media type the operation accepts for its body, else `application/json`.
-fn content_type(op: &OperationDescriptor) -> HeaderValue {
-    let declared = op
-        .body
-        .as_ref()
-        .and_then(|body| body.media_types.iter().find(|media| is_json(media)));
-    declared
-        .and_then(|media| HeaderValue::from_str(media).ok())
-        .unwrap_or(HeaderValue::from_static(JSON))
+/// A parameter value reduced for its style, or JSON text for a `content` parameter.
+fn flat(param: &ParamDescriptor, value: &serde_json::Value) -> Flat {
+    if param.json {
+        Flat::json(value)
+    } else {
+        Flat::from_value(value)
+    }
 }
 
 /// Whether a media type is `application/json` or a `+json` type, ignoring parameters.

@@ -88,6 +88,50 @@ impl fmt::Debug for Response {
     }
 }
 
+/// A 2xx response whose body is read chunk by chunk, for downloads too large to buffer.
+pub struct StreamingResponse {
+    operation: Text,
+    response: reqwest::Response,
+}
+
+impl StreamingResponse {
+    pub(crate) fn new(operation: Text, response: reqwest::Response) -> Self {
+        Self {
+            operation,
+            response,
+        }
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> u16 {
+        self.response.status().as_u16()
+    }
+
+    /// The response headers.
+    pub fn headers(&self) -> &HeaderMap {
+        self.response.headers()
+    }
+
+    /// The next chunk of the body, or `None` at its end.
+    pub async fn chunk(&mut self) -> Result<Option<Bytes>, Error> {
+        self.response.chunk().await.map_err(|err| Error::Transport {
+            operation: self.operation.to_string(),
+            // SE-3: the URL may carry an API key in its query.
+            source: err.without_url(),
+        })
+    }
+}
+
+impl fmt::Debug for StreamingResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StreamingResponse")
+            .field("operation", &self.operation)
+            .field("status", &self.status())
+            .field("headers", self.headers())
+            .finish_non_exhaustive()
+    }
+}
+
 /// The first `limit` bytes of a body as text, invalid UTF-8 replaced.
 pub(crate) fn snippet(body: &[u8], limit: usize) -> String {
     String::from_utf8_lossy(&body[..body.len().min(limit)]).into_owned()

@@ -122,6 +122,7 @@ fn update_op() -> OperationDescriptor {
         body: Some(BodyDescriptor {
             media_types: vec![text("application/json")].into(),
             required: false,
+            encoding: Vec::new().into(),
         }),
         ..with_params(
             op("updatePet", Method::Patch, "/pets/{petId}"),

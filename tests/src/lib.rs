@@ -18,3 +18,13 @@ pub mod awkward {
 pub mod schemas {
     include!(concat!(env!("OUT_DIR"), "/schemas.rs"));
 }
+
+/// Every parameter location, style and explode (`specs/parameters.yaml`).
+pub mod parameters {
+    include!(concat!(env!("OUT_DIR"), "/parameters.rs"));
+}
+
+/// Every kind of request and response body (`specs/bodies.yaml`).
+pub mod bodies {
+    include!(concat!(env!("OUT_DIR"), "/bodies.rs"));
+}

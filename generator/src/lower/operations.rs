@@ -8,8 +8,9 @@ use super::types::{lower_schema, optional, SchemaRef};
 use super::Lowerer;
 use crate::diagnostics::pointer;
 use crate::ir::{
-    Field, Location, Method, Operation, Parameter, RequestBody, Response, SecurityScheme,
-    StatusMatch, Style, Success, TypeDef, TypeKind, TypeRef,
+    BodyKind, ContentTypeField, Field, Location, Method, Operation, Parameter, PropertyEncoding,
+    RequestBody, Response, SecurityScheme, StatusMatch, Style, Success, TypeDef, TypeKind, TypeRef,
+    Variant,
 };
 
 const METHODS: [(&str, Method); 8] = [
@@ -130,8 +131,24 @@ fn lower_operation(
     for param in &mut params {
         param.rust_name = arg_names.claim(naming::snake_name(&param.wire_name, "param"));
     }
-    let options_type = options_struct(lw, &params, &type_hint, naming::unraw(&rust_name), cx.at);
-    let body = request_body(lw, op, cx.at, &type_hint);
+    let mut body = request_body(lw, op, cx.at, &type_hint);
+    if let Some(body) = body.as_mut().filter(|b| b.media_types.len() > 1) {
+        body.content_type_field = Some(content_type_choice(
+            lw,
+            body,
+            &type_hint,
+            &mut arg_names,
+            cx.at,
+        ));
+    }
+    let options_type = options_struct(
+        lw,
+        &params,
+        body.as_ref(),
+        &type_hint,
+        naming::unraw(&rust_name),
+        cx.at,
+    );
     let (success, responses) = responses(lw, op, cx.at, &type_hint);
     let security = security(lw, op, cx);
     Some(Operation {
@@ -258,6 +275,7 @@ fn parameters(
                 style: Style::Simple,
                 explode: false,
                 allow_reserved: false,
+                json: false,
                 ty: TypeRef::Primitive(crate::ir::Primitive::String),
                 docs: None,
             });
@@ -356,11 +374,34 @@ fn lower_parameter(
         }
     }
     let hint = format!("{type_hint}{}", naming::type_name(&data.name));
-    let ty = match &data.format {
-        ParameterSchemaOrContent::Schema(schema) => {
-            lower_schema(lw, SchemaRef::from(schema), &pointer(at, "schema"), &hint)
+    let (ty, json) = match &data.format {
+        ParameterSchemaOrContent::Schema(schema) => (
+            lower_schema(lw, SchemaRef::from(schema), &pointer(at, "schema"), &hint),
+            false,
+        ),
+        // `content` has exactly one entry; any media type is sent as JSON text, the only
+        // serialisation the runtime can produce for it.
+        ParameterSchemaOrContent::Content(content) => {
+            let first = content.iter().next();
+            if let Some((media, _)) = first.filter(|(media, _)| !is_json(media)) {
+                lw.diags.warn(
+                    pointer(at, "content"),
+                    format!("parameter media type {media:?} is not JSON; the value is sent as JSON text"),
+                );
+            }
+            let ty = match first
+                .and_then(|(media, m)| m.schema.as_ref().map(|schema| (media, schema)))
+            {
+                Some((media, schema)) => lower_schema(
+                    lw,
+                    SchemaRef::from(schema),
+                    &pointer(&pointer(&pointer(at, "content"), media), "schema"),
+                    &hint,
+                ),
+                None => TypeRef::Json,
+            };
+            (ty, true)
         }
-        ParameterSchemaOrContent::Content(_) => TypeRef::Json,
     };
     // Nullability belongs to the value; whether it may be left out is `required`.
     let ty = match ty {
@@ -375,6 +416,7 @@ fn lower_parameter(
         style,
         explode: data.explode.unwrap_or(style == Style::Form),
         allow_reserved,
+        json,
         ty,
         docs: data.description.clone().filter(|d| !d.trim().is_empty()),
     }))
@@ -383,11 +425,12 @@ fn lower_parameter(
 fn options_struct(
     lw: &mut Lowerer<'_, '_>,
     params: &[Parameter],
+    body: Option<&RequestBody>,
     type_hint: &str,
     fn_name: &str,
     at: &str,
 ) -> Option<crate::ir::TypeId> {
-    let fields: Vec<Field> = params
+    let mut fields: Vec<Field> = params
         .iter()
         .filter(|p| !p.required)
         .map(|p| Field {
@@ -401,6 +444,18 @@ fn options_struct(
             deprecated: false,
         })
         .collect();
+    if let Some(choice) = body.and_then(|b| b.content_type_field.as_ref()) {
+        fields.push(Field {
+            wire_name: "Content-Type".to_owned(),
+            rust_name: choice.rust_name.clone(),
+            ty: optional(TypeRef::Named(choice.ty)),
+            optional: true,
+            presence: crate::ir::Presence::Optional,
+            needs_rename: false,
+            docs: Some("Media type to send the request body as; `None` sends the default (JSON when offered).".to_owned()),
+            deprecated: false,
+        });
+    }
     if fields.is_empty() {
         return None;
     }
@@ -458,33 +513,138 @@ fn request_body(
         }
     };
     let media_types: Vec<String> = body.content.keys().cloned().collect();
-    let json = body.content.iter().find(|(media, _)| is_json(media));
-    let ty = match json {
-        Some((media, content)) => match &content.schema {
-            Some(schema) => lower_schema(
-                lw,
-                SchemaRef::from(schema),
-                &pointer(&pointer(&pointer(&body_at, "content"), media), "schema"),
-                &format!("{type_hint}Request"),
-            ),
-            None => TypeRef::Json,
-        },
-        None => {
-            if !media_types.is_empty() {
-                lw.diags.warn(
-                    pointer(&body_at, "content"),
-                    format!("request media types {media_types:?} are not supported yet; the action sends a JSON body"),
-                );
+    let default = body
+        .content
+        .iter()
+        .find(|(media, _)| is_json(media))
+        .or_else(|| body.content.iter().next());
+    let kind = default.map_or(BodyKind::Json, |(media, _)| body_kind(media));
+    let content_at = pointer(&body_at, "content");
+    let ty = match default {
+        Some((media, content)) if matches!(kind, BodyKind::Json | BodyKind::Form) => {
+            match &content.schema {
+                Some(schema) => lower_schema(
+                    lw,
+                    SchemaRef::from(schema),
+                    &pointer(&pointer(&content_at, media), "schema"),
+                    &format!("{type_hint}Request"),
+                ),
+                None => TypeRef::Json,
             }
-            TypeRef::Json
         }
+        _ => TypeRef::Json,
     };
+    // The runtime takes one `encoding` list: that of the first form or multipart media type.
+    let encoding = body
+        .content
+        .iter()
+        .find(|(media, m)| {
+            matches!(body_kind(media), BodyKind::Form | BodyKind::Multipart)
+                && !m.encoding.is_empty()
+        })
+        .map(|(media, m)| {
+            m.encoding
+                .iter()
+                .map(|(property, e)| {
+                    let style = match e.style {
+                        Some(openapiv3::QueryStyle::SpaceDelimited) => Style::SpaceDelimited,
+                        Some(openapiv3::QueryStyle::PipeDelimited) => Style::PipeDelimited,
+                        Some(openapiv3::QueryStyle::DeepObject) => Style::DeepObject,
+                        Some(openapiv3::QueryStyle::Form) | None => Style::Form,
+                    };
+                    // The model reads an absent `explode` as false; OpenAPI defaults it to true
+                    // for `form`, so look at the document itself.
+                    let explode_at = pointer(
+                        &pointer(&pointer(&pointer(&content_at, media), "encoding"), property),
+                        "explode",
+                    );
+                    let explode = lw
+                        .spec
+                        .get(&explode_at)
+                        .and_then(Value::as_bool)
+                        .unwrap_or(style == Style::Form);
+                    PropertyEncoding {
+                        property: property.clone(),
+                        content_type: e.content_type.clone(),
+                        style,
+                        explode,
+                        allow_reserved: e.allow_reserved,
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     Some(RequestBody {
         media_types,
         required: body.required,
         ty,
         docs: body.description.filter(|d| !d.trim().is_empty()),
+        kind,
+        encoding,
+        content_type_field: None,
     })
+}
+
+/// How the typed method takes a body of this media type (the runtime classifies alike).
+fn body_kind(media: &str) -> BodyKind {
+    let essence = media
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let (top, sub) = essence.split_once('/').unwrap_or((essence.as_str(), ""));
+    if is_json(&essence) {
+        BodyKind::Json
+    } else if essence == "application/x-www-form-urlencoded" {
+        BodyKind::Form
+    } else if top == "multipart" {
+        BodyKind::Multipart
+    } else if top == "text"
+        || sub.ends_with("+xml")
+        || matches!(
+            sub,
+            "xml" | "csv" | "yaml" | "x-yaml" | "javascript" | "x-ndjson" | "graphql"
+        )
+    {
+        BodyKind::Text
+    } else {
+        BodyKind::Binary
+    }
+}
+
+/// An enum of the offered media types, for the options-struct field that picks one.
+fn content_type_choice(
+    lw: &mut Lowerer<'_, '_>,
+    body: &RequestBody,
+    type_hint: &str,
+    arg_names: &mut Namespace,
+    at: &str,
+) -> ContentTypeField {
+    let mut variant_names = Namespace::with_reserved(&[]);
+    let variants = body
+        .media_types
+        .iter()
+        .map(|media| Variant {
+            rust_name: variant_names.claim(naming::variant_name(media)),
+            wire_value: media.clone(),
+        })
+        .collect();
+    let (id, rust_name) = lw.new_type_id(&format!("{type_hint}ContentType"));
+    lw.types.insert(
+        id,
+        TypeDef {
+            rust_name,
+            docs: Some("Media types the request body can be sent as.".to_owned()),
+            pointer: pointer(&pointer(at, "requestBody"), "content"),
+            deprecated: false,
+            kind: TypeKind::Enum { variants },
+        },
+    );
+    ContentTypeField {
+        rust_name: arg_names.claim("content_type".to_owned()),
+        ty: id,
+    }
 }
 
 fn responses(

@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::ir::{
-    Connector, Field, Location, Method, Operation, Presence, Primitive, SecurityKind, StatusMatch,
-    Style, Success, TypeDef, TypeId, TypeKind, TypeRef,
+    BodyKind, Connector, Field, Location, Method, Operation, Presence, Primitive, SecurityKind,
+    StatusMatch, Style, Success, TypeDef, TypeId, TypeKind, TypeRef,
 };
 
 const JSON_VALUE: &str = "::connector_runtime::serde_json::Value";
@@ -199,6 +199,8 @@ pub struct ParamView {
     pub style: &'static str,
     pub explode: bool,
     pub allow_reserved: bool,
+    /// Declared with `content`: sent as JSON text.
+    pub json: bool,
     pub arg_type: String,
     /// Expression passing the value to `Args` (`&limit`, `name`, `&options.limit`).
     pub pass: String,
@@ -213,6 +215,22 @@ pub struct BodyView {
     /// Expression passing the body to `Args`.
     pub pass: String,
     pub docs: Option<String>,
+    /// The `Args` method that takes the body (`json_body`, `text_body`, ...).
+    pub setter: &'static str,
+    /// Whether that method returns a `Result`.
+    pub fallible: bool,
+    pub encoding: Vec<EncodingView>,
+    /// Options-struct field choosing the media type, when several are offered.
+    pub content_type_field: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EncodingView {
+    pub property: String,
+    pub content_type: Option<String>,
+    pub style: &'static str,
+    pub explode: bool,
+    pub allow_reserved: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -411,23 +429,7 @@ fn operation(op: &Operation, index: usize, spell: &Spell<'_>) -> OperationView {
             .options_type
             .and_then(|id| spell.types.get(&id))
             .map(|def| format!("{}{}", spell.prefix, def.rust_name)),
-        body: op.body.as_ref().map(|b| BodyView {
-            media_types: b.media_types.clone(),
-            required: b.required,
-            arg_type: if b.required {
-                spell.arg(&b.ty)
-            } else if b.ty == TypeRef::Primitive(Primitive::String) {
-                "Option<&str>".to_owned()
-            } else {
-                format!("Option<&{}>", spell.ty(&b.ty))
-            },
-            pass: if b.required {
-                spell.pass(&b.ty, "body")
-            } else {
-                "body".to_owned()
-            },
-            docs: b.docs.clone(),
-        }),
+        body: op.body.as_ref().map(|b| body(b, spell)),
         has_args: !op.params.is_empty() || op.body.is_some(),
         returns,
         finish,
@@ -447,6 +449,77 @@ fn operation(op: &Operation, index: usize, spell: &Spell<'_>) -> OperationView {
     }
 }
 
+fn body(b: &crate::ir::RequestBody, spell: &Spell<'_>) -> BodyView {
+    const MULTIPART: &str = "::connector_runtime::Multipart";
+    const BINARY: &str = "::connector_runtime::Binary";
+    let (arg_type, pass, setter) = match (b.kind, b.required) {
+        (BodyKind::Json | BodyKind::Form, true) => {
+            (spell.arg(&b.ty), spell.pass(&b.ty, "body"), "json_body")
+        }
+        (BodyKind::Json | BodyKind::Form, false)
+            if b.ty == TypeRef::Primitive(Primitive::String) =>
+        {
+            ("Option<&str>".to_owned(), "body".to_owned(), "json_body")
+        }
+        (BodyKind::Json | BodyKind::Form, false) => (
+            format!("Option<&{}>", spell.ty(&b.ty)),
+            "body".to_owned(),
+            "json_body",
+        ),
+        (BodyKind::Multipart, true) => (MULTIPART.to_owned(), "body".to_owned(), "multipart_body"),
+        (BodyKind::Multipart, false) => (
+            format!("Option<{MULTIPART}>"),
+            "body".to_owned(),
+            "multipart_body",
+        ),
+        (BodyKind::Text, true) => ("&str".to_owned(), "body".to_owned(), "text_body"),
+        (BodyKind::Text, false) => ("Option<&str>".to_owned(), "body".to_owned(), "text_body"),
+        (BodyKind::Binary, true) => (
+            format!("impl Into<{BINARY}>"),
+            "body".to_owned(),
+            "binary_body",
+        ),
+        (BodyKind::Binary, false) => (
+            format!("Option<{BINARY}>"),
+            "body".to_owned(),
+            "binary_body",
+        ),
+    };
+    BodyView {
+        media_types: b.media_types.clone(),
+        required: b.required,
+        arg_type,
+        pass,
+        docs: b.docs.clone(),
+        setter,
+        fallible: setter == "json_body",
+        encoding: b
+            .encoding
+            .iter()
+            .map(|e| EncodingView {
+                property: e.property.clone(),
+                content_type: e.content_type.clone(),
+                style: style_name(e.style),
+                explode: e.explode,
+                allow_reserved: e.allow_reserved,
+            })
+            .collect(),
+        content_type_field: b.content_type_field.as_ref().map(|f| f.rust_name.clone()),
+    }
+}
+
+fn style_name(style: Style) -> &'static str {
+    match style {
+        Style::Simple => "Simple",
+        Style::Label => "Label",
+        Style::Matrix => "Matrix",
+        Style::Form => "Form",
+        Style::SpaceDelimited => "SpaceDelimited",
+        Style::PipeDelimited => "PipeDelimited",
+        Style::DeepObject => "DeepObject",
+    }
+}
+
 fn param(p: &crate::ir::Parameter, spell: &Spell<'_>) -> ParamView {
     let (location, setter) = match p.location {
         Location::Path => ("Path", "path"),
@@ -460,17 +533,10 @@ fn param(p: &crate::ir::Parameter, spell: &Spell<'_>) -> ParamView {
         location,
         setter,
         required: p.required,
-        style: match p.style {
-            Style::Simple => "Simple",
-            Style::Label => "Label",
-            Style::Matrix => "Matrix",
-            Style::Form => "Form",
-            Style::SpaceDelimited => "SpaceDelimited",
-            Style::PipeDelimited => "PipeDelimited",
-            Style::DeepObject => "DeepObject",
-        },
+        style: style_name(p.style),
         explode: p.explode,
         allow_reserved: p.allow_reserved,
+        json: p.json,
         arg_type: spell.arg(&p.ty),
         pass: if p.required {
             spell.pass(&p.ty, &p.rust_name)

@@ -43,6 +43,7 @@ pub fn param(name: &str, location: ParamLocation) -> ParamDescriptor {
         style,
         explode,
         allow_reserved: false,
+        json: false,
     }
 }
 
