@@ -5,6 +5,7 @@ fn main() {
     let specs = [
         ("../specs/petstore.yaml", "petstore"),
         ("../specs/awkward.yaml", "awkward"),
+        ("../specs/auth.yaml", "auth"),
     ];
     for (spec, name) in specs {
         if let Err(err) = connector_gen::build::Builder::new(spec).name(name).generate() {

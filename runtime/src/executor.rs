@@ -6,8 +6,8 @@ use crate::args::Args;
 use crate::connection::Inner;
 use crate::descriptor::OperationDescriptor;
 use crate::error::Error;
-use crate::request;
 use crate::response::{snippet, Response};
+use crate::{request, send};
 
 /// Largest successful body the runtime buffers.
 pub(crate) const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
@@ -22,22 +22,8 @@ pub(crate) async fn execute(
     args: &Args,
 ) -> Result<Response, Error> {
     let prepared = request::prepare(inner, op, args)?;
-    let url = reqwest::Url::parse(&prepared.url).map_err(|err| Error::InvalidInput {
-        // The URL itself is not quoted: its query may carry an API key.
-        message: format!(
-            "operation `{}` produced an invalid request URL: {err}",
-            op.id
-        ),
-    })?;
-    let mut builder = inner
-        .client
-        .request(prepared.method, url)
-        .headers(prepared.headers)
-        .timeout(inner.timeout);
-    if let Some(body) = prepared.body {
-        builder = builder.body(body);
-    }
-    let response = builder.send().await.map_err(|err| transport(op, err))?;
+    // Tokens, redirects and the one retry after a rejected token happen around this send.
+    let (response, _permit) = send::send(inner, op, prepared).await?;
 
     let status = response.status().as_u16();
     let headers = response.headers().clone();
@@ -64,7 +50,7 @@ pub(crate) async fn execute(
     }
 }
 
-fn transport(op: &OperationDescriptor, err: reqwest::Error) -> Error {
+pub(crate) fn transport(op: &OperationDescriptor, err: reqwest::Error) -> Error {
     if err.is_timeout() {
         Error::Timeout {
             operation: op.id.to_string(),

@@ -65,19 +65,25 @@
 
 mod args;
 mod auth;
+mod clock;
+mod config;
 mod connection;
 pub mod descriptor;
 mod dynamic;
 mod encoding;
 mod error;
 mod executor;
+mod oauth;
 mod request;
 mod response;
 mod secret;
+mod send;
 mod server;
 
 pub use args::Args;
-pub use auth::Credential;
+pub use auth::{ClientAuth, Credential, OAuth2Credential};
+pub use clock::{Clock, SystemClock};
+pub use config::{load_dir, ConnectionConfig};
 pub use connection::{Connection, ConnectionBuilder};
 pub use error::Error;
 pub use response::Response;

@@ -13,3 +13,8 @@ pub mod petstore {
 pub mod awkward {
     include!(concat!(env!("OUT_DIR"), "/awkward.rs"));
 }
+
+/// Every kind of security scheme and requirement (`specs/auth.yaml`).
+pub mod auth {
+    include!(concat!(env!("OUT_DIR"), "/auth.rs"));
+}

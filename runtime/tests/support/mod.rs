@@ -115,8 +115,24 @@ pub async fn server() -> MockServer {
     server_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({}))).await
 }
 
+/// A builder for the loopback server, which needs the plain-http opt-in (AU-6).
 pub fn builder(server: &MockServer, connector: &ConnectorDescriptor) -> ConnectionBuilder {
-    Connection::builder(connector).base_url(server.uri())
+    Connection::builder(connector)
+        .base_url(server.uri())
+        .allow_http_loopback(true)
+}
+
+/// An OAuth 2 scheme whose client credentials flow uses `token_url`.
+pub fn oauth2(token_url: &str) -> SecuritySchemeKind {
+    SecuritySchemeKind::OAuth2 {
+        flows: Cow::Owned(vec![OAuthFlowDescriptor {
+            kind: OAuthFlowKind::ClientCredentials,
+            authorization_url: None,
+            token_url: Some(text(token_url)),
+            refresh_url: None,
+            scopes: Cow::Owned(vec![text("read")]),
+        }]),
+    }
 }
 
 pub fn connect(
