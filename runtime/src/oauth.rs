@@ -59,6 +59,10 @@ pub(crate) struct TokenSource {
     /// Number of token requests started; read without the lock to tell which attempts began
     /// after a caller started waiting.
     started: AtomicU64,
+    /// Number of token requests finished (they run one at a time, so this is also the sequence
+    /// number of the last one): an attempt numbered above the value a caller saw on arrival was
+    /// still running then, and its outcome is as fresh as a new attempt's.
+    finished: AtomicU64,
     state: Mutex<State>,
 }
 
@@ -119,6 +123,7 @@ impl TokenSource {
             clock,
             settings,
             started: AtomicU64::new(0),
+            finished: AtomicU64::new(0),
             state: Mutex::new(State {
                 token,
                 refresh_token,
@@ -143,7 +148,7 @@ impl TokenSource {
 
     /// A usable `Authorization` value whose token came from attempt `min_seq` or later.
     pub(crate) async fn token(&self, min_seq: u64) -> Result<(HeaderValue, u64), Error> {
-        let waiting_since = self.started.load(Ordering::SeqCst);
+        let finished_before = self.finished.load(Ordering::SeqCst);
         let mut state = self.state.lock().await;
         let now = self.clock.now();
         if let Some(token) = &state.token {
@@ -152,16 +157,18 @@ impl TokenSource {
                 return Ok((token.header.clone(), token.seq));
             }
         }
-        // An attempt that started while this caller waited has failed: share its outcome, so
-        // that a failing endpoint sees one request however many callers were waiting.
+        // An attempt that had not finished when this caller arrived has failed: share its
+        // outcome, so that a failing endpoint sees one request however many callers waited.
         if let Some((seq, failure)) = &state.failure {
-            if *seq > waiting_since && *seq >= min_seq {
+            if *seq > finished_before && *seq >= min_seq {
                 let failure = failure.clone();
                 return self.fallback(&state, min_seq, now, failure);
             }
         }
         let seq = self.started.fetch_add(1, Ordering::SeqCst) + 1;
-        match self.fetch(&mut state, now).await {
+        let outcome = self.fetch(&mut state, now).await;
+        self.finished.store(seq, Ordering::SeqCst);
+        match outcome {
             Ok(mut token) => {
                 token.seq = seq;
                 let header = token.header.clone();

@@ -187,3 +187,8 @@ pub fn occurrences(request: &Request, needle: &str) -> usize {
     haystack.push_str(&String::from_utf8_lossy(&request.body));
     haystack.matches(needle).count()
 }
+
+/// A server with nothing mounted: the test mounts what it needs.
+pub async fn server_with_nothing() -> MockServer {
+    MockServer::start().await
+}
