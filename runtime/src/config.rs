@@ -1002,17 +1002,19 @@ fn join(path: &str, key: &str) -> String {
     }
 }
 
-/// `; did you mean `x`?` for the closest known name, if one is close.
+/// `; did you mean `x`?` for the closest known name, if one is close: at most two edits
+/// (a swap of neighbours counts as one) and fewer than half the name's length.
 fn hint<'a>(given: &str, known: impl Iterator<Item = &'a str>) -> String {
+    let given_lower = given.to_ascii_lowercase();
     let best = known
         .map(|k| {
             (
-                strsim::jaro_winkler(&given.to_ascii_lowercase(), &k.to_ascii_lowercase()),
+                strsim::damerau_levenshtein(&given_lower, &k.to_ascii_lowercase()),
                 k,
             )
         })
-        .filter(|(score, _)| *score >= 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0));
+        .filter(|(distance, _)| *distance <= 2 && distance * 2 <= given.chars().count())
+        .min_by_key(|(distance, _)| *distance);
     match best {
         Some((_, name)) => format!("; did you mean `{name}`?"),
         None => String::new(),
