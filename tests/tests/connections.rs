@@ -26,8 +26,14 @@ fn petstore_example_connections_load_side_by_side() {
     let connections = load_dir(&petstore::CONNECTOR, examples()).expect("example connections");
     let names: Vec<&str> = connections.keys().map(String::as_str).collect();
     assert_eq!(names, ["partner-oauth", "shop-api-key"]);
-    assert_eq!(connections["shop-api-key"].base_url(), "https://sandbox.petstore.example.com/v1");
-    assert_eq!(connections["partner-oauth"].base_url(), "https://api.petstore.example.com/v1");
+    assert_eq!(
+        connections["shop-api-key"].base_url(),
+        "https://sandbox.petstore.example.com/v1"
+    );
+    assert_eq!(
+        connections["partner-oauth"].base_url(),
+        "https://api.petstore.example.com/v1"
+    );
     for connection in connections.values() {
         assert!(!format!("{connection:?}").contains(SECRET));
     }
@@ -36,9 +42,16 @@ fn petstore_example_connections_load_side_by_side() {
 /// Reads an example file with its base URL (and token URL) pointed at the mock server.
 fn example_against(file: &str, server: &MockServer) -> ConnectionConfig {
     let text = std::fs::read_to_string(examples().join(file)).expect("example file");
-    let text = format!("base_url = \"{}\"\nallow_http_loopback = true\n{text}", server.uri()).replace(
+    let text = format!(
+        "base_url = \"{}\"\nallow_http_loopback = true\n{text}",
+        server.uri()
+    )
+    .replace(
         "[credentials.oauth]\n",
-        &format!("[credentials.oauth]\ntoken_url = \"{}/oauth/token\"\n", server.uri()),
+        &format!(
+            "[credentials.oauth]\ntoken_url = \"{}/oauth/token\"\n",
+            server.uri()
+        ),
     );
     ConnectionConfig::from_text(&petstore::CONNECTOR, &text, "toml", file, None).expect("config")
 }
@@ -70,8 +83,13 @@ fn header<'r>(request: &'r Request, name: &str) -> Option<&'r str> {
 async fn petstore_api_key_variant_sends_the_key() {
     set_secrets();
     let server = serve_pets().await;
-    let connection = example_against("shop-api-key.toml", &server).connect(&petstore::CONNECTOR).unwrap();
-    petstore::Client::new(connection).delete_pet(1).await.expect("delete");
+    let connection = example_against("shop-api-key.toml", &server)
+        .connect(&petstore::CONNECTOR)
+        .unwrap();
+    petstore::Client::new(connection)
+        .delete_pet(1)
+        .await
+        .expect("delete");
     let all = requests(&server).await;
     assert_eq!(all.len(), 1);
     assert_eq!(header(&all[0], "x-api-key"), Some(SECRET));
@@ -82,7 +100,9 @@ async fn petstore_api_key_variant_sends_the_key() {
 async fn petstore_oauth_variant_gets_a_token_first() {
     set_secrets();
     let server = serve_pets().await;
-    let connection = example_against("partner-oauth.toml", &server).connect(&petstore::CONNECTOR).unwrap();
+    let connection = example_against("partner-oauth.toml", &server)
+        .connect(&petstore::CONNECTOR)
+        .unwrap();
     let client = petstore::Client::new(connection);
     client.delete_pet(1).await.expect("delete");
     client.delete_pet(2).await.expect("delete");
@@ -103,7 +123,9 @@ async fn petstore_oauth_variant_gets_a_token_first() {
 async fn call(action: &str) -> Request {
     let server = MockServer::start().await;
     Mock::given(path("/token"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"access_token": "oauth-token"})))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"access_token": "oauth-token"})),
+        )
         .mount(&server)
         .await;
     Mock::given(any())
@@ -122,18 +144,23 @@ async fn call(action: &str) -> Request {
         .credential(
             "oauth",
             Credential::oauth2(
-                OAuth2Credential::client_credentials("c", "s").with_token_url(format!("{}/token", server.uri())),
+                OAuth2Credential::client_credentials("c", "s")
+                    .with_token_url(format!("{}/token", server.uri())),
             ),
         )
         .credential(
             "oidc",
             Credential::oauth2(
-                OAuth2Credential::client_credentials("c", "s").with_token_url(format!("{}/token", server.uri())),
+                OAuth2Credential::client_credentials("c", "s")
+                    .with_token_url(format!("{}/token", server.uri())),
             ),
         )
         .build()
         .expect("connection");
-    connection.execute_json(action, json!({})).await.expect(action);
+    connection
+        .execute_json(action, json!({}))
+        .await
+        .expect(action);
     requests(&server)
         .await
         .into_iter()
@@ -142,7 +169,14 @@ async fn call(action: &str) -> Request {
 }
 
 /// Everything a request could carry a credential in.
-fn carriers(request: &Request) -> (Option<String>, Option<String>, Option<String>, Option<String>) {
+fn carriers(
+    request: &Request,
+) -> (
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+) {
     (
         header(request, "authorization").map(str::to_owned),
         header(request, "x-api-key").map(str::to_owned),
@@ -161,7 +195,10 @@ async fn each_scheme_puts_exactly_its_credential_in_exactly_its_place() {
         ("basic", (some("Basic YW5uOnB3"), None, None, None)),
         ("bearerDefault", (some("Bearer bt"), None, None, None)),
         ("otherScheme", (some("Token tv"), None, None, None)),
-        ("oauthAction", (some("Bearer oauth-token"), None, None, None)),
+        (
+            "oauthAction",
+            (some("Bearer oauth-token"), None, None, None),
+        ),
         ("oidcAction", (some("Bearer oauth-token"), None, None, None)),
         ("publicAction", (None, None, None, None)),
         // The first satisfied alternative wins: bearer before anonymous.
@@ -172,17 +209,28 @@ async fn each_scheme_puts_exactly_its_credential_in_exactly_its_place() {
     for (action, expected) in cases {
         let request = call(action).await;
         assert_eq!(carriers(&request), expected, "{action}");
-        assert_eq!(request.headers.get_all("authorization").iter().count(), usize::from(expected.0.is_some()), "{action}");
+        assert_eq!(
+            request.headers.get_all("authorization").iter().count(),
+            usize::from(expected.0.is_some()),
+            "{action}"
+        );
     }
 }
 
 #[test]
 fn generated_connector_tells_which_schemes_each_action_accepts() {
     let op = auth::CONNECTOR.operation("keyAndApp").expect("action");
-    assert_eq!(op.auth_alternatives(), vec![vec!["header_key", "query_key"], vec!["oauth"]]);
+    assert_eq!(
+        op.auth_alternatives(),
+        vec![vec!["header_key", "query_key"], vec!["oauth"]]
+    );
     let optional = auth::CONNECTOR.operation("optionalAuth").expect("action");
     assert_eq!(optional.auth_alternatives(), vec![vec!["bearer"], vec![]]);
-    assert!(auth::CONNECTOR.operation("publicAction").expect("action").auth_alternatives().is_empty());
+    assert!(auth::CONNECTOR
+        .operation("publicAction")
+        .expect("action")
+        .auth_alternatives()
+        .is_empty());
     let oidc = auth::CONNECTOR.security_scheme("oidc").expect("scheme");
     assert!(matches!(
         &oidc.kind,
@@ -193,5 +241,8 @@ fn generated_connector_tells_which_schemes_each_action_accepts() {
         panic!("oauth2 expected");
     };
     assert_eq!(flows.len(), 4);
-    assert_eq!(flows[1].refresh_url.as_deref(), Some("https://auth.auth-variants.example.com/refresh"));
+    assert_eq!(
+        flows[1].refresh_url.as_deref(),
+        Some("https://auth.auth-variants.example.com/refresh")
+    );
 }
