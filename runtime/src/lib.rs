@@ -59,7 +59,8 @@
 //! # }
 //! ```
 //!
-//! The crate has no cargo features.
+//! Cargo features: `toml` (default) reads connection files written in TOML; `yaml` reads YAML ones.
+//! JSON connection files are always read.
 
 #![deny(missing_docs)]
 

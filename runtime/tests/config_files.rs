@@ -305,3 +305,59 @@ fn connection_from_file_reports_a_missing_file() {
     let err = Connection::from_file(&shop(), "does/not/exist.toml").unwrap_err();
     assert!(err.to_string().contains("does/not/exist.toml"), "{err}");
 }
+
+#[tokio::test]
+async fn proxy_from_the_file_carries_every_request() {
+    // The proxy is a loopback mock: a request for an http:// target reaches it in absolute form,
+    // so nothing leaves the machine.
+    let proxy = server().await;
+    let text = format!(
+        "connector = \"test\"\nbase_url = \"http://api.shop.invalid\"\nproxy = \"{}\"\n",
+        proxy.uri()
+    );
+    let conn = ConnectionConfig::from_text(&shop(), &text, "toml", "x", None)
+        .unwrap()
+        .connect(&shop())
+        .unwrap();
+    let public = op("public", Method::Get, "/items");
+    conn.execute(&public, Args::new()).await.unwrap();
+    let request = only_request(&proxy).await;
+    assert_eq!(request.url.host_str(), Some("api.shop.invalid"));
+    assert_eq!(request.url.path(), "/items");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_concurrency_bounds_requests_in_flight() {
+    let server = server_with(
+        wiremock::ResponseTemplate::new(200).set_delay(std::time::Duration::from_millis(150)),
+    )
+    .await;
+    let text = format!(
+        "connector = \"test\"\nbase_url = \"{}\"\nmax_concurrency = 2\n",
+        server.uri()
+    );
+    let conn = ConnectionConfig::from_text(&shop(), &text, "toml", "x", None)
+        .unwrap()
+        .connect(&shop())
+        .unwrap();
+    let started = std::time::Instant::now();
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..6 {
+        let conn = conn.clone();
+        set.spawn(async move {
+            conn.execute(&op("public", Method::Get, "/items"), Args::new())
+                .await
+                .map(|_| ())
+        });
+    }
+    while let Some(result) = set.join_next().await {
+        result.unwrap().unwrap();
+    }
+    // Six requests two at a time take at least three server delays.
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(440),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(requests(&server).await.len(), 6);
+}
