@@ -8,6 +8,7 @@ fn main() {
         ("../specs/schemas.yaml", "schemas"),
         ("../specs/parameters.yaml", "parameters"),
         ("../specs/bodies.yaml", "bodies"),
+        ("../specs/auth.yaml", "auth"),
     ];
     for (spec, name) in specs {
         if let Err(err) = connector_gen::build::Builder::new(spec)

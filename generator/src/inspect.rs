@@ -21,21 +21,7 @@ pub fn actions_table(connector: &Connector) -> String {
         .max()
         .unwrap_or(0);
     for op in &connector.operations {
-        let auth = if op.security.is_empty() {
-            "none".to_owned()
-        } else {
-            op.security
-                .iter()
-                .map(|alt| {
-                    if alt.is_empty() {
-                        "anonymous".to_owned()
-                    } else {
-                        alt.join("+")
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join(" | ")
-        };
+        let auth = auth_summary(&op.security);
         let summary = op
             .summary
             .as_deref()
@@ -52,6 +38,45 @@ pub fn actions_table(connector: &Connector) -> String {
         );
     }
     out
+}
+
+/// Security alternatives as `a+b | c`, `anonymous` for an empty alternative, `none` for no auth.
+pub(crate) fn auth_summary(security: &[Vec<String>]) -> String {
+    if security.is_empty() {
+        return "none".to_owned();
+    }
+    security
+        .iter()
+        .map(|alt| {
+            if alt.is_empty() {
+                "anonymous".to_owned()
+            } else {
+                alt.join("+")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
+/// Security alternatives as a sentence for generated docs.
+pub(crate) fn auth_sentence(security: &[Vec<String>]) -> String {
+    if security.is_empty() {
+        return "Auth: none needed.".to_owned();
+    }
+    let alternatives: Vec<String> = security
+        .iter()
+        .map(|alt| {
+            if alt.is_empty() {
+                "anonymous access".to_owned()
+            } else {
+                alt.iter()
+                    .map(|name| format!("`{name}`"))
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            }
+        })
+        .collect();
+    format!("Auth: {}.", alternatives.join(", or "))
 }
 
 fn method_name(method: Method) -> &'static str {

@@ -237,10 +237,38 @@ pub enum SecurityKind {
     HttpBearer,
     /// Another HTTP scheme.
     HttpOther(String),
-    /// OAuth 2.
-    OAuth2,
-    /// OpenID Connect.
-    OpenIdConnect,
+    /// OAuth 2, with its flows.
+    OAuth2(Vec<OAuthFlow>),
+    /// OpenID Connect, with the discovery document's URL.
+    OpenIdConnect(String),
+}
+
+/// One OAuth 2 flow of a security scheme.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OAuthFlow {
+    /// `ClientCredentials`, `AuthorizationCode`, `Password` or `Implicit`.
+    pub kind: OAuthFlowKind,
+    /// `authorizationUrl`.
+    pub authorization_url: Option<String>,
+    /// `tokenUrl`.
+    pub token_url: Option<String>,
+    /// `refreshUrl`.
+    pub refresh_url: Option<String>,
+    /// Scope names, in spec order.
+    pub scopes: Vec<String>,
+}
+
+/// The grant an OAuth 2 flow describes, mirroring the runtime's descriptor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum OAuthFlowKind {
+    /// `clientCredentials`.
+    ClientCredentials,
+    /// `authorizationCode`.
+    AuthorizationCode,
+    /// `password`.
+    Password,
+    /// `implicit`.
+    Implicit,
 }
 
 /// HTTP method.

@@ -7,8 +7,8 @@ use base64::Engine as _;
 use reqwest::header::{HeaderName, HeaderValue, AUTHORIZATION};
 
 use crate::descriptor::{
-    ApiKeyLocation, ConnectorDescriptor, OperationDescriptor, SecuritySchemeDescriptor,
-    SecuritySchemeKind,
+    ApiKeyLocation, ConnectorDescriptor, OperationDescriptor, SecurityRequirement,
+    SecuritySchemeDescriptor, SecuritySchemeKind,
 };
 use crate::encoding;
 use crate::error::Error;
@@ -33,6 +33,9 @@ pub enum Credential {
     },
     /// The part of an `Authorization` value after `<scheme> `, for other `http` schemes.
     Raw(Secret),
+    /// What the runtime needs to obtain and renew OAuth 2 tokens itself, for `oauth2` and
+    /// `openIdConnect` schemes.
+    OAuth2(OAuth2Credential),
 }
 
 impl Credential {
@@ -59,13 +62,147 @@ impl Credential {
         Credential::Raw(value.into())
     }
 
+    /// OAuth 2 credentials from which the runtime obtains access tokens.
+    pub fn oauth2(credential: OAuth2Credential) -> Self {
+        Credential::OAuth2(credential)
+    }
+
     fn kind(&self) -> &'static str {
         match self {
             Credential::ApiKey(_) => "API key",
             Credential::Bearer(_) => "bearer token",
             Credential::Basic { .. } => "basic",
             Credential::Raw(_) => "raw",
+            Credential::OAuth2(_) => "OAuth 2",
         }
+    }
+}
+
+/// How the runtime gets OAuth 2 access tokens for a scheme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Grant {
+    /// Requests tokens with `grant_type=client_credentials`.
+    ClientCredentials,
+    /// Starts from a stored refresh token (`grant_type=refresh_token`).
+    RefreshToken,
+    /// Starts from an access token obtained elsewhere (authorization code, implicit, password),
+    /// renewed with its refresh token when there is one.
+    AccessToken,
+}
+
+/// How an OAuth 2 client authenticates to the token endpoint (RFC 6749 §2.3.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum ClientAuth {
+    /// `client_secret_basic`: an `Authorization: Basic` header of the form-encoded id and
+    /// secret. The default, as RFC 6749 asks servers to support it.
+    #[default]
+    Basic,
+    /// `client_secret_post`: `client_id` and `client_secret` in the form body.
+    Post,
+}
+
+/// OAuth 2 credentials: a client, and a refresh or access token when the grant needs one.
+///
+/// `Debug` shows the grant, client id, scopes and token URL, never a secret or token.
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct OAuth2Credential {
+    pub(crate) grant: Grant,
+    pub(crate) client_id: Option<String>,
+    pub(crate) client_secret: Option<Secret>,
+    pub(crate) access_token: Option<Secret>,
+    pub(crate) refresh_token: Option<Secret>,
+    pub(crate) scopes: Vec<String>,
+    pub(crate) token_url: Option<String>,
+    pub(crate) client_auth: ClientAuth,
+}
+
+impl OAuth2Credential {
+    fn new(grant: Grant) -> Self {
+        Self {
+            grant,
+            client_id: None,
+            client_secret: None,
+            access_token: None,
+            refresh_token: None,
+            scopes: Vec::new(),
+            token_url: None,
+            client_auth: ClientAuth::default(),
+        }
+    }
+
+    /// The client credentials grant: the runtime requests, caches and renews tokens itself.
+    pub fn client_credentials(
+        client_id: impl Into<String>,
+        client_secret: impl Into<Secret>,
+    ) -> Self {
+        Self {
+            client_id: Some(client_id.into()),
+            client_secret: Some(client_secret.into()),
+            ..Self::new(Grant::ClientCredentials)
+        }
+    }
+
+    /// The refresh token grant, starting from a stored refresh token. A refresh token the
+    /// server rotates is kept in place of the old one.
+    pub fn refresh_token(client_id: impl Into<String>, refresh_token: impl Into<Secret>) -> Self {
+        Self {
+            client_id: Some(client_id.into()),
+            refresh_token: Some(refresh_token.into()),
+            ..Self::new(Grant::RefreshToken)
+        }
+    }
+
+    /// An access token obtained outside the runtime (authorization code, implicit or password
+    /// flow). Without [`with_refresh_token`](Self::with_refresh_token) it is used until the API
+    /// rejects it.
+    pub fn access_token(access_token: impl Into<Secret>) -> Self {
+        Self {
+            access_token: Some(access_token.into()),
+            ..Self::new(Grant::AccessToken)
+        }
+    }
+
+    /// The client's id, needed to refresh an access token. Default: none.
+    pub fn with_client_id(mut self, client_id: impl Into<String>) -> Self {
+        self.client_id = Some(client_id.into());
+        self
+    }
+
+    /// The client's secret. Default: none (a public client).
+    pub fn with_client_secret(mut self, client_secret: impl Into<Secret>) -> Self {
+        self.client_secret = Some(client_secret.into());
+        self
+    }
+
+    /// A refresh token used to renew the access token. Default: none.
+    pub fn with_refresh_token(mut self, refresh_token: impl Into<Secret>) -> Self {
+        self.refresh_token = Some(refresh_token.into());
+        self
+    }
+
+    /// Scopes requested with each token. Default: none, so the server grants its default scopes.
+    pub fn with_scopes<I, S>(mut self, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.scopes = scopes.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Uses this token endpoint instead of the one the spec declares. Default: the spec's
+    /// (for OpenID Connect, the one the discovery document names).
+    pub fn with_token_url(mut self, url: impl Into<String>) -> Self {
+        self.token_url = Some(url.into());
+        self
+    }
+
+    /// How the client authenticates to the token endpoint. Default: [`ClientAuth::Basic`].
+    pub fn with_client_auth(mut self, client_auth: ClientAuth) -> Self {
+        self.client_auth = client_auth;
+        self
     }
 }
 
@@ -90,23 +227,8 @@ pub(crate) fn authorize(
     credentials: &Credentials,
 ) -> Result<AuthParts, Error> {
     let mut parts = AuthParts::default();
-    if op.security.is_empty() {
+    let Some(requirement) = choose(op, credentials)? else {
         return Ok(parts);
-    }
-    let chosen = op.security.iter().find(|requirement| {
-        requirement
-            .iter()
-            .all(|name| credentials.contains_key(name.as_ref()))
-    });
-    let Some(requirement) = chosen else {
-        return Err(Error::MissingCredentials {
-            operation: op.id.to_string(),
-            alternatives: op
-                .security
-                .iter()
-                .map(|r| r.iter().map(|name| name.to_string()).collect())
-                .collect(),
-        });
     };
     for name in requirement.iter() {
         let scheme = connector.security_scheme(name).ok_or_else(|| Error::Config {
@@ -121,6 +243,49 @@ pub(crate) fn authorize(
         }
     }
     Ok(parts)
+}
+
+/// The first security alternative of `op` whose schemes all have credentials; `None` when the
+/// operation needs no auth.
+fn choose<'a>(
+    op: &'a OperationDescriptor,
+    credentials: &Credentials,
+) -> Result<Option<&'a SecurityRequirement>, Error> {
+    if op.security.is_empty() {
+        return Ok(None);
+    }
+    let chosen = op.security.iter().find(|requirement| {
+        requirement
+            .iter()
+            .all(|name| credentials.contains_key(name.as_ref()))
+    });
+    match chosen {
+        Some(requirement) => Ok(Some(requirement)),
+        None => Err(Error::MissingCredentials {
+            operation: op.id.to_string(),
+            alternatives: op
+                .security
+                .iter()
+                .map(|r| r.iter().map(|name| name.to_string()).collect())
+                .collect(),
+        }),
+    }
+}
+
+/// The schemes of the chosen alternative whose tokens the runtime obtains itself: each adds an
+/// `Authorization: Bearer` header when the request is sent.
+pub(crate) fn token_schemes<'a>(
+    op: &'a OperationDescriptor,
+    credentials: &Credentials,
+) -> Result<Vec<&'a str>, Error> {
+    let Some(requirement) = choose(op, credentials)? else {
+        return Ok(Vec::new());
+    };
+    Ok(requirement
+        .iter()
+        .map(|name| name.as_ref())
+        .filter(|name| matches!(credentials.get(*name), Some(Credential::OAuth2(_))))
+        .collect())
 }
 
 /// Checks, when the connection is built, that a credential fits its scheme.
@@ -170,9 +335,11 @@ fn place(
             authorization(scheme, &format!("Basic {token}"), parts)?;
         }
         (
-            Kind::HttpBearer | Kind::OAuth2 | Kind::OpenIdConnect,
+            Kind::HttpBearer | Kind::OAuth2 { .. } | Kind::OpenIdConnect { .. },
             Credential::Bearer(token) | Credential::ApiKey(token) | Credential::Raw(token),
         ) => authorization(scheme, &format!("Bearer {}", token.expose()), parts)?,
+        // Placed when the request is sent, from the scheme's token source.
+        (Kind::OAuth2 { .. } | Kind::OpenIdConnect { .. }, Credential::OAuth2(_)) => {}
         (Kind::HttpOther { scheme: name }, Credential::Raw(value) | Credential::ApiKey(value)) => {
             authorization(scheme, &format!("{name} {}", value.expose()), parts)?;
         }
@@ -226,8 +393,8 @@ fn kind_name(kind: &SecuritySchemeKind) -> &'static str {
         SecuritySchemeKind::ApiKey { .. } => "apiKey",
         SecuritySchemeKind::HttpBasic => "http basic",
         SecuritySchemeKind::HttpBearer => "http bearer",
-        SecuritySchemeKind::OAuth2 => "oauth2",
-        SecuritySchemeKind::OpenIdConnect => "openIdConnect",
+        SecuritySchemeKind::OAuth2 { .. } => "oauth2",
+        SecuritySchemeKind::OpenIdConnect { .. } => "openIdConnect",
         SecuritySchemeKind::HttpOther { .. } => "http",
     }
 }
@@ -237,6 +404,9 @@ fn expected(kind: &SecuritySchemeKind) -> &'static str {
         SecuritySchemeKind::ApiKey { .. } => "Credential::api_key",
         SecuritySchemeKind::HttpBasic => "Credential::basic",
         SecuritySchemeKind::HttpOther { .. } => "Credential::raw",
+        SecuritySchemeKind::OAuth2 { .. } | SecuritySchemeKind::OpenIdConnect { .. } => {
+            "Credential::oauth2 or Credential::bearer"
+        }
         _ => "Credential::bearer",
     }
 }

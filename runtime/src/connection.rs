@@ -1,21 +1,40 @@
 //! The connection: one configured client for one connector, and its builder.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::header::HeaderValue;
+use reqwest::header::{HeaderName, HeaderValue};
 use serde_json::Value;
+use tokio::sync::Semaphore;
 
 use crate::args::Args;
 use crate::auth::{self, Credential, Credentials};
-use crate::descriptor::{ConnectorDescriptor, OperationDescriptor};
+use crate::clock::{Clock, SystemClock};
+use crate::descriptor::{
+    ConnectorDescriptor, OAuthFlowKind, OperationDescriptor, SecuritySchemeKind,
+};
 use crate::error::Error;
+use crate::oauth::{self, Endpoint, TokenSettings, TokenSource};
 use crate::response::{Response, StreamingResponse};
-use crate::{dynamic, executor, server};
+use crate::secret::Secret;
+use crate::{dynamic, encoding, executor, server};
 
 /// Default whole-request timeout.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Default time before expiry at which an OAuth token is renewed.
+const DEFAULT_REFRESH_WINDOW: Duration = Duration::from_secs(300);
+
+/// Default lifetime of an OAuth token whose response gives no `expires_in`.
+const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(300);
+
+/// Default whole-request timeout of a token request.
+const DEFAULT_TOKEN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Connect timeout of the token endpoint's own client.
+const TOKEN_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A configured connection to one connector's API.
 ///
@@ -35,6 +54,16 @@ pub(crate) struct Inner {
     pub(crate) client: reqwest::Client,
     pub(crate) timeout: Duration,
     pub(crate) user_agent: HeaderValue,
+    /// Token sources of the OAuth schemes the runtime obtains tokens for, by scheme name.
+    pub(crate) tokens: BTreeMap<String, Arc<TokenSource>>,
+    /// Connection-wide headers (custom auth), marked sensitive.
+    pub(crate) extra_headers: Vec<(HeaderName, HeaderValue)>,
+    /// Connection-wide encoded query pairs (custom auth).
+    pub(crate) extra_query: Vec<(String, String)>,
+    /// Bounds the requests in flight, when the connection sets a limit.
+    pub(crate) limit: Option<Arc<Semaphore>>,
+    /// Statuses that mean "token rejected": the token is renewed once and the request retried.
+    pub(crate) auth_failure_statuses: Vec<u16>,
 }
 
 impl Connection {
@@ -100,6 +129,24 @@ impl fmt::Debug for Connection {
                 &self.inner.credentials.keys().collect::<Vec<_>>(),
             )
             .field("timeout", &self.inner.timeout)
+            .field(
+                "extra_headers",
+                &self
+                    .inner
+                    .extra_headers
+                    .iter()
+                    .map(|(n, _)| n)
+                    .collect::<Vec<_>>(),
+            )
+            .field(
+                "extra_query",
+                &self
+                    .inner
+                    .extra_query
+                    .iter()
+                    .map(|(n, _)| n)
+                    .collect::<Vec<_>>(),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -115,6 +162,16 @@ pub struct ConnectionBuilder {
     timeout: Duration,
     user_agent: Option<String>,
     client: Option<reqwest::Client>,
+    allow_http_loopback: bool,
+    clock: Arc<dyn Clock>,
+    refresh_window: Duration,
+    token_ttl: Duration,
+    token_timeout: Duration,
+    max_concurrency: Option<usize>,
+    proxy: Option<(String, Option<(String, Secret)>)>,
+    extra_headers: Vec<(String, Secret)>,
+    extra_query: Vec<(String, Secret)>,
+    auth_failure_statuses: Vec<u16>,
 }
 
 impl ConnectionBuilder {
@@ -128,6 +185,16 @@ impl ConnectionBuilder {
             timeout: DEFAULT_TIMEOUT,
             user_agent: None,
             client: None,
+            allow_http_loopback: false,
+            clock: Arc::new(SystemClock),
+            refresh_window: DEFAULT_REFRESH_WINDOW,
+            token_ttl: DEFAULT_TOKEN_TTL,
+            token_timeout: DEFAULT_TOKEN_TIMEOUT,
+            max_concurrency: None,
+            proxy: None,
+            extra_headers: Vec::new(),
+            extra_query: Vec::new(),
+            auth_failure_statuses: vec![401],
         }
     }
 
@@ -181,6 +248,79 @@ impl ConnectionBuilder {
         self
     }
 
+    /// Allows credentials over plain `http://` to a loopback address (`127.0.0.0/8`, `::1`,
+    /// `localhost`), for tests and local development. Default: `false`: a connection with
+    /// credentials needs an `https://` base URL and token endpoint, and plain http to any other
+    /// host is refused even with this set.
+    pub fn allow_http_loopback(mut self, allow: bool) -> Self {
+        self.allow_http_loopback = allow;
+        self
+    }
+
+    /// Reads the time for token expiry from `clock`. Default: [`SystemClock`].
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Renews an OAuth token this long before it expires (at most three quarters of its
+    /// lifetime). Default: 5 minutes.
+    pub fn token_refresh_window(mut self, window: Duration) -> Self {
+        self.refresh_window = window;
+        self
+    }
+
+    /// Uses an OAuth token whose response gives no `expires_in` for this long. Default: 5 minutes.
+    pub fn token_default_ttl(mut self, ttl: Duration) -> Self {
+        self.token_ttl = ttl;
+        self
+    }
+
+    /// Limits each token or discovery request, from connecting until its body is read (the
+    /// connect phase alone is limited to 10 seconds). Default: 30 seconds.
+    pub fn token_timeout(mut self, timeout: Duration) -> Self {
+        self.token_timeout = timeout;
+        self
+    }
+
+    /// Allows at most `limit` requests of this connection (and its clones) in flight at once;
+    /// further actions wait. Default: no limit.
+    pub fn max_concurrency(mut self, limit: usize) -> Self {
+        self.max_concurrency = Some(limit);
+        self
+    }
+
+    /// Sends every request, token requests included, through this `http`/`https` proxy, with
+    /// basic credentials when `auth` is given. Default: reqwest's, which reads the usual proxy
+    /// environment variables. Cannot be combined with [`http_client`](Self::http_client).
+    pub fn proxy(mut self, url: impl Into<String>, auth: Option<(String, Secret)>) -> Self {
+        self.proxy = Some((url.into(), auth));
+        self
+    }
+
+    /// Adds a header to every request, for APIs whose auth the spec does not describe. The
+    /// value is treated as a secret. Default: none.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<Secret>) -> Self {
+        self.extra_headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Adds a query parameter to every request, for APIs whose auth the spec does not describe.
+    /// The value is treated as a secret. Default: none.
+    pub fn query(mut self, name: impl Into<String>, value: impl Into<Secret>) -> Self {
+        self.extra_query.push((name.into(), value.into()));
+        self
+    }
+
+    /// Treats this status as a rejected token too (as 401 is): an OAuth token is renewed once
+    /// and the request retried. Default: only 401.
+    pub fn auth_failure_status(mut self, status: u16) -> Self {
+        if !self.auth_failure_statuses.contains(&status) {
+            self.auth_failure_statuses.push(status);
+        }
+        self
+    }
+
     /// Checks the configuration and creates the connection.
     pub fn build(self) -> Result<Connection, Error> {
         let base_url = match &self.base_url {
@@ -189,17 +329,64 @@ impl ConnectionBuilder {
         };
 
         let mut credentials = Credentials::new();
-        for (name, credential) in self.credentials {
+        for (name, credential) in &self.credentials {
             let scheme = self
                 .connector
-                .security_scheme(&name)
-                .ok_or_else(|| unknown_scheme(&self.connector, &name))?;
-            auth::check(scheme, &credential)?;
-            credentials.insert(name, credential);
+                .security_scheme(name)
+                .ok_or_else(|| unknown_scheme(&self.connector, name))?;
+            auth::check(scheme, credential)?;
+            credentials.insert(name.clone(), credential.clone());
         }
 
-        let user_agent = match self.user_agent {
-            Some(agent) => HeaderValue::from_str(&agent).map_err(|_| Error::Config {
+        let sends_secrets = !credentials.is_empty()
+            || !self.extra_headers.is_empty()
+            || !self.extra_query.is_empty();
+        if sends_secrets {
+            let parsed = reqwest::Url::parse(&base_url).map_err(|err| Error::Config {
+                key: "base_url".into(),
+                message: format!("not a valid URL: {err}"),
+            })?;
+            if !server::transport_allowed(&parsed, self.allow_http_loopback) {
+                return Err(Error::Config {
+                    key: "base_url".into(),
+                    message: if server::is_loopback(&parsed) {
+                        "credentials would be sent over plain http; use https, or allow http to loopback addresses for tests (`allow_http_loopback`)".into()
+                    } else {
+                        "credentials would be sent over plain http; use https".into()
+                    },
+                });
+            }
+        }
+
+        let extra_headers = self
+            .extra_headers
+            .iter()
+            .map(|(name, value)| {
+                let invalid = |what: &str| Error::Config {
+                    key: format!("headers.{name}"),
+                    message: format!("not a valid HTTP header {what}"),
+                };
+                let header =
+                    HeaderName::from_bytes(name.as_bytes()).map_err(|_| invalid("name"))?;
+                let mut value =
+                    HeaderValue::from_str(value.expose()).map_err(|_| invalid("value"))?;
+                value.set_sensitive(true);
+                Ok((header, value))
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        let extra_query = self
+            .extra_query
+            .iter()
+            .map(|(name, value)| {
+                (
+                    encoding::component(name),
+                    encoding::component(value.expose()),
+                )
+            })
+            .collect();
+
+        let user_agent = match &self.user_agent {
+            Some(agent) => HeaderValue::from_str(agent).map_err(|_| Error::Config {
                 key: "user_agent".into(),
                 message: "contains characters not allowed in an HTTP header".into(),
             })?,
@@ -208,15 +395,78 @@ impl ConnectionBuilder {
             }
         };
 
-        let client = match self.client {
-            Some(client) => client,
-            None => reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .map_err(|err| Error::Config {
-                    key: "http_client".into(),
-                    message: format!("could not create the default HTTP client: {err}"),
-                })?,
+        let proxy = match &self.proxy {
+            None => None,
+            Some(_) if self.client.is_some() => {
+                return Err(Error::Config {
+                    key: "proxy".into(),
+                    message: "set the proxy on the injected HTTP client instead".into(),
+                })
+            }
+            Some((url, auth)) => {
+                // The URL is not quoted: it may carry user info.
+                let mut proxy = reqwest::Proxy::all(url.as_str()).map_err(|_| Error::Config {
+                    key: "proxy".into(),
+                    message: "not a valid proxy URL".into(),
+                })?;
+                if let Some((user, password)) = auth {
+                    proxy = proxy.basic_auth(user, password.expose());
+                }
+                Some(proxy)
+            }
+        };
+        let new_client = |connect_timeout: Option<Duration>| {
+            let mut builder =
+                reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
+            if let Some(proxy) = &proxy {
+                builder = builder.proxy(proxy.clone());
+            }
+            if let Some(timeout) = connect_timeout {
+                builder = builder.connect_timeout(timeout);
+            }
+            builder.build().map_err(|err| Error::Config {
+                key: "http_client".into(),
+                message: format!("could not create the default HTTP client: {err}"),
+            })
+        };
+        let client = match &self.client {
+            Some(client) => client.clone(),
+            None => new_client(None)?,
+        };
+
+        let mut tokens = BTreeMap::new();
+        let settings = TokenSettings {
+            refresh_window: self.refresh_window,
+            default_ttl: self.token_ttl,
+            timeout: self.token_timeout,
+            allow_http_loopback: self.allow_http_loopback,
+        };
+        for (name, credential) in &credentials {
+            let Credential::OAuth2(oauth) = credential else {
+                continue;
+            };
+            let endpoint = self.token_endpoint(name, oauth, &base_url)?;
+            let token_client = new_client(Some(TOKEN_CONNECT_TIMEOUT))?;
+            let source = TokenSource::new(
+                name.clone(),
+                oauth.clone(),
+                endpoint,
+                token_client,
+                self.clock.clone(),
+                settings,
+            )?;
+            tokens.insert(name.clone(), Arc::new(source));
+        }
+
+        let limit = match self.max_concurrency {
+            Some(0) => {
+                return Err(Error::Config {
+                    key: "max_concurrency".into(),
+                    message: "must be at least 1".into(),
+                })
+            }
+            Some(limit) => Some(Arc::new(Semaphore::new(limit))),
+            None => None,
         };
 
         Ok(Connection {
@@ -227,8 +477,68 @@ impl ConnectionBuilder {
                 client,
                 timeout: self.timeout,
                 user_agent,
+                tokens,
+                extra_headers,
+                extra_query,
+                limit,
+                auth_failure_statuses: self.auth_failure_statuses,
             }),
         })
+    }
+
+    /// Where the token source of scheme `name` gets tokens: the credential's override, else the
+    /// spec's flow for the credential's grant, else (OpenID Connect) discovery.
+    fn token_endpoint(
+        &self,
+        name: &str,
+        credential: &auth::OAuth2Credential,
+        base_url: &str,
+    ) -> Result<Endpoint, Error> {
+        let in_scheme = |err: Error| match err {
+            Error::Config { message, .. } => Error::Config {
+                key: format!("{name}.token_url"),
+                message,
+            },
+            other => other,
+        };
+        let check = |url: &str| {
+            oauth::check_token_url(url, Some(base_url), self.allow_http_loopback).map_err(in_scheme)
+        };
+        if let Some(url) = &credential.token_url {
+            return Ok(Endpoint::Fixed(check(url)?));
+        }
+        let kind = self.connector.security_scheme(name).map(|s| &s.kind);
+        match kind {
+            Some(SecuritySchemeKind::OAuth2 { flows }) => {
+                let wanted = match credential.grant {
+                    auth::Grant::ClientCredentials => Some(OAuthFlowKind::ClientCredentials),
+                    _ => None,
+                };
+                let flow = flows
+                    .iter()
+                    .filter(|f| wanted.map_or(true, |kind| kind == f.kind))
+                    .find(|f| f.token_url.is_some() || f.refresh_url.is_some());
+                let url = flow.and_then(|f| {
+                    // A refresh uses the refresh URL when the flow names one.
+                    if credential.grant == auth::Grant::ClientCredentials {
+                        f.token_url.as_deref()
+                    } else {
+                        f.refresh_url.as_deref().or(f.token_url.as_deref())
+                    }
+                });
+                match (url, credential.grant) {
+                    (Some(url), _) => Ok(Endpoint::Fixed(check(url)?)),
+                    (None, auth::Grant::AccessToken) => Ok(Endpoint::None),
+                    (None, _) => Err(Error::Config {
+                        key: name.to_owned(),
+                        message: "the spec declares no token URL for this grant; set `token_url`"
+                            .into(),
+                    }),
+                }
+            }
+            Some(SecuritySchemeKind::OpenIdConnect { url }) => Ok(Endpoint::Discover(check(url)?)),
+            _ => Ok(Endpoint::None),
+        }
     }
 
     fn server_url(&self) -> Result<String, Error> {
@@ -262,6 +572,9 @@ impl fmt::Debug for ConnectionBuilder {
             .field("base_url", &self.base_url)
             .field("credentials", &schemes)
             .field("timeout", &self.timeout)
+            .field("allow_http_loopback", &self.allow_http_loopback)
+            .field("max_concurrency", &self.max_concurrency)
+            .field("proxy", &self.proxy.is_some())
             .finish_non_exhaustive()
     }
 }

@@ -89,15 +89,52 @@ pub enum SecuritySchemeKind {
     HttpBasic,
     /// `type: http, scheme: bearer` (any `bearerFormat`).
     HttpBearer,
-    /// `type: oauth2`: the connection supplies an access token, sent as a bearer token.
-    OAuth2,
-    /// `type: openIdConnect`: the connection supplies an access token, sent as a bearer token.
-    OpenIdConnect,
+    /// `type: oauth2`: an access token sent as a bearer token, obtained from the flows' token
+    /// URL (or given by the connection).
+    OAuth2 {
+        /// The flows the spec declares, in the order client credentials, authorization code,
+        /// password, implicit.
+        flows: List<OAuthFlowDescriptor>,
+    },
+    /// `type: openIdConnect`: an access token sent as a bearer token; the token endpoint comes
+    /// from the discovery document.
+    OpenIdConnect {
+        /// The discovery document's URL (`openIdConnectUrl`).
+        url: Text,
+    },
     /// `type: http` with another scheme name: the credential is sent as `Authorization: <scheme> <value>`.
     HttpOther {
         /// The scheme name as written in the spec (for example `Digest` or `HOBA`).
         scheme: Text,
     },
+}
+
+/// One OAuth 2 flow of a security scheme.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OAuthFlowDescriptor {
+    /// Which grant the flow describes.
+    pub kind: OAuthFlowKind,
+    /// Where a user authorizes the client (authorization code and implicit flows).
+    pub authorization_url: Option<Text>,
+    /// Where tokens are requested (client credentials, authorization code and password flows).
+    pub token_url: Option<Text>,
+    /// Where tokens are refreshed, when it differs from the token URL.
+    pub refresh_url: Option<Text>,
+    /// Scope names the flow declares.
+    pub scopes: List<Text>,
+}
+
+/// The grant an OAuth 2 flow describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OAuthFlowKind {
+    /// `clientCredentials`: the runtime requests tokens with the client id and secret.
+    ClientCredentials,
+    /// `authorizationCode`: the connection supplies a token obtained outside the runtime.
+    AuthorizationCode,
+    /// `password`: the connection supplies a token obtained outside the runtime.
+    Password,
+    /// `implicit`: the connection supplies a token obtained outside the runtime.
+    Implicit,
 }
 
 /// Where an API key is carried.
@@ -176,6 +213,16 @@ pub struct OperationDescriptor {
 }
 
 impl OperationDescriptor {
+    /// The schemes this action accepts, as alternatives of schemes that must all be configured;
+    /// an empty alternative means anonymous access is allowed, an empty result that the action
+    /// needs no auth at all.
+    pub fn auth_alternatives(&self) -> Vec<Vec<&str>> {
+        self.security
+            .iter()
+            .map(|requirement| requirement.iter().map(|name| name.as_ref()).collect())
+            .collect()
+    }
+
     /// Finds a parameter by location and name.
     pub fn param(&self, location: ParamLocation, name: &str) -> Option<&ParamDescriptor> {
         self.params

@@ -44,6 +44,49 @@ pub enum Error {
         alternatives: Vec<Vec<String>>,
     },
 
+    /// An OAuth 2 access token could not be obtained or renewed.
+    #[error("could not obtain an access token for security scheme `{scheme}`: {message}")]
+    Auth {
+        /// The security scheme.
+        scheme: String,
+        /// What went wrong; never the token endpoint's body, which may echo secrets.
+        message: String,
+    },
+
+    /// The token endpoint (or discovery document) answered with a redirect, which is not
+    /// followed: client secrets and refresh tokens must not travel to another address.
+    #[error("the token endpoint of security scheme `{scheme}` answered with a redirect, which is not followed")]
+    TokenEndpointRedirect {
+        /// The security scheme.
+        scheme: String,
+    },
+
+    /// The server redirected to another origin; the redirect is not followed, so credentials
+    /// never reach it.
+    #[error("operation `{operation}` was redirected to another origin; not followed")]
+    CrossOriginRedirect {
+        /// The operation id.
+        operation: String,
+    },
+
+    /// More same-origin redirects than the runtime follows.
+    #[error("operation `{operation}` was redirected more than {limit} times")]
+    TooManyRedirects {
+        /// The operation id.
+        operation: String,
+        /// How many redirects are followed.
+        limit: usize,
+    },
+
+    /// A connection file (or folder of them) is invalid; every problem found is listed.
+    #[error("invalid connection file {file}: {}", Problems(problems))]
+    ConnectionFile {
+        /// The file, as given.
+        file: String,
+        /// Each problem, starting with the path of the key at fault.
+        problems: Vec<String>,
+    },
+
     /// A required parameter (or the required body) was not supplied.
     #[error("operation `{operation}` is missing the required {location} parameter `{name}`")]
     MissingParameter {
@@ -185,9 +228,15 @@ impl Error {
         }
     }
 
-    /// Whether the failure is about authentication: a 401 or 403 status, or missing credentials.
+    /// Whether the failure is about authentication: a 401 or 403 status, missing credentials,
+    /// or a token that could not be obtained.
     pub fn is_auth(&self) -> bool {
-        matches!(self, Error::MissingCredentials { .. }) || matches!(self.status(), Some(401 | 403))
+        matches!(
+            self,
+            Error::MissingCredentials { .. }
+                | Error::Auth { .. }
+                | Error::TokenEndpointRedirect { .. }
+        ) || matches!(self.status(), Some(401 | 403))
     }
 
     /// Whether sending the same request again may succeed: 408, 429, 5xx other than 501,
@@ -223,6 +272,20 @@ impl fmt::Display for Snippet<'_> {
         }
         if self.0.chars().nth(SHOWN).is_some() {
             f.write_str("...")?;
+        }
+        Ok(())
+    }
+}
+
+/// Formats connection-file problems one per line.
+struct Problems<'a>(&'a [String]);
+
+impl fmt::Display for Problems<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let count = self.0.len();
+        write!(f, "{count} problem{}", if count == 1 { "" } else { "s" })?;
+        for problem in self.0 {
+            write!(f, "\n  - {problem}")?;
         }
         Ok(())
     }

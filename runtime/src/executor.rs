@@ -6,8 +6,10 @@ use crate::args::Args;
 use crate::connection::Inner;
 use crate::descriptor::OperationDescriptor;
 use crate::error::Error;
-use crate::request;
+use tokio::sync::OwnedSemaphorePermit;
+
 use crate::response::{snippet, Response, StreamingResponse};
+use crate::{request, send};
 
 /// Largest successful body the runtime buffers.
 pub(crate) const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
@@ -21,7 +23,8 @@ pub(crate) async fn execute(
     op: &OperationDescriptor,
     args: &Args,
 ) -> Result<Response, Error> {
-    let response = send(inner, op, args).await?;
+    // The concurrency permit is held until the body is read.
+    let (response, _permit) = send(inner, op, args).await?;
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     let body = read(response, MAX_BODY_BYTES)
@@ -42,35 +45,23 @@ pub(crate) async fn execute_streaming(
     op: &OperationDescriptor,
     args: &Args,
 ) -> Result<StreamingResponse, Error> {
-    let response = send(inner, op, args).await?;
+    // A stream may be read for a long time; its concurrency permit ends when the headers arrive.
+    let (response, _permit) = send(inner, op, args).await?;
     Ok(StreamingResponse::new(op.id.clone(), response))
 }
 
-/// Prepares and sends the request; a non-2xx status becomes [`Error::Status`].
+/// Prepares and sends the request; a non-2xx status becomes [`Error::Status`]. Returns the
+/// response with the connection's concurrency permit, if it has a limit.
 async fn send(
     inner: &Inner,
     op: &OperationDescriptor,
     args: &Args,
-) -> Result<reqwest::Response, Error> {
+) -> Result<(reqwest::Response, Option<OwnedSemaphorePermit>), Error> {
     let prepared = request::prepare(inner, op, args)?;
-    let url = reqwest::Url::parse(&prepared.url).map_err(|err| Error::InvalidInput {
-        // The URL itself is not quoted: its query may carry an API key.
-        message: format!(
-            "operation `{}` produced an invalid request URL: {err}",
-            op.id
-        ),
-    })?;
-    let mut builder = inner
-        .client
-        .request(prepared.method, url)
-        .headers(prepared.headers)
-        .timeout(inner.timeout);
-    if let Some(body) = prepared.body {
-        builder = builder.body(body);
-    }
-    let response = builder.send().await.map_err(|err| transport(op, err))?;
+    // Tokens, redirects and the one retry after a rejected token happen around this send.
+    let (response, permit) = send::send(inner, op, prepared).await?;
     if response.status().is_success() {
-        return Ok(response);
+        return Ok((response, permit));
     }
     let status = response.status().as_u16();
     let headers = response.headers().clone();
@@ -84,7 +75,7 @@ async fn send(
     })
 }
 
-fn transport(op: &OperationDescriptor, err: reqwest::Error) -> Error {
+pub(crate) fn transport(op: &OperationDescriptor, err: reqwest::Error) -> Error {
     if err.is_timeout() {
         Error::Timeout {
             operation: op.id.to_string(),

@@ -60,28 +60,36 @@
 //! # }
 //! ```
 //!
-//! The crate has no cargo features.
+//! Cargo features: `toml` (default) reads connection files written in TOML; `yaml` reads YAML ones.
+//! JSON connection files are always read.
 
 #![deny(missing_docs)]
 
 mod args;
 mod auth;
 mod body;
+mod clock;
+mod config;
 mod connection;
 pub mod descriptor;
 mod dynamic;
 mod encoding;
 mod error;
 mod executor;
+mod oauth;
 mod request;
 mod response;
 mod secret;
 pub mod serde_support;
 mod server;
 
+mod send;
+
 pub use args::Args;
-pub use auth::Credential;
+pub use auth::{ClientAuth, Credential, OAuth2Credential};
 pub use body::{Binary, Multipart};
+pub use clock::{Clock, SystemClock};
+pub use config::{load_dir, ConnectionConfig};
 pub use connection::{Connection, ConnectionBuilder};
 pub use error::Error;
 pub use response::{Response, StreamingResponse};

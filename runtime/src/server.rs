@@ -99,6 +99,28 @@ pub(crate) fn check_base_url(url: &str) -> Result<String, Error> {
     Ok(parsed.as_str().trim_end_matches('/').to_owned())
 }
 
+/// Whether credentials may travel to `url`: always over https; over http only to a loopback
+/// host, and only when the connection opts in (AU-6).
+pub(crate) fn transport_allowed(url: &Url, allow_http_loopback: bool) -> bool {
+    match url.scheme() {
+        "https" => true,
+        "http" => allow_http_loopback && is_loopback(url),
+        _ => false,
+    }
+}
+
+/// Whether the URL's host is `localhost`, in 127.0.0.0/8, or `::1`.
+pub(crate) fn is_loopback(url: &Url) -> bool {
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 fn value(
     variable: &ServerVariableDescriptor,
     overrides: &[(String, String)],
@@ -268,6 +290,28 @@ mod tests {
         };
         let err = resolve(&relative, &[]).unwrap_err();
         assert!(err.to_string().contains("base_url"), "{err}");
+    }
+
+    #[test]
+    fn plain_http_only_to_loopback_and_only_when_allowed() {
+        let allowed = |url: &str, flag| transport_allowed(&Url::parse(url).unwrap(), flag);
+        assert!(allowed("https://api.example.com", false));
+        assert!(!allowed("http://127.0.0.1:8080", false));
+        for loopback in [
+            "http://127.0.0.1:8080",
+            "http://127.3.4.5",
+            "http://[::1]:9",
+            "http://localhost",
+        ] {
+            assert!(allowed(loopback, true), "{loopback}");
+        }
+        for remote in [
+            "http://api.example.com",
+            "http://10.0.0.1",
+            "http://127.0.0.1.example.com",
+        ] {
+            assert!(!allowed(remote, true), "{remote}");
+        }
     }
 
     #[test]

@@ -78,9 +78,14 @@ async fn bearer_schemes_send_a_bearer_token() {
     let expected = format!("Bearer {CANARY}");
     for (kind, credential) in [
         (SecuritySchemeKind::HttpBearer, Credential::bearer(CANARY)),
-        (SecuritySchemeKind::OAuth2, Credential::bearer(CANARY)),
         (
-            SecuritySchemeKind::OpenIdConnect,
+            oauth2("https://auth.example.com/token"),
+            Credential::bearer(CANARY),
+        ),
+        (
+            SecuritySchemeKind::OpenIdConnect {
+                url: text("https://auth.example.com/.well-known/openid-configuration"),
+            },
             Credential::api_key(CANARY),
         ),
     ] {

@@ -19,7 +19,7 @@ fn all_schemes() -> Vec<SecuritySchemeDescriptor> {
         scheme("cookie", api_key(ApiKeyLocation::Cookie, "sid")),
         scheme("basic", SecuritySchemeKind::HttpBasic),
         scheme("bearer", SecuritySchemeKind::HttpBearer),
-        scheme("oauth", SecuritySchemeKind::OAuth2),
+        scheme("oauth", oauth2("https://auth.example.com/token")),
         scheme(
             "other",
             SecuritySchemeKind::HttpOther {
@@ -72,6 +72,7 @@ async fn transport_error_does_not_show_a_query_api_key() {
     let connector = connector(vec![op.clone()], all_schemes());
     let conn = Connection::builder(&connector)
         .base_url(format!("http://127.0.0.1:{port}"))
+        .allow_http_loopback(true)
         .credential("query", Credential::api_key(CANARY))
         .build()
         .unwrap();

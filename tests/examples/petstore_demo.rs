@@ -14,6 +14,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let server = mock_petstore().await;
     let connection = Connection::builder(&CONNECTOR)
         .base_url(server.uri())
+        // The mock listens on plain http on 127.0.0.1; real connections use https.
+        .allow_http_loopback(true)
         .credential("api_key", Credential::api_key("demo-key"))
         .build()?;
     println!("connection: {connection:?}\n");

@@ -28,3 +28,8 @@ pub mod parameters {
 pub mod bodies {
     include!(concat!(env!("OUT_DIR"), "/bodies.rs"));
 }
+
+/// Every kind of security scheme and requirement (`specs/auth.yaml`).
+pub mod auth {
+    include!(concat!(env!("OUT_DIR"), "/auth.rs"));
+}

@@ -12,6 +12,7 @@ const KEY: &str = "sk_test_petstore_1";
 async fn client_for(server: &MockServer) -> Client {
     let connection = Connection::builder(&CONNECTOR)
         .base_url(server.uri())
+        .allow_http_loopback(true)
         .credential("api_key", Credential::api_key(KEY))
         .build()
         .expect("connection");

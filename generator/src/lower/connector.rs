@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::{LowerOptions, Lowerer};
 use crate::diagnostics::pointer;
-use crate::ir::{SecurityKind, SecurityScheme, Server, ServerVariable};
+use crate::ir::{OAuthFlow, OAuthFlowKind, SecurityKind, SecurityScheme, Server, ServerVariable};
 
 pub(crate) struct Info {
     pub crate_name: String,
@@ -158,17 +158,74 @@ pub(crate) fn security_schemes(lw: &mut Lowerer<'_, '_>) -> Vec<SecurityScheme> 
                 };
                 (kind, description)
             }
-            openapiv3::SecurityScheme::OAuth2 { description, .. } => {
-                (SecurityKind::OAuth2, description)
+            openapiv3::SecurityScheme::OAuth2 {
+                flows, description, ..
+            } => {
+                let flows = oauth_flows(flows);
+                if flows.iter().all(|f| f.token_url.is_none()) {
+                    lw.diags.warn(
+                        pointer(&at, "flows"),
+                        format!("security scheme `{name}` declares no token URL; a connection must give an access token or set `token_url`"),
+                    );
+                }
+                (SecurityKind::OAuth2(flows), description)
             }
-            openapiv3::SecurityScheme::OpenIDConnect { description, .. } => {
-                (SecurityKind::OpenIdConnect, description)
-            }
+            openapiv3::SecurityScheme::OpenIDConnect {
+                open_id_connect_url,
+                description,
+                ..
+            } => (
+                SecurityKind::OpenIdConnect(open_id_connect_url),
+                description,
+            ),
         };
         out.push(SecurityScheme {
             name: name.clone(),
             kind,
             description,
+        });
+    }
+    out
+}
+
+/// The declared flows, client credentials first: it is the one the runtime can run by itself.
+fn oauth_flows(flows: openapiv3::OAuth2Flows) -> Vec<OAuthFlow> {
+    let scopes = |map: indexmap::IndexMap<String, String>| map.into_keys().collect::<Vec<_>>();
+    let mut out = Vec::new();
+    if let Some(f) = flows.client_credentials {
+        out.push(OAuthFlow {
+            kind: OAuthFlowKind::ClientCredentials,
+            authorization_url: None,
+            token_url: Some(f.token_url),
+            refresh_url: f.refresh_url,
+            scopes: scopes(f.scopes),
+        });
+    }
+    if let Some(f) = flows.authorization_code {
+        out.push(OAuthFlow {
+            kind: OAuthFlowKind::AuthorizationCode,
+            authorization_url: Some(f.authorization_url),
+            token_url: Some(f.token_url),
+            refresh_url: f.refresh_url,
+            scopes: scopes(f.scopes),
+        });
+    }
+    if let Some(f) = flows.password {
+        out.push(OAuthFlow {
+            kind: OAuthFlowKind::Password,
+            authorization_url: None,
+            token_url: Some(f.token_url),
+            refresh_url: f.refresh_url,
+            scopes: scopes(f.scopes),
+        });
+    }
+    if let Some(f) = flows.implicit {
+        out.push(OAuthFlow {
+            kind: OAuthFlowKind::Implicit,
+            authorization_url: Some(f.authorization_url),
+            token_url: None,
+            refresh_url: f.refresh_url,
+            scopes: scopes(f.scopes),
         });
     }
     out

@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::ir::{
-    BodyKind, Connector, Field, Location, Method, Operation, Presence, Primitive, SecurityKind,
-    StatusMatch, Style, Success, TypeDef, TypeId, TypeKind, TypeRef,
+    BodyKind, Connector, Field, Location, Method, OAuthFlowKind, Operation, Presence, Primitive,
+    SecurityKind, StatusMatch, Style, Success, TypeDef, TypeId, TypeKind, TypeRef,
 };
 
 const JSON_VALUE: &str = "::connector_runtime::serde_json::Value";
@@ -110,6 +110,20 @@ pub struct SchemeView {
     pub location: Option<&'static str>,
     /// Header, query or cookie name for API keys; scheme name for other HTTP schemes.
     pub parameter: Option<String>,
+    /// OAuth 2 flows (empty for other kinds).
+    pub flows: Vec<FlowView>,
+    /// Discovery document URL of an OpenID Connect scheme.
+    pub openid_url: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FlowView {
+    /// `OAuthFlowKind` variant.
+    pub kind: &'static str,
+    pub authorization_url: Option<String>,
+    pub token_url: Option<String>,
+    pub refresh_url: Option<String>,
+    pub scopes: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -185,6 +199,8 @@ pub struct OperationView {
     pub finish: &'static str,
     pub responses: Vec<ResponseView>,
     pub security: Vec<Vec<String>>,
+    /// One sentence naming the security schemes the action accepts.
+    pub auth_doc: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -300,14 +316,39 @@ fn scheme(s: &crate::ir::SecurityScheme) -> SchemeView {
         SecurityKind::HttpBasic => ("HttpBasic", None, None),
         SecurityKind::HttpBearer => ("HttpBearer", None, None),
         SecurityKind::HttpOther(scheme) => ("HttpOther", None, Some(scheme.clone())),
-        SecurityKind::OAuth2 => ("OAuth2", None, None),
-        SecurityKind::OpenIdConnect => ("OpenIdConnect", None, None),
+        SecurityKind::OAuth2(_) => ("OAuth2", None, None),
+        SecurityKind::OpenIdConnect(_) => ("OpenIdConnect", None, None),
+    };
+    let flows = match &s.kind {
+        SecurityKind::OAuth2(flows) => flows.iter().map(flow).collect(),
+        _ => Vec::new(),
+    };
+    let openid_url = match &s.kind {
+        SecurityKind::OpenIdConnect(url) => Some(url.clone()),
+        _ => None,
     };
     SchemeView {
         name: s.name.clone(),
         kind,
         location,
         parameter,
+        flows,
+        openid_url,
+    }
+}
+
+fn flow(f: &crate::ir::OAuthFlow) -> FlowView {
+    FlowView {
+        kind: match f.kind {
+            OAuthFlowKind::ClientCredentials => "ClientCredentials",
+            OAuthFlowKind::AuthorizationCode => "AuthorizationCode",
+            OAuthFlowKind::Password => "Password",
+            OAuthFlowKind::Implicit => "Implicit",
+        },
+        authorization_url: f.authorization_url.clone(),
+        token_url: f.token_url.clone(),
+        refresh_url: f.refresh_url.clone(),
+        scopes: f.scopes.clone(),
     }
 }
 
@@ -446,6 +487,7 @@ fn operation(op: &Operation, index: usize, spell: &Spell<'_>) -> OperationView {
             })
             .collect(),
         security: op.security.clone(),
+        auth_doc: crate::inspect::auth_sentence(&op.security),
     }
 }
 

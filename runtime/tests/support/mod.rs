@@ -116,8 +116,24 @@ pub async fn server() -> MockServer {
     server_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({}))).await
 }
 
+/// A builder for the loopback server, which needs the plain-http opt-in (AU-6).
 pub fn builder(server: &MockServer, connector: &ConnectorDescriptor) -> ConnectionBuilder {
-    Connection::builder(connector).base_url(server.uri())
+    Connection::builder(connector)
+        .base_url(server.uri())
+        .allow_http_loopback(true)
+}
+
+/// An OAuth 2 scheme whose client credentials flow uses `token_url`.
+pub fn oauth2(token_url: &str) -> SecuritySchemeKind {
+    SecuritySchemeKind::OAuth2 {
+        flows: Cow::Owned(vec![OAuthFlowDescriptor {
+            kind: OAuthFlowKind::ClientCredentials,
+            authorization_url: None,
+            token_url: Some(text(token_url)),
+            refresh_url: None,
+            scopes: Cow::Owned(vec![text("read")]),
+        }]),
+    }
 }
 
 pub fn connect(
@@ -171,4 +187,9 @@ pub fn occurrences(request: &Request, needle: &str) -> usize {
     }
     haystack.push_str(&String::from_utf8_lossy(&request.body));
     haystack.matches(needle).count()
+}
+
+/// A server with nothing mounted: the test mounts what it needs.
+pub async fn server_with_nothing() -> MockServer {
+    MockServer::start().await
 }

@@ -1,0 +1,383 @@
+//! Connection files: a connection as data (TOML, YAML or JSON), validated against its connector
+//! before any request, with secrets read from the environment or from files.
+//!
+//! Every problem of a file is reported at once, each with the path of the key at fault; values
+//! are never quoted, because any of them may be a secret.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Serialize, Serializer};
+use serde_json::{json, Map, Value};
+
+use crate::auth::Credential;
+use crate::connection::{Connection, ConnectionBuilder};
+use crate::descriptor::ConnectorDescriptor;
+use crate::error::Error;
+use crate::secret::Secret;
+
+mod validate;
+
+use validate::Validator;
+
+/// What `Serialize` writes in place of a secret.
+const MASK: &str = "******";
+
+/// File extensions a connection file may have.
+const EXTENSIONS: &[&str] = &["toml", "yaml", "yml", "json"];
+
+/// A connection read from a file: validated against its connector, secrets resolved.
+///
+/// `Debug` and `Serialize` never show a secret: `Debug` prints `[REDACTED]`, `Serialize` writes
+/// `******` (so a serialized config can be inspected or diffed, but not used to leak).
+#[derive(Clone)]
+pub struct ConnectionConfig {
+    name: String,
+    connector: String,
+    version: Option<String>,
+    server: Option<usize>,
+    base_url: Option<String>,
+    variables: Vec<(String, String)>,
+    credentials: Vec<(String, Credential)>,
+    timeout: Option<Duration>,
+    token_timeout: Option<Duration>,
+    max_concurrency: Option<usize>,
+    proxy: Option<(String, Option<(String, Secret)>)>,
+    headers: Vec<(String, Secret)>,
+    query: Vec<(String, Secret)>,
+    allow_http_loopback: bool,
+    auth_failure_statuses: Vec<u16>,
+    warnings: Vec<String>,
+}
+
+impl ConnectionConfig {
+    /// Reads and validates the connection file at `path`; its format follows the extension
+    /// (`.toml`, `.yaml`/`.yml`, `.json`). `{ file = "..." }` secrets are read relative to the
+    /// file's folder. The connection is named after the file's stem.
+    pub fn from_file(
+        connector: &ConnectorDescriptor,
+        path: impl AsRef<Path>,
+    ) -> Result<Self, Error> {
+        let path = path.as_ref();
+        let file = path.display().to_string();
+        let fail = |problem: String| Error::ConnectionFile {
+            file: file.clone(),
+            problems: vec![problem],
+        };
+        let extension = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let text = std::fs::read_to_string(path)
+            .map_err(|err| fail(format!("cannot read the file: {}", err.kind())))?;
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let dir = path.parent().map(Path::to_path_buf);
+        let value = parse(&text, &extension).map_err(fail)?;
+        Self::from_value(connector, value, &name, dir.as_deref())
+            .map_err(|problems| Error::ConnectionFile { file, problems })
+    }
+
+    /// Validates a connection given as text in `format` (`toml`, `yaml` or `json`), named
+    /// `name`; relative secret files are read from `dir`, or the working directory.
+    pub fn from_text(
+        connector: &ConnectorDescriptor,
+        text: &str,
+        format: &str,
+        name: &str,
+        dir: Option<&Path>,
+    ) -> Result<Self, Error> {
+        let fail = |problems: Vec<String>| Error::ConnectionFile {
+            file: name.to_owned(),
+            problems,
+        };
+        let value = parse(text, format).map_err(|p| fail(vec![p]))?;
+        Self::from_value(connector, value, name, dir).map_err(fail)
+    }
+
+    fn from_value(
+        connector: &ConnectorDescriptor,
+        value: Value,
+        name: &str,
+        dir: Option<&Path>,
+    ) -> Result<Self, Vec<String>> {
+        let mut v = Validator {
+            problems: Vec::new(),
+            warnings: Vec::new(),
+            dir: dir.map(Path::to_path_buf),
+        };
+        let config = v.connection(connector, &value, name);
+        if v.problems.is_empty() {
+            for warning in &v.warnings {
+                tracing::warn!(connection = %name, "{warning}");
+            }
+            Ok(ConnectionConfig {
+                warnings: v.warnings,
+                ..config
+            })
+        } else {
+            Err(v.problems)
+        }
+    }
+
+    /// The connection's name (the file's stem).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Things that work but deserve attention, such as secrets written inline.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// A builder configured from this file, for settings a file cannot hold (an HTTP client,
+    /// a clock).
+    pub fn builder(&self, connector: &ConnectorDescriptor) -> ConnectionBuilder {
+        let mut b = Connection::builder(connector);
+        if let Some(server) = self.server {
+            b = b.server(server);
+        }
+        for (name, value) in &self.variables {
+            b = b.server_variable(name, value);
+        }
+        if let Some(url) = &self.base_url {
+            b = b.base_url(url);
+        }
+        for (scheme, credential) in &self.credentials {
+            b = b.credential(scheme, credential.clone());
+        }
+        if let Some(timeout) = self.timeout {
+            b = b.timeout(timeout);
+        }
+        if let Some(timeout) = self.token_timeout {
+            b = b.token_timeout(timeout);
+        }
+        if let Some(limit) = self.max_concurrency {
+            b = b.max_concurrency(limit);
+        }
+        if let Some((url, auth)) = &self.proxy {
+            b = b.proxy(url, auth.clone());
+        }
+        for (name, value) in &self.headers {
+            b = b.header(name, value.clone());
+        }
+        for (name, value) in &self.query {
+            b = b.query(name, value.clone());
+        }
+        for status in &self.auth_failure_statuses {
+            b = b.auth_failure_status(*status);
+        }
+        b.allow_http_loopback(self.allow_http_loopback)
+    }
+
+    /// Creates the connection.
+    pub fn connect(&self, connector: &ConnectorDescriptor) -> Result<Connection, Error> {
+        self.builder(connector).build()
+    }
+}
+
+impl Connection {
+    /// Reads, validates and connects the connection file at `path` (see [`ConnectionConfig`]).
+    pub fn from_file(
+        connector: &ConnectorDescriptor,
+        path: impl AsRef<Path>,
+    ) -> Result<Self, Error> {
+        ConnectionConfig::from_file(connector, path)?.connect(connector)
+    }
+}
+
+/// Loads every connection file of `connector` in `dir`, keyed by file stem, so that many
+/// connections of one connector (one per customer, say) sit side by side.
+///
+/// Files whose `connector` names another connector are skipped, so one folder can serve
+/// several connectors. Problems of all files are reported together.
+pub fn load_dir(
+    connector: &ConnectorDescriptor,
+    dir: impl AsRef<Path>,
+) -> Result<BTreeMap<String, Connection>, Error> {
+    let dir = dir.as_ref();
+    let fail = |problems: Vec<String>| Error::ConnectionFile {
+        file: dir.display().to_string(),
+        problems,
+    };
+    let entries = std::fs::read_dir(dir)
+        .map_err(|err| fail(vec![format!("cannot read the folder: {}", err.kind())]))?;
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.is_file()
+                && p.extension()
+                    .and_then(|e| e.to_str())
+                    .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+        })
+        .collect();
+    paths.sort();
+    let mut problems = Vec::new();
+    let mut out = BTreeMap::new();
+    for path in paths {
+        let label = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        // A file of another connector is not ours to judge.
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            let extension = path
+                .extension()
+                .and_then(|e| e.to_str())
+                .unwrap_or_default();
+            if let Ok(value) = parse(&text, &extension.to_ascii_lowercase()) {
+                let other = value
+                    .get("connector")
+                    .and_then(Value::as_str)
+                    .is_some_and(|c| c != connector.name);
+                if other {
+                    tracing::debug!(file = %label, "skipped: a connection of another connector");
+                    continue;
+                }
+            }
+        }
+        let result = ConnectionConfig::from_file(connector, &path).and_then(|config| {
+            let name = config.name().to_owned();
+            config.connect(connector).map(|c| (name, c))
+        });
+        match result {
+            Ok((name, connection)) => {
+                if out.insert(name.clone(), connection).is_some() {
+                    problems.push(format!(
+                        "{label}: another file also defines connection `{name}`"
+                    ));
+                }
+            }
+            Err(Error::ConnectionFile {
+                problems: inner, ..
+            }) => {
+                problems.extend(inner.into_iter().map(|p| format!("{label}: {p}")));
+            }
+            Err(other) => problems.push(format!("{label}: {other}")),
+        }
+    }
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(fail(problems))
+    }
+}
+
+/// Parses text of a format into a JSON value; the message never quotes the text.
+fn parse(text: &str, format: &str) -> Result<Value, String> {
+    match format {
+        #[cfg(feature = "toml")]
+        "toml" => toml::from_str::<Value>(text).map_err(|err| {
+            let line = err
+                .span()
+                .map(|span| text[..span.start.min(text.len())].lines().count().max(1));
+            // Only the message: the error's Display quotes the offending line.
+            let message = err.message().trim().replace('\n', "; ");
+            match line {
+                Some(line) => format!("TOML syntax error at line {line}: {message}"),
+                None => format!("TOML syntax error: {message}"),
+            }
+        }),
+        #[cfg(feature = "yaml")]
+        "yaml" | "yml" => serde_yaml::from_str::<Value>(text).map_err(|err| match err.location() {
+            Some(at) => format!("YAML syntax error at line {}", at.line()),
+            None => "YAML syntax error".to_owned(),
+        }),
+        "json" => serde_json::from_str::<Value>(text)
+            .map_err(|err| format!("JSON syntax error at line {}", err.line())),
+        other => Err(format!(
+            "files of type `{other}` are not supported (this build reads: {})",
+            supported().join(", ")
+        )),
+    }
+}
+
+fn supported() -> Vec<&'static str> {
+    let mut formats = Vec::new();
+    if cfg!(feature = "toml") {
+        formats.push("toml");
+    }
+    if cfg!(feature = "yaml") {
+        formats.push("yaml");
+    }
+    formats.push("json");
+    formats
+}
+
+impl fmt::Debug for ConnectionConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionConfig")
+            .field("name", &self.name)
+            .field("connector", &self.connector)
+            .field("server", &self.server)
+            .field("base_url", &self.base_url)
+            .field("variables", &self.variables)
+            // Credential and Secret print `[REDACTED]` for every secret.
+            .field("credentials", &self.credentials)
+            .field("timeout", &self.timeout)
+            .field("max_concurrency", &self.max_concurrency)
+            .field("proxy", &self.proxy.as_ref().map(|_| "[REDACTED]"))
+            .field("headers", &self.headers)
+            .field("query", &self.query)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Serialize for ConnectionConfig {
+    /// Writes the configuration with every secret masked as `******`.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let credentials: Map<String, Value> = self
+            .credentials
+            .iter()
+            .map(|(name, credential)| (name.clone(), masked(credential)))
+            .collect();
+        let masked_pairs = |pairs: &[(String, Secret)]| -> Map<String, Value> {
+            pairs
+                .iter()
+                .map(|(n, _)| (n.clone(), json!(MASK)))
+                .collect()
+        };
+        json!({
+            "connector": self.connector,
+            "version": self.version,
+            "server": self.server,
+            "base_url": self.base_url,
+            "variables": self.variables.iter().cloned().collect::<BTreeMap<_, _>>(),
+            "credentials": credentials,
+            "timeout": self.timeout.map(|t| t.as_secs_f64()),
+            "token_timeout": self.token_timeout.map(|t| t.as_secs_f64()),
+            "max_concurrency": self.max_concurrency,
+            "proxy": self.proxy.as_ref().map(|_| MASK),
+            "headers": masked_pairs(&self.headers),
+            "query": masked_pairs(&self.query),
+            "allow_http_loopback": self.allow_http_loopback,
+        })
+        .serialize(serializer)
+    }
+}
+
+fn masked(credential: &Credential) -> Value {
+    match credential {
+        Credential::ApiKey(_) => json!({ "key": MASK }),
+        Credential::Bearer(_) => json!({ "token": MASK }),
+        Credential::Basic { username, .. } => json!({ "username": username, "password": MASK }),
+        Credential::Raw(_) => json!({ "value": MASK }),
+        Credential::OAuth2(c) => {
+            let mask = |present: bool| present.then_some(MASK);
+            json!({
+                "client_id": c.client_id,
+                "client_secret": mask(c.client_secret.is_some()),
+                "access_token": mask(c.access_token.is_some()),
+                "refresh_token": mask(c.refresh_token.is_some()),
+                "scopes": c.scopes,
+                "token_url": c.token_url,
+            })
+        }
+    }
+}

@@ -1,0 +1,782 @@
+//! Validation of a parsed connection file: every problem collected, each with its key's path.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+use super::ConnectionConfig;
+use crate::auth::{ClientAuth, Credential, Grant, OAuth2Credential};
+use crate::descriptor::{ConnectorDescriptor, SecuritySchemeKind};
+use crate::secret::Secret;
+
+/// Walks a parsed file, collecting every problem.
+pub(super) struct Validator {
+    pub(super) problems: Vec<String>,
+    pub(super) warnings: Vec<String>,
+    pub(super) dir: Option<PathBuf>,
+}
+
+const TOP_KEYS: &[&str] = &[
+    "connector",
+    "version",
+    "server",
+    "base_url",
+    "variables",
+    "credentials",
+    "timeout",
+    "token_timeout",
+    "max_concurrency",
+    "proxy",
+    "headers",
+    "query",
+    "allow_http_loopback",
+    "auth_failure_statuses",
+];
+
+impl Validator {
+    fn problem(&mut self, path: &str, message: impl fmt::Display) {
+        self.problems.push(format!("`{path}`: {message}"));
+    }
+
+    /// The value as a table, reporting unknown keys with a hint.
+    fn table<'v>(
+        &mut self,
+        value: &'v Value,
+        path: &str,
+        known: &[&str],
+    ) -> Option<&'v Map<String, Value>> {
+        let Some(map) = value.as_object() else {
+            self.problem(path, format!("expected a table, found {}", kind(value)));
+            return None;
+        };
+        for key in map.keys() {
+            if !known.contains(&key.as_str()) {
+                let at = join(path, key);
+                self.problem(
+                    &at,
+                    format!("unknown key{}", hint(key, known.iter().copied())),
+                );
+            }
+        }
+        Some(map)
+    }
+
+    fn string(&mut self, value: &Value, path: &str) -> Option<String> {
+        match value {
+            Value::String(s) => Some(s.clone()),
+            other => {
+                self.problem(path, format!("expected a string, found {}", kind(other)));
+                None
+            }
+        }
+    }
+
+    fn integer(&mut self, value: &Value, path: &str, min: u64) -> Option<u64> {
+        match value.as_u64() {
+            Some(n) if n >= min => Some(n),
+            _ => {
+                self.problem(
+                    path,
+                    format!(
+                        "expected an integer of at least {min}, found {}",
+                        kind(value)
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    fn duration(&mut self, value: &Value, path: &str) -> Option<Duration> {
+        let parsed = match value {
+            Value::Number(n) => n
+                .as_f64()
+                .filter(|s| *s > 0.0 && s.is_finite())
+                .map(Duration::from_secs_f64),
+            Value::String(s) => parse_duration(s),
+            _ => None,
+        };
+        if parsed.is_none() {
+            self.problem(
+                path,
+                "expected a positive duration: seconds as a number, or a string such as \"500ms\", \"30s\" or \"2m\"",
+            );
+        }
+        parsed
+    }
+
+    /// A secret: inline text (flagged), `{ env = "NAME" }` or `{ file = "path" }`.
+    fn secret(&mut self, value: &Value, path: &str) -> Option<Secret> {
+        self.secret_with(value, path, false)
+    }
+
+    fn secret_with(&mut self, value: &Value, path: &str, templates: bool) -> Option<Secret> {
+        let secret = match value {
+            Value::String(s) => {
+                self.warnings.push(format!(
+                    "`{path}` is written inline; prefer {{ env = \"NAME\" }} or {{ file = \"path\" }} so the file can be shared"
+                ));
+                s.clone()
+            }
+            Value::Object(_) => {
+                let known: &[&str] = if templates {
+                    &["env", "file", "template"]
+                } else {
+                    &["env", "file"]
+                };
+                let map = self.table(value, path, known)?;
+                let raw = match (map.get("env"), map.get("file")) {
+                    (Some(env), None) => {
+                        let name = self.string(env, &join(path, "env"))?;
+                        match std::env::var(&name) {
+                            Ok(value) => value,
+                            Err(_) => {
+                                self.problem(
+                                    path,
+                                    format!(
+                                        "environment variable `{name}` is not set (or not UTF-8)"
+                                    ),
+                                );
+                                return None;
+                            }
+                        }
+                    }
+                    (None, Some(file)) => {
+                        let file = self.string(file, &join(path, "file"))?;
+                        let full = match &self.dir {
+                            Some(dir) => dir.join(&file),
+                            None => PathBuf::from(&file),
+                        };
+                        match std::fs::read_to_string(&full) {
+                            Ok(text) => text.trim_end_matches(['\r', '\n']).to_owned(),
+                            Err(err) => {
+                                self.problem(
+                                    path,
+                                    format!("cannot read secret file `{file}`: {}", err.kind()),
+                                );
+                                return None;
+                            }
+                        }
+                    }
+                    _ => {
+                        self.problem(path, "give exactly one of `env` or `file`");
+                        return None;
+                    }
+                };
+                match map.get("template") {
+                    Some(template) => {
+                        let template = self.string(template, &join(path, "template"))?;
+                        if !template.contains("{value}") {
+                            self.problem(
+                                &join(path, "template"),
+                                "must contain `{value}`, where the secret goes",
+                            );
+                            return None;
+                        }
+                        template.replace("{value}", &raw)
+                    }
+                    None => raw,
+                }
+            }
+            other => {
+                self.problem(
+                    path,
+                    format!("expected a secret (text, {{ env = \"NAME\" }} or {{ file = \"path\" }}), found {}", kind(other)),
+                );
+                return None;
+            }
+        };
+        if secret.is_empty() {
+            self.problem(path, "the secret is empty");
+            return None;
+        }
+        Some(Secret::new(secret))
+    }
+
+    pub(super) fn connection(
+        &mut self,
+        connector: &ConnectorDescriptor,
+        value: &Value,
+        name: &str,
+    ) -> ConnectionConfig {
+        let mut config = ConnectionConfig {
+            name: name.to_owned(),
+            connector: connector.name.to_string(),
+            version: None,
+            server: None,
+            base_url: None,
+            variables: Vec::new(),
+            credentials: Vec::new(),
+            timeout: None,
+            token_timeout: None,
+            max_concurrency: None,
+            proxy: None,
+            headers: Vec::new(),
+            query: Vec::new(),
+            allow_http_loopback: false,
+            auth_failure_statuses: Vec::new(),
+            warnings: Vec::new(),
+        };
+        let Some(map) = self.table(value, "(top level)", TOP_KEYS) else {
+            return config;
+        };
+        match map.get("connector") {
+            None => self.problem(
+                "connector",
+                format!("missing: name the connector, `{}`", connector.name),
+            ),
+            Some(v) => {
+                if let Some(given) = self.string(v, "connector") {
+                    if given != connector.name {
+                        self.problem(
+                            "connector",
+                            format!("this file is for `{given}`, not `{}`", connector.name),
+                        );
+                    }
+                }
+            }
+        }
+        if let Some(v) = map.get("version") {
+            if let Some(given) = self.string(v, "version") {
+                if given != connector.version {
+                    self.problem(
+                        "version",
+                        format!(
+                            "connector `{}` is version {}, not {given}",
+                            connector.name, connector.version
+                        ),
+                    );
+                }
+                config.version = Some(given);
+            }
+        }
+        if let Some(v) = map.get("server") {
+            if let Some(index) = self.integer(v, "server", 0) {
+                match usize::try_from(index)
+                    .ok()
+                    .filter(|i| *i < connector.servers.len())
+                {
+                    Some(index) => config.server = Some(index),
+                    None => self.problem(
+                        "server",
+                        format!(
+                            "connector `{}` declares {} server(s), counted from 0",
+                            connector.name,
+                            connector.servers.len()
+                        ),
+                    ),
+                }
+            }
+        }
+        if let Some(v) = map.get("base_url") {
+            config.base_url = self.string(v, "base_url");
+        }
+        if let Some(v) = map.get("variables") {
+            self.variables(
+                connector,
+                v,
+                config.server.unwrap_or(0),
+                &mut config.variables,
+            );
+        }
+        if let Some(v) = map.get("credentials") {
+            self.credentials(connector, v, &mut config.credentials);
+        }
+        if let Some(v) = map.get("timeout") {
+            config.timeout = self.duration(v, "timeout");
+        }
+        if let Some(v) = map.get("token_timeout") {
+            config.token_timeout = self.duration(v, "token_timeout");
+        }
+        if let Some(v) = map.get("max_concurrency") {
+            config.max_concurrency = self
+                .integer(v, "max_concurrency", 1)
+                .and_then(|n| usize::try_from(n).ok());
+        }
+        if let Some(v) = map.get("proxy") {
+            config.proxy = self.proxy(v);
+        }
+        for (key, out) in [
+            ("headers", &mut config.headers),
+            ("query", &mut config.query),
+        ] {
+            let Some(v) = map.get(key) else { continue };
+            let Some(table) = v.as_object() else {
+                self.problem(
+                    key,
+                    format!("expected a table of names and values, found {}", kind(v)),
+                );
+                continue;
+            };
+            for (name, value) in table {
+                let at = join(key, name);
+                let resolved = match value {
+                    // Plain text is configuration, not a secret: it may name variables.
+                    Value::String(text) => {
+                        self.template(text, &at, &config.variables).map(Secret::new)
+                    }
+                    other => self.secret_with(other, &at, true),
+                };
+                if let Some(value) = resolved {
+                    out.push((name.clone(), value));
+                }
+            }
+        }
+        if let Some(v) = map.get("allow_http_loopback") {
+            match v.as_bool() {
+                Some(b) => config.allow_http_loopback = b,
+                None => self.problem(
+                    "allow_http_loopback",
+                    format!("expected true or false, found {}", kind(v)),
+                ),
+            }
+        }
+        if let Some(v) = map.get("auth_failure_statuses") {
+            match v.as_array() {
+                Some(items) => {
+                    for (i, item) in items.iter().enumerate() {
+                        let at = format!("auth_failure_statuses[{i}]");
+                        match item.as_u64().filter(|s| (400..600).contains(s)) {
+                            Some(status) => config.auth_failure_statuses.push(status as u16),
+                            None => self.problem(&at, "expected an HTTP error status (400 to 599)"),
+                        }
+                    }
+                }
+                None => self.problem(
+                    "auth_failure_statuses",
+                    format!("expected a list of statuses, found {}", kind(v)),
+                ),
+            }
+        }
+        config
+    }
+
+    fn variables(
+        &mut self,
+        connector: &ConnectorDescriptor,
+        value: &Value,
+        server: usize,
+        out: &mut Vec<(String, String)>,
+    ) {
+        let Some(map) = value.as_object() else {
+            self.problem(
+                "variables",
+                format!("expected a table, found {}", kind(value)),
+            );
+            return;
+        };
+        let declared = connector
+            .servers
+            .get(server)
+            .map(|s| &s.variables[..])
+            .unwrap_or(&[]);
+        for (name, value) in map {
+            let at = join("variables", name);
+            let Some(variable) = declared.iter().find(|v| v.name == *name) else {
+                self.problem(
+                    &at,
+                    format!(
+                        "unknown variable{}",
+                        hint(name, declared.iter().map(|v| v.name.as_ref()))
+                    ),
+                );
+                continue;
+            };
+            let text = match value {
+                Value::String(s) => s.clone(),
+                Value::Number(n) => n.to_string(),
+                Value::Bool(b) => b.to_string(),
+                other => {
+                    self.problem(&at, format!("expected text, found {}", kind(other)));
+                    continue;
+                }
+            };
+            if !variable.allowed.is_empty() && !variable.allowed.iter().any(|a| *a == text) {
+                let allowed: Vec<&str> = variable.allowed.iter().map(|a| a.as_ref()).collect();
+                self.problem(&at, format!("must be one of: {}", allowed.join(", ")));
+                continue;
+            }
+            out.push((name.clone(), text));
+        }
+    }
+
+    fn credentials(
+        &mut self,
+        connector: &ConnectorDescriptor,
+        value: &Value,
+        out: &mut Vec<(String, Credential)>,
+    ) {
+        let Some(map) = value.as_object() else {
+            self.problem(
+                "credentials",
+                format!(
+                    "expected a table of security schemes, found {}",
+                    kind(value)
+                ),
+            );
+            return;
+        };
+        for (name, value) in map {
+            let at = join("credentials", name);
+            let Some(scheme) = connector.security_scheme(name) else {
+                let known = connector.security_schemes.iter().map(|s| s.name.as_ref());
+                self.problem(
+                    &at,
+                    format!(
+                        "connector `{}` has no security scheme of that name{}",
+                        connector.name,
+                        hint(name, known)
+                    ),
+                );
+                continue;
+            };
+            if let Some(credential) = self.credential(&scheme.kind, value, &at) {
+                out.push((name.clone(), credential));
+            }
+        }
+    }
+
+    fn credential(
+        &mut self,
+        kind: &SecuritySchemeKind,
+        value: &Value,
+        at: &str,
+    ) -> Option<Credential> {
+        use SecuritySchemeKind as Kind;
+        let known: &[&str] = match kind {
+            Kind::ApiKey { .. } => &["key"],
+            Kind::HttpBasic => &["username", "password"],
+            Kind::HttpBearer => &["token"],
+            Kind::OAuth2 { .. } | Kind::OpenIdConnect { .. } => &[
+                "grant",
+                "client_id",
+                "client_secret",
+                "access_token",
+                "refresh_token",
+                "scopes",
+                "token_url",
+                "client_auth",
+            ],
+            _ => &["value"],
+        };
+        let map = self.table(value, at, known)?;
+        let required = |v: &mut Self, key: &str| match map.get(key) {
+            Some(value) => Some(value),
+            None => {
+                v.problem(&join(at, key), "missing");
+                None
+            }
+        };
+        match kind {
+            Kind::ApiKey { .. } => {
+                let key = required(self, "key")?;
+                Some(Credential::api_key(self.secret(key, &join(at, "key"))?))
+            }
+            Kind::HttpBasic => {
+                let user =
+                    required(self, "username").and_then(|u| self.string(u, &join(at, "username")));
+                let password =
+                    required(self, "password").and_then(|p| self.secret(p, &join(at, "password")));
+                Some(Credential::basic(user?, password?))
+            }
+            Kind::HttpBearer => {
+                let token = required(self, "token")?;
+                Some(Credential::bearer(self.secret(token, &join(at, "token"))?))
+            }
+            Kind::OAuth2 { .. } | Kind::OpenIdConnect { .. } => self.oauth(map, at),
+            _ => {
+                let raw = required(self, "value")?;
+                Some(Credential::raw(self.secret(raw, &join(at, "value"))?))
+            }
+        }
+    }
+
+    fn oauth(&mut self, map: &Map<String, Value>, at: &str) -> Option<Credential> {
+        let grant = match map.get("grant") {
+            Some(v) => match self.string(v, &join(at, "grant"))?.as_str() {
+                "client_credentials" => Grant::ClientCredentials,
+                "refresh_token" => Grant::RefreshToken,
+                "access_token" => Grant::AccessToken,
+                other => {
+                    let known = ["client_credentials", "refresh_token", "access_token"];
+                    self.problem(
+                        &join(at, "grant"),
+                        format!("unknown grant{}", hint(other, known.into_iter())),
+                    );
+                    return None;
+                }
+            },
+            // The grant follows from what the file gives.
+            None if map.contains_key("access_token") => Grant::AccessToken,
+            None if map.contains_key("refresh_token") => Grant::RefreshToken,
+            None => Grant::ClientCredentials,
+        };
+        let text = |v: &mut Self, key: &str| map.get(key).and_then(|x| v.string(x, &join(at, key)));
+        let client_id = text(self, "client_id");
+        let token_url = text(self, "token_url");
+        let client_auth = match text(self, "client_auth").as_deref() {
+            None | Some("basic") => ClientAuth::Basic,
+            Some("post") => ClientAuth::Post,
+            Some(other) => {
+                self.problem(
+                    &join(at, "client_auth"),
+                    format!(
+                        "expected `basic` or `post`{}",
+                        hint(other, ["basic", "post"].into_iter())
+                    ),
+                );
+                ClientAuth::Basic
+            }
+        };
+        let secret =
+            |v: &mut Self, key: &str| map.get(key).and_then(|x| v.secret(x, &join(at, key)));
+        let client_secret = secret(self, "client_secret");
+        let access_token = secret(self, "access_token");
+        let refresh_token = secret(self, "refresh_token");
+        let scopes = match map.get("scopes") {
+            None => Vec::new(),
+            Some(Value::Array(items)) => items
+                .iter()
+                .enumerate()
+                .filter_map(|(i, s)| self.string(s, &format!("{}[{i}]", join(at, "scopes"))))
+                .collect(),
+            Some(Value::String(s)) => s.split_whitespace().map(str::to_owned).collect(),
+            Some(other) => {
+                self.problem(
+                    &join(at, "scopes"),
+                    format!("expected a list of scopes, found {}", kind(other)),
+                );
+                Vec::new()
+            }
+        };
+        let needs = |v: &mut Self, present: bool, key: &str, why: &str| {
+            if !present && !map.contains_key(key) {
+                v.problem(&join(at, key), format!("missing: {why}"));
+            }
+            present
+        };
+        let mut credential = match grant {
+            Grant::ClientCredentials => {
+                let ok = needs(
+                    self,
+                    client_id.is_some(),
+                    "client_id",
+                    "the client credentials grant needs it",
+                );
+                let ok = needs(
+                    self,
+                    client_secret.is_some(),
+                    "client_secret",
+                    "the client credentials grant needs it",
+                ) && ok;
+                if !ok {
+                    return None;
+                }
+                OAuth2Credential::client_credentials(client_id?, client_secret?)
+            }
+            Grant::RefreshToken => {
+                let ok = needs(
+                    self,
+                    client_id.is_some(),
+                    "client_id",
+                    "the refresh token grant needs it",
+                );
+                let ok = needs(
+                    self,
+                    refresh_token.is_some(),
+                    "refresh_token",
+                    "the refresh token grant needs it",
+                ) && ok;
+                if !ok {
+                    return None;
+                }
+                let mut c = OAuth2Credential::refresh_token(client_id?, refresh_token?);
+                if let Some(secret) = client_secret {
+                    c = c.with_client_secret(secret);
+                }
+                c
+            }
+            Grant::AccessToken => {
+                if !needs(
+                    self,
+                    access_token.is_some(),
+                    "access_token",
+                    "give the access token obtained for this connection",
+                ) {
+                    return None;
+                }
+                let mut c = OAuth2Credential::access_token(access_token?);
+                if let Some(id) = client_id {
+                    c = c.with_client_id(id);
+                }
+                if let Some(secret) = client_secret {
+                    c = c.with_client_secret(secret);
+                }
+                if let Some(refresh) = refresh_token {
+                    c = c.with_refresh_token(refresh);
+                }
+                c
+            }
+        };
+        credential = credential.with_scopes(scopes).with_client_auth(client_auth);
+        if let Some(url) = token_url {
+            credential = credential.with_token_url(url);
+        }
+        Some(Credential::oauth2(credential))
+    }
+
+    fn proxy(&mut self, value: &Value) -> Option<(String, Option<(String, Secret)>)> {
+        match value {
+            Value::String(url) => Some((url.clone(), None)),
+            Value::Object(_) => {
+                let map = self.table(value, "proxy", &["url", "username", "password"])?;
+                let url = match map.get("url") {
+                    Some(u) => self.string(u, "proxy.url"),
+                    None => {
+                        self.problem("proxy.url", "missing");
+                        None
+                    }
+                };
+                let username = map
+                    .get("username")
+                    .and_then(|u| self.string(u, "proxy.username"));
+                let password = map
+                    .get("password")
+                    .and_then(|p| self.secret(p, "proxy.password"));
+                let auth = match (username, password) {
+                    (Some(u), Some(p)) => Some((u, p)),
+                    (None, None) => None,
+                    _ => {
+                        self.problem("proxy", "give both `username` and `password`, or neither");
+                        None
+                    }
+                };
+                Some((url?, auth))
+            }
+            other => {
+                self.problem(
+                    "proxy",
+                    format!(
+                        "expected a URL or a table with `url`, found {}",
+                        kind(other)
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    /// Substitutes `{name}` with the connection's variable values.
+    fn template(&mut self, text: &str, at: &str, variables: &[(String, String)]) -> Option<String> {
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(open) = rest.find('{') {
+            let Some(close) = rest[open..].find('}').map(|i| open + i) else {
+                break;
+            };
+            let name = &rest[open + 1..close];
+            let Some((_, value)) = variables.iter().find(|(n, _)| n == name) else {
+                let known = variables.iter().map(|(n, _)| n.as_str());
+                self.problem(
+                    at,
+                    format!(
+                        "`{{{name}}}` names no variable set in `variables`{}",
+                        hint(name, known)
+                    ),
+                );
+                return None;
+            };
+            out.push_str(&rest[..open]);
+            out.push_str(value);
+            rest = &rest[close + 1..];
+        }
+        out.push_str(rest);
+        Some(out)
+    }
+}
+
+/// `a.b`, or `b` at the top level.
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() || path == "(top level)" {
+        key.to_owned()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+/// `; did you mean `x`?` for the closest known name, if one is close: at most two edits
+/// (a swap of neighbours counts as one) and fewer than half the name's length.
+fn hint<'a>(given: &str, known: impl Iterator<Item = &'a str>) -> String {
+    let given_lower = given.to_ascii_lowercase();
+    let best = known
+        .map(|k| {
+            (
+                strsim::damerau_levenshtein(&given_lower, &k.to_ascii_lowercase()),
+                k,
+            )
+        })
+        .filter(|(distance, _)| *distance <= 2 && distance * 2 <= given.chars().count())
+        .min_by_key(|(distance, _)| *distance);
+    match best {
+        Some((_, name)) => format!("; did you mean `{name}`?"),
+        None => String::new(),
+    }
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "nothing",
+        Value::Bool(_) => "a boolean",
+        Value::Number(n) if n.is_u64() || n.is_i64() => "an integer",
+        Value::Number(_) => "a number",
+        Value::String(_) => "text",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a table",
+    }
+}
+
+fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let (number, unit) = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .map(|i| text.split_at(i))
+        .unwrap_or((text, "s"));
+    let number: f64 = number
+        .parse()
+        .ok()
+        .filter(|n: &f64| *n > 0.0 && n.is_finite())?;
+    let seconds = match unit.trim() {
+        "ms" => number / 1000.0,
+        "s" => number,
+        "m" | "min" => number * 60.0,
+        "h" => number * 3600.0,
+        _ => return None,
+    };
+    Some(Duration::from_secs_f64(seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_duration("30s"), Some(Duration::from_secs(30)));
+        assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
+        assert_eq!(parse_duration("12"), Some(Duration::from_secs(12)));
+        assert_eq!(parse_duration("0s"), None);
+        assert_eq!(parse_duration("soon"), None);
+    }
+
+    #[test]
+    fn hints_the_closest_key() {
+        assert_eq!(
+            hint("tiemout", TOP_KEYS.iter().copied()),
+            "; did you mean `timeout`?"
+        );
+        assert_eq!(hint("zzz", TOP_KEYS.iter().copied()), "");
+    }
+}

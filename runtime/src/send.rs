@@ -1,0 +1,197 @@
+//! The exchange around the executor's one send point: connection-wide headers and query
+//! parameters, OAuth tokens, same-origin redirects, and one token renewal after a 401.
+
+use bytes::Bytes;
+use reqwest::header::{HeaderMap, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, LOCATION};
+use reqwest::{Method, StatusCode, Url};
+use tokio::sync::OwnedSemaphorePermit;
+
+use crate::auth;
+use crate::connection::Inner;
+use crate::descriptor::OperationDescriptor;
+use crate::error::Error;
+use crate::executor::transport;
+use crate::request::Prepared;
+
+/// How many same-origin redirects are followed.
+pub(crate) const MAX_REDIRECTS: usize = 5;
+
+/// Sends `prepared` and returns the final response, with the concurrency permit it holds
+/// (dropped by the caller once the body is read).
+pub(crate) async fn send(
+    inner: &Inner,
+    op: &OperationDescriptor,
+    prepared: Prepared,
+) -> Result<(reqwest::Response, Option<OwnedSemaphorePermit>), Error> {
+    let Prepared {
+        method,
+        url,
+        mut headers,
+        body,
+    } = prepared;
+    let url = with_query(url, &inner.extra_query);
+    let url = Url::parse(&url).map_err(|err| Error::InvalidInput {
+        // The URL itself is not quoted: its query may carry an API key.
+        message: format!(
+            "operation `{}` produced an invalid request URL: {err}",
+            op.id
+        ),
+    })?;
+    for (name, value) in &inner.extra_headers {
+        headers.insert(name.clone(), value.clone());
+    }
+    // In-memory bodies can be sent again (redirects, the retry after a rejected token); a
+    // streamed upload can be sent once only.
+    let (body, stream) = match body {
+        Some(body) => match body.as_bytes() {
+            Some(bytes) => (Some(Bytes::copy_from_slice(bytes)), None),
+            None => (None, Some(body)),
+        },
+        None => (None, None),
+    };
+
+    let sources: Vec<_> = auth::token_schemes(op, &inner.credentials)?
+        .into_iter()
+        .filter_map(|name| inner.tokens.get(name))
+        .collect();
+    for source in &sources {
+        let (value, _) = source.token(0).await?;
+        headers.insert(AUTHORIZATION, value);
+    }
+
+    let permit = match &inner.limit {
+        Some(limit) => Some(
+            limit
+                .clone()
+                .acquire_owned()
+                .await
+                .map_err(|_| Error::Config {
+                    key: "max_concurrency".into(),
+                    message: "the connection's request limiter was closed".into(),
+                })?,
+        ),
+        None => None,
+    };
+    if let Some(stream) = stream {
+        tracing::debug!(operation = %op.id, method = %method, path = url.path(), "sending streamed request");
+        let response = inner
+            .client
+            .request(method, url)
+            .headers(headers)
+            .timeout(inner.timeout)
+            .body(stream)
+            .send()
+            .await
+            .map_err(|err| transport(op, err))?;
+        return Ok((response, permit));
+    }
+    let response = exchange(inner, op, &method, &url, &headers, body.as_ref()).await?;
+    let status = response.status().as_u16();
+    let renewable = !sources.is_empty() && sources.iter().all(|s| s.can_renew());
+    if !(renewable && inner.auth_failure_statuses.contains(&status)) {
+        return Ok((response, permit));
+    }
+
+    // The token was rejected: renew it once and retry once (AU-4). The new token must come
+    // from a request started after this response, not one already in flight (AU-3).
+    tracing::debug!(operation = %op.id, status, "token rejected; renewing it and retrying once");
+    drop(response);
+    for source in &sources {
+        let barrier = source.barrier();
+        let (value, _) = source.token(barrier + 1).await?;
+        headers.insert(AUTHORIZATION, value);
+    }
+    let response = exchange(inner, op, &method, &url, &headers, body.as_ref()).await?;
+    Ok((response, permit))
+}
+
+/// One request, following same-origin redirects (SE-4): a redirect to another origin is not
+/// followed, so credentials never reach it.
+async fn exchange(
+    inner: &Inner,
+    op: &OperationDescriptor,
+    method: &Method,
+    url: &Url,
+    headers: &HeaderMap,
+    body: Option<&Bytes>,
+) -> Result<reqwest::Response, Error> {
+    let mut method = method.clone();
+    let mut url = url.clone();
+    let mut headers = headers.clone();
+    let mut body = body.cloned();
+    for hop in 0..=MAX_REDIRECTS {
+        tracing::debug!(
+            operation = %op.id,
+            method = %method,
+            path = url.path(),
+            hop,
+            "sending request"
+        );
+        let mut builder = inner
+            .client
+            .request(method.clone(), url.clone())
+            .headers(headers.clone())
+            .timeout(inner.timeout);
+        if let Some(body) = &body {
+            builder = builder.body(body.clone());
+        }
+        let response = builder.send().await.map_err(|err| transport(op, err))?;
+        let status = response.status();
+        let next = match status {
+            StatusCode::MOVED_PERMANENTLY
+            | StatusCode::FOUND
+            | StatusCode::SEE_OTHER
+            | StatusCode::TEMPORARY_REDIRECT
+            | StatusCode::PERMANENT_REDIRECT => response
+                .headers()
+                .get(LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|location| url.join(location).ok()),
+            _ => None,
+        };
+        let Some(next) = next else {
+            tracing::debug!(operation = %op.id, status = status.as_u16(), "response received");
+            return Ok(response);
+        };
+        if next.origin() != url.origin() {
+            tracing::warn!(
+                operation = %op.id,
+                status = status.as_u16(),
+                "redirect to another origin not followed"
+            );
+            return Err(Error::CrossOriginRedirect {
+                operation: op.id.to_string(),
+            });
+        }
+        if hop == MAX_REDIRECTS {
+            break;
+        }
+        // 307 and 308 keep method and body; 303 (and 301/302 after POST, as browsers do)
+        // become a GET without a body.
+        let to_get = status == StatusCode::SEE_OTHER && method != Method::HEAD
+            || matches!(status, StatusCode::MOVED_PERMANENTLY | StatusCode::FOUND)
+                && method == Method::POST;
+        if to_get {
+            method = Method::GET;
+            body = None;
+            headers.remove(CONTENT_TYPE);
+            headers.remove(CONTENT_LENGTH);
+        }
+        url = next;
+    }
+    Err(Error::TooManyRedirects {
+        operation: op.id.to_string(),
+        limit: MAX_REDIRECTS,
+    })
+}
+
+/// Appends connection-wide query pairs (already encoded) to a URL built by the request module.
+fn with_query(mut url: String, pairs: &[(String, String)]) -> String {
+    for (name, value) in pairs {
+        url.push(if url.contains('?') { '&' } else { '?' });
+        url.push_str(name);
+        url.push('=');
+        url.push_str(value);
+    }
+    url
+}

@@ -1,0 +1,384 @@
+//! No secret in Debug, Display, serialized config or logs (SE-1 to SE-3), and redirects never
+//! carry credentials to another origin (SE-4).
+
+mod support;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use connector_runtime::descriptor::{
+    ApiKeyLocation, Method, OperationDescriptor, SecuritySchemeDescriptor,
+};
+use connector_runtime::{Args, Connection, ConnectionConfig, Credential, Error, OAuth2Credential};
+use serde_json::json;
+use support::*;
+use wiremock::matchers::path;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const BASIC_PASSWORD: &str = "pw_CANARY_basic_91c2";
+const REFRESH: &str = "rt_CANARY_refresh_5d0e";
+const CLIENT_SECRET: &str = "cs_CANARY/secret+1 4b";
+
+/// Every canary, with the encoded forms it may take on the wire.
+fn canaries() -> Vec<String> {
+    let mut out = Vec::new();
+    for secret in [CANARY, BASIC_PASSWORD, REFRESH, CLIENT_SECRET] {
+        out.push(secret.to_owned());
+        out.push(STANDARD.encode(secret));
+        out.push(url::form_urlencoded::byte_serialize(secret.as_bytes()).collect());
+    }
+    out.push(STANDARD.encode(format!("user:{BASIC_PASSWORD}")));
+    out
+}
+
+fn assert_clean(text: &str) {
+    for canary in canaries() {
+        assert!(!text.contains(&canary), "found {canary:?} in:\n{text}");
+    }
+}
+
+fn schemes(token_url: &str) -> Vec<SecuritySchemeDescriptor> {
+    vec![
+        scheme("header", api_key(ApiKeyLocation::Header, "X-API-Key")),
+        scheme("query", api_key(ApiKeyLocation::Query, "api_key")),
+        scheme("cookie", api_key(ApiKeyLocation::Cookie, "sid")),
+        scheme(
+            "basic",
+            connector_runtime::descriptor::SecuritySchemeKind::HttpBasic,
+        ),
+        scheme(
+            "bearer",
+            connector_runtime::descriptor::SecuritySchemeKind::HttpBearer,
+        ),
+        scheme("oauth", oauth2(token_url)),
+    ]
+}
+
+fn op_for(scheme: &str) -> OperationDescriptor {
+    with_security(
+        op(scheme, Method::Post, &format!("/{scheme}")),
+        &[&[scheme]],
+    )
+}
+
+fn all_ops() -> Vec<OperationDescriptor> {
+    ["header", "query", "cookie", "basic", "bearer", "oauth"]
+        .into_iter()
+        .map(|scheme| with_body(op_for(scheme)))
+        .collect()
+}
+
+fn oauth_credential() -> Credential {
+    Credential::oauth2(
+        OAuth2Credential::client_credentials("client-1", CLIENT_SECRET).with_refresh_token(REFRESH),
+    )
+}
+
+fn full_builder(server: &MockServer) -> connector_runtime::ConnectionBuilder {
+    let connector = connector(all_ops(), schemes(&format!("{}/token", server.uri())));
+    builder(server, &connector)
+        .credential("header", Credential::api_key(CANARY))
+        .credential("query", Credential::api_key(CANARY))
+        .credential("cookie", Credential::api_key(CANARY))
+        .credential("basic", Credential::basic("user", BASIC_PASSWORD))
+        .credential("bearer", Credential::bearer(CANARY))
+        .credential("oauth", oauth_credential())
+        .header("X-Custom-Auth", CANARY)
+        .query("sig", CANARY)
+}
+
+#[tokio::test]
+async fn se1_debug_display_and_serialized_config_hide_every_secret() {
+    let server = server().await;
+    let b = full_builder(&server);
+    let builder_debug = format!("{b:?}");
+    let conn = b.build().unwrap();
+    assert_clean(&format!("{builder_debug}\n{conn:?}\n{conn:#?}"));
+    assert_clean(&format!("{:?}", oauth_credential()));
+
+    std::env::set_var("SE1_CANARY_KEY", CANARY);
+    let config = ConnectionConfig::from_text(
+        &connector(all_ops(), schemes("https://auth.example.com/token")),
+        &format!(
+            r#"
+            connector = "test"
+            base_url = "https://api.example.com"
+            proxy = {{ url = "http://proxy.example.com:3128", username = "p", password = "{CANARY}" }}
+            [credentials.header]
+            key = {{ env = "SE1_CANARY_KEY" }}
+            [credentials.basic]
+            username = "user"
+            password = "{BASIC_PASSWORD}"
+            [credentials.oauth]
+            client_id = "client-1"
+            client_secret = "{CLIENT_SECRET}"
+            refresh_token = "{REFRESH}"
+            grant = "client_credentials"
+            [headers]
+            X-Custom-Auth = {{ env = "SE1_CANARY_KEY", template = "Token {{value}}" }}
+            "#
+        ),
+        "toml",
+        "se1",
+        None,
+    )
+    .unwrap();
+    let serialized = serde_json::to_string(&config).unwrap();
+    assert_clean(&serialized);
+    assert!(serialized.contains("******"), "{serialized}");
+    assert_clean(&format!("{config:?}"));
+    assert!(format!("{config:?}").contains("[REDACTED]"));
+    // Secrets written inline are allowed but flagged.
+    assert!(
+        config
+            .warnings()
+            .iter()
+            .any(|w| w.contains("credentials.basic.password")),
+        "{:?}",
+        config.warnings()
+    );
+}
+
+/// A writer that appends to a shared buffer, for capturing logs.
+#[derive(Clone, Default)]
+struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Buffer {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn error_text(err: &Error) -> String {
+    let mut text = format!("{err}\n{err:?}");
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        text.push_str(&format!("\n{cause}\n{cause:?}"));
+        source = cause.source();
+    }
+    text
+}
+
+#[tokio::test]
+async fn se2_se3_logs_and_errors_hold_no_secret_under_success_and_failure() {
+    let logs = Buffer::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let mut outputs = String::new();
+
+    // Success with every scheme.
+    let server = server_with_nothing().await;
+    Mock::given(path("/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": CANARY, "expires_in": 3600, "refresh_token": REFRESH
+        })))
+        .up_to_n_times(2)
+        .mount(&server)
+        .await;
+    // The token endpoint then fails, echoing the submitted form.
+    Mock::given(path("/token"))
+        .respond_with(|request: &wiremock::Request| {
+            ResponseTemplate::new(400).set_body_string(format!(
+                "{{\"error\":\"invalid_client\",\"echo\":{:?}}}",
+                String::from_utf8_lossy(&request.body)
+            ))
+        })
+        .mount(&server)
+        .await;
+    // /oauth: 401 once (refresh + retry); /query: 404; /basic: 500; /bearer: slow; /cookie:
+    // redirect to another origin; the rest succeed.
+    Mock::given(path("/oauth"))
+        .respond_with(ResponseTemplate::new(401))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/query"))
+        .respond_with(ResponseTemplate::new(404))
+        .mount(&server)
+        .await;
+    Mock::given(path("/basic"))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&server)
+        .await;
+    Mock::given(path("/bearer"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(2)))
+        .mount(&server)
+        .await;
+    let other = server_with_nothing().await;
+    Mock::given(path("/cookie"))
+        .respond_with(
+            ResponseTemplate::new(307).insert_header("location", format!("{}/x", other.uri())),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    let conn = full_builder(&server)
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    for op in all_ops() {
+        let mut args = Args::new();
+        args.json_body(&json!({"note": "hello"})).unwrap();
+        let result = conn.execute(&op, args).await;
+        if let Err(err) = &result {
+            outputs.push_str(&error_text(err));
+        }
+    }
+    // The second token request happened on the 401; a third (failing, echoing) is forced by a
+    // connection that must renew.
+    let renew = full_builder(&server).build().unwrap();
+    let err = renew
+        .execute(&op_for("oauth"), Args::new())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Auth { .. }), "{err:?}");
+    outputs.push_str(&error_text(&err));
+
+    // SE-3: connection refused with a query key.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let closed = Connection::builder(&connector(all_ops(), schemes("https://a.example.com/t")))
+        .base_url(format!("http://127.0.0.1:{port}"))
+        .allow_http_loopback(true)
+        .credential("query", Credential::api_key(CANARY))
+        .build()
+        .unwrap();
+    let err = closed
+        .execute(&op_for("query"), Args::new())
+        .await
+        .unwrap_err();
+    outputs.push_str(&error_text(&err));
+
+    assert!(
+        requests(&other).await.is_empty(),
+        "credentials followed a redirect"
+    );
+    let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logs.contains("sending request"),
+        "nothing was logged:\n{logs}"
+    );
+    assert!(logs.contains("token rejected"), "{logs}");
+    assert_clean(&logs);
+    assert_clean(&outputs);
+    assert!(
+        outputs.contains("404") && outputs.contains("500") && outputs.contains("timed out"),
+        "{outputs}"
+    );
+}
+
+#[tokio::test]
+async fn se4_cross_origin_redirect_is_not_followed() {
+    let a = server_with_nothing().await;
+    let b = server().await;
+    Mock::given(path("/header"))
+        .respond_with(
+            ResponseTemplate::new(307).insert_header("location", format!("{}/landing", b.uri())),
+        )
+        .mount(&a)
+        .await;
+    let conn = full_builder(&a).build().unwrap();
+    for scheme in ["header", "query"] {
+        let err = conn.execute(&op_for(scheme), Args::new()).await;
+        if scheme == "header" {
+            assert!(
+                matches!(err, Err(Error::CrossOriginRedirect { .. })),
+                "{err:?}"
+            );
+        }
+    }
+    assert!(requests(&b).await.is_empty());
+}
+
+#[tokio::test]
+async fn se4_same_origin_redirect_keeps_method_body_and_credentials() {
+    let server = server_with_nothing().await;
+    Mock::given(path("/header"))
+        .respond_with(ResponseTemplate::new(307).insert_header("location", "/moved"))
+        .mount(&server)
+        .await;
+    Mock::given(path("/moved"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    let connector = connector(
+        vec![with_body(op_for("header"))],
+        vec![scheme(
+            "header",
+            api_key(ApiKeyLocation::Header, "X-API-Key"),
+        )],
+    );
+    let conn = connect(
+        &server,
+        &connector,
+        vec![("header", Credential::api_key(CANARY))],
+    );
+    let mut args = Args::new();
+    args.json_body(&json!({"a": 1})).unwrap();
+    conn.execute(&connector.operations[0], args).await.unwrap();
+    let all = requests(&server).await;
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[1].url.path(), "/moved");
+    assert_eq!(all[1].method.as_str(), "POST");
+    assert_eq!(all[1].body, br#"{"a":1}"#);
+    assert_eq!(header(&all[1], "x-api-key"), Some(CANARY));
+}
+
+#[tokio::test]
+async fn se4_redirect_loop_stops_after_five_hops() {
+    let server = server_with_nothing().await;
+    Mock::given(path("/header"))
+        .respond_with(ResponseTemplate::new(302).insert_header("location", "/header"))
+        .mount(&server)
+        .await;
+    let connector = connector(
+        vec![op_for("header")],
+        vec![scheme(
+            "header",
+            api_key(ApiKeyLocation::Header, "X-API-Key"),
+        )],
+    );
+    let conn = connect(
+        &server,
+        &connector,
+        vec![("header", Credential::api_key(CANARY))],
+    );
+    let err = conn
+        .execute(&connector.operations[0], Args::new())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::TooManyRedirects { limit: 5, .. }),
+        "{err:?}"
+    );
+    assert_eq!(requests(&server).await.len(), 6);
+}
+
+fn with_body(op: OperationDescriptor) -> OperationDescriptor {
+    OperationDescriptor {
+        body: Some(connector_runtime::descriptor::BodyDescriptor {
+            media_types: std::borrow::Cow::Owned(vec![text("application/json")]),
+            required: false,
+            encoding: std::borrow::Cow::Owned(Vec::new()),
+        }),
+        ..op
+    }
+}
