@@ -120,6 +120,8 @@ struct ModuleView {
     name: &'static str,
     docs: &'static str,
     allow: &'static str,
+    /// Whether the module's content is written inline (`include!` mode) or in its own file.
+    inline: bool,
     content: Option<String>,
 }
 
@@ -176,6 +178,7 @@ fn render_root(
             name,
             docs,
             allow,
+            inline: rendered.is_some(),
             content: rendered.and_then(|r| {
                 r.modules
                     .iter()

@@ -73,3 +73,15 @@ fn invalid_specs_give_errors_not_panics() {
         insta::assert_snapshot!(err.to_string());
     });
 }
+
+#[test]
+fn a_spec_without_schemas_still_gives_a_complete_module() {
+    let spec = b"openapi: 3.0.0\ninfo: {title: Tiny, version: '1'}\npaths:\n  /ping:\n    get:\n      responses:\n        '204': {description: ok}\n";
+    let options = Options::default();
+    let lowered = load_connector(spec, &options).unwrap();
+    assert!(lowered.connector.types.is_empty());
+    let code = render_module(&lowered.connector, &options, "tiny.yaml").unwrap();
+    // In include! mode every module must be inline: `mod types;` would look for a file.
+    assert!(code.contains("pub mod types {}"), "{code}");
+    assert!(!code.contains("pub mod types;"), "{code}");
+}
