@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use crate::ir::{Connector, Method};
+use crate::ir::Connector;
 
 /// A table of the connector's actions: id, method, path, auth and summary.
 pub fn actions_table(connector: &Connector) -> String {
@@ -31,7 +31,7 @@ pub fn actions_table(connector: &Connector) -> String {
             out,
             "  {:<width$}  {:<7} {}  [auth: {}]  {}",
             op.id,
-            method_name(op.method),
+            op.method.as_str(),
             op.path,
             auth,
             summary,
@@ -77,17 +77,4 @@ pub(crate) fn auth_sentence(security: &[Vec<String>]) -> String {
         })
         .collect();
     format!("Auth: {}.", alternatives.join(", or "))
-}
-
-fn method_name(method: Method) -> &'static str {
-    match method {
-        Method::Get => "GET",
-        Method::Put => "PUT",
-        Method::Post => "POST",
-        Method::Delete => "DELETE",
-        Method::Options => "OPTIONS",
-        Method::Head => "HEAD",
-        Method::Patch => "PATCH",
-        Method::Trace => "TRACE",
-    }
 }

@@ -292,6 +292,22 @@ pub enum Method {
     Trace,
 }
 
+impl Method {
+    /// The method name as sent on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Put => "PUT",
+            Method::Post => "POST",
+            Method::Delete => "DELETE",
+            Method::Options => "OPTIONS",
+            Method::Head => "HEAD",
+            Method::Patch => "PATCH",
+            Method::Trace => "TRACE",
+        }
+    }
+}
+
 /// One operation: an action of the connector.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Operation {

@@ -18,7 +18,6 @@ use crate::encoding::{self, Flat};
 use crate::error::Error;
 
 const JSON: &str = "application/json";
-const FORM: &str = "application/x-www-form-urlencoded";
 const MULTIPART: &str = "multipart/form-data";
 const OCTET_STREAM: &str = "application/octet-stream";
 
@@ -36,36 +35,11 @@ pub(crate) enum Content {
 }
 
 /// How a media type's body is written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
-    Json,
-    Form,
-    Multipart,
-    Text,
-    Binary,
-}
+pub(crate) use crate::descriptor::MediaKind as Kind;
 
 /// Classifies a media type by its essence (parameters ignored).
 pub(crate) fn kind(media: &str) -> Kind {
-    let essence = essence(media);
-    let (top, sub) = essence.split_once('/').unwrap_or((essence.as_str(), ""));
-    if essence == JSON || sub.ends_with("+json") || essence == "*/*" {
-        Kind::Json
-    } else if essence == FORM {
-        Kind::Form
-    } else if top == "multipart" {
-        Kind::Multipart
-    } else if top == "text"
-        || sub.ends_with("+xml")
-        || matches!(
-            sub,
-            "xml" | "csv" | "yaml" | "x-yaml" | "javascript" | "x-ndjson" | "graphql"
-        )
-    {
-        Kind::Text
-    } else {
-        Kind::Binary
-    }
+    crate::descriptor::media_kind(media)
 }
 
 fn essence(media: &str) -> String {

@@ -355,3 +355,47 @@ pub struct ResponseDescriptor {
     /// Media type of the body, if the response has one.
     pub media_type: Option<Text>,
 }
+
+/// How a body of some media type is built and read: the one classification shared by the
+/// runtime and the generator, so a typed method and the executor always agree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaKind {
+    /// `application/json`, `*/*+json` (and `*/*`): a JSON value.
+    Json,
+    /// `application/x-www-form-urlencoded`.
+    Form,
+    /// `multipart/*`.
+    Multipart,
+    /// `text/*` and textual application types (XML, CSV, YAML, ...).
+    Text,
+    /// Anything else: bytes.
+    Binary,
+}
+
+/// Classifies a media type by its essence (parameters such as `charset` are ignored).
+pub fn media_kind(media: &str) -> MediaKind {
+    let essence = media
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    let (top, sub) = essence.split_once('/').unwrap_or((essence.as_str(), ""));
+    if essence == "application/json" || sub.ends_with("+json") || essence == "*/*" {
+        MediaKind::Json
+    } else if essence == "application/x-www-form-urlencoded" {
+        MediaKind::Form
+    } else if top == "multipart" {
+        MediaKind::Multipart
+    } else if top == "text"
+        || sub.ends_with("+xml")
+        || matches!(
+            sub,
+            "xml" | "csv" | "yaml" | "x-yaml" | "javascript" | "x-ndjson" | "graphql"
+        )
+    {
+        MediaKind::Text
+    } else {
+        MediaKind::Binary
+    }
+}

@@ -476,13 +476,8 @@ fn options_struct(
 }
 
 fn is_json(media_type: &str) -> bool {
-    let essence = media_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    essence == "application/json" || essence.ends_with("+json") || essence == "*/*"
+    connector_runtime::descriptor::media_kind(media_type)
+        == connector_runtime::descriptor::MediaKind::Json
 }
 
 fn request_body(
@@ -585,31 +580,16 @@ fn request_body(
     })
 }
 
-/// How the typed method takes a body of this media type (the runtime classifies alike).
+/// How the typed method takes a body of this media type: the runtime's own classification, so
+/// the generated signature and the executor always agree.
 fn body_kind(media: &str) -> BodyKind {
-    let essence = media
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    let (top, sub) = essence.split_once('/').unwrap_or((essence.as_str(), ""));
-    if is_json(&essence) {
-        BodyKind::Json
-    } else if essence == "application/x-www-form-urlencoded" {
-        BodyKind::Form
-    } else if top == "multipart" {
-        BodyKind::Multipart
-    } else if top == "text"
-        || sub.ends_with("+xml")
-        || matches!(
-            sub,
-            "xml" | "csv" | "yaml" | "x-yaml" | "javascript" | "x-ndjson" | "graphql"
-        )
-    {
-        BodyKind::Text
-    } else {
-        BodyKind::Binary
+    use connector_runtime::descriptor::{media_kind, MediaKind};
+    match media_kind(media) {
+        MediaKind::Json => BodyKind::Json,
+        MediaKind::Form => BodyKind::Form,
+        MediaKind::Multipart => BodyKind::Multipart,
+        MediaKind::Text => BodyKind::Text,
+        MediaKind::Binary => BodyKind::Binary,
     }
 }
 
