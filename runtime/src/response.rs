@@ -272,7 +272,12 @@ mod tests {
             reqwest::header::CONTENT_TYPE,
             "text/html; charset=utf-8".parse().unwrap(),
         );
-        let html = Response::new("op".into(), 200, headers.clone(), Bytes::from_static(b"<html>"));
+        let html = Response::new(
+            "op".into(),
+            200,
+            headers.clone(),
+            Bytes::from_static(b"<html>"),
+        );
         let err = html.json::<u8>().unwrap_err();
         assert!(
             matches!(&err, Error::UnexpectedContentType { status: 200, content_type, snippet, .. }

@@ -58,7 +58,10 @@ async fn success_enum_is_decoded_by_status() {
 
     let (_server, client) = client_answering(ResponseTemplate::new(204)).await;
     let result = client.put_thing(1, &thing()).await.expect("204");
-    assert!(matches!(result, types::PutThingResponse::NoContent), "{result:?}");
+    assert!(
+        matches!(result, types::PutThingResponse::NoContent),
+        "{result:?}"
+    );
 
     // A 2xx the spec does not declare is handed over as received.
     let (_server, client) =
@@ -71,11 +74,15 @@ async fn success_enum_is_decoded_by_status() {
 
 #[tokio::test]
 async fn a_2xx_range_catches_the_codes_not_declared() {
-    let (_server, client) =
-        client_answering(ResponseTemplate::new(200).set_body_json(json!({"id": 0, "name": "pong"})))
-            .await;
+    let (_server, client) = client_answering(
+        ResponseTemplate::new(200).set_body_json(json!({"id": 0, "name": "pong"})),
+    )
+    .await;
     let pong = client.ping().await.expect("200");
-    assert!(matches!(&pong, types::PingResponse::Ok(t) if t.name == "pong"), "{pong:?}");
+    assert!(
+        matches!(&pong, types::PingResponse::Ok(t) if t.name == "pong"),
+        "{pong:?}"
+    );
 
     let (_server, client) = client_answering(ResponseTemplate::new(202)).await;
     let pong = client.ping().await.expect("202");
@@ -109,7 +116,10 @@ async fn declared_error_bodies_decode_into_their_types() {
     .await;
     let err = client.delete_thing(1).await.expect_err("503");
     let problem: types::Problem = err.body_json().expect("declared default body");
-    assert_eq!((problem.title.as_str(), problem.status), ("Unavailable", 503));
+    assert_eq!(
+        (problem.title.as_str(), problem.status),
+        ("Unavailable", 503)
+    );
     // A body of another shape is not forced into the type.
     assert!(err.body_json::<types::NotFound>().is_none());
     assert!(err.is_retryable());
@@ -186,10 +196,9 @@ async fn empty_binary_and_text_bodies_keep_working() {
     let file = client.download_thing(1).await.expect("binary");
     assert_eq!(file.bytes().as_ref(), bytes.as_slice());
 
-    let (_server, client) = client_answering(
-        ResponseTemplate::new(200).set_body_raw("id,name\n1,Cup\n", "text/csv"),
-    )
-    .await;
+    let (_server, client) =
+        client_answering(ResponseTemplate::new(200).set_body_raw("id,name\n1,Cup\n", "text/csv"))
+            .await;
     let csv = client.export_things().await.expect("text");
     assert_eq!(csv.text().unwrap(), "id,name\n1,Cup\n");
 }

@@ -845,7 +845,16 @@ fn security(
 
 #[cfg(test)]
 mod tests {
-    use super::{is_json, is_token};
+    use super::{is_json, is_token, status_variant_name};
+    use crate::ir::StatusMatch;
+
+    #[test]
+    fn success_variants_are_named_by_reason_phrase() {
+        assert_eq!(status_variant_name(StatusMatch::Code(201)), "Created");
+        assert_eq!(status_variant_name(StatusMatch::Code(204)), "NoContent");
+        assert_eq!(status_variant_name(StatusMatch::Code(299)), "Status299");
+        assert_eq!(status_variant_name(StatusMatch::Range(2)), "Success");
+    }
 
     #[test]
     fn header_tokens() {

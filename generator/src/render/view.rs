@@ -487,15 +487,32 @@ fn type_view(def: &TypeDef, spell: &Spell<'_>) -> TypeView {
     view
 }
 
-/// The pattern matching a status in generated code.
-fn status_pattern(status: StatusMatch) -> String {
+/// The pattern matching a status in generated code. A range leaves out the codes declared
+/// beside it, so that arms never overlap (clippy's `match_overlapping_arm`).
+fn status_pattern(status: StatusMatch, codes: &[u16]) -> String {
     match status {
         StatusMatch::Code(code) => code.to_string(),
         StatusMatch::Range(digit) => {
             let low = u16::from(digit) * 100;
-            format!("{low}..={}", low + 99)
+            let mut parts = Vec::new();
+            let mut start = low;
+            for code in (low..=low + 99).filter(|c| codes.contains(c)) {
+                parts.extend(span(start, code));
+                start = code + 1;
+            }
+            parts.extend(span(start, low + 100));
+            parts.join(" | ")
         }
         StatusMatch::Default => "_".to_owned(),
+    }
+}
+
+/// The statuses from `start` up to, not including, `end`, as a pattern (none when empty).
+fn span(start: u16, end: u16) -> Option<String> {
+    match end.checked_sub(start)? {
+        0 => None,
+        1 => Some(start.to_string()),
+        _ => Some(format!("{start}..={}", end - 1)),
     }
 }
 
@@ -526,7 +543,12 @@ fn response_docs(op: &Operation, spell: &Spell<'_>) -> Option<String> {
         let mut names: Vec<&str> = op
             .responses
             .iter()
-            .filter(|r| matches!(r.status, StatusMatch::Code(200..=299) | StatusMatch::Range(2)))
+            .filter(|r| {
+                matches!(
+                    r.status,
+                    StatusMatch::Code(200..=299) | StatusMatch::Range(2)
+                )
+            })
             .flat_map(|r| r.headers.iter().map(String::as_str))
             .collect();
         names.dedup();
@@ -540,7 +562,12 @@ fn response_docs(op: &Operation, spell: &Spell<'_>) -> Option<String> {
     let errors: Vec<String> = op
         .responses
         .iter()
-        .filter(|r| !matches!(r.status, StatusMatch::Code(200..=299) | StatusMatch::Range(2)))
+        .filter(|r| {
+            !matches!(
+                r.status,
+                StatusMatch::Code(200..=299) | StatusMatch::Range(2)
+            )
+        })
         .filter_map(|r| {
             let ty = r.ty.as_ref()?;
             let description = r
@@ -589,10 +616,17 @@ fn operation(op: &Operation, index: usize, spell: &Spell<'_>) -> OperationView {
                 Some(TypeKind::Responses { variants }) => variants.as_slice(),
                 _ => &[],
             };
+            let codes: Vec<u16> = variants
+                .iter()
+                .filter_map(|v| match v.status {
+                    StatusMatch::Code(code) => Some(code),
+                    _ => None,
+                })
+                .collect();
             let arms = variants
                 .iter()
                 .map(|v| ArmView {
-                    pattern: status_pattern(v.status),
+                    pattern: status_pattern(v.status, &codes),
                     variant: format!("{enum_path}::{}", v.rust_name),
                     decode: match v.body {
                         Success::Json(_) => "json",
@@ -753,5 +787,21 @@ fn param(p: &crate::ir::Parameter, spell: &Spell<'_>) -> ParamView {
             format!("&options.{}", p.rust_name)
         },
         docs: p.docs.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{status_pattern, StatusMatch};
+
+    #[test]
+    fn range_patterns_leave_out_declared_codes() {
+        assert_eq!(status_pattern(StatusMatch::Range(2), &[]), "200..=299");
+        assert_eq!(status_pattern(StatusMatch::Range(2), &[200]), "201..=299");
+        assert_eq!(
+            status_pattern(StatusMatch::Range(2), &[200, 202, 299]),
+            "201 | 203..=298"
+        );
+        assert_eq!(status_pattern(StatusMatch::Code(204), &[204]), "204");
     }
 }
