@@ -155,7 +155,7 @@ pub enum Error {
     },
 
     /// A successful response that should be JSON came with another `Content-Type` (often an HTML
-    /// page from a proxy or a login portal) and could not be decoded.
+    /// page from a proxy or a login portal) and a body that is not JSON at all.
     #[error("the HTTP {status} response of operation `{operation}` has Content-Type {content_type:?}, not JSON (body starts with {})", Snippet(snippet.as_bytes()))]
     UnexpectedContentType {
         /// The operation id.

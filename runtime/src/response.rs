@@ -67,9 +67,10 @@ impl Response {
             let operation = self.operation.to_string();
             let status = self.status;
             let snippet = snippet(&self.body, SNIPPET_BYTES);
-            // Only a body that fails to decode is blamed on its type: servers that label JSON
-            // `text/plain` keep working.
-            match self.content_type().filter(|ct| !is_json(ct)) {
+            // Only a body that is not JSON at all is blamed on its type: servers that label JSON
+            // `text/plain` keep working, and JSON of the wrong shape stays a decode error.
+            let not_json = source.classify() != serde_json::error::Category::Data;
+            match self.content_type().filter(|ct| not_json && !is_json(ct)) {
                 Some(content_type) => Error::UnexpectedContentType {
                     operation,
                     status,
@@ -285,9 +286,13 @@ mod tests {
             "{err:?}"
         );
         assert_eq!(err.status(), Some(200));
-        // JSON labelled as something else still decodes.
+        // JSON labelled as something else still decodes, or fails as JSON of the wrong shape.
         let labelled = Response::new("op".into(), 200, headers, Bytes::from_static(b"3"));
         assert_eq!(labelled.json::<u8>().unwrap(), 3);
+        assert!(matches!(
+            labelled.json::<String>(),
+            Err(Error::Decode { .. })
+        ));
     }
 
     #[test]
