@@ -280,13 +280,18 @@ async fn responses_every_action_and_typed_calls() {
     let client = responses::Client::new(connection(&responses::CONNECTOR, &prism));
     let things = check(&mut prism, "listThings", client.list_things().await);
     assert_eq!(things[0].name, "Cup");
-    let got = check(&mut prism, "getThing", client.get_thing(1).await);
-    assert_eq!(got.value.name, "Cup");
-    assert_eq!(got.header("X-Rate-Limit-Remaining"), Some("99"));
     let cup = Thing {
         id: 1,
         name: "Cup".into(),
     };
+    let created = check(&mut prism, "createThing", client.create_thing(&cup).await);
+    assert!(
+        matches!(created.value, CreateThingResponse::Ok(_)),
+        "{created:?}"
+    );
+    let got = check(&mut prism, "getThing", client.get_thing(1).await);
+    assert_eq!(got.value.name, "Cup");
+    assert_eq!(got.header("X-Rate-Limit-Remaining"), Some("99"));
     let put = check(&mut prism, "putThing", client.put_thing(1, &cup).await);
     assert!(matches!(put, PutThingResponse::Ok(_)), "{put:?}");
     check(&mut prism, "deleteThing", client.delete_thing(1).await);

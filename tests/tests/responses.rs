@@ -150,6 +150,23 @@ async fn declared_response_headers_are_returned_with_the_value() {
 }
 
 #[tokio::test]
+async fn a_success_enum_comes_with_headers_when_they_are_declared() {
+    let (_server, client) = client_answering(
+        ResponseTemplate::new(201)
+            .insert_header("Location", "/things/1")
+            .set_body_json(json!({"id": 1, "location": "/things/1"})),
+    )
+    .await;
+    let created = client.create_thing(&thing()).await.expect("201");
+    assert_eq!(created.status, 201);
+    assert_eq!(created.header("location"), Some("/things/1"));
+    assert!(
+        matches!(&created.value, types::CreateThingResponse::Created(c) if c.id == 1),
+        "{created:?}"
+    );
+}
+
+#[tokio::test]
 async fn html_on_a_json_action_names_the_content_type() {
     let page = format!("<html><body>Proxy login{}</body></html>", " ".repeat(4000));
     let (_server, client) = client_answering(
