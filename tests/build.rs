@@ -9,6 +9,7 @@ fn main() {
         ("../specs/parameters.yaml", "parameters"),
         ("../specs/bodies.yaml", "bodies"),
         ("../specs/auth.yaml", "auth"),
+        ("../specs/responses.yaml", "responses"),
     ];
     for (spec, name) in specs {
         if let Err(err) = connector_gen::build::Builder::new(spec)

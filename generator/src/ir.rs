@@ -86,11 +86,28 @@ pub enum TypeKind {
         /// The discriminator property, when the spec names one and every alternative can be tagged.
         discriminator: Option<String>,
     },
+    /// What an operation returns when its 2xx responses differ: one variant per declared
+    /// success status, plus `Other(Response)` for an undeclared 2xx status.
+    Responses {
+        /// Variants in status order.
+        variants: Vec<StatusVariant>,
+    },
     /// Another name for a type expression.
     Alias {
         /// The aliased type.
         target: TypeRef,
     },
+}
+
+/// One variant of a [`TypeKind::Responses`] enum.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StatusVariant {
+    /// Rust name (from the reason phrase, or `Status{code}`).
+    pub rust_name: String,
+    /// The statuses it stands for.
+    pub status: StatusMatch,
+    /// Its content: `Unit`, `Json` or `Raw` (never `ByStatus`).
+    pub body: Success,
 }
 
 /// A struct field.
@@ -337,6 +354,9 @@ pub struct Operation {
     pub body: Option<RequestBody>,
     /// What the typed method returns on success.
     pub success: Success,
+    /// Whether the typed method returns `Typed<_>` (value, status and headers), because a
+    /// success response declares headers.
+    pub success_headers: bool,
     /// Declared responses.
     pub responses: Vec<Response>,
     /// Security alternatives (OR of ANDs of scheme names); empty: no auth.
@@ -471,6 +491,8 @@ pub enum Success {
     Json(TypeRef),
     /// A body that is not JSON: the raw response.
     Raw,
+    /// Success responses differ: this [`TypeKind::Responses`] enum, decoded by status.
+    ByStatus(TypeId),
 }
 
 /// Which statuses a response covers.
@@ -493,6 +515,8 @@ pub struct Response {
     pub media_type: Option<String>,
     /// Body type when JSON.
     pub ty: Option<TypeRef>,
+    /// Names of the declared response headers, in spec order.
+    pub headers: Vec<String>,
     /// Description.
     pub description: Option<String>,
 }

@@ -2,7 +2,9 @@
 
 use std::fmt;
 
+use bytes::Bytes;
 use reqwest::header::HeaderMap;
+use serde::de::DeserializeOwned;
 
 /// Everything that can go wrong while configuring a connection or running an operation.
 ///
@@ -139,7 +141,7 @@ pub enum Error {
     },
 
     /// A successful response's body could not be decoded into the requested type.
-    #[error("could not decode the HTTP {status} response of operation `{operation}` (body starts with {})", Snippet(snippet))]
+    #[error("could not decode the HTTP {status} response of operation `{operation}` (body starts with {})", Snippet(snippet.as_bytes()))]
     Decode {
         /// The operation id.
         operation: String,
@@ -148,6 +150,23 @@ pub enum Error {
         /// The start of the body, for diagnosis.
         snippet: String,
         /// The deserialiser's error.
+        #[source]
+        source: serde_json::Error,
+    },
+
+    /// A successful response that should be JSON came with another `Content-Type` (often an HTML
+    /// page from a proxy or a login portal) and a body that is not JSON at all.
+    #[error("the HTTP {status} response of operation `{operation}` has Content-Type {content_type:?}, not JSON (body starts with {})", Snippet(snippet.as_bytes()))]
+    UnexpectedContentType {
+        /// The operation id.
+        operation: String,
+        /// The response status.
+        status: u16,
+        /// The `Content-Type` the server sent.
+        content_type: String,
+        /// The start of the body, for diagnosis.
+        snippet: String,
+        /// The JSON deserialiser's error.
         #[source]
         source: serde_json::Error,
     },
@@ -176,8 +195,9 @@ pub enum Error {
         status: u16,
         /// The response headers (boxed to keep `Result<_, Error>` small).
         headers: Box<HeaderMap>,
-        /// The start of the response body (at most 8 KiB, invalid UTF-8 replaced).
-        body: String,
+        /// The start of the response body, as received (at most 64 KiB): decode a declared error
+        /// body with [`Error::body_json`].
+        body: Bytes,
     },
 
     /// The response body exceeded the size the runtime is willing to buffer.
@@ -214,9 +234,34 @@ impl Error {
         match self {
             Error::Status { status, .. }
             | Error::Decode { status, .. }
+            | Error::UnexpectedContentType { status, .. }
             | Error::InvalidUtf8 { status, .. } => Some(*status),
             _ => None,
         }
+    }
+
+    /// The body of a non-2xx response ([`Error::Status`]), as received (at most 64 KiB).
+    pub fn body(&self) -> Option<&[u8]> {
+        match self {
+            Error::Status { body, .. } => Some(body),
+            _ => None,
+        }
+    }
+
+    /// Decodes the body of a non-2xx response as JSON into `T`, such as the error type an
+    /// operation declares for the status (generated action docs list them). `None` when the
+    /// error is not about a non-2xx response or the body is not a `T`.
+    ///
+    /// ```no_run
+    /// # #[derive(serde::Deserialize)] struct ApiError { message: String }
+    /// # fn handle(err: connector_runtime::Error) {
+    /// if let (Some(404), Some(problem)) = (err.status(), err.body_json::<ApiError>()) {
+    ///     eprintln!("not found: {}", problem.message);
+    /// }
+    /// # }
+    /// ```
+    pub fn body_json<T: DeserializeOwned>(&self) -> Option<T> {
+        serde_json::from_slice(self.body()?).ok()
     }
 
     /// Whether the request timed out.
@@ -253,9 +298,9 @@ impl Error {
     }
 }
 
-/// Shows the start of a body in a message: at most 200 characters, with control characters
-/// escaped so that a server cannot forge log lines.
-struct Snippet<'a>(&'a str);
+/// Shows the start of a body in a message: at most 200 characters, invalid UTF-8 replaced and
+/// control characters escaped so that a server cannot forge log lines.
+struct Snippet<'a>(&'a [u8]);
 
 impl fmt::Display for Snippet<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -263,14 +308,16 @@ impl fmt::Display for Snippet<'_> {
         if self.0.is_empty() {
             return f.write_str("an empty body");
         }
-        for c in self.0.chars().take(SHOWN) {
+        // 4 bytes per character at most: enough to show SHOWN characters and see there are more.
+        let text = String::from_utf8_lossy(&self.0[..self.0.len().min(4 * SHOWN + 4)]);
+        for c in text.chars().take(SHOWN) {
             if c.is_control() {
                 write!(f, "{}", c.escape_default())?;
             } else {
                 write!(f, "{c}")?;
             }
         }
-        if self.0.chars().nth(SHOWN).is_some() {
+        if text.chars().nth(SHOWN).is_some() {
             f.write_str("...")?;
         }
         Ok(())
@@ -309,14 +356,32 @@ impl fmt::Display for Alternatives<'_> {
 #[cfg(test)]
 mod tests {
     use super::Error;
+    use bytes::Bytes;
 
     fn status(status: u16) -> Error {
         Error::Status {
             operation: "op".into(),
             status,
             headers: Default::default(),
-            body: String::new(),
+            body: Bytes::from_static(br#"{"code":7}"#),
         }
+    }
+
+    #[test]
+    fn decodes_status_bodies() {
+        #[derive(serde::Deserialize)]
+        struct Problem {
+            code: u8,
+        }
+        let err = status(404);
+        assert_eq!(err.body(), Some(&br#"{"code":7}"#[..]));
+        assert_eq!(err.body_json::<Problem>().map(|p| p.code), Some(7));
+        assert!(err.body_json::<Vec<u8>>().is_none());
+        let timeout = Error::Timeout {
+            operation: "op".into(),
+        };
+        assert!(timeout.body_json::<Problem>().is_none());
+        assert!(err.to_string().ends_with(r#"HTTP status 404: {"code":7}"#));
     }
 
     #[test]

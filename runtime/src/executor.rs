@@ -8,14 +8,15 @@ use crate::descriptor::OperationDescriptor;
 use crate::error::Error;
 use tokio::sync::OwnedSemaphorePermit;
 
-use crate::response::{snippet, Response, StreamingResponse};
+use crate::response::{Response, StreamingResponse};
 use crate::{request, send};
 
 /// Largest successful body the runtime buffers.
 pub(crate) const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
 
-/// How much of an error body [`Error::Status`] keeps.
-const ERROR_BODY_BYTES: usize = 8 * 1024;
+/// How much of an error body [`Error::Status`] keeps: enough for any sensible declared error
+/// body, little enough that a misbehaving server cannot make errors large.
+const ERROR_BODY_BYTES: usize = 64 * 1024;
 
 /// Executes `op` with `args` over the connection and reads the whole 2xx body.
 pub(crate) async fn execute(
@@ -65,13 +66,13 @@ async fn send(
     }
     let status = response.status().as_u16();
     let headers = response.headers().clone();
-    // The error body is only diagnostic: read what fits in a snippet and stop.
+    // Error bodies are read up to a bound and kept raw, so callers can decode declared ones.
     let body = read_prefix(response, ERROR_BODY_BYTES).await;
     Err(Error::Status {
         operation: op.id.to_string(),
         status,
         headers: Box::new(headers),
-        body: snippet(&body, ERROR_BODY_BYTES),
+        body,
     })
 }
 

@@ -92,7 +92,7 @@ pub use clock::{Clock, SystemClock};
 pub use config::{load_dir, ConnectionConfig};
 pub use connection::{Connection, ConnectionBuilder};
 pub use error::Error;
-pub use response::{Response, StreamingResponse};
+pub use response::{Response, StreamingResponse, Typed};
 pub use secret::Secret;
 /// Re-exported so generated code depends only on this crate and `serde`.
 pub use serde_json;

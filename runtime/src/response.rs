@@ -13,6 +13,7 @@ use crate::error::Error;
 const SNIPPET_BYTES: usize = 512;
 
 /// The response to an operation whose status was 2xx, with its body read into memory.
+#[derive(Clone)]
 pub struct Response {
     operation: Text,
     status: u16,
@@ -62,17 +63,61 @@ impl Response {
         } else {
             serde_json::from_slice(&self.body)
         };
-        decoded.map_err(|source| Error::Decode {
-            operation: self.operation.to_string(),
-            status: self.status,
-            snippet: snippet(&self.body, SNIPPET_BYTES),
-            source,
+        decoded.map_err(|source| {
+            let operation = self.operation.to_string();
+            let status = self.status;
+            let snippet = snippet(&self.body, SNIPPET_BYTES);
+            // Only a body that is not JSON at all is blamed on its type: servers that label JSON
+            // `text/plain` keep working, and JSON of the wrong shape stays a decode error.
+            let not_json = source.classify() != serde_json::error::Category::Data;
+            match self.content_type().filter(|ct| not_json && !is_json(ct)) {
+                Some(content_type) => Error::UnexpectedContentType {
+                    operation,
+                    status,
+                    content_type: content_type.to_owned(),
+                    snippet,
+                    source,
+                },
+                None => Error::Decode {
+                    operation,
+                    status,
+                    snippet,
+                    source,
+                },
+            }
         })
+    }
+
+    /// Decodes the body as JSON, like [`Response::json`], keeping status and headers beside it.
+    pub fn json_with_headers<T: DeserializeOwned>(self) -> Result<Typed<T>, Error> {
+        let value = self.json()?;
+        Ok(self.head().with(value))
     }
 
     /// Discards the body, for operations that return nothing useful.
     pub fn into_unit(self) -> Result<(), Error> {
         Ok(())
+    }
+
+    /// Discards the body, keeping status and headers.
+    pub fn unit_with_headers(self) -> Result<Typed<()>, Error> {
+        Ok(self.head())
+    }
+
+    /// Status and headers, without the body: [`Typed::with`] attaches the decoded value.
+    pub fn head(&self) -> Typed<()> {
+        Typed {
+            value: (),
+            status: self.status,
+            headers: self.headers.clone(),
+        }
+    }
+
+    /// The `Content-Type` header, when present and readable.
+    fn content_type(&self) -> Option<&str> {
+        self.headers
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
     }
 }
 
@@ -86,6 +131,51 @@ impl fmt::Debug for Response {
             .field("body_len", &self.body.len())
             .finish()
     }
+}
+
+/// A decoded success value with the status and headers it came with: what actions return when
+/// their success response declares headers.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Typed<T> {
+    /// The decoded body.
+    pub value: T,
+    /// The HTTP status.
+    pub status: u16,
+    /// The response headers (declared ones are listed in the action's docs).
+    pub headers: HeaderMap,
+}
+
+impl<T> Typed<T> {
+    /// The same status and headers around another value.
+    pub fn with<U>(self, value: U) -> Typed<U> {
+        Typed {
+            value,
+            status: self.status,
+            headers: self.headers,
+        }
+    }
+
+    /// The value of header `name` as text, when present and visible ASCII.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The decoded body, dropping status and headers.
+    pub fn into_value(self) -> T {
+        self.value
+    }
+}
+
+/// Whether a `Content-Type` names JSON (`application/json`, `*+json`).
+fn is_json(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json" || essence.ends_with("+json")
 }
 
 /// A 2xx response whose body is read chunk by chunk, for downloads too large to buffer.
@@ -174,6 +264,46 @@ mod tests {
             }
             other => panic!("unexpected error {other:?}"),
         }
+    }
+
+    #[test]
+    fn undecodable_html_names_its_content_type() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            reqwest::header::CONTENT_TYPE,
+            "text/html; charset=utf-8".parse().unwrap(),
+        );
+        let html = Response::new(
+            "op".into(),
+            200,
+            headers.clone(),
+            Bytes::from_static(b"<html>"),
+        );
+        let err = html.json::<u8>().unwrap_err();
+        assert!(
+            matches!(&err, Error::UnexpectedContentType { status: 200, content_type, snippet, .. }
+                if content_type == "text/html; charset=utf-8" && snippet == "<html>"),
+            "{err:?}"
+        );
+        assert_eq!(err.status(), Some(200));
+        // JSON labelled as something else still decodes, or fails as JSON of the wrong shape.
+        let labelled = Response::new("op".into(), 200, headers, Bytes::from_static(b"3"));
+        assert_eq!(labelled.json::<u8>().unwrap(), 3);
+        assert!(matches!(
+            labelled.json::<String>(),
+            Err(Error::Decode { .. })
+        ));
+    }
+
+    #[test]
+    fn typed_keeps_status_and_headers() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-rate-limit", "10".parse().unwrap());
+        let r = Response::new("op".into(), 201, headers, Bytes::from_static(b"4"));
+        let typed = r.json_with_headers::<u8>().unwrap();
+        assert_eq!((typed.value, typed.status), (4, 201));
+        assert_eq!(typed.header("X-Rate-Limit"), Some("10"));
+        assert_eq!(typed.with("x").into_value(), "x");
     }
 
     #[test]

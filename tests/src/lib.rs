@@ -33,3 +33,8 @@ pub mod bodies {
 pub mod auth {
     include!(concat!(env!("OUT_DIR"), "/auth.rs"));
 }
+
+/// Every kind of response: success enums, error bodies, headers (`specs/responses.yaml`).
+pub mod responses {
+    include!(concat!(env!("OUT_DIR"), "/responses.rs"));
+}

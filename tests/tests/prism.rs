@@ -10,7 +10,7 @@ mod support;
 
 use connector_runtime::descriptor::{ConnectorDescriptor, SecuritySchemeKind};
 use connector_runtime::{Args, Binary, Connection, Credential, Error, Multipart};
-use connector_tests::{awkward, bodies, parameters, petstore, schemas};
+use connector_tests::{awkward, bodies, parameters, petstore, responses, schemas};
 use serde_json::{json, Value};
 use support::examples::{input_for, load_spec};
 use support::prism::{prism_bin, repo_root, Prism};
@@ -269,6 +269,39 @@ async fn bodies_every_action_and_typed_calls() {
         total.extend_from_slice(&chunk);
     }
     assert_eq!(total, blob.bytes().as_ref());
+}
+
+#[tokio::test]
+async fn responses_every_action_and_typed_calls() {
+    let mut prism = prism_or_skip!("specs/responses.yaml");
+    every_action(&mut prism, "specs/responses.yaml", &responses::CONNECTOR).await;
+
+    use responses::types::*;
+    let client = responses::Client::new(connection(&responses::CONNECTOR, &prism));
+    let things = check(&mut prism, "listThings", client.list_things().await);
+    assert_eq!(things[0].name, "Cup");
+    let cup = Thing {
+        id: 1,
+        name: "Cup".into(),
+    };
+    let created = check(&mut prism, "createThing", client.create_thing(&cup).await);
+    assert!(
+        matches!(created.value, CreateThingResponse::Ok(_)),
+        "{created:?}"
+    );
+    let got = check(&mut prism, "getThing", client.get_thing(1).await);
+    assert_eq!(got.value.name, "Cup");
+    assert_eq!(got.header("X-Rate-Limit-Remaining"), Some("99"));
+    let put = check(&mut prism, "putThing", client.put_thing(1, &cup).await);
+    assert!(matches!(put, PutThingResponse::Ok(_)), "{put:?}");
+    check(&mut prism, "deleteThing", client.delete_thing(1).await);
+    let touched = check(&mut prism, "touchThing", client.touch_thing(1).await);
+    assert_eq!(touched.status, 204);
+    check(&mut prism, "downloadThing", client.download_thing(1).await);
+    let csv = check(&mut prism, "exportThings", client.export_things().await);
+    assert_eq!(csv.text().expect("utf-8"), "id,name\n1,Cup\n");
+    let pong = check(&mut prism, "ping", client.ping().await);
+    assert!(matches!(pong, PingResponse::Ok(_)), "{pong:?}");
 }
 
 /// A body streamed from a file, as a large upload would be.

@@ -98,7 +98,7 @@ fn kind_rank(types: &BTreeMap<TypeId, TypeDef>, def: &TypeDef, depth: usize) -> 
         TypeKind::Union { .. } => (1, 0),
         TypeKind::Enum { .. } => (2, 0),
         TypeKind::IntEnum { .. } => (6, 0),
-        TypeKind::Options { .. } => (9, 0),
+        TypeKind::Options { .. } | TypeKind::Responses { .. } => (9, 0),
         TypeKind::Alias { target } => match target {
             TypeRef::Named(id) if depth < 16 => types
                 .get(id)

@@ -9,8 +9,8 @@ use super::Lowerer;
 use crate::diagnostics::pointer;
 use crate::ir::{
     BodyKind, ContentTypeField, Field, Location, Method, Operation, Parameter, PropertyEncoding,
-    RequestBody, Response, SecurityScheme, StatusMatch, Style, Success, TypeDef, TypeKind, TypeRef,
-    Variant,
+    RequestBody, Response, SecurityScheme, StatusMatch, StatusVariant, Style, Success, TypeDef,
+    TypeKind, TypeRef, Variant,
 };
 
 const METHODS: [(&str, Method); 8] = [
@@ -149,7 +149,7 @@ fn lower_operation(
         naming::unraw(&rust_name),
         cx.at,
     );
-    let (success, responses) = responses(lw, op, cx.at, &type_hint);
+    let (success, success_headers, responses) = responses(lw, op, cx.at, &type_hint);
     let security = security(lw, op, cx);
     Some(Operation {
         id,
@@ -165,6 +165,7 @@ fn lower_operation(
         options_type,
         body,
         success,
+        success_headers,
         responses,
         security,
         pointer: cx.at.to_owned(),
@@ -632,7 +633,7 @@ fn responses(
     op: &openapiv3::Operation,
     at: &str,
     type_hint: &str,
-) -> (Success, Vec<Response>) {
+) -> (Success, bool, Vec<Response>) {
     let responses_at = pointer(at, "responses");
     let mut declared: Vec<(StatusMatch, &ReferenceOr<openapiv3::Response>, String)> = op
         .responses
@@ -653,6 +654,13 @@ fn responses(
             pointer(&responses_at, "default"),
         ));
     }
+    // With several success responses, `{Op}Response` may be needed for their enum, so inline
+    // schemas take the status in their name.
+    let several_successes = declared
+        .iter()
+        .filter(|(s, _, _)| matches!(s, StatusMatch::Code(200..=299) | StatusMatch::Range(2)))
+        .count()
+        > 1;
     let mut out = Vec::new();
     for (status, response, at) in declared {
         let spec = lw.spec;
@@ -677,7 +685,9 @@ fn responses(
         let ty = json.map(|(media, content)| match &content.schema {
             Some(schema) => {
                 let suffix = match status {
-                    StatusMatch::Code(c) if (200..300).contains(&c) => "Response".to_owned(),
+                    StatusMatch::Code(c) if (200..300).contains(&c) && !several_successes => {
+                        "Response".to_owned()
+                    }
                     StatusMatch::Code(c) => format!("Response{c}"),
                     StatusMatch::Range(r) => format!("Response{r}xx"),
                     StatusMatch::Default => "DefaultResponse".to_owned(),
@@ -695,6 +705,7 @@ fn responses(
             status,
             media_type,
             ty,
+            headers: response.headers.keys().cloned().collect(),
             description: Some(response.description).filter(|d| !d.trim().is_empty()),
         });
     }
@@ -704,31 +715,73 @@ fn responses(
         StatusMatch::Default => false,
     };
     let mut successes: Vec<&Response> = out.iter().filter(|r| is_success(&r.status)).collect();
+    // Codes first, in order; a `2XX` range last, so that it matches only what they do not.
     successes.sort_by_key(|r| match r.status {
         StatusMatch::Code(c) => c,
-        _ => 299,
+        _ => 300,
     });
-    let chosen = successes
-        .first()
-        .copied()
-        .or_else(|| out.iter().find(|r| r.status == StatusMatch::Default));
-    let success = match chosen {
-        None => Success::Unit,
-        Some(r) => match (&r.ty, &r.media_type) {
-            (Some(ty), _) => Success::Json(ty.clone()),
-            (None, Some(_)) => Success::Raw,
-            (None, None) => Success::Unit,
-        },
+    let body_of = |r: &Response| match (&r.ty, &r.media_type) {
+        (Some(ty), _) => Success::Json(ty.clone()),
+        (None, Some(_)) => Success::Raw,
+        (None, None) => Success::Unit,
     };
-    let distinct: Vec<&TypeRef> = successes.iter().filter_map(|r| r.ty.as_ref()).collect();
-    if distinct.windows(2).any(|w| w[0] != w[1]) {
-        lw.diags.warn(
-            &responses_at,
-            "success responses have different types; the typed action decodes the first one"
-                .to_owned(),
+    let success_headers = successes.iter().any(|r| !r.headers.is_empty());
+    let bodies: Vec<Success> = successes.iter().map(|r| body_of(r)).collect();
+    let success = if bodies.windows(2).any(|w| w[0] != w[1]) {
+        let mut names = Namespace::with_reserved(&["Other"]);
+        let variants = successes
+            .iter()
+            .zip(bodies)
+            .map(|(r, body)| StatusVariant {
+                rust_name: names.claim(status_variant_name(r.status)),
+                status: r.status,
+                body,
+            })
+            .collect();
+        let (id, rust_name) = lw.new_type_id(&format!("{type_hint}Response"));
+        lw.types.insert(
+            id,
+            TypeDef {
+                rust_name,
+                docs: Some(
+                    "What the action returns, by the success status the server answered with."
+                        .to_owned(),
+                ),
+                pointer: responses_at,
+                deprecated: false,
+                kind: TypeKind::Responses { variants },
+            },
         );
-    }
-    (success, out)
+        Success::ByStatus(id)
+    } else {
+        successes
+            .first()
+            .copied()
+            .or_else(|| out.iter().find(|r| r.status == StatusMatch::Default))
+            .map_or(Success::Unit, body_of)
+    };
+    // A raw response carries its headers already.
+    let success_headers = success_headers && success != Success::Raw;
+    (success, success_headers, out)
+}
+
+/// The variant of a success status: its reason phrase, else `Status{code}`.
+fn status_variant_name(status: StatusMatch) -> String {
+    let phrase = match status {
+        StatusMatch::Code(200) => "Ok",
+        StatusMatch::Code(201) => "Created",
+        StatusMatch::Code(202) => "Accepted",
+        StatusMatch::Code(203) => "NonAuthoritativeInformation",
+        StatusMatch::Code(204) => "NoContent",
+        StatusMatch::Code(205) => "ResetContent",
+        StatusMatch::Code(206) => "PartialContent",
+        StatusMatch::Code(207) => "MultiStatus",
+        StatusMatch::Code(208) => "AlreadyReported",
+        StatusMatch::Code(226) => "ImUsed",
+        StatusMatch::Code(code) => return format!("Status{code}"),
+        StatusMatch::Range(_) | StatusMatch::Default => "Success",
+    };
+    phrase.to_owned()
 }
 
 fn security(
@@ -772,7 +825,16 @@ fn security(
 
 #[cfg(test)]
 mod tests {
-    use super::{is_json, is_token};
+    use super::{is_json, is_token, status_variant_name};
+    use crate::ir::StatusMatch;
+
+    #[test]
+    fn success_variants_are_named_by_reason_phrase() {
+        assert_eq!(status_variant_name(StatusMatch::Code(201)), "Created");
+        assert_eq!(status_variant_name(StatusMatch::Code(204)), "NoContent");
+        assert_eq!(status_variant_name(StatusMatch::Code(299)), "Status299");
+        assert_eq!(status_variant_name(StatusMatch::Range(2)), "Success");
+    }
 
     #[test]
     fn header_tokens() {

@@ -88,7 +88,8 @@ fn box_recursive_fields(types: &mut BTreeMap<TypeId, TypeDef>) {
                     }
                 }
                 TypeKind::Alias { target } => mentions(target, true, &mut out),
-                TypeKind::Enum { .. } | TypeKind::IntEnum { .. } => {}
+                // Nothing refers to a responses enum, so it is never part of a cycle.
+                TypeKind::Enum { .. } | TypeKind::IntEnum { .. } | TypeKind::Responses { .. } => {}
             }
             (*id, out)
         })

@@ -12,6 +12,8 @@ use crate::ir::{
     SecurityKind, StatusMatch, Style, Success, TypeDef, TypeId, TypeKind, TypeRef,
 };
 
+const RESPONSE: &str = "::connector_runtime::Response";
+
 const JSON_VALUE: &str = "::connector_runtime::serde_json::Value";
 
 /// Spells type expressions, with named types behind `prefix` (empty inside the types module).
@@ -145,7 +147,18 @@ pub struct TypeView {
     pub alternatives: Vec<AlternativeView>,
     /// Tag property of a discriminated `union`.
     pub discriminator: Option<String>,
+    /// Variants of a `responses` enum.
+    pub status_variants: Vec<StatusVariantView>,
     pub target: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StatusVariantView {
+    pub name: String,
+    /// Payload type; `None` for a response without a body.
+    pub ty: Option<String>,
+    /// Which statuses it stands for, as a sentence.
+    pub docs: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -195,8 +208,17 @@ pub struct OperationView {
     pub has_args: bool,
     /// Return type of the typed method.
     pub returns: String,
-    /// How the response is finished: `json`, `into_unit` or `raw`.
+    /// How the response is finished: the `Response` method (`json`, `into_unit`,
+    /// `json_with_headers`, `unit_with_headers`), `raw`, or `by_status` (match on `arms`).
     pub finish: &'static str,
+    /// With `by_status`: one match arm per success status.
+    pub arms: Vec<ArmView>,
+    /// With `by_status`: the enum's `Other` variant, for an undeclared 2xx status.
+    pub other_arm: Option<String>,
+    /// With `by_status`: whether the value is returned with status and headers.
+    pub with_headers: bool,
+    /// The "Responses" and "Errors" sections of the method docs.
+    pub response_docs: Option<String>,
     pub responses: Vec<ResponseView>,
     pub security: Vec<Vec<String>>,
     /// One sentence naming the security schemes the action accepts.
@@ -247,6 +269,16 @@ pub struct EncodingView {
     pub style: &'static str,
     pub explode: bool,
     pub allow_reserved: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ArmView {
+    /// Match pattern on the status (`201`, `200..=299`).
+    pub pattern: String,
+    /// Path of the enum variant.
+    pub variant: String,
+    /// `json`, `unit` or `raw`.
+    pub decode: &'static str,
 }
 
 #[derive(Debug, Serialize)]
@@ -386,6 +418,7 @@ fn type_view(def: &TypeDef, spell: &Spell<'_>) -> TypeView {
         constants: Vec::new(),
         alternatives: Vec::new(),
         discriminator: None,
+        status_variants: Vec::new(),
         target: None,
     };
     match &def.kind {
@@ -430,17 +463,181 @@ fn type_view(def: &TypeDef, spell: &Spell<'_>) -> TypeView {
                 })
                 .collect();
         }
+        TypeKind::Responses { variants } => {
+            view.kind = "responses";
+            view.status_variants = variants
+                .iter()
+                .map(|v| StatusVariantView {
+                    name: v.rust_name.clone(),
+                    ty: match &v.body {
+                        Success::Json(ty) => Some(spell.ty(ty)),
+                        Success::Raw => Some(RESPONSE.to_owned()),
+                        Success::Unit | Success::ByStatus(_) => None,
+                    },
+                    docs: match v.status {
+                        StatusMatch::Code(code) => format!("HTTP {code}."),
+                        StatusMatch::Range(digit) => format!("Another HTTP {digit}xx status."),
+                        StatusMatch::Default => "Any other status.".to_owned(),
+                    },
+                })
+                .collect();
+        }
         TypeKind::Alias { target } => view.target = Some(spell.ty(target)),
     }
     view
 }
 
+/// The pattern matching a status in generated code. A range leaves out the codes declared
+/// beside it, so that arms never overlap (clippy's `match_overlapping_arm`).
+fn status_pattern(status: StatusMatch, codes: &[u16]) -> String {
+    match status {
+        StatusMatch::Code(code) => code.to_string(),
+        StatusMatch::Range(digit) => {
+            let low = u16::from(digit) * 100;
+            let mut parts = Vec::new();
+            let mut start = low;
+            for code in (low..=low + 99).filter(|c| codes.contains(c)) {
+                parts.extend(span(start, code));
+                start = code + 1;
+            }
+            parts.extend(span(start, low + 100));
+            parts.join(" | ")
+        }
+        StatusMatch::Default => "_".to_owned(),
+    }
+}
+
+/// The statuses from `start` up to, not including, `end`, as a pattern (none when empty).
+fn span(start: u16, end: u16) -> Option<String> {
+    match end.checked_sub(start)? {
+        0 => None,
+        1 => Some(start.to_string()),
+        _ => Some(format!("{start}..={}", end - 1)),
+    }
+}
+
+fn status_label(status: StatusMatch) -> String {
+    match status {
+        StatusMatch::Code(code) => code.to_string(),
+        StatusMatch::Range(digit) => format!("{digit}XX"),
+        StatusMatch::Default => "default".to_owned(),
+    }
+}
+
+/// A type in docs: a link when it is a named type.
+fn doc_type(ty: &TypeRef, spell: &Spell<'_>) -> String {
+    match ty {
+        TypeRef::Named(id) => match spell.types.get(id) {
+            Some(def) => format!("[`{0}`]({1}{0})", def.rust_name, spell.prefix),
+            None => format!("`{}`", spell.ty(ty)),
+        },
+        other => format!("`{}`", spell.ty(other)),
+    }
+}
+
+/// The "Responses" and "Errors" sections of an action's docs: the headers a `Typed` result
+/// carries, and the types declared error bodies decode into.
+fn response_docs(op: &Operation, spell: &Spell<'_>) -> Option<String> {
+    let mut sections = Vec::new();
+    if op.success_headers {
+        let mut names: Vec<&str> = op
+            .responses
+            .iter()
+            .filter(|r| {
+                matches!(
+                    r.status,
+                    StatusMatch::Code(200..=299) | StatusMatch::Range(2)
+                )
+            })
+            .flat_map(|r| r.headers.iter().map(String::as_str))
+            .collect();
+        names.dedup();
+        let listed: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+        sections.push(format!(
+            "# Responses\n\nReturns the value with the status and headers \
+             ([`Typed`](::connector_runtime::Typed)); declared headers: {}.",
+            listed.join(", ")
+        ));
+    }
+    let errors: Vec<String> = op
+        .responses
+        .iter()
+        .filter(|r| {
+            !matches!(
+                r.status,
+                StatusMatch::Code(200..=299) | StatusMatch::Range(2)
+            )
+        })
+        .filter_map(|r| {
+            let ty = r.ty.as_ref()?;
+            let description = r
+                .description
+                .as_deref()
+                .and_then(|d| d.lines().next())
+                .map(|d| format!(": {d}"))
+                .unwrap_or_default();
+            Some(format!(
+                "- `{}`: {}{description}",
+                status_label(r.status),
+                doc_type(ty, spell)
+            ))
+        })
+        .collect();
+    if !errors.is_empty() {
+        sections.push(format!(
+            "# Errors\n\nAnother status is [`Error::Status`](::connector_runtime::Error::Status); \
+             decode its declared body with \
+             [`Error::body_json`](::connector_runtime::Error::body_json):\n\n{}",
+            errors.join("\n")
+        ));
+    }
+    (!sections.is_empty()).then(|| sections.join("\n\n"))
+}
+
 fn operation(op: &Operation, index: usize, spell: &Spell<'_>) -> OperationView {
     let params: Vec<ParamView> = op.params.iter().map(|p| param(p, spell)).collect();
-    let (returns, finish) = match &op.success {
-        Success::Unit => ("()".to_owned(), "into_unit"),
-        Success::Json(ty) => (spell.ty(ty), "json"),
-        Success::Raw => ("::connector_runtime::Response".to_owned(), "raw"),
+    let (returns, finish) = match (&op.success, op.success_headers) {
+        (Success::Unit, false) => ("()".to_owned(), "into_unit"),
+        (Success::Unit, true) => ("()".to_owned(), "unit_with_headers"),
+        (Success::Json(ty), false) => (spell.ty(ty), "json"),
+        (Success::Json(ty), true) => (spell.ty(ty), "json_with_headers"),
+        (Success::Raw, _) => (RESPONSE.to_owned(), "raw"),
+        (Success::ByStatus(id), _) => (spell.ty(&TypeRef::Named(*id)), "by_status"),
+    };
+    let returns = if op.success_headers && finish != "raw" {
+        format!("::connector_runtime::Typed<{returns}>")
+    } else {
+        returns
+    };
+    let (arms, other_arm) = match &op.success {
+        Success::ByStatus(id) => {
+            let enum_path = spell.ty(&TypeRef::Named(*id));
+            let variants = match spell.types.get(id).map(|def| &def.kind) {
+                Some(TypeKind::Responses { variants }) => variants.as_slice(),
+                _ => &[],
+            };
+            let codes: Vec<u16> = variants
+                .iter()
+                .filter_map(|v| match v.status {
+                    StatusMatch::Code(code) => Some(code),
+                    _ => None,
+                })
+                .collect();
+            let arms = variants
+                .iter()
+                .map(|v| ArmView {
+                    pattern: status_pattern(v.status, &codes),
+                    variant: format!("{enum_path}::{}", v.rust_name),
+                    decode: match v.body {
+                        Success::Json(_) => "json",
+                        Success::Raw => "raw",
+                        Success::Unit | Success::ByStatus(_) => "unit",
+                    },
+                })
+                .collect();
+            (arms, Some(format!("{enum_path}::Other")))
+        }
+        _ => (Vec::new(), None),
     };
     let method = match op.method {
         Method::Get => ("Get", "GET"),
@@ -474,6 +671,10 @@ fn operation(op: &Operation, index: usize, spell: &Spell<'_>) -> OperationView {
         has_args: !op.params.is_empty() || op.body.is_some(),
         returns,
         finish,
+        arms,
+        other_arm,
+        with_headers: op.success_headers,
+        response_docs: response_docs(op, spell),
         responses: op
             .responses
             .iter()
@@ -586,5 +787,21 @@ fn param(p: &crate::ir::Parameter, spell: &Spell<'_>) -> ParamView {
             format!("&options.{}", p.rust_name)
         },
         docs: p.docs.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{status_pattern, StatusMatch};
+
+    #[test]
+    fn range_patterns_leave_out_declared_codes() {
+        assert_eq!(status_pattern(StatusMatch::Range(2), &[]), "200..=299");
+        assert_eq!(status_pattern(StatusMatch::Range(2), &[200]), "201..=299");
+        assert_eq!(
+            status_pattern(StatusMatch::Range(2), &[200, 202, 299]),
+            "201 | 203..=298"
+        );
+        assert_eq!(status_pattern(StatusMatch::Code(204), &[204]), "204");
     }
 }
