@@ -40,6 +40,7 @@ pub fn lower(
         by_pointer: HashMap::new(),
         names: HashMap::new(),
         nullable_types: BTreeSet::new(),
+        merging: Vec::new(),
         type_names: Namespace::default(),
         pending: Vec::new(),
         next_id: 0,
@@ -78,6 +79,8 @@ pub(crate) struct Lowerer<'a, 'd> {
     names: HashMap<TypeId, String>,
     /// Named schemas declared `nullable`, whose references must admit `null`.
     pub(crate) nullable_types: BTreeSet<TypeId>,
+    /// Pointers of the `allOf` members whose merge is under way, to stop recursive merges.
+    pub(crate) merging: Vec<String>,
     pub(crate) type_names: Namespace,
     /// Referenced schemas whose type has an id and a name but is not lowered yet.
     pending: Vec<(TypeId, String)>,

@@ -200,10 +200,40 @@ pub(crate) fn all_of(
     target: Option<crate::ir::TypeId>,
 ) -> TypeRef {
     let members_at = pointer(at, "allOf");
+    // `allOf: [$ref X]` beside a description (a common way to document a reference) is X itself:
+    // keep the named type rather than copying its properties into a new struct.
+    let contributing: Vec<(usize, &ReferenceOr<Schema>)> = members
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| !matches!(m, ReferenceOr::Item(s) if is_annotation_only(s)))
+        .collect();
+    if let [(index, only)] = contributing.as_slice() {
+        return lower_schema(
+            lw,
+            SchemaRef::from(*only),
+            &pointer(&members_at, &index.to_string()),
+            hint,
+        );
+    }
     // Referenced members are parsed into owned schemas that must outlive the merged parts.
     let mut flat: Vec<(Schema, String)> = Vec::new();
     let mut others: Vec<(usize, String)> = Vec::new();
     collect(lw, members, &members_at, 0, &mut flat, &mut others);
+    // A member merged again while its own merge is under way (an inline `allOf` that includes
+    // an ancestor) would copy properties forever: refer to the first referenced member instead.
+    if flat.iter().any(|(_, p)| lw.merging.contains(p)) {
+        lw.diags.warn(
+            at,
+            "`allOf` includes a schema that is being merged already (a recursive `allOf`); the first referenced member is used as is",
+        );
+        return match members.iter().find_map(|m| match m {
+            ReferenceOr::Reference { reference } => Some(reference),
+            ReferenceOr::Item(_) => None,
+        }) {
+            Some(reference) => super::types::lower_reference(lw, reference, at),
+            None => TypeRef::Json,
+        };
+    }
     let has_object = flat.iter().any(|(s, _)| object_like(s));
     if !has_object {
         return match (others.len(), members.len()) {
@@ -250,7 +280,10 @@ pub(crate) fn all_of(
         return object(lw, schema, parts, hint, target);
     }
     let merged_docs = docs_of(schema);
+    let pushed = flat.len();
+    lw.merging.extend(flat.iter().map(|(_, p)| p.clone()));
     let result = object(lw, schema, parts, hint, target);
+    lw.merging.truncate(lw.merging.len().saturating_sub(pushed));
     // The struct stands for the `allOf` schema, not for the member its first property came from.
     if let TypeRef::Named(id) = &result {
         if let Some(def) = lw.types.get_mut(id) {
