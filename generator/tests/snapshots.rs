@@ -85,3 +85,54 @@ fn a_spec_without_schemas_still_gives_a_complete_module() {
     assert!(code.contains("pub mod types {}"), "{code}");
     assert!(!code.contains("pub mod types;"), "{code}");
 }
+
+#[test]
+fn templates_can_be_overridden_from_a_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../specs/petstore.yaml"))
+        .unwrap();
+    let custom = "/// Customised client.\npub struct Client;\n{% for op in c.operations %}/// {{ op.id|doc_value }}\npub fn {{ op.fn_name|ident }}() {}\n{% endfor %}";
+    std::fs::write(dir.path().join("client.rs.j2"), custom).unwrap();
+    let options = Options {
+        templates: Some(dir.path().to_path_buf()),
+        ..Options::default()
+    };
+    let lowered = load_connector(&spec, &options).unwrap();
+    let code = render_module(&lowered.connector, &options, "petstore.yaml").unwrap();
+    assert!(
+        code.contains("/// Customised client.") && code.contains("pub fn list_pets() {}"),
+        "{code}"
+    );
+    // The other templates are still the embedded ones.
+    assert!(code.contains("pub static OPERATIONS"), "{code}");
+
+    // A custom template that renders invalid Rust is reported with the template's name.
+    std::fs::write(dir.path().join("client.rs.j2"), "pub fn broken( {").unwrap();
+    let err = render_module(&lowered.connector, &options, "petstore.yaml").unwrap_err();
+    assert!(err.to_string().contains("client.rs.j2"), "{err}");
+}
+
+#[test]
+fn very_deep_and_very_wide_schemas_generate() {
+    use std::fmt::Write;
+    // 2,000 properties on one object, and objects nested 60 levels deep (inline).
+    let mut wide = String::new();
+    for i in 0..2000 {
+        let _ = write!(wide, "\"p{i}\": {{\"type\": \"integer\"}},");
+    }
+    wide.pop();
+    let mut deep = String::from("{\"type\": \"string\"}");
+    for _ in 0..60 {
+        deep = format!("{{\"type\": \"object\", \"properties\": {{\"child\": {deep}}}}}");
+    }
+    let spec = format!(
+        "{{\"openapi\": \"3.0.0\", \"info\": {{\"title\": \"Big\", \"version\": \"1\"}}, \"paths\": {{}},
+          \"components\": {{\"schemas\": {{\"Wide\": {{\"type\": \"object\", \"properties\": {{{wide}}}}}, \"Deep\": {deep}}}}}}}"
+    );
+    let options = Options::default();
+    let lowered = load_connector(spec.as_bytes(), &options).unwrap();
+    assert_eq!(lowered.connector.types.len(), 1 + 60);
+    let code = render_module(&lowered.connector, &options, "big.json").unwrap();
+    assert!(code.contains("pub p1999: Option<i64>"));
+    syn::parse_file(&code).unwrap();
+}
