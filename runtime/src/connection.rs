@@ -64,6 +64,8 @@ pub(crate) struct Inner {
     pub(crate) limit: Option<Arc<Semaphore>>,
     /// Statuses that mean "token rejected": the token is renewed once and the request retried.
     pub(crate) auth_failure_statuses: Vec<u16>,
+    /// Whether a redirect to another origin is followed (always without credentials).
+    pub(crate) follow_cross_origin: bool,
 }
 
 impl Connection {
@@ -172,6 +174,7 @@ pub struct ConnectionBuilder {
     extra_headers: Vec<(String, Secret)>,
     extra_query: Vec<(String, Secret)>,
     auth_failure_statuses: Vec<u16>,
+    follow_cross_origin: bool,
 }
 
 impl ConnectionBuilder {
@@ -195,6 +198,7 @@ impl ConnectionBuilder {
             extra_headers: Vec::new(),
             extra_query: Vec::new(),
             auth_failure_statuses: vec![401],
+            follow_cross_origin: false,
         }
     }
 
@@ -318,6 +322,15 @@ impl ConnectionBuilder {
         if !self.auth_failure_statuses.contains(&status) {
             self.auth_failure_statuses.push(status);
         }
+        self
+    }
+
+    /// Follows a redirect to another origin, sending none of the connection's credentials
+    /// there: no `Authorization`, `Proxy-Authorization` or `Cookie` header, no API-key header
+    /// or query parameter, no connection-wide header or query value. Default: `false`, where
+    /// such a redirect ends the call with [`Error::CrossOriginRedirect`].
+    pub fn follow_cross_origin_redirects(mut self, follow: bool) -> Self {
+        self.follow_cross_origin = follow;
         self
     }
 
@@ -482,6 +495,7 @@ impl ConnectionBuilder {
                 extra_query,
                 limit,
                 auth_failure_statuses: self.auth_failure_statuses,
+                follow_cross_origin: self.follow_cross_origin,
             }),
         })
     }

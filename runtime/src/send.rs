@@ -2,13 +2,15 @@
 //! parameters, OAuth tokens, same-origin redirects, and one token renewal after a 401.
 
 use bytes::Bytes;
-use reqwest::header::{HeaderMap, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, LOCATION};
+use reqwest::header::{
+    HeaderMap, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, LOCATION, PROXY_AUTHORIZATION,
+};
 use reqwest::{Method, StatusCode, Url};
 use tokio::sync::OwnedSemaphorePermit;
 
 use crate::auth;
 use crate::connection::Inner;
-use crate::descriptor::OperationDescriptor;
+use crate::descriptor::{ApiKeyLocation, OperationDescriptor, SecuritySchemeKind};
 use crate::error::Error;
 use crate::executor::transport;
 use crate::request::Prepared;
@@ -153,15 +155,24 @@ async fn exchange(
             tracing::debug!(operation = %op.id, status = status.as_u16(), "response received");
             return Ok(response);
         };
+        let mut next = next;
         if next.origin() != url.origin() {
-            tracing::warn!(
+            if !inner.follow_cross_origin {
+                tracing::warn!(
+                    operation = %op.id,
+                    status = status.as_u16(),
+                    "redirect to another origin not followed"
+                );
+                return Err(Error::CrossOriginRedirect {
+                    operation: op.id.to_string(),
+                });
+            }
+            tracing::debug!(
                 operation = %op.id,
                 status = status.as_u16(),
-                "redirect to another origin not followed"
+                "following a redirect to another origin without credentials"
             );
-            return Err(Error::CrossOriginRedirect {
-                operation: op.id.to_string(),
-            });
+            strip_credentials(inner, &mut headers, &mut next);
         }
         if hop == MAX_REDIRECTS {
             break;
@@ -183,6 +194,45 @@ async fn exchange(
         operation: op.id.to_string(),
         limit: MAX_REDIRECTS,
     })
+}
+
+/// Removes every credential the connection could have put on a request: the auth headers, the
+/// API-key headers and query parameters of the connector's schemes, and the connection-wide
+/// headers and query values (custom auth).
+fn strip_credentials(inner: &Inner, headers: &mut HeaderMap, url: &mut Url) {
+    for name in [AUTHORIZATION, PROXY_AUTHORIZATION, COOKIE] {
+        headers.remove(name);
+    }
+    for (name, _) in &inner.extra_headers {
+        headers.remove(name);
+    }
+    let mut query_names: Vec<&str> = inner.extra_query.iter().map(|(n, _)| n.as_str()).collect();
+    for scheme in inner.connector.security_schemes.iter() {
+        if let SecuritySchemeKind::ApiKey {
+            location,
+            parameter,
+        } = &scheme.kind
+        {
+            match location {
+                ApiKeyLocation::Header => {
+                    headers.remove(parameter.as_ref());
+                }
+                ApiKeyLocation::Query => query_names.push(parameter),
+                ApiKeyLocation::Cookie => {}
+            }
+        }
+    }
+    if url.query().is_some() && !query_names.is_empty() {
+        let kept: Vec<(String, String)> = url
+            .query_pairs()
+            .filter(|(name, _)| !query_names.contains(&name.as_ref()))
+            .map(|(n, v)| (n.into_owned(), v.into_owned()))
+            .collect();
+        url.query_pairs_mut().clear().extend_pairs(kept);
+        if url.query() == Some("") {
+            url.set_query(None);
+        }
+    }
 }
 
 /// Appends connection-wide query pairs (already encoded) to a URL built by the request module.

@@ -309,6 +309,51 @@ async fn se4_cross_origin_redirect_is_not_followed() {
 }
 
 #[tokio::test]
+async fn se4_cross_origin_redirect_opt_in_follows_without_any_credential() {
+    let a = server_with_nothing().await;
+    let b = server().await;
+    for scheme in ["header", "query", "cookie", "basic", "bearer"] {
+        Mock::given(path(format!("/{scheme}")))
+            .respond_with(ResponseTemplate::new(307).insert_header(
+                "location",
+                format!("{}/landing?api_key={CANARY}&sig={CANARY}&keep=1", b.uri()),
+            ))
+            .mount(&a)
+            .await;
+    }
+    let conn = full_builder(&a)
+        .follow_cross_origin_redirects(true)
+        .build()
+        .unwrap();
+    for scheme in ["header", "query", "cookie", "basic", "bearer"] {
+        let mut args = Args::new();
+        args.json_body(&serde_json::json!({"n": 1})).unwrap();
+        conn.execute(&with_body(op_for(scheme)), args)
+            .await
+            .unwrap_or_else(|e| panic!("{scheme}: {e}"));
+    }
+    let seen = requests(&b).await;
+    assert_eq!(seen.len(), 5);
+    for request in seen {
+        for name in [
+            "authorization",
+            "proxy-authorization",
+            "cookie",
+            "x-api-key",
+            "x-custom-auth",
+        ] {
+            assert!(
+                request.headers.get(name).is_none(),
+                "{name} reached the other origin"
+            );
+        }
+        let query = request.url.query().unwrap_or_default().to_owned();
+        assert_eq!(query, "keep=1", "only non-credential query values survive");
+        assert_clean(&format!("{:?} {}", request.headers, request.url));
+    }
+}
+
+#[tokio::test]
 async fn se4_same_origin_redirect_keeps_method_body_and_credentials() {
     let server = server_with_nothing().await;
     Mock::given(path("/header"))
