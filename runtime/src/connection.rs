@@ -66,6 +66,8 @@ pub(crate) struct Inner {
     pub(crate) auth_failure_statuses: Vec<u16>,
     /// Whether a redirect to another origin is followed (always without credentials).
     pub(crate) follow_cross_origin: bool,
+    /// A success body that means "token rejected": the JSON path (split on `.`) and its values.
+    pub(crate) auth_failure_body: Option<(Vec<String>, Vec<String>)>,
 }
 
 impl Connection {
@@ -175,6 +177,7 @@ pub struct ConnectionBuilder {
     extra_query: Vec<(String, Secret)>,
     auth_failure_statuses: Vec<u16>,
     follow_cross_origin: bool,
+    auth_failure_body: Option<(Vec<String>, Vec<String>)>,
 }
 
 impl ConnectionBuilder {
@@ -199,6 +202,7 @@ impl ConnectionBuilder {
             extra_query: Vec::new(),
             auth_failure_statuses: vec![401],
             follow_cross_origin: false,
+            auth_failure_body: None,
         }
     }
 
@@ -322,6 +326,21 @@ impl ConnectionBuilder {
         if !self.auth_failure_statuses.contains(&status) {
             self.auth_failure_statuses.push(status);
         }
+        self
+    }
+
+    /// Treats a successful response whose JSON body has one of `values` at `path` (dot-separated,
+    /// such as `error.code`) as a rejected token, for APIs that answer 200 with an error body:
+    /// an OAuth token is renewed once and the request retried; otherwise, or if the retry is
+    /// rejected too, the call fails with [`Error::AuthRejected`]. Success bodies are then read
+    /// into memory before they are returned. Default: no body check.
+    pub fn auth_failure_body<V: Into<String>>(
+        mut self,
+        path: &str,
+        values: impl IntoIterator<Item = V>,
+    ) -> Self {
+        let path = path.split('.').map(str::to_owned).collect();
+        self.auth_failure_body = Some((path, values.into_iter().map(Into::into).collect()));
         self
     }
 
@@ -496,6 +515,7 @@ impl ConnectionBuilder {
                 limit,
                 auth_failure_statuses: self.auth_failure_statuses,
                 follow_cross_origin: self.follow_cross_origin,
+                auth_failure_body: self.auth_failure_body,
             }),
         })
     }

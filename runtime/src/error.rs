@@ -183,6 +183,16 @@ pub enum Error {
         source: std::str::Utf8Error,
     },
 
+    /// A successful response's body said the credentials were rejected (see
+    /// `ConnectionBuilder::auth_failure_body`), and renewing the token, where possible, did not help.
+    #[error("operation `{operation}` was refused: the HTTP {status} response body reports rejected credentials")]
+    AuthRejected {
+        /// The operation id.
+        operation: String,
+        /// The response status (a 2xx).
+        status: u16,
+    },
+
     /// The server answered with a status outside 2xx.
     #[error(
         "operation `{operation}` failed with HTTP status {status}: {}",
@@ -280,6 +290,7 @@ impl Error {
             self,
             Error::MissingCredentials { .. }
                 | Error::Auth { .. }
+                | Error::AuthRejected { .. }
                 | Error::TokenEndpointRedirect { .. }
         ) || matches!(self.status(), Some(401 | 403))
     }

@@ -90,7 +90,17 @@ pub(crate) async fn send(
     let response = exchange(inner, op, &method, &url, &headers, body.as_ref()).await?;
     let status = response.status().as_u16();
     let renewable = !sources.is_empty() && sources.iter().all(|s| s.can_renew());
-    if !(renewable && inner.auth_failure_statuses.contains(&status)) {
+    let (response, body_rejected) = check_body(inner, op, response).await?;
+    let status_rejected = inner.auth_failure_statuses.contains(&status);
+    if !(status_rejected || body_rejected) {
+        return Ok((response, permit));
+    }
+    if !renewable {
+        // Nothing to renew: a rejected status reaches the caller as it is; a rejecting body
+        // must not pass for a success.
+        if body_rejected {
+            return Err(auth_rejected(op, status));
+        }
         return Ok((response, permit));
     }
 
@@ -104,7 +114,61 @@ pub(crate) async fn send(
         headers.insert(AUTHORIZATION, value);
     }
     let response = exchange(inner, op, &method, &url, &headers, body.as_ref()).await?;
+    let status = response.status().as_u16();
+    let (response, body_rejected) = check_body(inner, op, response).await?;
+    if body_rejected {
+        return Err(auth_rejected(op, status));
+    }
     Ok((response, permit))
+}
+
+fn auth_rejected(op: &OperationDescriptor, status: u16) -> Error {
+    Error::AuthRejected {
+        operation: op.id.to_string(),
+        status,
+    }
+}
+
+/// Largest success body read to look for a rejection (AU-4); larger ones are passed on as they are.
+const MAX_CHECKED_BODY: u64 = 1024 * 1024;
+
+/// When the connection declares a rejection body, reads a success body (up to
+/// [`MAX_CHECKED_BODY`]) and tells whether it matches; the body is handed on unchanged.
+async fn check_body(
+    inner: &Inner,
+    op: &OperationDescriptor,
+    response: reqwest::Response,
+) -> Result<(reqwest::Response, bool), Error> {
+    let Some((path, values)) = &inner.auth_failure_body else {
+        return Ok((response, false));
+    };
+    let small = !matches!(response.content_length(), Some(n) if n > MAX_CHECKED_BODY);
+    if !response.status().is_success() || !small {
+        return Ok((response, false));
+    }
+    let status = response.status();
+    let version = response.version();
+    let headers = response.headers().clone();
+    let bytes = response.bytes().await.map_err(|err| transport(op, err))?;
+    let rejected = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()
+        .and_then(|json| {
+            path.iter()
+                .try_fold(&json, |value, key| value.get(key.as_str()))
+                .cloned()
+        })
+        .is_some_and(|found| {
+            let text = match &found {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            values.contains(&text)
+        });
+    let mut rebuilt = http::Response::new(bytes);
+    *rebuilt.status_mut() = status;
+    *rebuilt.version_mut() = version;
+    *rebuilt.headers_mut() = headers;
+    Ok((reqwest::Response::from(rebuilt), rejected))
 }
 
 /// One request, following same-origin redirects (SE-4): a redirect to another origin is not

@@ -388,6 +388,63 @@ async fn au4_401_then_200_refreshes_once_and_retries_once() {
 }
 
 #[tokio::test]
+async fn au4_success_body_reporting_a_rejected_token_is_treated_like_401() {
+    let server = server_with_nothing().await;
+    mount_token(&server, issuer(Some(3600))).await;
+    Mock::given(path("/secure"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({"error": {"code": "expired_token"}})),
+        )
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    mount_api(
+        &server,
+        ResponseTemplate::new(200).set_body_json(serde_json::json!({"ok": true})),
+    )
+    .await;
+    let connector = oauth_connector(&server);
+    let conn = builder(&server, &connector)
+        .credential("oauth", client_credentials())
+        .auth_failure_body("error.code", ["expired_token"])
+        .build()
+        .unwrap();
+    let response = conn.execute(&secured_op(), Args::new()).await.unwrap();
+    assert_eq!(
+        response.json::<serde_json::Value>().unwrap(),
+        serde_json::json!({"ok": true})
+    );
+    let api = requests_to(&server, "/secure").await;
+    assert_eq!(api.len(), 2);
+    assert_eq!(bearer(&api[1]), "Bearer tok-2");
+    assert_eq!(requests_to(&server, "/token").await.len(), 2);
+
+    // Rejected again after the renewal: an auth error, not a success, and no loop.
+    let server = server_with_nothing().await;
+    mount_token(&server, issuer(Some(3600))).await;
+    mount_api(
+        &server,
+        ResponseTemplate::new(200)
+            .set_body_json(serde_json::json!({"error": {"code": "expired_token"}})),
+    )
+    .await;
+    let connector = oauth_connector(&server);
+    let conn = builder(&server, &connector)
+        .credential("oauth", client_credentials())
+        .auth_failure_body("error.code", ["expired_token"])
+        .build()
+        .unwrap();
+    let err = conn.execute(&secured_op(), Args::new()).await.unwrap_err();
+    assert!(
+        matches!(err, Error::AuthRejected { status: 200, .. }),
+        "{err:?}"
+    );
+    assert!(err.is_auth());
+    assert_eq!(requests_to(&server, "/secure").await.len(), 2);
+}
+
+#[tokio::test]
 async fn au4_401_twice_gives_up_without_looping() {
     let server = server_with_nothing().await;
     mount_token(&server, issuer(Some(3600))).await;

@@ -175,7 +175,10 @@ async fn se2_se3_logs_and_errors_hold_no_secret_under_success_and_failure() {
         .with_writer(move || writer.clone())
         .with_ansi(false)
         .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    // Global rather than scoped: a scoped subscriber can miss events whose callsites another
+    // test thread registered first. The other tests' logs land here too, and must be clean too.
+    tracing::subscriber::set_global_default(subscriber)
+        .expect("only this test installs a global subscriber");
     let mut outputs = String::new();
 
     // Success with every scheme.
