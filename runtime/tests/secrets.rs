@@ -274,7 +274,25 @@ async fn se2_se3_logs_and_errors_hold_no_secret_under_success_and_failure() {
         requests(&other).await.is_empty(),
         "credentials followed a redirect"
     );
+
+    // Panics: a panic whose message formats a configured connection is captured and clean too.
+    let sink = logs.clone();
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if let Ok(mut out) = sink.0.lock() {
+            out.extend_from_slice(format!("panic: {info}\n").as_bytes());
+        }
+    }));
+    let conn = full_builder(&server).build().unwrap();
+    let joined = std::thread::spawn(move || panic!("connection {conn:?} failed")).join();
+    std::panic::set_hook(previous);
+    assert!(joined.is_err());
+
     let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logs.contains("panic: "),
+        "the panic was not captured:\n{logs}"
+    );
     assert!(
         logs.contains("sending request"),
         "nothing was logged:\n{logs}"
@@ -354,6 +372,27 @@ async fn se4_cross_origin_redirect_opt_in_follows_without_any_credential() {
         assert_eq!(query, "keep=1", "only non-credential query values survive");
         assert_clean(&format!("{:?} {}", request.headers, request.url));
     }
+}
+
+#[tokio::test]
+async fn se4_a_change_of_scheme_is_another_origin() {
+    // Same host and port, other scheme: refused like any cross-origin redirect, which is what
+    // keeps an https->http downgrade from ever carrying credentials.
+    let a = server_with_nothing().await;
+    let other_scheme = a.uri().replacen("http://", "https://", 1);
+    Mock::given(path("/header"))
+        .respond_with(
+            ResponseTemplate::new(307).insert_header("location", format!("{other_scheme}/header")),
+        )
+        .mount(&a)
+        .await;
+    let conn = full_builder(&a).build().unwrap();
+    let err = conn.execute(&op_for("header"), Args::new()).await;
+    assert!(
+        matches!(err, Err(Error::CrossOriginRedirect { .. })),
+        "{err:?}"
+    );
+    assert_eq!(requests(&a).await.len(), 1);
 }
 
 #[tokio::test]
