@@ -10,7 +10,7 @@ mod support;
 
 use connector_runtime::descriptor::{ConnectorDescriptor, SecuritySchemeKind};
 use connector_runtime::{Args, Binary, Connection, Credential, Error, Multipart};
-use connector_tests::{awkward, bodies, parameters, petstore, responses, schemas};
+use connector_tests::{auth, awkward, bodies, parameters, petstore, responses, schemas};
 use serde_json::{json, Value};
 use support::examples::{input_for, load_spec};
 use support::prism::{prism_bin, repo_root, Prism};
@@ -24,6 +24,8 @@ fn connection(connector: &ConnectorDescriptor, prism: &Prism) -> Connection {
         let credential = match &scheme.kind {
             SecuritySchemeKind::HttpBasic => Credential::basic("ann", "secret"),
             SecuritySchemeKind::ApiKey { .. } => Credential::api_key("test-key"),
+            // Another HTTP scheme takes the whole value after the scheme name.
+            SecuritySchemeKind::HttpOther { .. } => Credential::raw("test-value"),
             _ => Credential::bearer("test-token"),
         };
         builder = builder.credential(scheme.name.to_string(), credential);
@@ -80,7 +82,18 @@ fn request_violations(headers: &reqwest::header::HeaderMap) -> Vec<Value> {
         .unwrap_or_else(|_| vec![json!({"unparsed": String::from_utf8_lossy(header.as_bytes())})]);
     all.into_iter()
         .filter(|v| v["location"][0] != "response")
+        .filter(|v| !prism_cannot_check(v))
         .collect()
+}
+
+/// Prism 5.16 cannot validate some security schemes (an `http` scheme other than basic, bearer
+/// or digest) and says so as a warning about the request: that is Prism's gap, not a fault in the
+/// request, whose credential the runtime tests check exactly.
+fn prism_cannot_check(violation: &Value) -> bool {
+    violation["severity"] == "Warning"
+        && violation["message"].as_str().is_some_and(|m| {
+            m.starts_with("We currently do not support this type of security scheme")
+        })
 }
 
 macro_rules! prism_or_skip {
@@ -102,6 +115,12 @@ async fn petstore_every_action() {
 async fn awkward_every_action() {
     let mut prism = prism_or_skip!("specs/awkward.yaml");
     every_action(&mut prism, "specs/awkward.yaml", &awkward::CONNECTOR).await;
+}
+
+#[tokio::test]
+async fn auth_every_action() {
+    let mut prism = prism_or_skip!("specs/auth.yaml");
+    every_action(&mut prism, "specs/auth.yaml", &auth::CONNECTOR).await;
 }
 
 #[tokio::test]
@@ -311,4 +330,26 @@ fn reqwest_body_stream() -> reqwest::Body {
     let file = std::fs::File::open(&path).expect("temp file");
     let _ = std::fs::remove_file(&path);
     reqwest::Body::from(tokio::fs::File::from_std(file))
+}
+
+/// Every sample spec has its Prism test above: a spec added to `specs/` without one fails here.
+#[test]
+fn every_sample_spec_is_checked_against_prism() {
+    let covered = [
+        "auth",
+        "awkward",
+        "bodies",
+        "parameters",
+        "petstore",
+        "responses",
+        "schemas",
+    ];
+    let mut found: Vec<String> = std::fs::read_dir(repo_root().join("specs"))
+        .expect("specs folder")
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "json"))
+        .filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .collect();
+    found.sort();
+    assert_eq!(found, covered);
 }
