@@ -42,14 +42,7 @@ pub(crate) fn kind(media: &str) -> Kind {
     crate::descriptor::media_kind(media)
 }
 
-fn essence(media: &str) -> String {
-    media
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase()
-}
+use crate::descriptor::media_essence as essence;
 
 /// Bytes to upload: held in memory, or streamed from a source too large to buffer.
 ///

@@ -372,14 +372,19 @@ pub enum MediaKind {
     Binary,
 }
 
-/// Classifies a media type by its essence (parameters such as `charset` are ignored).
-pub fn media_kind(media: &str) -> MediaKind {
-    let essence = media
+/// The essence of a media type: lower case, without parameters such as `charset`.
+pub fn media_essence(media: &str) -> String {
+    media
         .split(';')
         .next()
         .unwrap_or_default()
         .trim()
-        .to_ascii_lowercase();
+        .to_ascii_lowercase()
+}
+
+/// Classifies a media type by its essence (parameters such as `charset` are ignored).
+pub fn media_kind(media: &str) -> MediaKind {
+    let essence = media_essence(media);
     let (top, sub) = essence.split_once('/').unwrap_or((essence.as_str(), ""));
     if essence == "application/json" || sub.ends_with("+json") || essence == "*/*" {
         MediaKind::Json

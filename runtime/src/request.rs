@@ -247,12 +247,7 @@ fn flat(param: &ParamDescriptor, value: &serde_json::Value) -> Flat {
 
 /// Whether a media type is `application/json` or a `+json` type, ignoring parameters.
 pub(crate) fn is_json(media: &str) -> bool {
-    let essence = media
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
+    let essence = crate::descriptor::media_essence(media);
     essence == JSON || (essence.contains('/') && essence.ends_with("+json"))
 }
 
