@@ -33,6 +33,10 @@ const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(300);
 /// Default whole-request timeout of a token request.
 const DEFAULT_TOKEN_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Longest timeout a connection accepts: a larger one is a configuration mistake (a value in
+/// milliseconds given as seconds), and one beyond what `Duration` holds cannot be represented.
+pub(crate) const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
+
 /// Connect timeout of the token endpoint's own client.
 const TOKEN_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -236,7 +240,8 @@ impl ConnectionBuilder {
         self
     }
 
-    /// Limits each request, from connecting until its body is read. Default: 30 seconds.
+    /// Limits each request, from connecting until its body is read. Default: 30 seconds; at
+    /// most 24 hours, and more than zero.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -285,7 +290,8 @@ impl ConnectionBuilder {
     }
 
     /// Limits each token or discovery request, from connecting until its body is read (the
-    /// connect phase alone is limited to 10 seconds). Default: 30 seconds.
+    /// connect phase alone is limited to 10 seconds). Default: 30 seconds; at most 24 hours, and
+    /// more than zero.
     pub fn token_timeout(mut self, timeout: Duration) -> Self {
         self.token_timeout = timeout;
         self
@@ -355,6 +361,8 @@ impl ConnectionBuilder {
 
     /// Checks the configuration and creates the connection.
     pub fn build(self) -> Result<Connection, Error> {
+        check_timeout("timeout", self.timeout)?;
+        check_timeout("token_timeout", self.token_timeout)?;
         let base_url = match &self.base_url {
             Some(url) => server::check_base_url(url)?,
             None => self.server_url()?,
@@ -611,6 +619,19 @@ impl fmt::Debug for ConnectionBuilder {
             .field("proxy", &self.proxy.is_some())
             .finish_non_exhaustive()
     }
+}
+
+fn check_timeout(key: &str, timeout: Duration) -> Result<(), Error> {
+    if timeout.is_zero() || timeout > MAX_TIMEOUT {
+        return Err(Error::Config {
+            key: key.into(),
+            message: format!(
+                "must be more than zero and at most {} hours",
+                MAX_TIMEOUT.as_secs() / 3600
+            ),
+        });
+    }
+    Ok(())
 }
 
 fn unknown_scheme(connector: &ConnectorDescriptor, name: &str) -> Error {

@@ -361,3 +361,69 @@ async fn max_concurrency_bounds_requests_in_flight() {
     );
     assert_eq!(requests(&server).await.len(), 6);
 }
+
+/// Issue 8 item 6: `Duration::from_secs_f64` panicked on `timeout = 1e20`; every out-of-range
+/// duration is now a problem naming its key.
+#[test]
+fn out_of_range_durations_are_problems_naming_the_key() {
+    let cases = [
+        ("1e20", "1e20"),
+        ("1.8446744073709552e19", "1e300"),
+        ("-1", "-0.5"),
+        ("nan", "inf"),
+        ("-inf", "0"),
+        ("\"99999999999999999999s\"", "\"25h\""),
+        ("\"1e400s\"", "\"-3s\""),
+    ];
+    for (timeout, token_timeout) in cases {
+        let text =
+            format!("connector = \"test\"\ntimeout = {timeout}\ntoken_timeout = {token_timeout}\n");
+        let result = std::panic::catch_unwind(|| {
+            ConnectionConfig::from_text(&shop(), &text, "toml", "hostile", None)
+        });
+        let result = result.unwrap_or_else(|_| panic!("panicked on {text}"));
+        let all = problems(result.unwrap_err()).join("\n");
+        for key in ["`timeout`", "`token_timeout`"] {
+            assert!(
+                all.lines()
+                    .any(|l| l.starts_with(key) && l.contains("at most 24 hours")),
+                "{text} -> {all}"
+            );
+        }
+    }
+    // The same keys in JSON (no NaN there) and at the edge of the range.
+    let json = r#"{"connector": "test", "timeout": 1e300, "token_timeout": 86401}"#;
+    let all = problems(ConnectionConfig::from_text(&shop(), json, "json", "j", None).unwrap_err())
+        .join("\n");
+    assert!(
+        all.contains("`timeout`") && all.contains("`token_timeout`"),
+        "{all}"
+    );
+    let edge = "connector = \"test\"\ntimeout = 86400\ntoken_timeout = \"24h\"\n";
+    ConnectionConfig::from_text(&shop(), edge, "toml", "edge", None).unwrap();
+}
+
+/// The builder refuses the same timeouts a file would, rather than handing them to the client.
+#[test]
+fn builder_refuses_zero_and_huge_timeouts() {
+    let too_long = std::time::Duration::from_secs(24 * 3600 + 1);
+    for (timeout, token_timeout, key) in [
+        (std::time::Duration::ZERO, None, "timeout"),
+        (too_long, None, "timeout"),
+        (std::time::Duration::MAX, None, "timeout"),
+        (
+            std::time::Duration::from_secs(1),
+            Some(std::time::Duration::MAX),
+            "token_timeout",
+        ),
+    ] {
+        let mut builder = Connection::builder(&shop()).timeout(timeout);
+        if let Some(t) = token_timeout {
+            builder = builder.token_timeout(t);
+        }
+        match builder.build() {
+            Err(Error::Config { key: found, .. }) => assert_eq!(found, key),
+            other => panic!("expected a config error naming `{key}`, got {other:?}"),
+        }
+    }
+}

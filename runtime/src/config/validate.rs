@@ -91,17 +91,17 @@ impl Validator {
 
     fn duration(&mut self, value: &Value, path: &str) -> Option<Duration> {
         let parsed = match value {
-            Value::Number(n) => n
-                .as_f64()
-                .filter(|s| *s > 0.0 && s.is_finite())
-                .map(Duration::from_secs_f64),
+            Value::Number(n) => n.as_f64().and_then(seconds),
             Value::String(s) => parse_duration(s),
             _ => None,
         };
         if parsed.is_none() {
             self.problem(
                 path,
-                "expected a positive duration: seconds as a number, or a string such as \"500ms\", \"30s\" or \"2m\"",
+                format!(
+                    "expected a positive duration of at most {} hours: seconds as a number, or a string such as \"500ms\", \"30s\" or \"2m\"",
+                    crate::connection::MAX_TIMEOUT.as_secs() / 3600
+                ),
             );
         }
         parsed
@@ -743,18 +743,27 @@ fn parse_duration(text: &str) -> Option<Duration> {
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .map(|i| text.split_at(i))
         .unwrap_or((text, "s"));
-    let number: f64 = number
-        .parse()
-        .ok()
-        .filter(|n: &f64| *n > 0.0 && n.is_finite())?;
-    let seconds = match unit.trim() {
-        "ms" => number / 1000.0,
-        "s" => number,
-        "m" | "min" => number * 60.0,
-        "h" => number * 3600.0,
+    let number: f64 = number.parse().ok()?;
+    let scale = match unit.trim() {
+        "ms" => 0.001,
+        "s" => 1.0,
+        "m" | "min" => 60.0,
+        "h" => 3600.0,
         _ => return None,
     };
-    Some(Duration::from_secs_f64(seconds))
+    seconds(number * scale)
+}
+
+/// A duration of `seconds`, when it is positive, finite and within the longest timeout the
+/// runtime accepts: anything else (`1e20`, `-1`, NaN, infinity) is a problem to report, and
+/// would make `Duration::from_secs_f64` panic.
+fn seconds(seconds: f64) -> Option<Duration> {
+    if seconds.is_nan() || seconds <= 0.0 {
+        return None;
+    }
+    Duration::try_from_secs_f64(seconds)
+        .ok()
+        .filter(|d| *d <= crate::connection::MAX_TIMEOUT)
 }
 
 #[cfg(test)]
@@ -769,6 +778,13 @@ mod tests {
         assert_eq!(parse_duration("12"), Some(Duration::from_secs(12)));
         assert_eq!(parse_duration("0s"), None);
         assert_eq!(parse_duration("soon"), None);
+        assert_eq!(parse_duration("24h"), Some(Duration::from_secs(86_400)));
+        for out_of_range in ["25h", "99999999999999999999s", "1e20", "-1s", "nan", "inf"] {
+            assert_eq!(parse_duration(out_of_range), None, "{out_of_range}");
+        }
+        for bad in [1e20, -1.0, 0.0, f64::NAN, f64::INFINITY, f64::MAX] {
+            assert_eq!(seconds(bad), None, "{bad}");
+        }
     }
 
     #[test]
