@@ -169,7 +169,7 @@ pub struct ConnectionBuilder {
     credentials: Vec<(String, Credential)>,
     timeout: Duration,
     user_agent: Option<String>,
-    client: Option<reqwest::Client>,
+    client: Option<reqwest::ClientBuilder>,
     allow_http_loopback: bool,
     clock: Arc<dyn Clock>,
     refresh_window: Duration,
@@ -253,11 +253,18 @@ impl ConnectionBuilder {
         self
     }
 
-    /// Uses this HTTP client, to share a pool or set proxies and TLS. Default: a client of its
-    /// own that does not follow redirects, so credentials never travel to another origin. The
-    /// timeout and user agent of this builder apply to an injected client too.
-    pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.client = Some(client);
+    /// Builds the connection's HTTP client from `builder`, for proxies, TLS roots, a resolver
+    /// or other transport settings. Default: a client of the runtime's own. The timeout and user
+    /// agent of this builder apply to it too.
+    ///
+    /// A builder rather than a built client, because the runtime must override two settings
+    /// whatever the builder says: the client follows no redirect itself (the runtime follows
+    /// same-origin ones and refuses, or strips credentials from, the others) and sends no
+    /// `Referer` (which would carry a query API key). A built `reqwest::Client` could have
+    /// redirects on, and its settings cannot be read or changed. HTTP/2 response header lists
+    /// are also held to the size HTTP/1 heads are.
+    pub fn http_client(mut self, builder: reqwest::ClientBuilder) -> Self {
+        self.client = Some(builder);
         self
     }
 
@@ -360,7 +367,7 @@ impl ConnectionBuilder {
     }
 
     /// Checks the configuration and creates the connection.
-    pub fn build(self) -> Result<Connection, Error> {
+    pub fn build(mut self) -> Result<Connection, Error> {
         check_timeout("timeout", self.timeout)?;
         check_timeout("token_timeout", self.token_timeout)?;
         let base_url = match &self.base_url {
@@ -456,21 +463,17 @@ impl ConnectionBuilder {
             }
         };
         let new_client = |connect_timeout: Option<Duration>| {
-            let mut builder =
-                reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
+            let mut builder = reqwest::Client::builder();
             if let Some(proxy) = &proxy {
                 builder = builder.proxy(proxy.clone());
             }
             if let Some(timeout) = connect_timeout {
                 builder = builder.connect_timeout(timeout);
             }
-            builder.build().map_err(|err| Error::Config {
-                key: "http_client".into(),
-                message: format!("could not create the default HTTP client: {err}"),
-            })
+            safe_client(builder, "could not create the default HTTP client")
         };
-        let client = match &self.client {
-            Some(client) => client.clone(),
+        let client = match self.client.take() {
+            Some(builder) => safe_client(builder, "could not build the injected HTTP client")?,
             None => new_client(None)?,
         };
 
@@ -619,6 +622,21 @@ impl fmt::Debug for ConnectionBuilder {
             .field("proxy", &self.proxy.is_some())
             .finish_non_exhaustive()
     }
+}
+
+/// Builds a client that cannot leak credentials on its own: it follows no redirect (the runtime
+/// decides which to follow and what they carry, SE-4) and sends no `Referer`, whatever `builder`
+/// asked for.
+fn safe_client(builder: reqwest::ClientBuilder, what: &str) -> Result<reqwest::Client, Error> {
+    builder
+        .redirect(reqwest::redirect::Policy::none())
+        .referer(false)
+        .http2_max_header_list_size(crate::read::MAX_HEAD_BYTES as u32)
+        .build()
+        .map_err(|err| Error::Config {
+            key: "http_client".into(),
+            message: format!("{what}: {err}"),
+        })
 }
 
 fn check_timeout(key: &str, timeout: Duration) -> Result<(), Error> {

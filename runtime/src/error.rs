@@ -6,12 +6,16 @@ use bytes::Bytes;
 use reqwest::header::HeaderMap;
 use serde::de::DeserializeOwned;
 
+mod debug;
+
 /// Everything that can go wrong while configuring a connection or running an operation.
 ///
 /// `Display` describes this layer only; the underlying cause, if any, is available through
 /// [`std::error::Error::source`]. No variant ever holds a credential, and transport errors are
 /// stripped of their URL because a query-string API key would otherwise be part of it.
-#[derive(Debug, thiserror::Error)]
+///
+/// `Debug` is bounded too: bodies, header values and content types a server sent are cut short.
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The connection configuration is invalid.
@@ -205,18 +209,22 @@ pub enum Error {
         status: u16,
         /// The response headers (boxed to keep `Result<_, Error>` small).
         headers: Box<HeaderMap>,
-        /// The start of the response body, as received (at most 64 KiB): decode a declared error
+        /// The start of the response body, as received (at most 8 KiB): decode a declared error
         /// body with [`Error::body_json`].
         body: Bytes,
     },
 
-    /// The response body exceeded the size the runtime is willing to buffer.
-    #[error("the response of operation `{operation}` exceeds {limit} bytes")]
+    /// A part of the response exceeded the size the runtime is willing to read: the body
+    /// (10 MiB buffered) or the head (status line and headers, about 408 KiB). The rest is not
+    /// read and the connection is dropped.
+    #[error("the response of operation `{operation}` is too large: its {part} passed the limit of {limit} bytes")]
     ResponseTooLarge {
         /// The operation id.
         operation: String,
-        /// The limit in bytes.
+        /// The limit that was hit, in bytes.
         limit: usize,
+        /// Which limit was hit: `"body"` or `"headers"`.
+        part: &'static str,
     },
 
     /// The request did not complete within the connection's timeout.
@@ -250,7 +258,7 @@ impl Error {
         }
     }
 
-    /// The body of a non-2xx response ([`Error::Status`]), as received (at most 64 KiB).
+    /// The body of a non-2xx response ([`Error::Status`]), as received (at most 8 KiB).
     pub fn body(&self) -> Option<&[u8]> {
         match self {
             Error::Status { body, .. } => Some(body),

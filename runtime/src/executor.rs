@@ -1,13 +1,12 @@
 //! Sends a prepared request and reads its response: the one place requests leave the process.
 
-use bytes::{Bytes, BytesMut};
-
 use crate::args::Args;
 use crate::connection::Inner;
 use crate::descriptor::OperationDescriptor;
 use crate::error::Error;
 use tokio::sync::OwnedSemaphorePermit;
 
+use crate::read::{self, ReadError};
 use crate::response::{Response, StreamingResponse};
 use crate::{request, send};
 
@@ -16,7 +15,7 @@ pub(crate) const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
 
 /// How much of an error body [`Error::Status`] keeps: enough for any sensible declared error
 /// body, little enough that a misbehaving server cannot make errors large.
-const ERROR_BODY_BYTES: usize = 64 * 1024;
+pub(crate) const ERROR_BODY_BYTES: usize = 8 * 1024;
 
 /// Executes `op` with `args` over the connection and reads the whole 2xx body.
 pub(crate) async fn execute(
@@ -25,15 +24,16 @@ pub(crate) async fn execute(
     args: &Args,
 ) -> Result<Response, Error> {
     // The concurrency permit is held until the body is read.
-    let (response, _permit) = send(inner, op, args).await?;
+    let (mut response, _permit) = send(inner, op, args).await?;
     let status = response.status().as_u16();
     let headers = response.headers().clone();
-    let body = read(response, MAX_BODY_BYTES)
+    let body = read::read_capped(&mut response, MAX_BODY_BYTES)
         .await
         .map_err(|err| match err {
             ReadError::TooLarge => Error::ResponseTooLarge {
                 operation: op.id.to_string(),
                 limit: MAX_BODY_BYTES,
+                part: "body",
             },
             ReadError::Transport(err) => transport(op, err),
         })?;
@@ -67,7 +67,7 @@ async fn send(
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     // Error bodies are read up to a bound and kept raw, so callers can decode declared ones.
-    let body = read_prefix(response, ERROR_BODY_BYTES).await;
+    let body = read::read_prefix(response, ERROR_BODY_BYTES).await;
     Err(Error::Status {
         operation: op.id.to_string(),
         status,
@@ -77,7 +77,13 @@ async fn send(
 }
 
 pub(crate) fn transport(op: &OperationDescriptor, err: reqwest::Error) -> Error {
-    if err.is_timeout() {
+    if read::head_too_large(&err) {
+        Error::ResponseTooLarge {
+            operation: op.id.to_string(),
+            limit: read::MAX_HEAD_BYTES,
+            part: "headers",
+        }
+    } else if err.is_timeout() {
         Error::Timeout {
             operation: op.id.to_string(),
         }
@@ -88,40 +94,4 @@ pub(crate) fn transport(op: &OperationDescriptor, err: reqwest::Error) -> Error 
             source: err.without_url(),
         }
     }
-}
-
-enum ReadError {
-    TooLarge,
-    Transport(reqwest::Error),
-}
-
-async fn read(mut response: reqwest::Response, limit: usize) -> Result<Bytes, ReadError> {
-    if response
-        .content_length()
-        .is_some_and(|len| len > limit as u64)
-    {
-        return Err(ReadError::TooLarge);
-    }
-    let mut body = BytesMut::new();
-    while let Some(chunk) = response.chunk().await.map_err(ReadError::Transport)? {
-        if body.len() + chunk.len() > limit {
-            return Err(ReadError::TooLarge);
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body.freeze())
-}
-
-/// Reads at most `limit` bytes; a failure part-way keeps what has arrived.
-async fn read_prefix(mut response: reqwest::Response, limit: usize) -> Bytes {
-    let mut body = BytesMut::new();
-    while body.len() < limit {
-        match response.chunk().await {
-            Ok(Some(chunk)) => {
-                body.extend_from_slice(&chunk[..chunk.len().min(limit - body.len())])
-            }
-            Ok(None) | Err(_) => break,
-        }
-    }
-    body.freeze()
 }

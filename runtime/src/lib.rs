@@ -77,6 +77,7 @@ mod encoding;
 mod error;
 mod executor;
 mod oauth;
+mod read;
 mod request;
 mod response;
 mod secret;

@@ -20,6 +20,7 @@ use tokio::sync::Mutex;
 use crate::auth::{ClientAuth, Grant, OAuth2Credential};
 use crate::clock::Clock;
 use crate::error::Error;
+use crate::read::{self, ReadError};
 use crate::secret::Secret;
 use crate::server;
 
@@ -277,12 +278,9 @@ impl TokenSource {
         if status.is_redirection() {
             return Err(Failure::Redirect);
         }
-        // The body is read in full only to parse it; it is never quoted, because a failing
-        // endpoint may echo the submitted form (client secret, refresh token).
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|err| Failure::Other(describe_transport(&err)))?;
+        // The body is read only to parse it; it is never quoted, because a failing endpoint
+        // may echo the submitted form (client secret, refresh token).
+        let bytes = read_limited(response, MAX_TOKEN_RESPONSE_BYTES, "token response").await?;
         let json: Option<Value> = serde_json::from_slice(&bytes).ok();
         if !status.is_success() {
             let code = json
@@ -324,15 +322,16 @@ impl TokenSource {
             Some(Value::String(s)) => s.trim().parse().ok(),
             _ => None,
         }
-        .map(Duration::from_secs);
+        .map(|seconds| Duration::from_secs(seconds).min(MAX_TOKEN_LIFETIME));
         let (expires_at, refresh_at) = match lifetime {
             Some(lifetime) => {
-                let window = self.settings.refresh_window.min(lifetime * 3 / 4);
-                (now + lifetime, now + (lifetime - window))
+                // `lifetime - lifetime / 4` cannot overflow, as `lifetime * 3 / 4` could.
+                let window = self.settings.refresh_window.min(lifetime - lifetime / 4);
+                (later(now, lifetime), later(now, lifetime - window))
             }
             // The lifetime is unknown: use the token for the default time, then get another.
             None => {
-                let expiry = now + self.settings.default_ttl;
+                let expiry = later(now, self.settings.default_ttl);
                 (expiry, expiry)
             }
         };
@@ -379,10 +378,7 @@ impl TokenSource {
                 response.status().as_u16()
             )));
         }
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|err| Failure::Other(describe_transport(&err)))?;
+        let bytes = read_limited(response, MAX_DISCOVERY_BYTES, "discovery document").await?;
         let json: Value = serde_json::from_slice(&bytes).map_err(|_| {
             Failure::Other("the OpenID Connect discovery document is not JSON".into())
         })?;
@@ -428,9 +424,47 @@ pub(crate) fn check_token_url(
     Ok(parsed)
 }
 
+/// Longest token lifetime believed: a server may send any `expires_in` (up to
+/// 18446744073709551615), and the arithmetic on it must neither overflow nor keep a token
+/// forever.
+const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(366 * 24 * 3600);
+
+/// Largest token response read: tokens, even JWTs with many claims, are a few KiB.
+const MAX_TOKEN_RESPONSE_BYTES: usize = 256 * 1024;
+
+/// Largest OpenID Connect discovery document read.
+const MAX_DISCOVERY_BYTES: usize = 1024 * 1024;
+
+/// `now + after`, saturated at the longest token lifetime so that it cannot overflow `Instant`.
+fn later(now: Instant, after: Duration) -> Instant {
+    let after = after.min(MAX_TOKEN_LIFETIME);
+    now.checked_add(after).unwrap_or(now)
+}
+
+/// Reads a token-endpoint body of at most `limit` bytes; `what` names it in the failure.
+async fn read_limited(
+    mut response: reqwest::Response,
+    limit: usize,
+    what: &str,
+) -> Result<bytes::Bytes, Failure> {
+    read::read_capped(&mut response, limit)
+        .await
+        .map_err(|err| match err {
+            ReadError::TooLarge => Failure::Other(format!(
+                "the {what} is larger than {limit} bytes, the limit for a {what}; not read"
+            )),
+            ReadError::Transport(err) => Failure::Other(describe_transport(&err)),
+        })
+}
+
 /// A transport failure in words, without the URL.
 fn describe_transport(err: &reqwest::Error) -> String {
-    if err.is_timeout() {
+    if read::head_too_large(err) {
+        format!(
+            "the token endpoint's response headers passed the limit of {} bytes",
+            read::MAX_HEAD_BYTES
+        )
+    } else if err.is_timeout() {
         "the token endpoint did not answer in time".into()
     } else if err.is_connect() {
         "could not connect to the token endpoint".into()

@@ -12,6 +12,9 @@ use crate::error::Error;
 /// How much of a body error messages quote.
 const SNIPPET_BYTES: usize = 512;
 
+/// How much of a `Content-Type` error messages keep.
+const CONTENT_TYPE_CHARS: usize = 256;
+
 /// The response to an operation whose status was 2xx, with its body read into memory.
 #[derive(Clone)]
 pub struct Response {
@@ -74,7 +77,8 @@ impl Response {
                 Some(content_type) => Error::UnexpectedContentType {
                     operation,
                     status,
-                    content_type: content_type.to_owned(),
+                    // A header may be hundreds of KiB; the error keeps what identifies the type.
+                    content_type: content_type.chars().take(CONTENT_TYPE_CHARS).collect(),
                     snippet,
                     source,
                 },

@@ -2,6 +2,7 @@
 //! parameters, OAuth tokens, same-origin redirects, and one token renewal after a 401.
 
 use bytes::Bytes;
+use futures_util::StreamExt as _;
 use reqwest::header::{
     HeaderMap, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, LOCATION, PROXY_AUTHORIZATION,
 };
@@ -13,6 +14,7 @@ use crate::connection::Inner;
 use crate::descriptor::{ApiKeyLocation, OperationDescriptor, SecuritySchemeKind};
 use crate::error::Error;
 use crate::executor::transport;
+use crate::read;
 use crate::request::Prepared;
 
 /// How many same-origin redirects are followed.
@@ -130,26 +132,42 @@ fn auth_rejected(op: &OperationDescriptor, status: u16) -> Error {
 }
 
 /// Largest success body read to look for a rejection (AU-4); larger ones are passed on as they are.
-const MAX_CHECKED_BODY: u64 = 1024 * 1024;
+const MAX_CHECKED_BODY: usize = 1024 * 1024;
 
 /// When the connection declares a rejection body, reads a success body (up to
-/// [`MAX_CHECKED_BODY`]) and tells whether it matches; the body is handed on unchanged.
+/// [`MAX_CHECKED_BODY`]) and tells whether it matches; the body is handed on unchanged. A longer
+/// body is not checked: what was read goes on ahead of the unread rest, so memory stays bounded
+/// whatever the server sends.
 async fn check_body(
     inner: &Inner,
     op: &OperationDescriptor,
-    response: reqwest::Response,
+    mut response: reqwest::Response,
 ) -> Result<(reqwest::Response, bool), Error> {
     let Some((path, values)) = &inner.auth_failure_body else {
         return Ok((response, false));
     };
-    let small = !matches!(response.content_length(), Some(n) if n > MAX_CHECKED_BODY);
+    let small = !matches!(response.content_length(), Some(n) if n > MAX_CHECKED_BODY as u64);
     if !response.status().is_success() || !small {
         return Ok((response, false));
     }
     let status = response.status();
     let version = response.version();
     let headers = response.headers().clone();
-    let bytes = response.bytes().await.map_err(|err| transport(op, err))?;
+    let (bytes, complete) = read::read_until(&mut response, MAX_CHECKED_BODY)
+        .await
+        .map_err(|err| transport(op, err))?;
+    let rebuild = |body: reqwest::Body| {
+        let mut rebuilt = http::Response::new(body);
+        *rebuilt.status_mut() = status;
+        *rebuilt.version_mut() = version;
+        *rebuilt.headers_mut() = headers;
+        reqwest::Response::from(rebuilt)
+    };
+    if !complete {
+        let rest = response.bytes_stream();
+        let whole = futures_util::stream::once(async move { Ok(bytes) }).chain(rest);
+        return Ok((rebuild(reqwest::Body::wrap_stream(whole)), false));
+    }
     let rejected = serde_json::from_slice::<serde_json::Value>(&bytes)
         .ok()
         .and_then(|json| {
@@ -164,11 +182,7 @@ async fn check_body(
             };
             values.contains(&text)
         });
-    let mut rebuilt = http::Response::new(bytes);
-    *rebuilt.status_mut() = status;
-    *rebuilt.version_mut() = version;
-    *rebuilt.headers_mut() = headers;
-    Ok((reqwest::Response::from(rebuilt), rejected))
+    Ok((rebuild(reqwest::Body::from(bytes)), rejected))
 }
 
 /// One request, following same-origin redirects (SE-4): a redirect to another origin is not

@@ -469,3 +469,58 @@ fn with_body(op: OperationDescriptor) -> OperationDescriptor {
         ..op
     }
 }
+
+/// Issue 8 item 2: a client the user supplies asks to follow redirects and send `Referer`; the
+/// runtime overrides both, so a 302 to another origin is still refused by default, and when the
+/// connection opts in, the other origin gets neither a credential nor a `Referer` quoting the
+/// query API key.
+#[tokio::test]
+async fn se4_injected_client_neither_follows_redirects_nor_sends_referer() {
+    let a = server_with_nothing().await;
+    let b = server().await;
+    for scheme in ["header", "query"] {
+        Mock::given(path(format!("/{scheme}")))
+            .respond_with(
+                ResponseTemplate::new(302)
+                    .insert_header("location", format!("{}/landing", b.uri())),
+            )
+            .mount(&a)
+            .await;
+    }
+    let eager = || {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::limited(10))
+            .referer(true)
+    };
+    let conn = full_builder(&a).http_client(eager()).build().unwrap();
+    for scheme in ["header", "query"] {
+        let err = conn.execute(&op_for(scheme), Args::new()).await;
+        assert!(
+            matches!(err, Err(Error::CrossOriginRedirect { .. })),
+            "{scheme}: {err:?}"
+        );
+    }
+    assert!(
+        requests(&b).await.is_empty(),
+        "the injected client followed the redirect itself"
+    );
+
+    let conn = full_builder(&a)
+        .http_client(eager())
+        .follow_cross_origin_redirects(true)
+        .build()
+        .unwrap();
+    for scheme in ["header", "query"] {
+        conn.execute(&op_for(scheme), Args::new())
+            .await
+            .unwrap_or_else(|e| panic!("{scheme}: {e}"));
+    }
+    let seen = requests(&b).await;
+    assert_eq!(seen.len(), 2);
+    for request in &seen {
+        assert!(request.headers.get("referer").is_none(), "{request:?}");
+        assert!(request.headers.get("x-api-key").is_none(), "{request:?}");
+        assert_eq!(occurrences(request, CANARY), 0, "{request:?}");
+    }
+    assert_eq!(requests(&a).await.len(), 4);
+}

@@ -1,0 +1,83 @@
+//! Bounded reads of response bodies: nothing the network sends is read without a limit, and
+//! a read that hits one says so instead of growing with whatever the server sends.
+
+use bytes::{Bytes, BytesMut};
+
+/// Largest response head (status line and headers) the client reads: hyper's read buffer,
+/// which refuses a longer head with a parse error. Named here for error messages; HTTP/2 header
+/// lists are held to the same size by the client settings.
+pub(crate) const MAX_HEAD_BYTES: usize = 8192 + 4096 * 100;
+
+/// Why a capped read stopped.
+pub(crate) enum ReadError {
+    /// The body is longer than the limit; the rest was not read and the connection is dropped.
+    TooLarge,
+    /// The transport failed.
+    Transport(reqwest::Error),
+}
+
+/// The whole body, when it is at most `limit` bytes.
+pub(crate) async fn read_capped(
+    response: &mut reqwest::Response,
+    limit: usize,
+) -> Result<Bytes, ReadError> {
+    if response
+        .content_length()
+        .is_some_and(|len| len > limit as u64)
+    {
+        return Err(ReadError::TooLarge);
+    }
+    match read_until(response, limit).await {
+        Ok((body, true)) => Ok(body),
+        Ok((_, false)) => Err(ReadError::TooLarge),
+        Err(err) => Err(ReadError::Transport(err)),
+    }
+}
+
+/// Reads until the body ends or more than `limit` bytes have arrived (at most one chunk more):
+/// the bytes read, and whether they are the whole body.
+pub(crate) async fn read_until(
+    response: &mut reqwest::Response,
+    limit: usize,
+) -> Result<(Bytes, bool), reqwest::Error> {
+    let mut body = BytesMut::new();
+    while let Some(chunk) = response.chunk().await? {
+        body.extend_from_slice(&chunk);
+        if body.len() > limit {
+            return Ok((body.freeze(), false));
+        }
+    }
+    Ok((body.freeze(), true))
+}
+
+/// Reads at most `limit` bytes; a failure part-way keeps what has arrived.
+pub(crate) async fn read_prefix(mut response: reqwest::Response, limit: usize) -> Bytes {
+    let mut body = BytesMut::new();
+    while body.len() < limit {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                body.extend_from_slice(&chunk[..chunk.len().min(limit - body.len())])
+            }
+            Ok(None) | Err(_) => break,
+        }
+    }
+    body.freeze()
+}
+
+/// Whether the client gave up because the response head exceeded [`MAX_HEAD_BYTES`] (or held
+/// more headers than it accepts).
+pub(crate) fn head_too_large(err: &reqwest::Error) -> bool {
+    let mut source = std::error::Error::source(err);
+    while let Some(err) = source {
+        // `is_parse_too_large` exists only with hyper's server feature, which a client does not
+        // build; a parse error's text tells the same.
+        if err
+            .downcast_ref::<hyper::Error>()
+            .is_some_and(|err| err.is_parse() && err.to_string().contains("too large"))
+        {
+            return true;
+        }
+        source = err.source();
+    }
+    false
+}
