@@ -778,3 +778,54 @@ async fn missing_oauth_credential_fails_before_any_request() {
     assert!(err.to_string().contains("oauth"), "{err}");
     assert!(requests(&server).await.is_empty());
 }
+
+/// Issue 8 item 5: `expires_in: 18446744073709551615` overflowed a `Duration` multiplication
+/// on every action. Huge, negative, fractional and non-numeric lifetimes now end in a usable
+/// token (or the default lifetime), and the runtime keeps working as the clock moves on.
+#[tokio::test]
+async fn hostile_expires_in_values_never_panic() {
+    let hostile = [
+        json!(u64::MAX),
+        json!(u64::MAX.to_string()),
+        json!("99999999999999999999999999"),
+        json!(-1),
+        json!(i64::MIN),
+        json!(1e300),
+        json!(0),
+        json!("soon"),
+        json!(null),
+        json!({"nested": 1}),
+    ];
+    for expires_in in hostile {
+        let server = server_with_nothing().await;
+        let body = json!({"access_token": "tok", "token_type": "bearer", "expires_in": expires_in});
+        mount_token(&server, ResponseTemplate::new(200).set_body_json(body)).await;
+        mount_api(&server, ResponseTemplate::new(200)).await;
+        let clock = FakeClock::new();
+        let connector = oauth_connector(&server);
+        let conn = builder(&server, &connector)
+            .credential("oauth", client_credentials())
+            .clock(clock.clone())
+            // A window and default lifetime as large as a caller can ask for saturate too.
+            .token_refresh_window(Duration::MAX)
+            .token_default_ttl(Duration::MAX)
+            .build()
+            .unwrap();
+        for at in [0, 1, 400 * 24 * 3600] {
+            clock.set(at);
+            let outcome = tokio::spawn({
+                let conn = conn.clone();
+                async move { conn.execute(&secured_op(), Args::new()).await.map(|_| ()) }
+            })
+            .await;
+            match outcome {
+                Ok(result) => result.unwrap_or_else(|e| panic!("{expires_in} at {at}s: {e}")),
+                Err(panic) => panic!("expires_in {expires_in} at {at}s panicked: {panic}"),
+            }
+        }
+        // A lifetime over a year is believed for a year: the token is renewed after it.
+        if expires_in == json!(u64::MAX) {
+            assert_eq!(requests_to(&server, "/token").await.len(), 2);
+        }
+    }
+}
