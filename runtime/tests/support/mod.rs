@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod raw;
+
 use std::borrow::Cow;
 
 use connector_runtime::descriptor::*;
