@@ -263,6 +263,11 @@ impl ConnectionBuilder {
     /// `Referer` (which would carry a query API key). A built `reqwest::Client` could have
     /// redirects on, and its settings cannot be read or changed. HTTP/2 response header lists
     /// are also held to the size HTTP/1 heads are.
+    ///
+    /// Headers the builder adds to every request (`default_headers`) are the client's own: they
+    /// go with every request, a followed cross-origin redirect included. Give credentials to the
+    /// connection instead ([`credential`](Self::credential), [`header`](Self::header)), which
+    /// strips them there.
     pub fn http_client(mut self, builder: reqwest::ClientBuilder) -> Self {
         self.client = Some(builder);
         self

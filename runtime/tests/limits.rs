@@ -355,3 +355,29 @@ async fn error_values_and_their_debug_output_are_bounded() {
         "{debug}"
     );
 }
+
+/// More headers than the client parses (100) is refused the same way as a long head.
+#[tokio::test]
+async fn ds4_too_many_headers_are_refused() {
+    let _serial = SERIAL.lock().await;
+    let mut reply = b"HTTP/1.1 200 OK\r\n".to_vec();
+    for n in 0..150 {
+        reply.extend_from_slice(format!("X-{n}: v\r\n").as_bytes());
+    }
+    reply.extend_from_slice(b"Content-Length: 2\r\n\r\n{}");
+    let server = raw_server(Reply::Bytes(Arc::new(reply))).await;
+    let err = connection(&server)
+        .execute(&get(), Args::new())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            Error::ResponseTooLarge {
+                part: "headers",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
