@@ -6,7 +6,7 @@ use bytes::Bytes;
 use reqwest::header::HeaderMap;
 use serde::de::DeserializeOwned;
 
-mod debug;
+pub(crate) mod debug;
 
 /// Everything that can go wrong while configuring a connection or running an operation.
 ///

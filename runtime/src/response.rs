@@ -7,6 +7,7 @@ use reqwest::header::HeaderMap;
 use serde::de::DeserializeOwned;
 
 use crate::descriptor::Text;
+use crate::error::debug::Headers;
 use crate::error::Error;
 
 /// How much of a body error messages quote.
@@ -131,7 +132,7 @@ impl fmt::Debug for Response {
         f.debug_struct("Response")
             .field("operation", &self.operation)
             .field("status", &self.status)
-            .field("headers", &self.headers)
+            .field("headers", &Headers(&self.headers))
             .field("body_len", &self.body.len())
             .finish()
     }
@@ -221,7 +222,7 @@ impl fmt::Debug for StreamingResponse {
         f.debug_struct("StreamingResponse")
             .field("operation", &self.operation)
             .field("status", &self.status())
-            .field("headers", self.headers())
+            .field("headers", &Headers(self.headers()))
             .finish_non_exhaustive()
     }
 }

@@ -330,18 +330,37 @@ async fn discovery_documents_are_capped() {
     );
 }
 
+/// A reply with 90 headers of 3 KiB each (under the head limit) and a body of `body` bytes.
+fn padded(status: &str, body: usize) -> Reply {
+    let mut reply = format!("HTTP/1.1 {status}\r\n").into_bytes();
+    for n in 0..90 {
+        reply.extend_from_slice(format!("X-Pad-{n}: {}\r\n", "h".repeat(3000)).as_bytes());
+    }
+    reply.extend_from_slice(format!("Content-Length: {body}\r\n\r\n").as_bytes());
+    reply.resize(reply.len() + body, b'e');
+    Reply::Bytes(Arc::new(reply))
+}
+
+/// Responses print their server-sent headers in bounded space too.
+#[tokio::test]
+async fn responses_print_bounded_debug() {
+    let _serial = SERIAL.lock().await;
+    let server = raw_server(padded("200 OK", 16)).await;
+    let conn = connection(&server);
+    let response = conn.execute(&get(), Args::new()).await.unwrap();
+    let debug = format!("{response:?}");
+    assert!(debug.len() < 16 * 1024, "Debug is {} bytes", debug.len());
+    let streaming = conn.execute_streaming(&get(), Args::new()).await.unwrap();
+    let debug = format!("{streaming:?}");
+    assert!(debug.len() < 16 * 1024, "Debug is {} bytes", debug.len());
+}
+
 /// Issue 8 item 7: error values keep at most 8 KiB of body, and their `Debug` output is
 /// bounded even when the server sends 90 headers of 3 KiB and a 1 MiB body.
 #[tokio::test]
 async fn error_values_and_their_debug_output_are_bounded() {
     let _serial = SERIAL.lock().await;
-    let mut reply = b"HTTP/1.1 500 Internal Server Error\r\n".to_vec();
-    for n in 0..90 {
-        reply.extend_from_slice(format!("X-Pad-{n}: {}\r\n", "h".repeat(3000)).as_bytes());
-    }
-    let body = "e".repeat(1024 * 1024);
-    reply.extend_from_slice(format!("Content-Length: {}\r\n\r\n{body}", body.len()).as_bytes());
-    let server = raw_server(Reply::Bytes(Arc::new(reply))).await;
+    let server = raw_server(padded("500 Internal Server Error", 1024 * 1024)).await;
     let err = connection(&server)
         .execute(&get(), Args::new())
         .await

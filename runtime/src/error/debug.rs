@@ -133,8 +133,9 @@ impl fmt::Debug for Bounded<'_> {
     }
 }
 
-/// The first headers, each value cut short; sensitive values hidden as `HeaderMap` does.
-struct Headers<'a>(&'a HeaderMap);
+/// The first headers, each value cut short; sensitive values hidden as `HeaderMap` does. Also
+/// what response types print, since their headers come from the server too.
+pub(crate) struct Headers<'a>(pub(crate) &'a HeaderMap);
 
 impl fmt::Debug for Headers<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
