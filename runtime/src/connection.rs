@@ -70,6 +70,10 @@ pub(crate) struct Inner {
     pub(crate) auth_failure_statuses: Vec<u16>,
     /// Whether a redirect to another origin is followed (always without credentials).
     pub(crate) follow_cross_origin: bool,
+    /// The client that follows a redirect to another origin when the connection's own client
+    /// was built from an injected builder: a builder's default headers (or cookie store) are
+    /// invisible to the runtime and so cannot be stripped, and must not go there.
+    pub(crate) cross_origin_client: Option<reqwest::Client>,
     /// A success body that means "token rejected": the JSON path (split on `.`) and its values.
     pub(crate) auth_failure_body: Option<(Vec<String>, Vec<String>)>,
 }
@@ -264,10 +268,10 @@ impl ConnectionBuilder {
     /// redirects on, and its settings cannot be read or changed. HTTP/2 response header lists
     /// are also held to the size HTTP/1 heads are.
     ///
-    /// Headers the builder adds to every request (`default_headers`) are the client's own: they
-    /// go with every request, a followed cross-origin redirect included. Give credentials to the
-    /// connection instead ([`credential`](Self::credential), [`header`](Self::header)), which
-    /// strips them there.
+    /// With [`follow_cross_origin_redirects`](Self::follow_cross_origin_redirects), a redirect to
+    /// another origin is followed by a client of the runtime's own, not one from this builder:
+    /// headers the builder adds to every request (`default_headers`) or its cookie store could
+    /// carry credentials the runtime cannot see, so none of its settings go there.
     pub fn http_client(mut self, builder: reqwest::ClientBuilder) -> Self {
         self.client = Some(builder);
         self
@@ -477,9 +481,15 @@ impl ConnectionBuilder {
             }
             safe_client(builder, "could not create the default HTTP client")
         };
+        let injected = self.client.is_some();
         let client = match self.client.take() {
             Some(builder) => safe_client(builder, "could not build the injected HTTP client")?,
             None => new_client(None)?,
+        };
+        let cross_origin_client = if injected && self.follow_cross_origin {
+            Some(new_client(None)?)
+        } else {
+            None
         };
 
         let mut tokens = BTreeMap::new();
@@ -531,6 +541,7 @@ impl ConnectionBuilder {
                 limit,
                 auth_failure_statuses: self.auth_failure_statuses,
                 follow_cross_origin: self.follow_cross_origin,
+                cross_origin_client,
                 auth_failure_body: self.auth_failure_body,
             }),
         })

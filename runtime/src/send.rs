@@ -199,6 +199,9 @@ async fn exchange(
     let mut url = url.clone();
     let mut headers = headers.clone();
     let mut body = body.cloned();
+    // Once a redirect has left the origin, the rest of the chain goes through the client that
+    // carries nothing of an injected builder (see `Inner::cross_origin_client`).
+    let mut client = &inner.client;
     for hop in 0..=MAX_REDIRECTS {
         tracing::debug!(
             operation = %op.id,
@@ -207,8 +210,7 @@ async fn exchange(
             hop,
             "sending request"
         );
-        let mut builder = inner
-            .client
+        let mut builder = client
             .request(method.clone(), url.clone())
             .headers(headers.clone())
             .timeout(inner.timeout);
@@ -251,6 +253,7 @@ async fn exchange(
                 "following a redirect to another origin without credentials"
             );
             strip_credentials(inner, &mut headers, &mut next);
+            client = inner.cross_origin_client.as_ref().unwrap_or(&inner.client);
         }
         if hop == MAX_REDIRECTS {
             break;

@@ -472,8 +472,8 @@ fn with_body(op: OperationDescriptor) -> OperationDescriptor {
 
 /// Issue 8 item 2: a client the user supplies asks to follow redirects and send `Referer`; the
 /// runtime overrides both, so a 302 to another origin is still refused by default, and when the
-/// connection opts in, the other origin gets neither a credential nor a `Referer` quoting the
-/// query API key.
+/// connection opts in, the other origin gets neither a credential (the connection's or the
+/// builder's default headers) nor a `Referer` quoting the query API key.
 #[tokio::test]
 async fn se4_injected_client_neither_follows_redirects_nor_sends_referer() {
     let a = server_with_nothing().await;
@@ -487,10 +487,16 @@ async fn se4_injected_client_neither_follows_redirects_nor_sends_referer() {
             .mount(&a)
             .await;
     }
+    // The builder also adds a credential of its own to every request, which the runtime
+    // cannot see: it must not reach the other origin either.
     let eager = || {
+        let mut defaults = reqwest::header::HeaderMap::new();
+        defaults.insert("x-client-secret", CANARY.parse().unwrap());
+        defaults.insert("authorization", format!("Bearer {CANARY}").parse().unwrap());
         reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::limited(10))
             .referer(true)
+            .default_headers(defaults)
     };
     let conn = full_builder(&a).http_client(eager()).build().unwrap();
     for scheme in ["header", "query"] {
@@ -520,7 +526,16 @@ async fn se4_injected_client_neither_follows_redirects_nor_sends_referer() {
     for request in &seen {
         assert!(request.headers.get("referer").is_none(), "{request:?}");
         assert!(request.headers.get("x-api-key").is_none(), "{request:?}");
+        assert!(
+            request.headers.get("authorization").is_none(),
+            "{request:?}"
+        );
         assert_eq!(occurrences(request, CANARY), 0, "{request:?}");
     }
-    assert_eq!(requests(&a).await.len(), 4);
+    let at_a = requests(&a).await;
+    assert_eq!(at_a.len(), 4);
+    // The builder's own settings do apply to the connection's origin.
+    assert!(at_a
+        .iter()
+        .all(|r| header(r, "x-client-secret") == Some(CANARY)));
 }
