@@ -98,16 +98,16 @@ struct GenerateArgs {
 /// Where the generated crate gets `connector-runtime` (default: the runtime sources next to this
 /// connector-gen, as an absolute path, when they exist; else the registry release).
 #[derive(Args)]
-#[group(multiple = false)]
+#[group(skip)]
 struct RuntimeArgs {
     /// Folder of the connector-runtime crate (written as an absolute path).
-    #[arg(long)]
+    #[arg(long, group = "runtime")]
     runtime_path: Option<PathBuf>,
     /// Registry version requirement, such as 0.1.
-    #[arg(long)]
+    #[arg(long, group = "runtime")]
     runtime_version: Option<String>,
     /// Git repository holding connector-runtime.
-    #[arg(long)]
+    #[arg(long, group = "runtime")]
     runtime_git: Option<String>,
     /// With --runtime-git: the branch to use.
     #[arg(long, requires = "runtime_git", conflicts_with_all = ["runtime_tag", "runtime_rev"])]
