@@ -74,18 +74,42 @@ impl Builder {
         let code = render_module(&lowered.connector, &self.options, &spec_label(&self.spec))?;
         let path = emit::inside(&out_dir, &format!("{}.rs", lowered.connector.module_name))?;
         emit::write_if_changed(&path, code.as_bytes())?;
-        let count = lowered.warnings.len();
-        match (&self.warnings_expected, count) {
-            (_, 0) => {}
-            (Some(why), _) => println!(
-                "cargo:warning={}: {count} warning(s), as expected ({why})",
-                spec_label(&self.spec)
-            ),
-            (None, _) => println!(
-                "cargo:warning={}: {count} warning(s); run `connector-gen inspect` on the spec to see them",
-                spec_label(&self.spec)
-            ),
+        if let Some(line) = warning_line(
+            &spec_label(&self.spec),
+            lowered.warnings.len(),
+            self.warnings_expected.as_deref(),
+        ) {
+            println!("cargo:warning={line}");
         }
         Ok(path)
+    }
+}
+
+/// What the build says about a spec's warnings: nothing when there are none, their count as
+/// expected when the caller said so, else where to look.
+fn warning_line(label: &str, count: usize, expected: Option<&str>) -> Option<String> {
+    match (count, expected) {
+        (0, _) => None,
+        (_, Some(why)) => Some(format!("{label}: {count} warning(s), as expected ({why})")),
+        (_, None) => Some(format!(
+            "{label}: {count} warning(s); run `connector-gen inspect` on the spec to see them"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::warning_line;
+
+    #[test]
+    fn expected_warnings_say_so() {
+        assert_eq!(warning_line("a.yaml", 0, None), None);
+        assert_eq!(
+            warning_line("odd.yaml", 2, Some("deliberately odd")).as_deref(),
+            Some("odd.yaml: 2 warning(s), as expected (deliberately odd)")
+        );
+        assert!(
+            warning_line("a.yaml", 1, None).is_some_and(|l| l.contains("connector-gen inspect"))
+        );
     }
 }

@@ -219,6 +219,27 @@ fn the_runtime_dependency_is_checked_and_shown() {
     );
     let manifest = std::fs::read_to_string(dir.path().join("pc/Cargo.toml")).unwrap();
     assert!(manifest.contains(&line), "{manifest}");
+    // Fit to publish, but only once a license is chosen.
+    for field in [
+        "version = \"1.2.0\"",
+        "rust-version = ",
+        "readme = \"README.md\"",
+        "publish = false",
+    ] {
+        assert!(manifest.contains(field), "{field}: {manifest}");
+    }
+    let readme = std::fs::read_to_string(dir.path().join("pc/README.md")).unwrap();
+    for part in [
+        "# petstore",
+        "petstore::runtime::{Connection, Credential}",
+        "| `getPet` (`client.get_pet`) | GET | `/pets/{petId}` |",
+    ] {
+        assert!(readme.contains(part), "{part}: {readme}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("pc/.gitignore")).unwrap(),
+        "/target\n"
+    );
 
     let git = run(&[
         "generate",

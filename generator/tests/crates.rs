@@ -123,6 +123,12 @@ fn generated_crates_build_moved_and_in_a_workspace_with_the_readme_user_crate() 
         readme_block(&readme, "src/main.rs"),
     )
     .unwrap();
+    // The generated crate's own README example compiles too.
+    let generated_readme = std::fs::read_to_string(member.join("README.md")).unwrap();
+    let example = generated_readme.split("```rust,ignore\n").nth(1).unwrap();
+    let example = &example[..example.find("```").unwrap()];
+    std::fs::create_dir_all(ws.join("app/src/bin")).unwrap();
+    std::fs::write(ws.join("app/src/bin/generated_readme.rs"), example).unwrap();
 
     cargo_check(&moved);
     cargo_check(&ws);
