@@ -34,7 +34,7 @@ struct Cli {
 enum Command {
     /// Generate a connector crate (Cargo.toml, README.md, src/) from a spec.
     #[command(after_help = GENERATE_HELP)]
-    Generate(GenerateArgs),
+    Generate(Box<GenerateArgs>),
     /// List a spec's actions, or print the lowered connector and its warnings as JSON.
     #[command(after_help = INSPECT_HELP)]
     Inspect(InspectArgs),
@@ -163,7 +163,7 @@ fn main() -> ExitCode {
         }
     };
     cli::finish(match cli.command {
-        Command::Generate(args) => generate(args),
+        Command::Generate(args) => generate(*args),
         Command::Inspect(args) => inspect(args),
     })
 }
