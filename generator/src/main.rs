@@ -121,6 +121,10 @@ struct RuntimeArgs {
 }
 
 impl RuntimeArgs {
+    fn is_default(&self) -> bool {
+        self.runtime_path.is_none() && self.runtime_version.is_none() && self.runtime_git.is_none()
+    }
+
     fn dependency(self) -> RuntimeDependency {
         if let Some(path) = self.runtime_path {
             return RuntimeDependency::Path(path);
@@ -176,6 +180,7 @@ fn generate(args: GenerateArgs) -> Result<(), Failure> {
     } else {
         WorkspaceMode::Detect
     };
+    let default_runtime = args.runtime.is_default();
     let options = Options {
         name: args.name,
         templates: args.templates,
@@ -205,24 +210,36 @@ fn generate(args: GenerateArgs) -> Result<(), Failure> {
         if args.verbose || report.warnings.is_empty() { "" } else { " (--verbose lists them)" },
     );
     text += &format!("  connector-runtime = {{ {} }}\n", report.runtime.toml());
-    text += &match &report.placement {
-        Placement::Standalone => "  its own workspace: build it with `cargo build` in that folder\n".to_owned(),
-        Placement::Member(Some(root)) => format!("  a member of the workspace in {}\n", root.display()),
-        Placement::Member(None) => "  no [workspace] table: add it to your workspace's members\n".to_owned(),
-        Placement::NotListed { root, relative } => format!(
-            "  its own workspace: {}/Cargo.toml does not list {relative:?} in `members`; add it there and regenerate (or pass --workspace-member) to make it a member\n",
-            root.display()
-        ),
-    };
+    text += &placement_line(&report.placement);
     out(&text)?;
     if let RuntimeDependency::Version(version) = &report.runtime {
-        if options.runtime == RuntimeDependency::bundled_or_registry() {
+        if default_runtime {
             err_line(&format!(
                 "note: connector-runtime {version} will be fetched from the registry (no runtime sources found next to connector-gen); if it is not available there, pass --runtime-path or --runtime-git"
             ));
         }
     }
     Ok(())
+}
+
+/// Where the crate sits, and what to do to make it a member of an enclosing workspace.
+fn placement_line(placement: &Placement) -> String {
+    match placement {
+        Placement::Standalone => {
+            "  its own workspace: build it with `cargo build` in that folder\n".to_owned()
+        }
+        Placement::Member(Some(root)) => {
+            format!("  a member of the workspace in {}\n", root.display())
+        }
+        Placement::Member(None) => {
+            "  no [workspace] table: add it to your workspace's members\n".to_owned()
+        }
+        Placement::NotListed { root, relative } => format!(
+            "  its own workspace: {}/Cargo.toml does not list {relative:?} in `members`; \
+             add it there and regenerate (or pass --workspace-member) to make it a member\n",
+            root.display()
+        ),
+    }
 }
 
 /// The stable shape of `inspect --json`: named fields, so more can be added.

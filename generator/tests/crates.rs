@@ -47,7 +47,6 @@ fn cargo_check(manifest_dir: &Path) {
         ])
         .arg(manifest_dir.join("Cargo.toml"))
         .env("CARGO_TARGET_DIR", target)
-        .env_remove("RUSTFLAGS")
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
