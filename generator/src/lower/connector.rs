@@ -125,10 +125,8 @@ pub(crate) fn security_schemes(lw: &mut Lowerer<'_, '_>) -> Vec<SecurityScheme> 
         let (scheme, _) = match spec.resolve::<openapiv3::SecurityScheme>(value, &at) {
             Ok(parsed) => parsed,
             Err(diag) => {
-                lw.diags.warn(
-                    diag.pointer,
-                    format!("{}; security scheme `{name}` ignored", diag.message),
-                );
+                lw.diags
+                    .fragment_failed(diag, "security scheme `{name}` ignored");
                 continue;
             }
         };

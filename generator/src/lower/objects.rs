@@ -353,10 +353,7 @@ fn collect(
                 {
                     Ok(found) => found,
                     Err(diag) => {
-                        lw.diags.warn(
-                            diag.pointer,
-                            format!("{}; `allOf` member ignored", diag.message),
-                        );
+                        lw.diags.fragment_failed(diag, "`allOf` member ignored");
                         continue;
                     }
                 }

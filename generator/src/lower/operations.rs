@@ -64,8 +64,7 @@ pub(crate) fn lower_operations(
         let (item, item_at) = match spec.follow(item, &item_at) {
             Ok(found) => found,
             Err(diag) => {
-                lw.diags
-                    .warn(diag.pointer, format!("{}; path skipped", diag.message));
+                lw.diags.fragment_failed(diag, "path skipped");
                 continue;
             }
         };
@@ -81,8 +80,7 @@ pub(crate) fn lower_operations(
             let op: openapiv3::Operation = match spec.parse(op_value, &at) {
                 Ok(op) => op,
                 Err(diag) => {
-                    lw.diags
-                        .warn(diag.pointer, format!("{}; operation skipped", diag.message));
+                    lw.diags.fragment_failed(diag, "operation skipped");
                     continue;
                 }
             };
@@ -240,8 +238,7 @@ fn parameters(
         let (param, _) = match spec.resolve::<OaParameter>(&value, &at) {
             Ok(found) => found,
             Err(diag) => {
-                lw.diags
-                    .warn(diag.pointer, format!("{}; parameter ignored", diag.message));
+                lw.diags.fragment_failed(diag, "parameter ignored");
                 continue;
             }
         };
@@ -499,10 +496,7 @@ fn request_body(
             {
                 Ok(found) => found,
                 Err(diag) => {
-                    lw.diags.warn(
-                        diag.pointer,
-                        format!("{}; request body ignored", diag.message),
-                    );
+                    lw.diags.fragment_failed(diag, "request body ignored");
                     return None;
                 }
             }
@@ -672,8 +666,7 @@ fn responses(
             {
                 Ok(found) => found,
                 Err(diag) => {
-                    lw.diags
-                        .warn(diag.pointer, format!("{}; response ignored", diag.message));
+                    lw.diags.fragment_failed(diag, "response ignored");
                     continue;
                 }
             },
@@ -795,10 +788,7 @@ fn security(
             Some(global) => match lw.spec.parse(global, "#/security") {
                 Ok(parsed) => parsed,
                 Err(diag) => {
-                    lw.diags.warn(
-                        diag.pointer,
-                        format!("{}; global security ignored", diag.message),
-                    );
+                    lw.diags.fragment_failed(diag, "global security ignored");
                     Vec::new()
                 }
             },

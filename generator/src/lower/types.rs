@@ -113,10 +113,8 @@ pub(crate) fn resolve_reference(
     match target {
         Ok((_, final_pointer)) => Some(final_pointer),
         Err(diag) => {
-            lw.diags.warn(
-                diag.pointer,
-                format!("{}; generated `serde_json::Value`", diag.message),
-            );
+            lw.diags
+                .fragment_failed(diag, "generated `serde_json::Value`");
             None
         }
     }
