@@ -79,10 +79,10 @@ fn parse_yaml(text: &str) -> Result<Value, Diagnostic> {
         let line = e.location().map(|l| l.line());
         let shown = e.to_string();
         let mut diag = error("#", format!("the spec is not valid YAML or JSON: {e}"), line);
-        if shown.starts_with(yaml::BUDGET_EXCEEDED) || shown.starts_with("repetition limit exceeded") {
+        if shown.contains(yaml::BUDGET_EXCEEDED) || shown.contains("repetition limit exceeded") {
             diag.code = Some(Code::AliasExpansionLimit);
             diag.message = format!("{shown}; the spec was rejected before its aliases could exhaust memory");
-        } else if shown.starts_with("recursion limit exceeded") {
+        } else if shown.contains("recursion limit exceeded") {
             diag.code = Some(Code::NestingLimit);
             diag.message = format!("the spec nests lists and mappings more than 128 levels deep, beyond any real API description ({e})");
         }

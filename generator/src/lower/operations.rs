@@ -61,6 +61,13 @@ pub(crate) fn lower_operations(
                 format!("path {path:?} does not start with `/`; it is used as written"),
             );
         }
+        if let Some(problem) = super::connector::path_template_problem(path) {
+            lw.diags.warn(
+                &item_at,
+                format!("path template {path:?} {problem}; its operations are left out"),
+            );
+            continue;
+        }
         let (item, item_at) = match spec.follow(item, &item_at) {
             Ok(found) => found,
             Err(diag) => {
@@ -305,6 +312,21 @@ fn location_of(param: &OaParameter) -> Location {
     }
 }
 
+/// Headers the HTTP client owns (framing, routing, hop-by-hop connection management; RFC 9110
+/// §7.6.1, RFC 9112): a spec may declare them, but a value from the caller cannot work.
+const CLIENT_HEADERS: &[&str] = &[
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "upgrade",
+    "te",
+    "trailer",
+    "expect",
+];
+
 /// Whether `name` is an RFC 9110 token, the only legal form of a header name.
 fn is_token(name: &str) -> bool {
     !name.is_empty()
@@ -365,6 +387,16 @@ fn lower_parameter(
                 pointer(at, "name"),
                 format!(
                     "header parameter `{}` is ignored, as OpenAPI requires; the runtime sets it",
+                    data.name
+                ),
+            );
+            return Ok(None);
+        }
+        if CLIENT_HEADERS.contains(&data.name.to_ascii_lowercase().as_str()) {
+            lw.diags.warn(
+                pointer(at, "name"),
+                format!(
+                    "header parameter `{}` is ignored: the HTTP client sets this header itself (it frames or routes the request), and a caller's value would corrupt the request or be refused",
                     data.name
                 ),
             );

@@ -226,6 +226,16 @@ fn integer(format: &VariantOrUnknownOrEmpty<IntegerFormat>) -> Primitive {
     }
 }
 
+/// The OpenAPI format an integer primitive stands for, for messages.
+fn repr_name(repr: Primitive) -> &'static str {
+    match repr {
+        Primitive::I32 => "int32",
+        Primitive::U32 => "uint32",
+        Primitive::U64 => "uint64",
+        _ => "int64",
+    }
+}
+
 /// Wraps in `Option` unless already optional.
 pub(crate) fn optional(ty: TypeRef) -> TypeRef {
     match ty {
@@ -286,6 +296,22 @@ fn int_enum(
     hint: &str,
     target: Option<TypeId>,
 ) -> TypeRef {
+    let fits = |v: &i64| match repr {
+        Primitive::I32 => i32::try_from(*v).is_ok(),
+        Primitive::U32 => u32::try_from(*v).is_ok(),
+        Primitive::U64 => u64::try_from(*v).is_ok(),
+        _ => true,
+    };
+    let repr = match values.iter().find(|v| !fits(v)) {
+        Some(outside) => {
+            lw.diags.warn(
+                pointer(at, "enum"),
+                format!("enum value {outside} does not fit the declared format (`{}`); the values are held as `i64`", repr_name(repr)),
+            );
+            Primitive::I64
+        }
+        None => repr,
+    };
     let (id, name) = claim(lw, hint, target);
     let mut names = Namespace::default();
     let mut constants: Vec<(String, i64)> = Vec::new();
