@@ -22,7 +22,7 @@ fn hostile_spec() -> Value {
         "info": {"title": format!("Evil {BREAKOUT}"), "version": "1", "description": "*/ fn injected() {} /*"},
         "servers": [{"url": format!("https://api.example.com/{BREAKOUT}")}],
         "paths": {
-            format!("/items/{{id}}/\"quoted\"\\back{invisible}"): {"get": {
+            format!("/items/{{id}}/\"quoted\"{invisible}"): {"get": {
                 "operationId": format!("list{BREAKOUT}"),
                 "tags": ["../../escape", "/abs", "..", "con"],
                 "summary": format!("line\nbreak */ fn injected_summary() {{}} {invisible}"),
@@ -98,7 +98,7 @@ fn gn_spec_strings_round_trip_in_literals() {
     let strings: BTreeSet<String> = tokens(&code).strings.into_iter().collect();
     let invisible: String = INVISIBLE.iter().collect();
     let expected = [
-        format!("/items/{{id}}/\"quoted\"\\back{invisible}"),
+        format!("/items/{{id}}/\"quoted\"{invisible}"),
         format!("https://api.example.com/{BREAKOUT}"),
         format!("q{BREAKOUT}"),
         format!("list{BREAKOUT}"),
@@ -111,7 +111,10 @@ fn gn_spec_strings_round_trip_in_literals() {
         String::new(),
     ];
     for value in expected {
-        assert!(strings.contains(&value), "{value:?} not a literal in the output");
+        assert!(
+            strings.contains(&value),
+            "{value:?} not a literal in the output"
+        );
     }
 }
 

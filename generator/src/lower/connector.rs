@@ -152,7 +152,8 @@ pub(crate) fn placeholders(template: &str) -> Vec<String> {
 
 /// Why a path template cannot name a request, if it cannot: unbalanced or empty braces, a dot
 /// segment (which URL parsers resolve away, so the request would go to another resource), or a
-/// literal character that would end the path (`?`, `#`) or is not allowed in a URL.
+/// literal character that would end the path (`?`, `#`), become a `/` (`\`) or is not allowed
+/// in a URL.
 pub(crate) fn path_template_problem(template: &str) -> Option<String> {
     let mut open: Option<usize> = None;
     for (i, c) in template.char_indices() {
@@ -169,6 +170,11 @@ pub(crate) fn path_template_problem(template: &str) -> Option<String> {
                 return Some(format!(
                     "has a literal `{c}`, which would end the path and start a query or fragment"
                 ))
+            }
+            ('\\', None) => {
+                return Some(
+                    "has a literal `\\`, which URL parsers read as `/` in http(s) URLs".to_owned(),
+                )
             }
             (c, None) if c.is_whitespace() || c.is_control() => {
                 return Some(format!(
