@@ -208,7 +208,7 @@ fn mutate(mut doc: Value, plan: &[Step]) -> Value {
             // Retype, restring, re-reference, or graft another node here.
             (action, parent, last) => {
                 let replacement = match action {
-                    3 | 0 | 1 | 2 => scalar(step.other, &step.text),
+                    0..=3 => scalar(step.other, &step.text),
                     4 => Value::String(step.text.clone()),
                     5 => serde_json::json!({"$ref": pointer(&target)}),
                     6 => serde_json::json!({"$ref": step.text}),
