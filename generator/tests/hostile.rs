@@ -176,7 +176,11 @@ fn ds2_response_and_parameter_ref_cycles_are_errors() {
         .filter(|d| d.code == Some(Code::RefCycle))
         .map(|d| d.pointer.clone())
         .collect();
-    for pointer in ["#/components/responses/R1", "#/components/parameters/P1"] {
+    for pointer in [
+        "#/components/responses/R1",
+        "#/components/parameters/P1",
+        "#/components/schemas/S",
+    ] {
         assert!(cycles.iter().any(|p| p == pointer), "{pointer}: {err}");
     }
     assert!(err.to_string().contains("error[RefCycle]"), "{err}");

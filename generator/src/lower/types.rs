@@ -39,6 +39,13 @@ impl<'s> From<&'s ReferenceOr<Box<Schema>>> for SchemaRef<'s> {
 /// Lowers the schema registered at `at` into the named type `id`.
 pub(crate) fn lower_named(lw: &mut Lowerer<'_, '_>, id: TypeId, at: &str) {
     let name = lw.type_rust_name(id);
+    // A component that is itself a `$ref` names the schema its chain ends at; following the
+    // chain reports a cycle (`A: {$ref: A}`) instead of reading the reference as an empty schema.
+    if let Some(reference) = lw.spec.get(at).and_then(crate::resolve::ref_of) {
+        let target = lower_reference(lw, reference, at);
+        define(lw, id, name, at, None, TypeKind::Alias { target });
+        return;
+    }
     let parsed = lw
         .spec
         .get(at)
