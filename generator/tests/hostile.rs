@@ -10,9 +10,8 @@ use std::time::Duration;
 
 use connector_gen::diagnostics::Code;
 use connector_gen::{generate_crate, Options, RuntimeDependency};
-use pulldown_cmark::{CodeBlockKind, Event, Parser, Tag};
 use serde_json::json;
-use support::{coded, generate, generate_json, spec, tokens, within};
+use support::{coded, generate, generate_json, runnable_blocks, spec, tokens, within};
 
 const SECOND: Duration = Duration::from_secs(1);
 
@@ -40,29 +39,6 @@ fn hostile_descriptions() -> Vec<String> {
     .iter()
     .map(|d| d.replace("EXIT", EXIT))
     .collect()
-}
-
-/// Code blocks rustdoc would compile in `doc` (the lines of one item's `#[doc]` attributes):
-/// those without a language, or whose language is not `text`.
-fn runnable_blocks(doc: &str) -> Vec<String> {
-    // rustdoc removes the indentation common to all lines of a doc comment first.
-    let indent = doc
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| l.len() - l.trim_start().len())
-        .min()
-        .unwrap_or(0);
-    let text: Vec<&str> = doc.lines().map(|l| l.get(indent..).unwrap_or("")).collect();
-    let text = text.join("\n");
-    let mut out = Vec::new();
-    for event in Parser::new_ext(&text, pulldown_cmark::Options::all()) {
-        match event {
-            Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) if &*info == "text" => {}
-            Event::Start(Tag::CodeBlock(kind)) => out.push(format!("{kind:?} in {text:?}")),
-            _ => {}
-        }
-    }
-    out
 }
 
 #[test]

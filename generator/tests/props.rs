@@ -8,6 +8,8 @@
 //! CI; explore further locally with `PROPTEST_CASES=5000 PROPTEST_RNG_SEED=<n>`. `fuzz/` holds the
 //! same targets for cargo-fuzz (nightly only).
 
+mod support;
+
 use std::path::Path;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -297,6 +299,56 @@ proptest! {
             doc.to_string().into_bytes()
         };
         check(&bytes)?;
+    }
+}
+
+/// Markdown built from the pieces that open containers and code blocks, in any order.
+fn markdown() -> impl Strategy<Value = String> {
+    let pieces = proptest::sample::select(vec![
+        "> ",
+        "- ",
+        "* ",
+        "1. ",
+        "   ",
+        "    ",
+        "\t",
+        "\n",
+        "\n\n",
+        "\r\n",
+        "```",
+        "~~~",
+        "````rust",
+        "<pre>",
+        "</pre>",
+        "[^1]: ",
+        "exit(42);",
+        "text",
+        "| a |",
+        "\u{3000}",
+        "#",
+    ]);
+    proptest::collection::vec(pieces, 0..40).prop_map(|p| p.concat())
+}
+
+/// What rustdoc reads from `///` lines: the text after each `///`.
+fn rustdoc_text(doc: &str) -> String {
+    doc.lines()
+        .map(|l| l.strip_prefix("///").unwrap_or(l))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+proptest! {
+    #![proptest_config(config(512))]
+
+    #[test]
+    fn doc_comments_never_hold_a_runnable_code_block(text in markdown()) {
+        let doc = connector_gen::render::doc_comment(&text);
+        let blocks = support::runnable_blocks(&rustdoc_text(&doc));
+        prop_assert!(blocks.is_empty(), "{text:?} -> {doc}: {blocks:?}");
+        // Text that follows it in the same doc comment cannot end up inside one of its blocks.
+        let followed = rustdoc_text(&format!("{doc}///\n///     exit(42);\n"));
+        prop_assert!(support::runnable_blocks(&followed).len() <= 1, "{text:?} -> {doc}");
     }
 }
 

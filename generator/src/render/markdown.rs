@@ -20,15 +20,21 @@ const MAX_ROUNDS: usize = 8;
 /// The language every code block ends up with: rustdoc shows it verbatim and never runs it.
 const INERT_LANG: &str = "text";
 
-/// The options rustdoc parses doc comments with (footnotes, tables, strikethrough, task lists,
-/// smart punctuation); heading attributes are on too, as a superset cannot miss a block.
-fn options() -> Options {
-    Options::ENABLE_TABLES
-        | Options::ENABLE_FOOTNOTES
-        | Options::ENABLE_STRIKETHROUGH
-        | Options::ENABLE_TASKLISTS
-        | Options::ENABLE_SMART_PUNCTUATION
-        | Options::ENABLE_HEADING_ATTRIBUTES
+/// The option sets a code block must be inert under: rustdoc's (footnotes, tables,
+/// strikethrough, task lists, smart punctuation), plain CommonMark, and every extension at once.
+/// Extensions change how some text parses (an old-style footnote definition takes indented
+/// continuation lines differently, for one), and rustdoc's parser version and options may drift
+/// from this crate's, so a block counts as made inert only when it is under each of them.
+fn option_sets() -> [Options; 3] {
+    [
+        Options::ENABLE_TABLES
+            | Options::ENABLE_FOOTNOTES
+            | Options::ENABLE_STRIKETHROUGH
+            | Options::ENABLE_TASKLISTS
+            | Options::ENABLE_SMART_PUNCTUATION,
+        Options::empty(),
+        Options::all(),
+    ]
 }
 
 /// One change to the source: replace `range` with `text`.
@@ -61,12 +67,22 @@ pub(crate) fn is_inert(text: &str) -> bool {
     edits_for(text).is_empty()
 }
 
-/// The edits that make each runnable code block of `text` inert; empty when there is none.
+/// The edits that make each runnable code block of `text` inert, as the first option set that
+/// finds one parses it; empty when no set finds any.
 fn edits_for(text: &str) -> Vec<Edit> {
+    option_sets()
+        .into_iter()
+        .map(|options| edits_under(text, options))
+        .find(|edits| !edits.is_empty())
+        .unwrap_or_default()
+}
+
+/// The edits for the code blocks that `text` parsed with `options` holds.
+fn edits_under(text: &str, options: Options) -> Vec<Edit> {
     let mut edits = Vec::new();
     let mut depth = 0usize;
     let mut indented = false;
-    for (event, range) in Parser::new_ext(text, options()).into_offset_iter() {
+    for (event, range) in Parser::new_ext(text, options).into_offset_iter() {
         match event {
             Event::Start(Tag::BlockQuote(_) | Tag::Item | Tag::FootnoteDefinition(_)) => {
                 depth += 1;
@@ -98,7 +114,8 @@ fn fence_edits(text: &str, range: Range<usize>, info: &str, top_level: bool) -> 
         .count();
     let block = &text[range.start + indent..range.end];
     let fence_char = block.chars().next().unwrap_or('`');
-    let fence_len = block.chars().take_while(|c| *c == fence_char).count();
+    // Bytes and characters are the same for the two fence characters, `` ` `` and `~`.
+    let fence_len = block.len() - block.trim_start_matches(fence_char).len();
     let info_start = range.start + indent + fence_len;
     let line_end = text[info_start..]
         .find('\n')
@@ -115,7 +132,9 @@ fn fence_edits(text: &str, range: Range<usize>, info: &str, top_level: bool) -> 
             last.len() >= fence_len && last.chars().all(|c| c == fence_char)
         });
     if top_level && !closed {
-        let fence: String = std::iter::repeat(fence_char).take(fence_len).collect();
+        let fence: String = std::iter::repeat(fence_char)
+            .take(fence_len / fence_char.len_utf8())
+            .collect();
         let newline = if text.ends_with('\n') { "" } else { "\n" };
         edits.push(Edit {
             range: text.len()..text.len(),
@@ -215,7 +234,7 @@ mod tests {
     fn code_blocks(text: &str) -> Vec<(Option<String>, String)> {
         let mut blocks = Vec::new();
         let mut current: Option<(Option<String>, String)> = None;
-        for event in Parser::new_ext(text, options()) {
+        for event in Parser::new_ext(text, Options::all()) {
             match event {
                 Event::Start(Tag::CodeBlock(kind)) => {
                     let info = match kind {

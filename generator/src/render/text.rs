@@ -73,7 +73,9 @@ pub fn doc_comment(text: &str) -> String {
         .map(|raw| {
             let line: String = raw
                 .chars()
-                .map(|c| if c == '\t' { ' ' } else { c })
+                // Markdown and rustdoc measure indentation in spaces; other whitespace (tabs, an
+                // ideographic space) would make the two disagree about where a code block is.
+                .map(|c| if c.is_whitespace() { ' ' } else { c })
                 .filter(|c| !c.is_control() && !is_invisible(*c))
                 .collect();
             line.trim_end().to_owned()
@@ -82,7 +84,7 @@ pub fn doc_comment(text: &str) -> String {
     let indent = lines
         .iter()
         .filter(|l| !l.is_empty())
-        .map(|l| l.len() - l.trim_start().len())
+        .map(|l| l.len() - l.trim_start_matches(' ').len())
         .min()
         .unwrap_or(0);
     let cleaned: Vec<&str> = lines
@@ -185,6 +187,12 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn common_indentation_counts_spaces_only() {
+        let doc = doc_comment("  a\n\u{3000}b\n  c");
+        assert_eq!(doc, "///  a\n/// b\n///  c\n");
     }
 
     #[test]

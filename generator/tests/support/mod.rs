@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use connector_gen::diagnostics::{Code, Diagnostic};
 use connector_gen::{load_connector, render_module, Error, Options};
 use proc_macro2::{TokenStream, TokenTree};
+use pulldown_cmark::{CodeBlockKind, Event, Parser, Tag};
 
 /// Generated code (include! mode) and the warnings, as text.
 pub fn generate(spec: &str) -> Result<(String, Vec<String>), Error> {
@@ -138,4 +139,27 @@ fn doc_line(trees: &[TokenTree]) -> Option<String> {
         }
         _ => None,
     }
+}
+
+/// Code blocks rustdoc would compile in `doc` (the lines of one item's `#[doc]` attributes):
+/// those without a language, or whose language is not `text`.
+pub fn runnable_blocks(doc: &str) -> Vec<String> {
+    // rustdoc removes the indentation common to all lines of a doc comment first.
+    let indent = doc
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.len() - l.trim_start().len())
+        .min()
+        .unwrap_or(0);
+    let text: Vec<&str> = doc.lines().map(|l| l.get(indent..).unwrap_or("")).collect();
+    let text = text.join("\n");
+    let mut out = Vec::new();
+    for event in Parser::new_ext(&text, pulldown_cmark::Options::all()) {
+        match event {
+            Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) if &*info == "text" => {}
+            Event::Start(Tag::CodeBlock(kind)) => out.push(format!("{kind:?} in {text:?}")),
+            _ => {}
+        }
+    }
+    out
 }
