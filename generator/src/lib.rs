@@ -37,7 +37,7 @@ use std::path::{Path, PathBuf};
 use minijinja::context;
 use serde::Serialize;
 
-pub use diagnostics::{Diagnostic, Severity};
+pub use diagnostics::{Code, Diagnostic, Severity};
 pub use error::Error;
 use ir::Connector;
 use render::view::ConnectorView;

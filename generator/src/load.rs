@@ -1,8 +1,8 @@
 //! Load: bytes to a JSON document, with the format detected by content and the version checked.
 //!
-//! YAML is converted to JSON values as it is parsed ([`yaml`]), so that non-string keys (a bare
-//! `200:` under `responses`) become strings instead of failing, aliases cannot amplify memory, and
-//! a parse error keeps its line number. Nesting is bounded by both parsers (128 levels), so
+//! YAML is converted to JSON values as it is parsed (module `yaml`), so that non-string keys
+//! (a bare `200:` under `responses`) become strings instead of failing, aliases cannot amplify
+//! memory, and a parse error keeps its line number. Nesting is bounded by both parsers (128 levels), so
 //! nothing downstream recurses without bound.
 
 mod yaml;

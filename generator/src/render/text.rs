@@ -63,7 +63,7 @@ pub fn toml_literal(value: &str) -> String {
 /// The only way out of a `///` comment is a line break, so every line of the text gets its own
 /// `///`. Control, bidi and zero-width characters are dropped (rustc rejects some in comments and
 /// they could disguise code). The common indentation is removed, as rustdoc would, and then every
-/// Markdown code block is made inert ([`super::markdown`]), so rustdoc never runs spec text as a
+/// Markdown code block is made inert (module `render::markdown`), so rustdoc never runs spec text as a
 /// doctest.
 pub fn doc_comment(text: &str) -> String {
     let normalized = text.replace("\r\n", "\n").replace('\r', "\n");
