@@ -41,7 +41,7 @@ use minijinja::context;
 use serde::Serialize;
 
 pub use dependency::{GitReference, RuntimeDependency};
-pub use diagnostics::{Diagnostic, Severity};
+pub use diagnostics::{Code, Diagnostic, Severity};
 pub use error::Error;
 use ir::Connector;
 use render::view::ConnectorView;
