@@ -266,7 +266,7 @@ pub fn render_crate(
     files.push(("Cargo.toml".to_owned(), cargo));
     files.push((
         "README.md".to_owned(),
-        readme::readme(connector, spec_label),
+        render::visible_text(&readme::readme(connector, spec_label)),
     ));
     files.push((".gitignore".to_owned(), "/target\n".to_owned()));
     Ok(files)
