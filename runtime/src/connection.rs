@@ -19,6 +19,7 @@ use crate::error::Error;
 use crate::oauth::{self, Endpoint, TokenSettings, TokenSource};
 use crate::response::{Response, StreamingResponse};
 use crate::secret::Secret;
+use crate::dynamic::ActionOutput;
 use crate::{dynamic, encoding, executor, server};
 
 /// Default whole-request timeout.
@@ -68,6 +69,8 @@ pub(crate) struct Inner {
     pub(crate) follow_cross_origin: bool,
     /// A success body that means "token rejected": the JSON path (split on `.`) and its values.
     pub(crate) auth_failure_body: Option<(Vec<String>, Vec<String>)>,
+    /// The connector's catalogue and input validators, loaded on the first dynamic call.
+    pub(crate) actions: dynamic::Actions,
 }
 
 impl Connection {
@@ -97,19 +100,23 @@ impl Connection {
     /// Runs the operation whose id is `action`, taking and returning JSON.
     ///
     /// `input` is an object whose keys are parameter names, plus `body` for the request body.
-    /// The result is the response body as JSON, `null` when it is empty, or a JSON string when
-    /// the body is not JSON.
+    /// When the connector has a [`Catalogue`](crate::catalogue::Catalogue) the input is first
+    /// validated against the action's input schema, and every problem is reported at once in
+    /// [`Error::InvalidActionInput`]; nothing is sent then. The result is the response body as
+    /// JSON, `null` when it is empty, or a JSON string when the body is not JSON.
     pub async fn execute_json(&self, action: &str, input: Value) -> Result<Value, Error> {
-        let op = self
-            .inner
-            .connector
-            .operation(action)
-            .ok_or_else(|| Error::UnknownAction {
-                name: action.to_owned(),
-            })?;
-        let args = dynamic::args_from_json(op, input)?;
-        let response = executor::execute(&self.inner, op, &args).await?;
-        Ok(dynamic::response_to_json(&response))
+        Ok(self.execute_action(action, input).await?.body)
+    }
+
+    /// Like [`execute_json`](Self::execute_json), but also returns the status and the response
+    /// headers the action declares for it.
+    pub async fn execute_action(&self, action: &str, input: Value) -> Result<ActionOutput, Error> {
+        dynamic::execute(&self.inner, action, input).await
+    }
+
+    /// The connector's action catalogue, parsed on first use; `None` when the connector has none.
+    pub fn catalogue(&self) -> Result<Option<&crate::catalogue::Catalogue>, Error> {
+        self.inner.actions.catalogue(&self.inner.connector)
     }
 
     /// The connector this connection talks to.
@@ -516,6 +523,7 @@ impl ConnectionBuilder {
                 auth_failure_statuses: self.auth_failure_statuses,
                 follow_cross_origin: self.follow_cross_origin,
                 auth_failure_body: self.auth_failure_body,
+                actions: dynamic::Actions::default(),
             }),
         })
     }

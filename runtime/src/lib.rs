@@ -43,6 +43,7 @@
 //!         },
 //!     }]),
 //!     operations: Cow::Borrowed(&[]),
+//!     catalogue: None,
 //! };
 //!
 //! # async fn run() -> Result<(), Error> {
@@ -68,6 +69,7 @@
 mod args;
 mod auth;
 mod body;
+pub mod catalogue;
 mod clock;
 mod config;
 mod connection;
@@ -91,6 +93,7 @@ pub use body::{Binary, Multipart};
 pub use clock::{Clock, SystemClock};
 pub use config::{load_dir, ConnectionConfig};
 pub use connection::{Connection, ConnectionBuilder};
+pub use dynamic::ActionOutput;
 pub use error::Error;
 pub use response::{Response, StreamingResponse, Typed};
 pub use secret::Secret;
