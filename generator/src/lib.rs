@@ -21,6 +21,8 @@
 #![deny(missing_docs)]
 
 pub mod build;
+pub mod catalogue;
+pub mod describe;
 pub mod diagnostics;
 pub mod emit;
 mod error;
@@ -31,6 +33,7 @@ pub mod load;
 pub mod lower;
 pub mod render;
 pub mod resolve;
+pub mod schema;
 
 use std::path::{Path, PathBuf};
 

@@ -15,11 +15,11 @@ use crate::clock::{Clock, SystemClock};
 use crate::descriptor::{
     ConnectorDescriptor, OAuthFlowKind, OperationDescriptor, SecuritySchemeKind,
 };
+use crate::dynamic::ActionOutput;
 use crate::error::Error;
 use crate::oauth::{self, Endpoint, TokenSettings, TokenSource};
 use crate::response::{Response, StreamingResponse};
 use crate::secret::Secret;
-use crate::dynamic::ActionOutput;
 use crate::{dynamic, encoding, executor, server};
 
 /// Default whole-request timeout.

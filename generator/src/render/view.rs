@@ -86,6 +86,8 @@ pub struct ConnectorView {
     pub schemes: Vec<SchemeView>,
     pub types: Vec<TypeView>,
     pub operations: Vec<OperationView>,
+    /// The action catalogue as JSON text.
+    pub catalogue_json: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -306,6 +308,7 @@ impl ConnectorView {
             version: connector.version.clone(),
             docs: connector.description.clone(),
             spec_label: spec_label.to_owned(),
+            catalogue_json: crate::catalogue::catalogue_json(connector),
             servers: connector
                 .servers
                 .iter()

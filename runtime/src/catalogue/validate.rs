@@ -138,7 +138,10 @@ fn describe(error: &ValidationError<'_>, schema: &Value, out: &mut Vec<(String, 
             format!("does not match the pattern {pattern:?}")
         }
         ValidationErrorKind::AnyOf { .. } | ValidationErrorKind::OneOfNotValid { .. } => {
-            format!("{} matches none of the allowed shapes", value(error.instance()))
+            format!(
+                "{} matches none of the allowed shapes",
+                value(error.instance())
+            )
         }
         _ => error.to_string(),
     };
@@ -148,9 +151,7 @@ fn describe(error: &ValidationError<'_>, schema: &Value, out: &mut Vec<(String, 
 /// The property names the object schema at `keyword` (the `additionalProperties` keyword's
 /// location) declares, for "did you mean" hints.
 fn known_properties(schema: &Value, keyword: &str) -> Vec<String> {
-    let parent = keyword
-        .rsplit_once('/')
-        .map_or("", |(parent, _)| parent);
+    let parent = keyword.rsplit_once('/').map_or("", |(parent, _)| parent);
     schema
         .pointer(&format!("{parent}/properties"))
         .and_then(Value::as_object)
