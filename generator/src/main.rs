@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use connector_gen::{Options, RuntimeDependency};
+use connector_runtime::runner::{DescribeArgs, RunArgs, EXIT_CODES};
 
 #[derive(Parser)]
 #[command(
@@ -48,10 +49,42 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run one action of a spec, with no code generated, and print its response as JSON.
+    #[command(after_help = EXIT_CODES)]
+    Run {
+        /// The OpenAPI document (YAML or JSON).
+        spec: PathBuf,
+        #[command(flatten)]
+        args: RunArgs,
+        /// Connector name, as connection files give it (default: derived from the title).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Print a spec's action catalogue, or one action's input and output JSON Schemas.
+    #[command(after_help = EXIT_CODES)]
+    Describe {
+        /// The OpenAPI document (YAML or JSON).
+        spec: PathBuf,
+        #[command(flatten)]
+        args: DescribeArgs,
+        /// Connector name, as connection files give it (default: derived from the title).
+        #[arg(long)]
+        name: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
-    match run(Cli::parse()) {
+    let cli = Cli::parse();
+    match &cli.command {
+        Command::Run { spec, args, name } => {
+            return connector_gen::interpret::run(spec, &named(name), args)
+        }
+        Command::Describe { spec, args, name } => {
+            return connector_gen::interpret::describe(spec, &named(name), args)
+        }
+        _ => {}
+    }
+    match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err}");
@@ -62,6 +95,13 @@ fn main() -> ExitCode {
             }
             ExitCode::FAILURE
         }
+    }
+}
+
+fn named(name: &Option<String>) -> Options {
+    Options {
+        name: name.clone(),
+        ..Options::default()
     }
 }
 
@@ -126,5 +166,6 @@ fn run(cli: Cli) -> Result<(), connector_gen::Error> {
             }
             Ok(())
         }
+        Command::Run { .. } | Command::Describe { .. } => Ok(()),
     }
 }

@@ -62,7 +62,8 @@
 //! ```
 //!
 //! Cargo features: `toml` (default) reads connection files written in TOML; `yaml` reads YAML ones.
-//! JSON connection files are always read.
+//! JSON connection files are always read. `cli` adds [`runner`]: the command line of generated
+//! connectors' binaries and of `connector-gen run`.
 
 #![deny(missing_docs)]
 
@@ -81,6 +82,8 @@ mod executor;
 mod oauth;
 mod request;
 mod response;
+#[cfg(feature = "cli")]
+pub mod runner;
 mod secret;
 pub mod serde_support;
 mod server;

@@ -1,0 +1,53 @@
+//! Interpreting a spec at run time (`connector-gen run` and `describe`): the spec is lowered and
+//! mapped to runtime descriptors ([`describe`](crate::describe)), then the runtime's generic
+//! command line runs it. Nothing is generated or compiled.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use connector_runtime::catalogue::Catalogue;
+use connector_runtime::descriptor::ConnectorDescriptor;
+use connector_runtime::runner::{self, DescribeArgs, RunArgs, EXIT_BAD_INPUT};
+
+use crate::{Error, Options};
+
+/// The descriptor (catalogue included) of the spec at `spec`.
+pub fn load_descriptor(spec: &Path, options: &Options) -> Result<ConnectorDescriptor, Error> {
+    let bytes = crate::read_spec(spec)?;
+    let lowered = crate::load_connector(&bytes, options)?;
+    Ok(crate::describe::connector_descriptor(&lowered.connector))
+}
+
+/// `connector-gen run SPEC ACTION ...`: runs one action of the spec; returns the exit code.
+pub fn run(spec: &Path, options: &Options, args: &RunArgs) -> ExitCode {
+    match load_descriptor(spec, options) {
+        Ok(connector) => runner::run(&connector, args),
+        Err(err) => spec_error(&err),
+    }
+}
+
+/// `connector-gen describe SPEC [ACTION]`: prints the catalogue or one action.
+pub fn describe(spec: &Path, options: &Options, args: &DescribeArgs) -> ExitCode {
+    match catalogue(spec, options) {
+        Ok(catalogue) => runner::describe(&catalogue, args),
+        Err(err) => spec_error(&err),
+    }
+}
+
+/// The catalogue of the spec at `spec`, as `describe --json` prints it.
+pub fn catalogue(spec: &Path, options: &Options) -> Result<Catalogue, Error> {
+    let bytes = crate::read_spec(spec)?;
+    Ok(crate::catalogue::catalogue(
+        &crate::load_connector(&bytes, options)?.connector,
+    ))
+}
+
+fn spec_error(err: &Error) -> ExitCode {
+    eprintln!("error: {err}");
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        eprintln!("Caused by: {cause}");
+        source = cause.source();
+    }
+    ExitCode::from(EXIT_BAD_INPUT)
+}

@@ -1,0 +1,178 @@
+//! What the command line prints, and how errors become exit codes.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::process::ExitCode;
+
+use serde_json::Value;
+
+use super::{EXIT_BAD_INPUT, EXIT_CONNECTION, EXIT_STATUS};
+use crate::catalogue::{Action, Catalogue};
+use crate::error::Error;
+
+/// A failure to report on stderr, with its exit code and, for a non-2xx answer, the body to
+/// print on stdout.
+pub(crate) struct Problem {
+    message: String,
+    code: u8,
+    body: Option<Value>,
+}
+
+impl Problem {
+    pub(crate) fn input(message: String) -> Self {
+        Problem {
+            message,
+            code: EXIT_BAD_INPUT,
+            body: None,
+        }
+    }
+
+    pub(crate) fn connection(message: String) -> Self {
+        Problem {
+            message,
+            code: EXIT_CONNECTION,
+            body: None,
+        }
+    }
+
+    /// Prints the body (if any) on stdout and the message with its causes on stderr.
+    pub(crate) fn report(self) -> ExitCode {
+        if let Some(body) = &self.body {
+            print_json(body);
+        }
+        eprintln!("error: {}", self.message);
+        ExitCode::from(self.code)
+    }
+}
+
+impl From<Error> for Problem {
+    fn from(err: Error) -> Self {
+        let code = match &err {
+            Error::Status { .. } | Error::AuthRejected { .. } => EXIT_STATUS,
+            Error::Config { .. }
+            | Error::InvalidServerVariable { .. }
+            | Error::MissingCredentials { .. }
+            | Error::ConnectionFile { .. }
+            | Error::MissingParameter { .. }
+            | Error::InvalidParameter { .. }
+            | Error::InvalidHeaderValue { .. }
+            | Error::InvalidInput { .. }
+            | Error::InvalidActionInput { .. }
+            | Error::UnknownAction { .. }
+            | Error::Encode { .. } => EXIT_BAD_INPUT,
+            _ => EXIT_CONNECTION,
+        };
+        let body = err.body().map(|bytes| {
+            if bytes.iter().all(u8::is_ascii_whitespace) {
+                Value::Null
+            } else {
+                serde_json::from_slice(bytes)
+                    .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into_owned()))
+            }
+        });
+        let mut message = err.to_string();
+        let mut source = std::error::Error::source(&err);
+        while let Some(cause) = source {
+            let _ = write!(message, "\nCaused by: {cause}");
+            source = cause.source();
+        }
+        Problem {
+            message,
+            code,
+            body,
+        }
+    }
+}
+
+/// Pretty JSON on stdout; a closed stdout (`| head`) ends the output quietly.
+pub(crate) fn print_json(value: &Value) {
+    let text = serde_json::to_string_pretty(value).unwrap_or_default();
+    print_text(&format!("{text}\n"));
+}
+
+pub(crate) fn print_text(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush());
+}
+
+/// One line per action: id, method, path, auth and summary.
+pub fn actions_table(catalogue: &Catalogue) -> String {
+    let width = catalogue
+        .actions
+        .iter()
+        .map(|a| a.id.chars().count())
+        .max()
+        .unwrap_or(0);
+    let mut out = format!(
+        "{} {} ({} actions)\n",
+        catalogue.title,
+        catalogue.version,
+        catalogue.actions.len()
+    );
+    for action in &catalogue.actions {
+        let _ = writeln!(
+            out,
+            "  {:<width$}  {:<7} {}  [auth: {}]  {}",
+            action.id,
+            action.method,
+            action.path,
+            auth(&action.auth),
+            one_line(action.summary.as_deref().unwrap_or_default()),
+        );
+    }
+    out
+}
+
+/// One action for a person: what it is, then its schemas as JSON.
+pub fn action_text(action: &Action) -> String {
+    let mut out = format!("{}  {} {}\n", action.id, action.method, action.path);
+    if let Some(summary) = &action.summary {
+        let _ = writeln!(out, "{}", one_line(summary));
+    }
+    if let Some(description) = &action.description {
+        let _ = writeln!(out, "\n{}", description.trim());
+    }
+    if action.deprecated {
+        out.push_str("\nDeprecated.\n");
+    }
+    let _ = writeln!(out, "\nauth: {}", auth(&action.auth));
+    let pretty = |v: &Value| serde_json::to_string_pretty(v).unwrap_or_default();
+    let _ = writeln!(out, "\ninput schema:\n{}", pretty(&action.input_schema));
+    for (status, schema) in &action.output_schemas {
+        let _ = writeln!(out, "\noutput schema ({status}):\n{}", pretty(schema));
+    }
+    out
+}
+
+pub(crate) fn indent(text: &str) -> String {
+    text.lines().skip(1).map(|l| format!("{l}\n")).collect()
+}
+
+fn auth(alternatives: &[Vec<String>]) -> String {
+    if alternatives.is_empty() {
+        return "none".to_owned();
+    }
+    alternatives
+        .iter()
+        .map(|alt| {
+            if alt.is_empty() {
+                "anonymous".to_owned()
+            } else {
+                alt.join("+")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
+/// Spec text on one line, control characters dropped so that a spec cannot forge output lines.
+fn one_line(text: &str) -> String {
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect()
+}
