@@ -14,6 +14,7 @@ fn main() {
     for (spec, name) in specs {
         if let Err(err) = connector_gen::build::Builder::new(spec)
             .name(name)
+            .test_dispatch(true)
             .generate()
         {
             let mut message = format!("generating {spec}: {err}");

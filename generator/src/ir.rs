@@ -375,6 +375,37 @@ pub struct Operation {
     pub pointer: String,
 }
 
+impl Operation {
+    /// The key of each parameter in the dynamic interface's input object: its wire name, or
+    /// `location:name` (`header:type`) for a parameter whose name an earlier one already has.
+    pub fn input_keys(&self) -> Vec<String> {
+        let mut keys: Vec<String> = Vec::with_capacity(self.params.len());
+        for (index, param) in self.params.iter().enumerate() {
+            let taken = self.params[..index]
+                .iter()
+                .any(|p| p.wire_name == param.wire_name);
+            keys.push(if taken {
+                format!("{}:{}", param.location.as_str(), param.wire_name)
+            } else {
+                param.wire_name.clone()
+            });
+        }
+        keys
+    }
+}
+
+impl Location {
+    /// The location as the spec writes it (`in:`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Location::Path => "path",
+            Location::Query => "query",
+            Location::Header => "header",
+            Location::Cookie => "cookie",
+        }
+    }
+}
+
 /// Location of a parameter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub enum Location {

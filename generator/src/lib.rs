@@ -70,6 +70,10 @@ pub struct Options {
     /// Whether the generated `Cargo.toml` declares its own `[workspace]`, so it builds wherever
     /// it is written. Turn off to add the crate as a member of an existing workspace.
     pub own_workspace: bool,
+    /// Whether the client gets a hidden `call_typed_from_json` method that deserialises the
+    /// dynamic interface's JSON input into each action's typed arguments and calls the typed
+    /// method: for tests that compare typed and dynamic calls. Off by default.
+    pub test_dispatch: bool,
 }
 
 impl Default for Options {
@@ -80,6 +84,7 @@ impl Default for Options {
             runtime: RuntimeDependency::Version(env!("CARGO_PKG_VERSION").to_owned()),
             max_spec_bytes: load::DEFAULT_MAX_SPEC_BYTES,
             own_workspace: true,
+            test_dispatch: false,
         }
     }
 }
@@ -159,12 +164,17 @@ struct Rendered {
 fn render_modules(
     renderer: &Renderer,
     view: &ConnectorView,
+    options: &Options,
     dump: Option<&Path>,
 ) -> Result<Rendered, Error> {
     let mut modules = Vec::new();
     for (name, _, _) in MODULES {
         let template = format!("{name}.rs.j2");
-        let text = renderer.render(&template, view, context! {})?;
+        let text = renderer.render(
+            &template,
+            view,
+            context! { test_dispatch => options.test_dispatch },
+        )?;
         modules.push((name, format::format_rust(&template, &text, dump)?));
     }
     Ok(Rendered { modules })
@@ -214,7 +224,7 @@ pub fn render_crate(
     let renderer = Renderer::new(options.templates.as_deref())?;
     let view = ConnectorView::new(connector, spec_label);
     let dump = Some(out_dir.join("target").join("connector-gen"));
-    let rendered = render_modules(&renderer, &view, dump.as_deref())?;
+    let rendered = render_modules(&renderer, &view, options, dump.as_deref())?;
     let mut files = Vec::new();
     let root = render_root(&renderer, &view, None, dump.as_deref())?;
     files.push((
@@ -258,7 +268,7 @@ pub fn render_module(
 ) -> Result<String, Error> {
     let renderer = Renderer::new(options.templates.as_deref())?;
     let view = ConnectorView::new(connector, spec_label);
-    let rendered = render_modules(&renderer, &view, None)?;
+    let rendered = render_modules(&renderer, &view, options, None)?;
     let root = render_root(&renderer, &view, Some(&rendered), None)?;
     Ok(format!("{}{root}", banner(spec_label)))
 }

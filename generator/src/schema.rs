@@ -22,19 +22,14 @@ pub fn input_schema(connector: &Connector, op: &Operation) -> Value {
     let mut builder = Builder::new(connector);
     let mut properties = Map::new();
     let mut required = Vec::new();
-    for param in &op.params {
-        // A parameter of the same name in another location cannot be told apart in the input
-        // object: the dynamic interface takes the first, and so does the schema.
-        if properties.contains_key(&param.wire_name) {
-            continue;
-        }
+    for (param, key) in op.params.iter().zip(op.input_keys()) {
         let mut schema = builder.type_ref(&param.ty);
         apply(&mut schema, &param.facts);
         describe(&mut schema, param.docs.as_deref(), param.deprecated);
-        properties.insert(param.wire_name.clone(), schema);
         if param.required {
-            required.push(Value::from(param.wire_name.clone()));
+            required.push(Value::from(key.clone()));
         }
+        properties.insert(key, schema);
     }
     if let Some(body) = &op.body {
         let mut schema = match body.kind {
