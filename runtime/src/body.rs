@@ -414,7 +414,7 @@ fn form(value: &Value, encoding: &[PropertyEncoding]) -> Result<Vec<u8>, String>
             location: ParamLocation::Query,
             required: false,
             style: enc.map_or(ParamStyle::Form, |e| e.style),
-            explode: enc.map_or(true, |e| e.explode),
+            explode: enc.is_none_or(|e| e.explode),
             allow_reserved: enc.is_some_and(|e| e.allow_reserved),
             json: false,
         };

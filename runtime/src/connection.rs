@@ -558,7 +558,7 @@ impl ConnectionBuilder {
                 };
                 let flow = flows
                     .iter()
-                    .filter(|f| wanted.map_or(true, |kind| kind == f.kind))
+                    .filter(|f| wanted.is_none_or(|kind| kind == f.kind))
                     .find(|f| f.token_url.is_some() || f.refresh_url.is_some());
                 let url = flow.and_then(|f| {
                     // A refresh uses the refresh URL when the flow names one.

@@ -125,3 +125,43 @@ pub fn connection_file(connector: &ConnectorDescriptor, dir: &Path) -> PathBuf {
     std::fs::write(&path, file.to_string()).expect("writing the connection file");
     path
 }
+
+/// The petstore connector generated as a standalone crate and built with its `cli` feature, as a
+/// user would: `connector-gen generate`, then `cargo build --features cli`. Returns its binary.
+pub fn generated_petstore_binary() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let out = target_dir().join("generated-cli").join("petstore");
+        let ran = run(
+            &connector_gen(),
+            &[
+                "generate",
+                "specs/petstore.yaml",
+                "--out",
+                &out.to_string_lossy(),
+                "--name",
+                "petstore",
+                "--runtime-path",
+                &repo_root().join("runtime").to_string_lossy(),
+            ],
+            None,
+        );
+        assert_eq!(ran.code, 0, "generate: {ran:?}");
+        // The workspace's lock file pins the same dependency versions the runtime is tested with.
+        std::fs::copy(repo_root().join("Cargo.lock"), out.join("Cargo.lock")).expect("Cargo.lock");
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let status = Command::new(cargo)
+            .args(["build", "--quiet", "--features", "cli"])
+            .current_dir(&out)
+            // The workspace's target folder: the dependencies are already built there.
+            .env("CARGO_TARGET_DIR", target_dir())
+            .status()
+            .expect("running cargo build for the generated crate");
+        assert!(
+            status.success(),
+            "building the generated petstore crate failed"
+        );
+        target_dir().join("debug").join("petstore")
+    })
+    .clone()
+}
