@@ -13,6 +13,14 @@ use crate::ir::{
 /// The descriptor of a lowered connector, catalogue included.
 pub fn connector_descriptor(connector: &Connector) -> d::ConnectorDescriptor {
     d::ConnectorDescriptor {
+        catalogue: Some(Cow::Owned(crate::catalogue::catalogue_json(connector))),
+        ..without_catalogue(connector)
+    }
+}
+
+/// The descriptor of a lowered connector with no catalogue (`catalogue: None`).
+pub fn without_catalogue(connector: &Connector) -> d::ConnectorDescriptor {
+    d::ConnectorDescriptor {
         name: owned(&connector.crate_name),
         title: owned(&connector.title),
         version: owned(&connector.version),
@@ -48,7 +56,7 @@ pub fn connector_descriptor(connector: &Connector) -> d::ConnectorDescriptor {
                 .collect(),
         ),
         operations: Cow::Owned(connector.operations.iter().map(operation).collect()),
-        catalogue: Some(Cow::Owned(crate::catalogue::catalogue_json(connector))),
+        catalogue: None,
     }
 }
 

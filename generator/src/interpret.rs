@@ -2,6 +2,7 @@
 //! mapped to runtime descriptors ([`describe`](crate::describe)), then the runtime's generic
 //! command line runs it. Nothing is generated or compiled.
 
+use std::borrow::Cow;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -19,9 +20,19 @@ pub fn load_descriptor(spec: &Path, options: &Options) -> Result<ConnectorDescri
 }
 
 /// `connector-gen run SPEC ACTION ...`: runs one action of the spec; returns the exit code.
+/// Only that action's schemas are built: they are all validation needs.
 pub fn run(spec: &Path, options: &Options, args: &RunArgs) -> ExitCode {
-    match load_descriptor(spec, options) {
-        Ok(connector) => runner::run(&connector, args),
+    let lowered = crate::read_spec(spec).and_then(|bytes| crate::load_connector(&bytes, options));
+    match lowered {
+        Ok(lowered) => {
+            let only =
+                crate::catalogue::catalogue_of(&lowered.connector, |op| op.id == args.action);
+            let connector = ConnectorDescriptor {
+                catalogue: Some(Cow::Owned(serde_json::to_string(&only).unwrap_or_default())),
+                ..crate::describe::without_catalogue(&lowered.connector)
+            };
+            runner::run(&connector, args)
+        }
         Err(err) => spec_error(&err),
     }
 }
