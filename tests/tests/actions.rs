@@ -18,6 +18,43 @@ use support::prism::repo_root;
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
+/// Evaluates `$body` with `$c` standing for the generated module of connector `$name`.
+macro_rules! by_connector {
+    ($name:expr, $c:ident => $body:expr) => {
+        match $name {
+            "petstore" => {
+                use petstore as $c;
+                $body
+            }
+            "awkward" => {
+                use awkward as $c;
+                $body
+            }
+            "schemas" => {
+                use schemas as $c;
+                $body
+            }
+            "parameters" => {
+                use parameters as $c;
+                $body
+            }
+            "bodies" => {
+                use bodies as $c;
+                $body
+            }
+            "auth" => {
+                use auth as $c;
+                $body
+            }
+            "responses" => {
+                use responses as $c;
+                $body
+            }
+            other => panic!("no connector {other}"),
+        }
+    };
+}
+
 /// Every sample spec, with the name the tests crate's build.rs gives its connector.
 fn samples() -> Vec<(&'static str, &'static str, &'static ConnectorDescriptor)> {
     vec![
@@ -262,44 +299,11 @@ async fn three_calls(
         .base_url(server.uri())
         .build()
         .expect("connection");
-    let typed = match name {
-        "petstore" => {
-            petstore::Client::new(connection.clone())
-                .call_typed_from_json(action, input)
-                .await
-        }
-        "awkward" => {
-            awkward::Client::new(connection.clone())
-                .call_typed_from_json(action, input)
-                .await
-        }
-        "schemas" => {
-            schemas::Client::new(connection.clone())
-                .call_typed_from_json(action, input)
-                .await
-        }
-        "parameters" => {
-            parameters::Client::new(connection.clone())
-                .call_typed_from_json(action, input)
-                .await
-        }
-        "bodies" => {
-            bodies::Client::new(connection.clone())
-                .call_typed_from_json(action, input)
-                .await
-        }
-        "auth" => {
-            auth::Client::new(connection.clone())
-                .call_typed_from_json(action, input)
-                .await
-        }
-        "responses" => {
-            responses::Client::new(connection.clone())
-                .call_typed_from_json(action, input)
-                .await
-        }
-        other => panic!("no client for {other}"),
-    };
+    let typed = by_connector!(name, c => {
+        c::Client::new(connection.clone())
+            .call_typed_from_json(action, input)
+            .await
+    });
     // The typed result may fail to decode `{}`; only the request matters here.
     if let Err(err) = &typed {
         assert!(
@@ -343,17 +347,8 @@ async fn three_calls(
 }
 
 fn normalize_body(name: &str, action: &str, body: Value) -> Value {
-    let normalized = match name {
-        "petstore" => petstore::Client::normalize_json_body(action, body),
-        "awkward" => awkward::Client::normalize_json_body(action, body),
-        "schemas" => schemas::Client::normalize_json_body(action, body),
-        "parameters" => parameters::Client::normalize_json_body(action, body),
-        "bodies" => bodies::Client::normalize_json_body(action, body),
-        "auth" => auth::Client::normalize_json_body(action, body),
-        "responses" => responses::Client::normalize_json_body(action, body),
-        other => panic!("no client for {other}"),
-    };
-    normalized.unwrap_or_else(|e| panic!("{name} {action}: example body: {e}"))
+    by_connector!(name, c => c::Client::normalize_json_body(action, body))
+        .unwrap_or_else(|e| panic!("{name} {action}: example body: {e}"))
 }
 
 #[tokio::test]

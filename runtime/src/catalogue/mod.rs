@@ -133,3 +133,22 @@ impl Action {
             .map_or(&[], Vec::as_slice)
     }
 }
+
+/// Security alternatives as `a+b | c`: `anonymous` for an empty alternative, `none` when the
+/// action needs no auth at all.
+pub fn auth_summary(alternatives: &[Vec<String>]) -> String {
+    if alternatives.is_empty() {
+        return "none".to_owned();
+    }
+    alternatives
+        .iter()
+        .map(|alt| {
+            if alt.is_empty() {
+                "anonymous".to_owned()
+            } else {
+                alt.join("+")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" | ")
+}

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use serde_json::Value;
 
 use super::{EXIT_BAD_INPUT, EXIT_CONNECTION, EXIT_STATUS};
-use crate::catalogue::{Action, Catalogue};
+use crate::catalogue::{auth_summary, Action, Catalogue};
 use crate::error::Error;
 
 /// A failure to report on stderr, with its exit code and, for a non-2xx answer, the body to
@@ -118,7 +118,7 @@ pub fn actions_table(catalogue: &Catalogue) -> String {
             action.id,
             action.method,
             action.path,
-            auth(&action.auth),
+            auth_summary(&action.auth),
             one_line(action.summary.as_deref().unwrap_or_default()),
         );
     }
@@ -137,7 +137,7 @@ pub fn action_text(action: &Action) -> String {
     if action.deprecated {
         out.push_str("\nDeprecated.\n");
     }
-    let _ = writeln!(out, "\nauth: {}", auth(&action.auth));
+    let _ = writeln!(out, "\nauth: {}", auth_summary(&action.auth));
     let pretty = |v: &Value| serde_json::to_string_pretty(v).unwrap_or_default();
     let _ = writeln!(out, "\ninput schema:\n{}", pretty(&action.input_schema));
     for (status, schema) in &action.output_schemas {
@@ -148,23 +148,6 @@ pub fn action_text(action: &Action) -> String {
 
 pub(crate) fn indent(text: &str) -> String {
     text.lines().skip(1).map(|l| format!("{l}\n")).collect()
-}
-
-fn auth(alternatives: &[Vec<String>]) -> String {
-    if alternatives.is_empty() {
-        return "none".to_owned();
-    }
-    alternatives
-        .iter()
-        .map(|alt| {
-            if alt.is_empty() {
-                "anonymous".to_owned()
-            } else {
-                alt.join("+")
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" | ")
 }
 
 /// Spec text on one line, control characters dropped so that a spec cannot forge output lines.
