@@ -62,7 +62,7 @@
 //! ```
 //!
 //! Cargo features: `toml` (default) reads connection files written in TOML; `yaml` reads YAML ones.
-//! JSON connection files are always read. `cli` adds [`runner`]: the command line of generated
+//! JSON connection files are always read. `cli` adds the `runner` module: the command line of generated
 //! connectors' binaries and of `connector-gen run`.
 
 #![deny(missing_docs)]
