@@ -107,17 +107,17 @@ pub fn actions_table(catalogue: &Catalogue) -> String {
         .unwrap_or(0);
     let mut out = format!(
         "{} {} ({} actions)\n",
-        catalogue.title,
-        catalogue.version,
+        one_line(&catalogue.title),
+        one_line(&catalogue.version),
         catalogue.actions.len()
     );
     for action in &catalogue.actions {
         let _ = writeln!(
             out,
             "  {:<width$}  {:<7} {}  [auth: {}]  {}",
-            action.id,
+            one_line(&action.id),
             action.method,
-            action.path,
+            one_line(&action.path),
             auth_summary(&action.auth),
             one_line(action.summary.as_deref().unwrap_or_default()),
         );
@@ -127,12 +127,22 @@ pub fn actions_table(catalogue: &Catalogue) -> String {
 
 /// One action for a person: what it is, then its schemas as JSON.
 pub fn action_text(action: &Action) -> String {
-    let mut out = format!("{}  {} {}\n", action.id, action.method, action.path);
+    let mut out = format!(
+        "{}  {} {}\n",
+        one_line(&action.id),
+        action.method,
+        one_line(&action.path)
+    );
     if let Some(summary) = &action.summary {
         let _ = writeln!(out, "{}", one_line(summary));
     }
     if let Some(description) = &action.description {
-        let _ = writeln!(out, "\n{}", description.trim());
+        let text: String = description
+            .trim()
+            .chars()
+            .filter(|c| *c == '\n' || !c.is_control())
+            .collect();
+        let _ = writeln!(out, "\n{text}");
     }
     if action.deprecated {
         out.push_str("\nDeprecated.\n");
@@ -158,4 +168,48 @@ fn one_line(text: &str) -> String {
         .chars()
         .filter(|c| !c.is_control())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hostile() -> Action {
+        Action {
+            id: "get\u{1b}[2J".into(),
+            method: "GET".into(),
+            path: "/x\r\nforged line".into(),
+            summary: Some("a\u{1b}[31m red\nsummary".into()),
+            description: Some("line one\n\u{1b}]0;title\u{7}line two".into()),
+            tags: Vec::new(),
+            deprecated: false,
+            auth: vec![vec![], vec!["a".into(), "b".into()]],
+            input_schema: serde_json::json!({}),
+            output_schemas: Default::default(),
+            output_headers: Default::default(),
+        }
+    }
+
+    #[test]
+    fn spec_text_cannot_forge_lines_or_send_terminal_escapes() {
+        let catalogue = Catalogue {
+            name: "x".into(),
+            title: "T\u{1b}[1m".into(),
+            version: "1\n2".into(),
+            description: None,
+            security_schemes: Vec::new(),
+            actions: vec![hostile()],
+        };
+        let table = actions_table(&catalogue);
+        let text = action_text(&hostile());
+        for out in [&table, &text] {
+            assert!(
+                !out.contains('\u{1b}') && !out.contains('\r') && !out.contains('\u{7}'),
+                "{out:?}"
+            );
+        }
+        assert_eq!(table.lines().count(), 2, "{table}");
+        assert!(table.contains("[auth: anonymous | a+b]"), "{table}");
+        assert!(text.contains("line one\n"), "{text}");
+    }
 }
