@@ -59,8 +59,8 @@ async fn bounds_and_patterns_are_checked_and_every_problem_is_reported() {
         problems[0].starts_with("/code: does not match the pattern"),
         "{problems:?}"
     );
-    assert!(problems[1].starts_with("/name: "), "{problems:?}");
-    assert!(problems[1].contains("longer than 3"), "{problems:?}");
+    // A bound is reported without the value, which may be a secret.
+    assert_eq!(problems[1], "/name: longer than 3 characters");
     assert!(server
         .received_requests()
         .await

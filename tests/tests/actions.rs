@@ -167,6 +167,43 @@ fn schemas_carry_the_facts_of_the_spec() {
     assert_eq!(defs["NewPet"]["properties"]["birthDate"]["format"], "date");
     assert!(create.output_schemas.contains_key("201"), "{create:?}");
     assert_eq!(list.auth, vec![vec!["api_key"], vec!["oauth"]]);
+    assert_eq!(
+        (&limit["minimum"], &limit["maximum"]),
+        (&json!(1), &json!(100))
+    );
+    assert_eq!(
+        limit["description"],
+        "How many pets to return (at most 100)."
+    );
+
+    let parameters = catalogue(&parameters::CONNECTOR);
+    let reserved = parameters.action("queryAllowReserved").expect("action");
+    assert_eq!(
+        reserved.input_schema["properties"]["path"]["pattern"],
+        "^/[a-z/]+:v1$"
+    );
+
+    let schemas = catalogue(&schemas::CONNECTOR);
+    let animal = &schemas
+        .action("getAnimal")
+        .expect("getAnimal")
+        .output_schemas["200"];
+    let cat = &animal["$defs"]["Cat"]["properties"];
+    assert_eq!(cat["id"]["readOnly"], true);
+    assert_eq!(cat["id"]["format"], "uuid");
+    assert_eq!(cat["lives"]["default"], 9);
+    let record = &schemas.action("putRecord").expect("putRecord").input_schema["$defs"]["Record"];
+    assert_eq!(record["properties"]["secret"]["writeOnly"], true);
+    assert_eq!(record["properties"]["name"]["minLength"], 1);
+    assert_eq!(
+        record["properties"]["note"]["type"],
+        json!(["string", "null"])
+    );
+    assert_eq!(record["properties"]["legacy"]["deprecated"], true);
+    assert_eq!(
+        record["required"],
+        json!(["name", "note", "color", "priority"])
+    );
 }
 
 /// A server that answers `{}` to everything and records requests.

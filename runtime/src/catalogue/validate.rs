@@ -143,6 +143,19 @@ fn describe(error: &ValidationError<'_>, schema: &Value, out: &mut Vec<(String, 
                 value(error.instance())
             )
         }
+        // Bounds are described without the value, which may be a secret (a too-short password).
+        ValidationErrorKind::MinLength { limit } => format!("shorter than {limit} characters"),
+        ValidationErrorKind::MaxLength { limit } => format!("longer than {limit} characters"),
+        ValidationErrorKind::Minimum { limit } => format!("less than the minimum {limit}"),
+        ValidationErrorKind::Maximum { limit } => format!("greater than the maximum {limit}"),
+        ValidationErrorKind::ExclusiveMinimum { limit } => format!("not greater than {limit}"),
+        ValidationErrorKind::ExclusiveMaximum { limit } => format!("not less than {limit}"),
+        ValidationErrorKind::MinItems { limit } => format!("fewer than {limit} items"),
+        ValidationErrorKind::MaxItems { limit } => format!("more than {limit} items"),
+        ValidationErrorKind::MinProperties { limit } => format!("fewer than {limit} properties"),
+        ValidationErrorKind::MaxProperties { limit } => format!("more than {limit} properties"),
+        ValidationErrorKind::UniqueItems => "has repeated items".to_owned(),
+        ValidationErrorKind::Format { format } => format!("not a valid {format}"),
         _ => error.to_string(),
     };
     out.push((at, message));
