@@ -178,6 +178,28 @@ async fn bad_input_exits_2_and_sends_nothing() {
         ran.stderr
     );
 
+    // A server variable the spec does not allow (no --base-url: the spec's server is used).
+    let ran = run(
+        &connector_gen(),
+        &[
+            "run",
+            SPEC,
+            "getPet",
+            "--input",
+            r#"{"petId": 7}"#,
+            "--var",
+            "environment=evil",
+        ],
+        None,
+    );
+    assert_eq!(ran.code, 2, "{ran:?}");
+    assert!(
+        ran.stderr
+            .contains("server variable `environment`: must be one of: api, sandbox"),
+        "{}",
+        ran.stderr
+    );
+
     // An unreadable spec.
     let ran = run(
         &connector_gen(),
