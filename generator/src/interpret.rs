@@ -37,10 +37,21 @@ pub fn run(spec: &Path, options: &Options, args: &RunArgs) -> ExitCode {
     }
 }
 
-/// `connector-gen describe SPEC [ACTION]`: prints the catalogue or one action.
+/// `connector-gen describe SPEC [ACTION]`: prints the catalogue or one action (building only
+/// that action's schemas when it exists).
 pub fn describe(spec: &Path, options: &Options, args: &DescribeArgs) -> ExitCode {
-    match catalogue(spec, options) {
-        Ok(catalogue) => runner::describe(&catalogue, args),
+    let lowered = crate::read_spec(spec).and_then(|bytes| crate::load_connector(&bytes, options));
+    match lowered {
+        Ok(lowered) => {
+            let connector = &lowered.connector;
+            let catalogue = match &args.action {
+                Some(id) if connector.operations.iter().any(|op| &op.id == id) => {
+                    crate::catalogue::catalogue_of(connector, |op| &op.id == id)
+                }
+                _ => crate::catalogue::catalogue(connector),
+            };
+            runner::describe(&catalogue, args)
+        }
         Err(err) => spec_error(&err),
     }
 }
