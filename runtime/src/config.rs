@@ -20,6 +20,7 @@ use crate::secret::Secret;
 
 mod validate;
 
+pub(crate) use validate::hint;
 use validate::Validator;
 
 /// What `Serialize` writes in place of a secret.

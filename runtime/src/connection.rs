@@ -15,6 +15,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::descriptor::{
     ConnectorDescriptor, OAuthFlowKind, OperationDescriptor, SecuritySchemeKind,
 };
+use crate::dynamic::ActionOutput;
 use crate::error::Error;
 use crate::oauth::{self, Endpoint, TokenSettings, TokenSource};
 use crate::response::{Response, StreamingResponse};
@@ -76,6 +77,8 @@ pub(crate) struct Inner {
     pub(crate) cross_origin_client: Option<reqwest::Client>,
     /// A success body that means "token rejected": the JSON path (split on `.`) and its values.
     pub(crate) auth_failure_body: Option<(Vec<String>, Vec<String>)>,
+    /// The connector's catalogue and input validators, loaded on the first dynamic call.
+    pub(crate) actions: dynamic::Actions,
 }
 
 impl Connection {
@@ -105,19 +108,23 @@ impl Connection {
     /// Runs the operation whose id is `action`, taking and returning JSON.
     ///
     /// `input` is an object whose keys are parameter names, plus `body` for the request body.
-    /// The result is the response body as JSON, `null` when it is empty, or a JSON string when
-    /// the body is not JSON.
+    /// When the connector has a [`Catalogue`](crate::catalogue::Catalogue) the input is first
+    /// validated against the action's input schema, and every problem is reported at once in
+    /// [`Error::InvalidActionInput`]; nothing is sent then. The result is the response body as
+    /// JSON, `null` when it is empty, or a JSON string when the body is not JSON.
     pub async fn execute_json(&self, action: &str, input: Value) -> Result<Value, Error> {
-        let op = self
-            .inner
-            .connector
-            .operation(action)
-            .ok_or_else(|| Error::UnknownAction {
-                name: action.to_owned(),
-            })?;
-        let args = dynamic::args_from_json(op, input)?;
-        let response = executor::execute(&self.inner, op, &args).await?;
-        Ok(dynamic::response_to_json(&response))
+        Ok(self.execute_action(action, input).await?.body)
+    }
+
+    /// Like [`execute_json`](Self::execute_json), but also returns the status and the response
+    /// headers the action declares for it.
+    pub async fn execute_action(&self, action: &str, input: Value) -> Result<ActionOutput, Error> {
+        dynamic::execute(&self.inner, action, input).await
+    }
+
+    /// The connector's action catalogue, parsed on first use; `None` when the connector has none.
+    pub fn catalogue(&self) -> Result<Option<&crate::catalogue::Catalogue>, Error> {
+        self.inner.actions.catalogue(&self.inner.connector)
     }
 
     /// The connector this connection talks to.
@@ -543,6 +550,7 @@ impl ConnectionBuilder {
                 follow_cross_origin: self.follow_cross_origin,
                 cross_origin_client,
                 auth_failure_body: self.auth_failure_body,
+                actions: dynamic::Actions::default(),
             }),
         })
     }
@@ -582,7 +590,7 @@ impl ConnectionBuilder {
                 };
                 let flow = flows
                     .iter()
-                    .filter(|f| wanted.map_or(true, |kind| kind == f.kind))
+                    .filter(|f| wanted.is_none_or(|kind| kind == f.kind))
                     .find(|f| f.token_url.is_some() || f.refresh_url.is_some());
                 let url = flow.and_then(|f| {
                     // A refresh uses the refresh URL when the flow names one.

@@ -1,18 +1,103 @@
 //! The dynamic interface: operation input and output as plain JSON.
 
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
 use reqwest::header::CONTENT_TYPE;
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::args::Args;
-use crate::descriptor::OperationDescriptor;
+use crate::catalogue::{Catalogue, Validators};
+use crate::connection::Inner;
+use crate::descriptor::{ConnectorDescriptor, OperationDescriptor};
 use crate::error::Error;
+use crate::executor;
 use crate::request::is_json;
 use crate::response::Response;
 
+/// What a dynamic call returns: the status, the response headers the action declares for it,
+/// and the body as JSON.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ActionOutput {
+    /// The 2xx status.
+    pub status: u16,
+    /// The declared response headers that arrived, by declared name.
+    pub headers: BTreeMap<String, String>,
+    /// The body: JSON, `null` when empty, a JSON string when the body is not JSON.
+    pub body: Value,
+}
+
+/// A connection's catalogue, parsed on first use, with its validators.
+#[derive(Default)]
+pub(crate) struct Actions {
+    loaded: OnceLock<Result<Option<Catalogue>, String>>,
+    validators: Validators,
+}
+
+impl Actions {
+    pub(crate) fn catalogue(
+        &self,
+        connector: &ConnectorDescriptor,
+    ) -> Result<Option<&Catalogue>, Error> {
+        let loaded = self.loaded.get_or_init(|| match &connector.catalogue {
+            None => Ok(None),
+            Some(text) => Catalogue::from_json(text)
+                .map(Some)
+                .map_err(|err| err.to_string()),
+        });
+        match loaded {
+            Ok(catalogue) => Ok(catalogue.as_ref()),
+            Err(message) => Err(Error::InvalidInput {
+                message: message.clone(),
+            }),
+        }
+    }
+}
+
+/// Runs `action` with JSON input: validated against the catalogue's input schema (when the
+/// connector has one), then sent through the one executor.
+pub(crate) async fn execute(
+    inner: &Inner,
+    action: &str,
+    input: Value,
+) -> Result<ActionOutput, Error> {
+    let connector = &inner.connector;
+    let catalogue = inner.actions.catalogue(connector)?;
+    let Some(op) = connector.operation(action) else {
+        return Err(Error::UnknownAction {
+            name: action.to_owned(),
+            hint: crate::config::hint(action, connector.operations.iter().map(|o| o.id.as_ref())),
+        });
+    };
+    let described = catalogue.and_then(|c| c.action(action));
+    if let Some(described) = described {
+        inner.actions.validators.check(described, &input)?;
+    }
+    let args = args_from_json(op, input)?;
+    let response = executor::execute(inner, op, &args).await?;
+    let headers = described
+        .map(|d| d.headers_for(response.status()))
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|name| {
+            let value = response.headers().get(name.as_str())?.to_str().ok()?;
+            Some((name.clone(), value.to_owned()))
+        })
+        .collect();
+    Ok(ActionOutput {
+        status: response.status(),
+        headers,
+        body: response_to_json(&response),
+    })
+}
+
 /// Builds arguments from a JSON object whose keys are parameter names plus `body`.
 ///
-/// A key names the first parameter with that name in the descriptor's order. `body` is the
-/// request body when the operation takes one, and otherwise an ordinary parameter name.
+/// A key names the first parameter with that name in the descriptor's order; a later parameter
+/// with the same name (in another location) is named `location:name`, as in `header:type`.
+/// `body` is the request body when the operation takes one, and otherwise an ordinary parameter
+/// name.
 pub(crate) fn args_from_json(op: &OperationDescriptor, input: Value) -> Result<Args, Error> {
     let input = match input {
         Value::Object(map) => map,
@@ -33,7 +118,13 @@ pub(crate) fn args_from_json(op: &OperationDescriptor, input: Value) -> Result<A
             args.body_value(value);
             continue;
         }
-        let Some(param) = op.params.iter().find(|p| p.name == key) else {
+        let qualified = || {
+            let (location, name) = key.split_once(':')?;
+            op.params
+                .iter()
+                .find(|p| p.location.as_str() == location && p.name == name)
+        };
+        let Some(param) = op.params.iter().find(|p| p.name == key).or_else(qualified) else {
             return Err(Error::InvalidInput {
                 message: format!(
                     "`{}` has no parameter `{key}`; it takes: {}",

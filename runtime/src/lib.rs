@@ -43,6 +43,7 @@
 //!         },
 //!     }]),
 //!     operations: Cow::Borrowed(&[]),
+//!     catalogue: None,
 //! };
 //!
 //! # async fn run() -> Result<(), Error> {
@@ -61,13 +62,15 @@
 //! ```
 //!
 //! Cargo features: `toml` (default) reads connection files written in TOML; `yaml` reads YAML ones.
-//! JSON connection files are always read.
+//! JSON connection files are always read. `cli` adds the `runner` module: the command line of generated
+//! connectors' binaries and of `connector-gen run`.
 
 #![deny(missing_docs)]
 
 mod args;
 mod auth;
 mod body;
+pub mod catalogue;
 mod clock;
 mod config;
 mod connection;
@@ -80,6 +83,8 @@ mod oauth;
 mod read;
 mod request;
 mod response;
+#[cfg(feature = "cli")]
+pub mod runner;
 mod secret;
 pub mod serde_support;
 mod server;
@@ -92,6 +97,7 @@ pub use body::{Binary, Multipart};
 pub use clock::{Clock, SystemClock};
 pub use config::{load_dir, ConnectionConfig};
 pub use connection::{Connection, ConnectionBuilder};
+pub use dynamic::ActionOutput;
 pub use error::Error;
 pub use response::{Response, StreamingResponse, Typed};
 pub use secret::Secret;

@@ -36,6 +36,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "Cargo.toml.j2",
         include_str!("../../../templates/Cargo.toml.j2"),
     ),
+    ("main.rs.j2", include_str!("../../../templates/main.rs.j2")),
 ];
 
 /// Renders templates, from the embedded set or from a directory that overrides some of them.

@@ -708,7 +708,7 @@ fn join(path: &str, key: &str) -> String {
 
 /// `; did you mean `x`?` for the closest known name, if one is close: at most two edits
 /// (a swap of neighbours counts as one) and fewer than half the name's length.
-fn hint<'a>(given: &str, known: impl Iterator<Item = &'a str>) -> String {
+pub(crate) fn hint<'a>(given: &str, known: impl Iterator<Item = &'a str>) -> String {
     let given_lower = given.to_ascii_lowercase();
     let best = known
         .map(|k| {
