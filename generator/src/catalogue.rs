@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use connector_runtime::catalogue::{Action, Catalogue, SecuritySchemeInfo};
+use connector_runtime::catalogue::{Action, Catalogue, Entity, SecuritySchemeInfo};
 use serde_json::{json, Value};
 
 use crate::ir::{Connector, OAuthFlowKind, Operation, SecurityKind, SecurityScheme};
@@ -17,6 +17,12 @@ pub fn catalogue(connector: &Connector) -> Catalogue {
 /// The catalogue with only the actions `keep` accepts: `run` needs the schemas of one action,
 /// and a large API has a thousand.
 pub fn catalogue_of(connector: &Connector, keep: impl Fn(&Operation) -> bool) -> Catalogue {
+    let kept: std::collections::BTreeSet<&str> = connector
+        .operations
+        .iter()
+        .filter(|op| keep(op))
+        .map(|op| op.id.as_str())
+        .collect();
     Catalogue {
         name: connector.crate_name.clone(),
         title: connector.title.clone(),
@@ -39,8 +45,31 @@ pub fn catalogue_of(connector: &Connector, keep: impl Fn(&Operation) -> bool) ->
                 input_schema: schema::input_schema(connector, op),
                 output_schemas: schema::output_schemas(connector, op),
                 output_headers: schema::output_headers(op),
+                paging: connector.paging.get(&op.id).cloned(),
             })
             .collect(),
+        entities: connector
+            .entities
+            .iter()
+            .filter(|e| e.operations.values().any(|id| kept.contains(id.as_str())))
+            .map(|e| entity(connector, e))
+            .collect(),
+    }
+}
+
+/// An entity as the catalogue shows it.
+pub fn entity(connector: &Connector, e: &crate::ir::Entity) -> Entity {
+    Entity {
+        name: e.name.clone(),
+        key: e.key.clone(),
+        key_param: e.key_param.clone(),
+        record_schema: e
+            .record
+            .as_ref()
+            .map_or_else(|| json!({}), |ty| schema::type_schema(connector, ty)),
+        fields: e.fields.clone(),
+        scope: e.scope.clone(),
+        operations: e.operations.clone(),
     }
 }
 

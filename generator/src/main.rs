@@ -105,7 +105,8 @@ Examples:
   connector-gen inspect specs/petstore.yaml
   connector-gen inspect specs/petstore.yaml --json | jq '.warnings'
 
-`--json` prints {\"spec\": FILE NAME, \"connector\": THE LOWERED CONNECTOR, \"warnings\": [...]}.";
+`--json` prints {\"spec\": FILE NAME, \"connector\": THE LOWERED CONNECTOR, \"entities\": [...],
+\"warnings\": [...]}. `--explain` says why each operation was or was not taken by an entity.";
 
 #[derive(Args)]
 struct GenerateArgs {
@@ -199,6 +200,9 @@ struct InspectArgs {
     /// Print the lowered connector (IR) and the warnings as one JSON object.
     #[arg(long)]
     json: bool,
+    /// Also say, for every operation, why it was or was not taken by an entity.
+    #[arg(long)]
+    explain: bool,
 }
 
 fn main() -> ExitCode {
@@ -305,6 +309,7 @@ fn placement_line(placement: &Placement) -> String {
 struct InspectJson<'a> {
     spec: String,
     connector: &'a connector_gen::ir::Connector,
+    entities: Vec<connector_runtime::catalogue::Entity>,
     warnings: &'a [connector_gen::Diagnostic],
 }
 
@@ -314,6 +319,12 @@ fn inspect(args: InspectArgs) -> Result<(), Failure> {
         let document = InspectJson {
             spec: connector_gen::spec_label(&args.spec),
             connector: &lowered.connector,
+            entities: lowered
+                .connector
+                .entities
+                .iter()
+                .map(|e| connector_gen::catalogue::entity(&lowered.connector, e))
+                .collect(),
             warnings: &lowered.warnings,
         };
         let mut text = serde_json::to_string_pretty(&document).map_err(Failure::Json)?;
@@ -321,6 +332,10 @@ fn inspect(args: InspectArgs) -> Result<(), Failure> {
         return out(&text);
     }
     out(&connector_gen::inspect::actions_table(&lowered.connector))?;
+    out(&connector_gen::inspect::entities_table(&lowered.connector))?;
+    if args.explain {
+        out(&connector_gen::inspect::entity_explanation(&lowered.connector))?;
+    }
     for warning in &lowered.warnings {
         err_line(&warning.to_string());
     }

@@ -1,12 +1,15 @@
 //! Lower: the spec becomes the IR, with every name and every type decided here.
 
 mod connector;
+mod entities;
 mod facts;
 mod finish;
 pub mod naming;
 mod objects;
 mod operations;
+mod paging;
 mod recursion;
+mod shapes;
 mod types;
 mod unions;
 
@@ -56,7 +59,7 @@ pub fn lower(
     finish::apply_nullable(&mut types, &lowerer.nullable_types);
     recursion::break_cycles(&mut types, lowerer.diags);
     finish::order_untagged(&mut types);
-    Connector {
+    let mut connector = Connector {
         crate_name: info.crate_name,
         module_name: info.module_name,
         title: info.title,
@@ -66,7 +69,15 @@ pub fn lower(
         security_schemes,
         types,
         operations,
-    }
+        entities: Vec::new(),
+        paging: BTreeMap::new(),
+        entity_notes: Vec::new(),
+    };
+    let found = entities::find(&lowerer.spec, &connector, lowerer.diags);
+    connector.entities = found.entities;
+    connector.paging = found.paging;
+    connector.entity_notes = found.notes;
+    connector
 }
 
 /// State shared by the lowering passes.

@@ -153,8 +153,10 @@ pub fn catalogue_of(connector: &ConnectorDescriptor) -> Result<Catalogue, Error>
                     input_schema: serde_json::json!({}),
                     output_schemas: Default::default(),
                     output_headers: Default::default(),
+                    paging: None,
                 })
                 .collect(),
+            entities: Vec::new(),
         }),
     }
 }

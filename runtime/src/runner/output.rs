@@ -188,6 +188,7 @@ mod tests {
             input_schema: serde_json::json!({}),
             output_schemas: Default::default(),
             output_headers: Default::default(),
+                    paging: None,
         }
     }
 
@@ -200,6 +201,7 @@ mod tests {
             description: None,
             security_schemes: Vec::new(),
             actions: vec![hostile()],
+            entities: Vec::new(),
         };
         let table = actions_table(&catalogue);
         let text = action_text(&hostile());
