@@ -60,13 +60,21 @@ pub fn catalogue_of(connector: &Connector, keep: impl Fn(&Operation) -> bool) ->
 /// An entity as the catalogue shows it.
 pub fn entity(connector: &Connector, e: &crate::ir::Entity) -> Entity {
     Entity {
-        name: e.name.clone(),
-        key: e.key.clone(),
-        key_param: e.key_param.clone(),
         record_schema: e
             .record
             .as_ref()
             .map_or_else(|| json!({}), |ty| schema::type_schema(connector, ty)),
+        ..entity_outline(e)
+    }
+}
+
+/// An entity without its record schema (which is the costly part).
+pub fn entity_outline(e: &crate::ir::Entity) -> Entity {
+    Entity {
+        name: e.name.clone(),
+        key: e.key.clone(),
+        key_param: e.key_param.clone(),
+        record_schema: json!({}),
         fields: e.fields.clone(),
         scope: e.scope.clone(),
         operations: e.operations.clone(),

@@ -55,7 +55,12 @@ pub fn entities_table(connector: &Connector) -> String {
             .iter()
             .map(|(kind, id)| format!("{}={id}", kind.as_str()))
             .collect();
-        let _ = writeln!(out, "  {}{scope}  [key: {key}]  {}", entity.name, ops.join(" "));
+        let _ = writeln!(
+            out,
+            "  {}{scope}  [key: {key}]  {}",
+            entity.name,
+            ops.join(" ")
+        );
     }
     out
 }
@@ -64,7 +69,11 @@ pub fn entities_table(connector: &Connector) -> String {
 pub fn entity_explanation(connector: &Connector) -> String {
     let mut out = String::new();
     for note in &connector.entity_notes {
-        let verdict = if note.taken.is_some() { "taken" } else { "action" };
+        let verdict = if note.taken.is_some() {
+            "taken"
+        } else {
+            "action"
+        };
         let _ = writeln!(out, "  {:<6} {}: {}", verdict, note.action, note.reason);
     }
     out

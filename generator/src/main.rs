@@ -8,7 +8,8 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use cli::{err_line, out, Failure};
 use connector_gen::{GitReference, Options, Placement, RuntimeDependency, WorkspaceMode};
-use connector_runtime::runner::{DescribeArgs, RunArgs, EXIT_CODES};
+use connector_runtime::catalogue::OperationKind;
+use connector_runtime::runner::{DescribeArgs, EntityArgs, RunArgs, EXIT_CODES};
 
 const MAIN_HELP: &str = "\
 Examples:
@@ -49,7 +50,41 @@ enum Command {
     /// Print a spec's action catalogue, or one action's input and output JSON Schemas.
     #[command(after_help = interpret_help(DESCRIBE_EXAMPLES))]
     Describe(InterpretArgs<DescribeArgs>),
+    /// List a spec's entities (resources with List, Get, Create, Update, Delete).
+    #[command(after_help = interpret_help(ENTITY_EXAMPLES))]
+    Entities(InterpretArgs<EntitiesArgs>),
+    /// Stream an entity's records, one JSON object a line, fetching pages as they are read.
+    #[command(after_help = interpret_help(ENTITY_EXAMPLES))]
+    List(InterpretArgs<EntityArgs>),
+    /// Read one record of an entity by key.
+    #[command(after_help = interpret_help(ENTITY_EXAMPLES))]
+    Get(InterpretArgs<EntityArgs>),
+    /// Create a record of an entity from `--input`.
+    #[command(after_help = interpret_help(ENTITY_EXAMPLES))]
+    Create(InterpretArgs<EntityArgs>),
+    /// Change a record of an entity with `--input`.
+    #[command(after_help = interpret_help(ENTITY_EXAMPLES))]
+    Update(InterpretArgs<EntityArgs>),
+    /// Delete a record of an entity by key.
+    #[command(after_help = interpret_help(ENTITY_EXAMPLES))]
+    Delete(InterpretArgs<EntityArgs>),
 }
+
+/// Arguments of `entities`.
+#[derive(Args)]
+struct EntitiesArgs {
+    /// Print the entities as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+const ENTITY_EXAMPLES: &str = "\
+Examples:
+  connector-gen entities specs/petstore.yaml
+  connector-gen list specs/petstore.yaml pets --limit 10 --base-url http://127.0.0.1:4010
+  connector-gen get specs/petstore.yaml pets 7 --connection shop.toml
+  connector-gen create specs/petstore.yaml pets --input '{\"name\": \"Rex\"}'
+  connector-gen list specs/entities.yaml owner_pets --scope ownerId=o1";
 
 const RUN_EXAMPLES: &str = "\
 Examples:
@@ -224,6 +259,14 @@ fn main() -> ExitCode {
         Command::Run(run) => {
             return connector_gen::interpret::run(&run.spec, &run.options(), &run.args)
         }
+        Command::Entities(list) => {
+            return connector_gen::interpret::entities(&list.spec, &list.options(), list.args.json)
+        }
+        Command::List(e) => return entity_command(OperationKind::List, &e),
+        Command::Get(e) => return entity_command(OperationKind::Get, &e),
+        Command::Create(e) => return entity_command(OperationKind::Create, &e),
+        Command::Update(e) => return entity_command(OperationKind::Update, &e),
+        Command::Delete(e) => return entity_command(OperationKind::Delete, &e),
         Command::Describe(describe) => {
             return connector_gen::interpret::describe(
                 &describe.spec,
@@ -232,6 +275,10 @@ fn main() -> ExitCode {
             )
         }
     })
+}
+
+fn entity_command(kind: OperationKind, e: &InterpretArgs<EntityArgs>) -> ExitCode {
+    connector_gen::interpret::entity(&e.spec, &e.options(), kind, &e.args)
 }
 
 fn generate(args: GenerateArgs) -> Result<(), Failure> {
@@ -334,7 +381,9 @@ fn inspect(args: InspectArgs) -> Result<(), Failure> {
     out(&connector_gen::inspect::actions_table(&lowered.connector))?;
     out(&connector_gen::inspect::entities_table(&lowered.connector))?;
     if args.explain {
-        out(&connector_gen::inspect::entity_explanation(&lowered.connector))?;
+        out(&connector_gen::inspect::entity_explanation(
+            &lowered.connector,
+        ))?;
     }
     for warning in &lowered.warnings {
         err_line(&warning.to_string());

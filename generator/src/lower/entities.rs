@@ -83,11 +83,19 @@ pub(crate) fn find(spec: &Spec<'_>, connector: &Connector, diags: &mut Diagnosti
             notes[index] = note(format!(
                 "{} on a path ending in {} does not fit the rule",
                 op.method.as_str(),
-                if last_is_param(&op.path) { "a parameter" } else { "a static segment" }
+                if last_is_param(&op.path) {
+                    "a parameter"
+                } else {
+                    "a static segment"
+                }
             ));
             continue;
         };
-        if base.rsplit('/').next().is_none_or(|s| s.is_empty() || s.starts_with('{')) {
+        if base
+            .rsplit('/')
+            .next()
+            .is_none_or(|s| s.is_empty() || s.starts_with('{'))
+        {
             notes[index] = note("its collection path has no static last segment".into());
             continue;
         }
@@ -124,7 +132,10 @@ pub(crate) fn find(spec: &Spec<'_>, connector: &Connector, diags: &mut Diagnosti
                     && op.method == Method::Patch
                     && connector.operations[other].method == Method::Put =>
             {
-                notes[other] = note_for(&connector.operations[other], "PATCH is preferred for update");
+                notes[other] = note_for(
+                    &connector.operations[other],
+                    "PATCH is preferred for update",
+                );
                 group.ops.insert(kind, index);
             }
             Some(&other) => {
@@ -185,7 +196,9 @@ fn build(
     names: &mut Namespace,
     paging: &mut BTreeMap<String, Paging>,
 ) -> Entity {
-    let statics: Vec<&str> = segments(&group.base).filter(|s| !s.starts_with('{')).collect();
+    let statics: Vec<&str> = segments(&group.base)
+        .filter(|s| !s.starts_with('{'))
+        .collect();
     let scope: Vec<String> = segments(&group.base)
         .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
         .map(str::to_owned)
@@ -200,13 +213,12 @@ fn build(
     let op = |kind| group.ops.get(&kind).map(|&i| &connector.operations[i]);
     let mut list_records = None;
     if let Some(list) = op(OperationKind::List) {
-        let raw_records = paging
-            .get(&list.id)
-            .map(|p| p.records.clone())
-            .or_else(|| {
-                let mut diags = Diagnostics::default();
-                paging_of(connector, list, None, &mut diags).ok().map(|p| p.records)
-            });
+        let raw_records = paging.get(&list.id).map(|p| p.records.clone()).or_else(|| {
+            let mut diags = Diagnostics::default();
+            paging_of(connector, list, None, &mut diags)
+                .ok()
+                .map(|p| p.records)
+        });
         let records = group.records.clone().or(raw_records).unwrap_or_default();
         let entry = paging.entry(list.id.clone()).or_insert(Paging {
             records: records.clone(),
@@ -229,13 +241,17 @@ fn build(
             let body = op(OperationKind::Create)?.body.as_ref()?;
             (body.kind == BodyKind::Json).then(|| body.ty.clone())
         });
-    let key_param = [OperationKind::Get, OperationKind::Update, OperationKind::Delete]
-        .into_iter()
-        .find_map(|kind| {
-            let path = &op(kind)?.path;
-            let last = path.rsplit('/').next()?;
-            Some(last.strip_prefix('{')?.strip_suffix('}')?.to_owned())
-        });
+    let key_param = [
+        OperationKind::Get,
+        OperationKind::Update,
+        OperationKind::Delete,
+    ]
+    .into_iter()
+    .find_map(|kind| {
+        let path = &op(kind)?.path;
+        let last = path.rsplit('/').next()?;
+        Some(last.strip_prefix('{')?.strip_suffix('}')?.to_owned())
+    });
     let record_fields = match record.as_ref().map(|ty| shapes::shape(connector, ty)) {
         Some(Shape::Object(fields)) => fields,
         _ => Vec::new(),
@@ -299,7 +315,10 @@ fn overrides(
         .map(|v| (v, format!("{}/x-connector-entity", op.pointer)))
         .or_else(|| {
             let item = spec.get(item_at)?;
-            Some((item.get("x-connector-entity")?, format!("{item_at}/x-connector-entity")))
+            Some((
+                item.get("x-connector-entity")?,
+                format!("{item_at}/x-connector-entity"),
+            ))
         });
     let Some((ext, at)) = found else {
         return Ok(Override::default());
@@ -326,7 +345,10 @@ fn overrides(
                 kind,
                 key: text("key"),
                 records: text("records").map(|r| {
-                    r.split('.').filter(|s| !s.is_empty()).map(str::to_owned).collect()
+                    r.split('.')
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_owned)
+                        .collect()
                 }),
             })
         }
@@ -362,7 +384,10 @@ fn base_of(path: &str, kind: OperationKind) -> String {
         OperationKind::Get | OperationKind::Update | OperationKind::Delete
     );
     if is_item_kind && last_is_param(trimmed) {
-        trimmed.rsplit_once('/').map_or("", |(base, _)| base).to_owned()
+        trimmed
+            .rsplit_once('/')
+            .map_or("", |(base, _)| base)
+            .to_owned()
     } else {
         trimmed.to_owned()
     }

@@ -141,9 +141,8 @@ fn detect(connector: &Connector, op: &Operation, body: &Shape) -> Option<Paginat
         .filter(|p| p.location == Location::Query)
         .map(|p| p.wire_name.as_str())
         .collect();
-    let find_param = |names: &'static [&'static str]| {
-        names.iter().find(|n| query.contains(n)).copied()
-    };
+    let find_param =
+        |names: &'static [&'static str]| names.iter().find(|n| query.contains(n)).copied();
     let size_param = find_param(SIZE_PARAMS).map(str::to_owned);
     let with_size = |style| {
         Some(Pagination {
@@ -214,7 +213,10 @@ fn body_field(
             return Some(vec![(*name).to_owned()]);
         }
     }
-    for meta in fields.iter().filter(|f| META_FIELDS.contains(&f.wire_name.as_str())) {
+    for meta in fields
+        .iter()
+        .filter(|f| META_FIELDS.contains(&f.wire_name.as_str()))
+    {
         if let Shape::Object(inner) = shapes::shape(connector, &meta.ty) {
             for name in names {
                 if string_named(&inner, name) {
@@ -249,7 +251,10 @@ fn declared(raw: &Value, at: &str, diags: &mut Diagnostics) -> Option<Paging> {
         };
     }
     let ms = raw.get("x-ms-pageable")?;
-    let item = ms.get("itemName").and_then(Value::as_str).unwrap_or("value");
+    let item = ms
+        .get("itemName")
+        .and_then(Value::as_str)
+        .unwrap_or("value");
     let next = ms.get("nextLinkName").and_then(Value::as_str);
     Some(Paging {
         records: vec![item.to_owned()],
@@ -333,7 +338,9 @@ fn speakeasy(ext: &Value) -> Result<Paging, String> {
             (None, None) => return Err("offsetLimit needs a `page` or `offset` input".into()),
         },
         "cursor" => PageStyle::Cursor {
-            param: input("cursor").ok_or("cursor needs a `cursor` input")?.to_owned(),
+            param: input("cursor")
+                .ok_or("cursor needs a `cursor` input")?
+                .to_owned(),
             next: output("nextCursor")?.ok_or("cursor needs `outputs.nextCursor`")?,
         },
         "url" => PageStyle::NextUrl {
@@ -403,9 +410,11 @@ mod tests {
         assert!(connector_pagination(&json!({"style": "sideways"}))
             .unwrap_err()
             .contains("unknown style"));
-        assert!(connector_pagination(&json!({"style": "cursor", "param": "c"}))
-            .unwrap_err()
-            .contains("`next`"));
+        assert!(
+            connector_pagination(&json!({"style": "cursor", "param": "c"}))
+                .unwrap_err()
+                .contains("`next`")
+        );
     }
 
     #[test]

@@ -17,9 +17,7 @@ use serde_json::Value;
 
 use crate::error::Error;
 
-pub use entities::{
-    at_path, Entity, EntityField, OperationKind, PageStyle, Pagination, Paging,
-};
+pub use entities::{at_path, Entity, EntityField, OperationKind, PageStyle, Pagination, Paging};
 pub(crate) use validate::Validators;
 
 /// Everything a caller needs to discover a connector's actions.
