@@ -54,6 +54,10 @@ pub fn catalogue_of(connector: &Connector, keep: impl Fn(&Operation) -> bool) ->
             .filter(|e| e.operations.values().any(|id| kept.contains(id.as_str())))
             .map(|e| entity(connector, e))
             .collect(),
+        ping: connector
+            .ping
+            .clone()
+            .filter(|p| kept.contains(p.action.as_str())),
     }
 }
 

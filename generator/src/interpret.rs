@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use connector_runtime::catalogue::{Catalogue, OperationKind};
 use connector_runtime::descriptor::ConnectorDescriptor;
-use connector_runtime::runner::{self, DescribeArgs, EntityArgs, RunArgs, EXIT_BAD_INPUT};
+use connector_runtime::runner::{self, DescribeArgs, EntityArgs, PingArgs, RunArgs, EXIT_BAD_INPUT};
 
 use crate::{Error, Options};
 
@@ -129,6 +129,24 @@ pub fn entity(spec: &Path, options: &Options, kind: OperationKind, args: &Entity
                 ..crate::describe::without_catalogue(connector)
             };
             runner::entity(&descriptor, kind, args)
+        }
+        Err(err) => spec_error(&err),
+    }
+}
+
+/// `connector-gen ping SPEC`: pings with only the ping action's schemas built.
+pub fn ping(spec: &Path, options: &Options, args: &PingArgs) -> ExitCode {
+    let lowered = crate::read_spec(spec).and_then(|bytes| crate::load_connector(&bytes, options));
+    match lowered {
+        Ok(lowered) => {
+            let connector = &lowered.connector;
+            let action = connector.ping.as_ref().map(|p| p.action.as_str());
+            let only = crate::catalogue::catalogue_of(connector, |op| Some(op.id.as_str()) == action);
+            let descriptor = ConnectorDescriptor {
+                catalogue: Some(Cow::Owned(serde_json::to_string(&only).unwrap_or_default())),
+                ..crate::describe::without_catalogue(connector)
+            };
+            runner::ping(&descriptor, args)
         }
         Err(err) => spec_error(&err),
     }

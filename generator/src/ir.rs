@@ -33,6 +33,8 @@ pub struct Connector {
     pub entities: Vec<Entity>,
     /// How the listing actions hold records and page, by action id.
     pub paging: BTreeMap<String, Paging>,
+    /// The action that pings a connection.
+    pub ping: Option<connector_runtime::health::PingSpec>,
     /// Why each operation was or was not taken by an entity (`inspect --explain`).
     #[serde(skip)]
     pub entity_notes: Vec<EntityNote>,

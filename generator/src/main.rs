@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use cli::{err_line, out, Failure};
 use connector_gen::{GitReference, Options, Placement, RuntimeDependency, WorkspaceMode};
 use connector_runtime::catalogue::OperationKind;
-use connector_runtime::runner::{DescribeArgs, EntityArgs, RunArgs, EXIT_CODES};
+use connector_runtime::runner::{DescribeArgs, EntityArgs, PingArgs, RunArgs, EXIT_CODES};
 
 const MAIN_HELP: &str = "\
 Examples:
@@ -68,7 +68,19 @@ enum Command {
     /// Delete a record of an entity by key.
     #[command(after_help = interpret_help(ENTITY_EXAMPLES))]
     Delete(InterpretArgs<EntityArgs>),
+    /// Ping the API (the declared ping action, else a cheap GET): reachable, credentials
+    /// accepted, latency; as JSON.
+    #[command(after_help = interpret_help(PING_EXAMPLES))]
+    Ping(InterpretArgs<PingArgs>),
 }
+
+const PING_EXAMPLES: &str = "\
+Examples:
+  connector-gen ping specs/petstore.yaml --connection shop.toml
+  connector-gen ping specs/entities.yaml --base-url http://127.0.0.1:4010
+
+Exit codes: 0 the ping worked, 3 the API could not be reached, 4 it answered but the ping
+failed (a rejected credential, an unexpected body), 2 bad input.";
 
 /// Arguments of `entities`.
 #[derive(Args)]
@@ -262,6 +274,7 @@ fn main() -> ExitCode {
         Command::Entities(list) => {
             return connector_gen::interpret::entities(&list.spec, &list.options(), list.args.json)
         }
+        Command::Ping(p) => return connector_gen::interpret::ping(&p.spec, &p.options(), &p.args),
         Command::List(e) => return entity_command(OperationKind::List, &e),
         Command::Get(e) => return entity_command(OperationKind::Get, &e),
         Command::Create(e) => return entity_command(OperationKind::Create, &e),

@@ -80,6 +80,7 @@ mod encoding;
 mod entity;
 mod error;
 mod executor;
+pub mod health;
 mod oauth;
 pub mod paginate;
 mod read;

@@ -8,6 +8,7 @@ pub mod naming;
 mod objects;
 mod operations;
 mod paging;
+mod ping;
 mod recursion;
 mod shapes;
 mod types;
@@ -72,11 +73,13 @@ pub fn lower(
         entities: Vec::new(),
         paging: BTreeMap::new(),
         entity_notes: Vec::new(),
+        ping: None,
     };
     let found = entities::find(&lowerer.spec, &connector, lowerer.diags);
     connector.entities = found.entities;
     connector.paging = found.paging;
     connector.entity_notes = found.notes;
+    connector.ping = ping::ping_of(lowerer.spec.root(), &connector, lowerer.diags);
     connector
 }
 

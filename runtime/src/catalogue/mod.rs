@@ -41,6 +41,10 @@ pub struct Catalogue {
     /// Entities, by name.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub entities: Vec<Entity>,
+    /// The action that pings a connection: declared with `x-connector-ping`, else the cheapest
+    /// GET without required parameters (a List with a page size of 1 preferred).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ping: Option<crate::health::PingSpec>,
 }
 
 /// A security scheme as the catalogue shows it (OpenAPI's vocabulary).

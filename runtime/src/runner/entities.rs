@@ -196,3 +196,54 @@ fn param_value(
         .unwrap_or(Value::Null);
     crate::paginate::typed(&schema, text)
 }
+
+/// Arguments of `ping`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PingArgs {
+    /// A connection file (TOML, YAML or JSON) with base URL, credentials and settings.
+    #[arg(long, value_name = "FILE")]
+    pub connection: Option<PathBuf>,
+    /// Base URL to call instead of the spec's (or the connection file's) server.
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// A server variable, `NAME=VALUE` (repeatable).
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+}
+
+/// Pings the connection and prints the result as JSON: exit 0 when it worked, 3 when the API
+/// could not be reached, 4 when it answered but the ping failed or a credential is missing or
+/// rejected.
+pub fn ping(connector: &ConnectorDescriptor, args: &PingArgs) -> ExitCode {
+    let run_args = RunArgs {
+        action: String::new(),
+        input: "{}".into(),
+        connection: args.connection.clone(),
+        base_url: args.base_url.clone(),
+        vars: args.vars.clone(),
+        full: false,
+    };
+    let outcome = prepare(connector, &run_args).and_then(|(connection, _)| {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|err| Problem::connection(format!("cannot start the async runtime: {err}")))?;
+        Ok(runtime.block_on(connection.ping()))
+    });
+    match outcome {
+        Ok(result) => {
+            print_json(&serde_json::to_value(&result).unwrap_or(Value::Null));
+            let code = if result.ok {
+                EXIT_OK
+            } else if result.action.is_empty() {
+                super::EXIT_BAD_INPUT
+            } else if result.reachable || result.credentials_accepted == Some(false) {
+                super::EXIT_STATUS
+            } else {
+                super::EXIT_CONNECTION
+            };
+            ExitCode::from(code)
+        }
+        Err(problem) => problem.report(),
+    }
+}

@@ -19,7 +19,7 @@ use crate::config::ConnectionConfig;
 use crate::connection::{Connection, ConnectionBuilder};
 use crate::descriptor::ConnectorDescriptor;
 use crate::error::Error;
-pub use entities::{entities, entity, EntityArgs};
+pub use entities::{entities, entity, ping, EntityArgs, PingArgs};
 pub use output::{action_text, actions_table};
 use output::{print_json, Problem};
 
@@ -159,6 +159,7 @@ pub fn catalogue_of(connector: &ConnectorDescriptor) -> Result<Catalogue, Error>
                 })
                 .collect(),
             entities: Vec::new(),
+            ping: None,
         }),
     }
 }
@@ -197,6 +198,8 @@ enum Command {
     Update(EntityArgs),
     /// Delete a record.
     Delete(EntityArgs),
+    /// Ping the API: reachable, credentials accepted, latency.
+    Ping(PingArgs),
 }
 
 /// The whole program of a generated connector's binary: `actions`, `describe`, `run` and the
@@ -234,6 +237,7 @@ pub fn main(connector: &ConnectorDescriptor) -> ExitCode {
         Command::Create(args) => entity(connector, OperationKind::Create, &args),
         Command::Update(args) => entity(connector, OperationKind::Update, &args),
         Command::Delete(args) => entity(connector, OperationKind::Delete, &args),
+        Command::Ping(args) => ping(connector, &args),
     }
 }
 

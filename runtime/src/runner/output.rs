@@ -202,6 +202,7 @@ mod tests {
             security_schemes: Vec::new(),
             actions: vec![hostile()],
             entities: Vec::new(),
+            ping: None,
         };
         let table = actions_table(&catalogue);
         let text = action_text(&hostile());
