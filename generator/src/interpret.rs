@@ -9,7 +9,9 @@ use std::process::ExitCode;
 
 use connector_runtime::catalogue::{Catalogue, OperationKind};
 use connector_runtime::descriptor::ConnectorDescriptor;
-use connector_runtime::runner::{self, DescribeArgs, EntityArgs, PingArgs, RunArgs, EXIT_BAD_INPUT};
+use connector_runtime::runner::{
+    self, DescribeArgs, EntityArgs, PingArgs, RunArgs, EXIT_BAD_INPUT,
+};
 
 use crate::{Error, Options};
 
@@ -141,7 +143,8 @@ pub fn ping(spec: &Path, options: &Options, args: &PingArgs) -> ExitCode {
         Ok(lowered) => {
             let connector = &lowered.connector;
             let action = connector.ping.as_ref().map(|p| p.action.as_str());
-            let only = crate::catalogue::catalogue_of(connector, |op| Some(op.id.as_str()) == action);
+            let only =
+                crate::catalogue::catalogue_of(connector, |op| Some(op.id.as_str()) == action);
             let descriptor = ConnectorDescriptor {
                 catalogue: Some(Cow::Owned(serde_json::to_string(&only).unwrap_or_default())),
                 ..crate::describe::without_catalogue(connector)

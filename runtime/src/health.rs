@@ -100,7 +100,11 @@ impl HealthPolicy {
     /// A number in `[0, 1]` from the clock's nanoseconds: jitter only needs to spread callers.
     fn random(&self) -> f64 {
         let epoch = *EPOCH.get_or_init(std::time::Instant::now);
-        let nanos = self.clock.now().saturating_duration_since(epoch).subsec_nanos();
+        let nanos = self
+            .clock
+            .now()
+            .saturating_duration_since(epoch)
+            .subsec_nanos();
         f64::from(nanos % 1_000_000) / 1_000_000.0
     }
 }
@@ -143,11 +147,7 @@ impl Connection {
     /// [`Catalogue::ping`](crate::catalogue::Catalogue::ping)). Never fails: the result says
     /// what happened. It is sent even when the connection is marked offline.
     pub async fn ping(&self) -> PingResult {
-        let spec = self
-            .catalogue()
-            .ok()
-            .flatten()
-            .and_then(|c| c.ping.clone());
+        let spec = self.catalogue().ok().flatten().and_then(|c| c.ping.clone());
         let Some(spec) = spec else {
             return PingResult {
                 ok: false,
@@ -202,7 +202,13 @@ impl Connection {
                     (_, Some(401 | 403)) => Some(false),
                     _ => None,
                 };
-                result.problem = Some(err.to_string());
+                let mut problem = err.to_string();
+                let mut source = std::error::Error::source(&err);
+                while let Some(cause) = source {
+                    problem = format!("{problem}: {cause}");
+                    source = cause.source();
+                }
+                result.problem = Some(problem);
             }
         }
         result

@@ -9,7 +9,11 @@ use crate::diagnostics::Diagnostics;
 use crate::ir::{Connector, Method, OperationKind};
 
 /// The ping of `connector`, whose spec root is `root`.
-pub(crate) fn ping_of(root: &Value, connector: &Connector, diags: &mut Diagnostics) -> Option<PingSpec> {
+pub(crate) fn ping_of(
+    root: &Value,
+    connector: &Connector,
+    diags: &mut Diagnostics,
+) -> Option<PingSpec> {
     if let Some(ext) = root.get("x-connector-ping") {
         match declared(ext, connector) {
             Ok(spec) => return Some(spec),
@@ -71,7 +75,10 @@ fn declared(ext: &Value, connector: &Connector) -> Result<PingSpec, String> {
                         .filter(|s| !s.is_empty())
                         .map(str::to_owned)
                         .collect(),
-                    equals: check.get("equals").cloned().ok_or("`check.equals` is required")?,
+                    equals: check
+                        .get("equals")
+                        .cloned()
+                        .ok_or("`check.equals` is required")?,
                 }),
             };
             let input = map.get("input").cloned().unwrap_or(Value::Null);
