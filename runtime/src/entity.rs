@@ -1,5 +1,6 @@
 //! The dynamic entity interface: List, Get, Create, Update and Delete by entity name, with JSON,
-//! on top of the catalogue's entities and the one executor.
+//! on top of the catalogue's entities and the one executor; and [`EntityHandle`], the typed face
+//! generated connectors wrap.
 
 use serde_json::{Map, Value};
 
@@ -145,5 +146,119 @@ fn check_scope(entity: &Entity, input: &Map<String, Value>) -> Result<(), Error>
             entity.name,
             missing.join(", ")
         ),
+    })
+}
+
+/// Records of type `T`, one at a time, fetched a page at a time.
+pub type TypedStream<T> = std::pin::Pin<Box<dyn futures_util::Stream<Item = Result<T, Error>> + Send>>;
+
+/// The typed face of one entity, which generated connectors wrap: values in and out are
+/// (de)serialised with serde, and the work is done by the dynamic interface.
+#[derive(Debug, Clone)]
+pub struct EntityHandle {
+    connection: Connection,
+    name: &'static str,
+    scope: Map<String, Value>,
+}
+
+impl EntityHandle {
+    /// The entity `name` of `connection`'s connector.
+    pub fn new(connection: &Connection, name: &'static str) -> Self {
+        EntityHandle {
+            connection: connection.clone(),
+            name,
+            scope: Map::new(),
+        }
+    }
+
+    /// Adds the value of scope parameter `param` (a parent's key, such as `ownerId`).
+    pub fn scoped(mut self, param: &str, value: impl Into<Value>) -> Self {
+        self.scope.insert(param.to_owned(), value.into());
+        self
+    }
+
+    /// Streams the records, decoded as `T`.
+    pub fn list<T>(&self, options: &ListOptions) -> Result<TypedStream<T>, Error>
+    where
+        T: serde::de::DeserializeOwned + Send + 'static,
+    {
+        use futures_util::StreamExt;
+        let entity = self.connection.entity(self.name)?;
+        let action = action_of(&entity, OperationKind::List)?.to_owned();
+        let stream = self
+            .connection
+            .list_entities(self.name, self.scope.clone(), options.clone())?;
+        Ok(Box::pin(stream.map(move |record| decode(&action, record?))))
+    }
+
+    /// Reads the record whose key is `id`.
+    pub async fn get<T: serde::de::DeserializeOwned>(
+        &self,
+        id: impl serde::Serialize,
+    ) -> Result<T, Error> {
+        let id = to_json(id)?;
+        let value = self
+            .connection
+            .get_entity(self.name, self.scope.clone(), id)
+            .await?;
+        self.decode_as(OperationKind::Get, value)
+    }
+
+    /// Creates a record; returns the API's answer.
+    pub async fn create<T: serde::de::DeserializeOwned>(
+        &self,
+        record: &impl serde::Serialize,
+    ) -> Result<T, Error> {
+        let value = self
+            .connection
+            .create_entity(self.name, self.scope.clone(), to_json(record)?)
+            .await?;
+        self.decode_as(OperationKind::Create, value)
+    }
+
+    /// Changes the record whose key is `id`; returns the API's answer.
+    pub async fn update<T: serde::de::DeserializeOwned>(
+        &self,
+        id: impl serde::Serialize,
+        patch: &impl serde::Serialize,
+    ) -> Result<T, Error> {
+        let value = self
+            .connection
+            .update_entity(self.name, self.scope.clone(), to_json(id)?, to_json(patch)?)
+            .await?;
+        self.decode_as(OperationKind::Update, value)
+    }
+
+    /// Deletes the record whose key is `id`.
+    pub async fn delete(&self, id: impl serde::Serialize) -> Result<(), Error> {
+        self.connection
+            .delete_entity(self.name, self.scope.clone(), to_json(id)?)
+            .await
+            .map(drop)
+    }
+
+    fn decode_as<T: serde::de::DeserializeOwned>(
+        &self,
+        kind: OperationKind,
+        value: Value,
+    ) -> Result<T, Error> {
+        let entity = self.connection.entity(self.name)?;
+        decode(action_of(&entity, kind)?, value)
+    }
+}
+
+fn to_json(value: impl serde::Serialize) -> Result<Value, Error> {
+    serde_json::to_value(value).map_err(|source| Error::Encode { source })
+}
+
+/// A 2xx answer's JSON as `T`; a mismatch is a decode error of that action.
+fn decode<T: serde::de::DeserializeOwned>(action: &str, value: Value) -> Result<T, Error> {
+    let snippet: String = value.to_string().chars().take(64).collect();
+    serde_json::from_value(value).map_err(|source| Error::Decode {
+        operation: action.to_owned(),
+        // The dynamic interface has already checked the status was 2xx; the exact one is gone.
+        status: 200,
+        snippet,
+        source,
     })
 }

@@ -77,7 +77,7 @@ mod connection;
 pub mod descriptor;
 mod dynamic;
 mod encoding;
-mod entity;
+pub mod entity;
 mod error;
 mod executor;
 pub mod health;

@@ -17,13 +17,13 @@ const RESPONSE: &str = "::connector_runtime::Response";
 const JSON_VALUE: &str = "::connector_runtime::serde_json::Value";
 
 /// Spells type expressions, with named types behind `prefix` (empty inside the types module).
-struct Spell<'a> {
+pub(crate) struct Spell<'a> {
     types: &'a BTreeMap<TypeId, TypeDef>,
     prefix: &'a str,
 }
 
 impl Spell<'_> {
-    fn ty(&self, ty: &TypeRef) -> String {
+    pub(crate) fn ty(&self, ty: &TypeRef) -> String {
         match ty {
             TypeRef::Named(id) => match self.types.get(id) {
                 Some(def) => format!("{}{}", self.prefix, def.rust_name),
@@ -42,7 +42,7 @@ impl Spell<'_> {
 
     /// How a required value is passed to a client method: small copies by value, text as `&str`,
     /// everything else by reference.
-    fn arg(&self, ty: &TypeRef) -> String {
+    pub(crate) fn arg(&self, ty: &TypeRef) -> String {
         match ty {
             TypeRef::Primitive(Primitive::String) => "&str".to_owned(),
             TypeRef::Primitive(p) => primitive(*p).to_owned(),
@@ -88,6 +88,8 @@ pub struct ConnectorView {
     pub operations: Vec<OperationView>,
     /// The action catalogue as JSON text.
     pub catalogue_json: String,
+    /// The typed entity handles.
+    pub entities: Vec<super::entities::EntityView>,
 }
 
 #[derive(Debug, Serialize)]
@@ -319,6 +321,7 @@ impl ConnectorView {
             docs: connector.description.clone(),
             spec_label: spec_label.to_owned(),
             catalogue_json: crate::catalogue::catalogue_json(connector),
+            entities: super::entities::entity_views(connector, &outside),
             servers: connector
                 .servers
                 .iter()
