@@ -10,6 +10,7 @@ fn main() {
         ("../specs/bodies.yaml", "bodies"),
         ("../specs/auth.yaml", "auth"),
         ("../specs/responses.yaml", "responses"),
+        ("../specs/entities.yaml", "kennel"),
     ];
     for (spec, name) in specs {
         let mut builder = connector_gen::build::Builder::new(spec)

@@ -150,7 +150,8 @@ fn check_scope(entity: &Entity, input: &Map<String, Value>) -> Result<(), Error>
 }
 
 /// Records of type `T`, one at a time, fetched a page at a time.
-pub type TypedStream<T> = std::pin::Pin<Box<dyn futures_util::Stream<Item = Result<T, Error>> + Send>>;
+pub type TypedStream<T> =
+    std::pin::Pin<Box<dyn futures_util::Stream<Item = Result<T, Error>> + Send>>;
 
 /// The typed face of one entity, which generated connectors wrap: values in and out are
 /// (de)serialised with serde, and the work is done by the dynamic interface.
@@ -185,9 +186,9 @@ impl EntityHandle {
         use futures_util::StreamExt;
         let entity = self.connection.entity(self.name)?;
         let action = action_of(&entity, OperationKind::List)?.to_owned();
-        let stream = self
-            .connection
-            .list_entities(self.name, self.scope.clone(), options.clone())?;
+        let stream =
+            self.connection
+                .list_entities(self.name, self.scope.clone(), options.clone())?;
         Ok(Box::pin(stream.map(move |record| decode(&action, record?))))
     }
 

@@ -38,3 +38,9 @@ pub mod auth {
 pub mod responses {
     include!(concat!(env!("OUT_DIR"), "/responses.rs"));
 }
+
+/// Entities: nested, partial and renamed resources, one listing per pagination style, a declared
+/// ping (`specs/entities.yaml`).
+pub mod kennel {
+    include!(concat!(env!("OUT_DIR"), "/kennel.rs"));
+}

@@ -100,7 +100,9 @@ fn view(
             // cannot fail for the plain data a path parameter holds.
             let pass = match ty {
                 TypeRef::Primitive(_) => name.clone(),
-                _ => format!("::connector_runtime::serde_json::to_value({name}).unwrap_or_default()"),
+                _ => {
+                    format!("::connector_runtime::serde_json::to_value({name}).unwrap_or_default()")
+                }
             };
             ArgView {
                 wire_name: wire.clone(),
@@ -111,13 +113,20 @@ fn view(
         })
         .collect();
     let key_arg = e.key_param.as_deref().map(|key| {
-        let item = [OperationKind::Get, OperationKind::Update, OperationKind::Delete]
-            .into_iter()
-            .find_map(op);
+        let item = [
+            OperationKind::Get,
+            OperationKind::Update,
+            OperationKind::Delete,
+        ]
+        .into_iter()
+        .find_map(op);
         item.and_then(|o| o.params.iter().find(|p| p.wire_name == key))
             .map_or("&str".to_owned(), |p| spell.arg(&p.ty))
     });
-    let record = e.record.as_ref().map_or(VALUE.to_owned(), |ty: &TypeRef| spell.ty(ty));
+    let record = e
+        .record
+        .as_ref()
+        .map_or(VALUE.to_owned(), |ty: &TypeRef| spell.ty(ty));
     EntityView {
         name: e.name.clone(),
         type_name: types.claim(format!("{}Entity", e.rust_name)),
