@@ -148,3 +148,37 @@ fn the_generated_binary_offers_entities_list_and_ping() {
     assert_eq!(ping.code, 0, "{ping:?}");
     assert!(ping.stdout.contains("\"reachable\": true"), "{ping:?}");
 }
+
+#[tokio::test]
+async fn a_paginated_plain_action_gets_a_stream_method() {
+    let server = MockServer::start().await;
+    Mock::given(path("/events"))
+        .and(query_param_is_missing("since"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"events": [{"n": 1}], "last_seen": "e1"})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(path("/events"))
+        .and(query_param("since", "e1"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"events": [{"n": 2}], "last_seen": "e2"})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(path("/events"))
+        .and(query_param("since", "e2"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"events": []})))
+        .mount(&server)
+        .await;
+    let client = kennel_client(&server);
+    let events: Vec<serde_json::Value> = client
+        .list_events_stream(Default::default(), &ListOptions::default())
+        .unwrap()
+        .map(|e| e.unwrap())
+        .collect()
+        .await;
+    assert_eq!(events, vec![json!({"n": 1}), json!({"n": 2})]);
+}

@@ -49,18 +49,52 @@ pub struct ArgView {
     pub pass: String,
 }
 
-/// The entity views of `connector`; accessor names avoid the client's action methods.
-pub(crate) fn entity_views(connector: &Connector, spell: &Spell<'_>) -> Vec<EntityView> {
+/// A plain action that paginates: its `…_stream` method.
+#[derive(Debug, Serialize)]
+pub struct StreamView {
+    /// Method name.
+    pub fn_name: String,
+    /// Action id.
+    pub action: String,
+}
+
+/// The entity views of `connector`, and the `…_stream` methods of the other paginated actions;
+/// names avoid the client's action methods.
+pub(crate) fn entity_views(
+    connector: &Connector,
+    spell: &Spell<'_>,
+) -> (Vec<EntityView>, Vec<StreamView>) {
     let mut methods = Namespace::with_reserved(&["new", "connection", "connector"]);
     for op in &connector.operations {
         methods.claim(naming::unraw(&op.rust_name).to_owned());
     }
     let mut types = Namespace::default();
-    connector
+    let entities = connector
         .entities
         .iter()
         .map(|e| view(connector, e, spell, &mut methods, &mut types))
-        .collect()
+        .collect();
+    let lists: Vec<&String> = connector
+        .entities
+        .iter()
+        .filter_map(|e| e.operations.get(&OperationKind::List))
+        .collect();
+    let streams = connector
+        .operations
+        .iter()
+        .filter(|op| !lists.contains(&&op.id))
+        .filter(|op| {
+            connector
+                .paging
+                .get(&op.id)
+                .is_some_and(|p| p.pagination.is_some())
+        })
+        .map(|op| StreamView {
+            fn_name: methods.claim(format!("{}_stream", naming::unraw(&op.rust_name))),
+            action: op.id.clone(),
+        })
+        .collect();
+    (entities, streams)
 }
 
 fn view(

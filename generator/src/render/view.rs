@@ -90,6 +90,8 @@ pub struct ConnectorView {
     pub catalogue_json: String,
     /// The typed entity handles.
     pub entities: Vec<super::entities::EntityView>,
+    /// The `…_stream` methods of paginated plain actions.
+    pub streams: Vec<super::entities::StreamView>,
 }
 
 #[derive(Debug, Serialize)]
@@ -305,6 +307,19 @@ pub struct ResponseView {
 impl ConnectorView {
     /// Builds the view of a connector; `spec_label` names the spec in the generated banner/docs.
     pub fn new(connector: &Connector, spec_label: &str) -> Self {
+        let outside = Spell {
+            types: &connector.types,
+            prefix: "super::types::",
+        };
+        let (entities, streams) = super::entities::entity_views(connector, &outside);
+        Self {
+            entities,
+            streams,
+            ..Self::without_entities(connector, spec_label)
+        }
+    }
+
+    fn without_entities(connector: &Connector, spec_label: &str) -> Self {
         let in_types = Spell {
             types: &connector.types,
             prefix: "",
@@ -321,7 +336,8 @@ impl ConnectorView {
             docs: connector.description.clone(),
             spec_label: spec_label.to_owned(),
             catalogue_json: crate::catalogue::catalogue_json(connector),
-            entities: super::entities::entity_views(connector, &outside),
+            entities: Vec::new(),
+            streams: Vec::new(),
             servers: connector
                 .servers
                 .iter()
