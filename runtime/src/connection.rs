@@ -239,6 +239,19 @@ impl ConnectionBuilder {
         }
     }
 
+    /// Declares the backend variables a connection file's pinned version has.
+    pub(crate) fn declare_variables(mut self, declared: Vec<VariableDescriptor>) -> Self {
+        if !declared.is_empty() {
+            self.declared = declared;
+        }
+        self
+    }
+
+    pub(crate) fn tls(mut self, tls: crate::tls::Tls) -> Self {
+        self.tls = tls;
+        self
+    }
+
     /// Gives a backend variable of the pinned version (see [`Connection::version_builder`]), or
     /// a server URL variable, its value: text, a number or a boolean. Every value is checked by
     /// [`build`](Self::build), which reports all problems at once. Default: the variable's
