@@ -37,6 +37,7 @@ mod readme;
 pub mod render;
 pub mod resolve;
 pub mod schema;
+pub mod versions;
 pub mod workspace;
 
 use std::path::{Path, PathBuf};

@@ -176,3 +176,11 @@ pub enum VariableLocation {
     /// The field at this JSON pointer (`/tenant/id`) of every JSON object body.
     Body(Text),
 }
+
+/// Whether `pattern` is a regular expression the runtime can check values with; the error
+/// says why not.
+pub fn pattern_is_valid(pattern: &str) -> Result<(), String> {
+    regex::Regex::new(pattern)
+        .map(|_| ())
+        .map_err(|err| err.to_string())
+}
