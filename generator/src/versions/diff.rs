@@ -157,8 +157,11 @@ impl Differ<'_> {
                 "action-moved",
                 id,
                 format!(
-                    "action `{id}` moved from {:?} {} to {:?} {}",
-                    old.method, old.path, new.method, new.path
+                    "action `{id}` moved from {} {} to {} {}",
+                    method(old),
+                    old.path,
+                    method(new),
+                    new.path
                 ),
             );
         }
@@ -343,6 +346,10 @@ impl Differ<'_> {
             }
         }
     }
+}
+
+fn method(op: &Operation) -> String {
+    format!("{:?}", op.method).to_ascii_uppercase()
 }
 
 fn leaf(at: &str) -> &str {

@@ -244,3 +244,31 @@ pub fn versioned_descriptor(loaded: &LoadedManifest) -> rv::VersionedConnector {
 fn owned(text: &str) -> Text {
     Cow::Owned(text.to_owned())
 }
+
+/// Generates the crate of the manifest at `manifest_path` into `out_dir` (see
+/// [`generate_crate`](crate::generate_crate)), after checking the lock file, which is written
+/// beside the manifest when it changed. The report's connector is the newest active version's.
+pub fn generate(
+    manifest_path: &Path,
+    out_dir: &Path,
+    options: &Options,
+) -> Result<crate::Report, Error> {
+    let loaded = load_manifest(manifest_path, options)?;
+    let (lock_path, lock_text) = lock::check(&loaded, options.allow_changed_spec)?;
+    let runtime = options.runtime.checked()?;
+    let previous = crate::emit::check_output_dir(out_dir, options.force)?;
+    let label = crate::spec_label(manifest_path);
+    let files = render_versioned_crate(&loaded, options, &label, out_dir)?;
+    let newest = loaded.select(None)?;
+    let lowered = Lowered {
+        connector: newest.connector.clone(),
+        warnings: loaded
+            .versions
+            .iter()
+            .flat_map(|v| v.warnings.iter().cloned())
+            .collect(),
+    };
+    let report = crate::write_crate(out_dir, lowered, runtime, &previous, files, options)?;
+    crate::emit::write_if_changed(&lock_path, lock_text.as_bytes())?;
+    Ok(report)
+}
