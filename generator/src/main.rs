@@ -307,7 +307,10 @@ fn diff(args: &DiffArgs) -> ExitCode {
     let breaking = changes.iter().filter(|c| c.breaking).count();
     let text = if args.json {
         let value = serde_json::json!({ "changes": changes, "breaking": breaking });
-        format!("{}\n", serde_json::to_string_pretty(&value).unwrap_or_default())
+        format!(
+            "{}\n",
+            serde_json::to_string_pretty(&value).unwrap_or_default()
+        )
     } else {
         connector_gen::versions::diff::human(&changes)
     };

@@ -87,14 +87,16 @@ fn run_with(
     let outcome = builder()
         .and_then(|builder| prepare(builder, args))
         .and_then(|(connection, input)| {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|err| Problem::connection(format!("cannot start the async runtime: {err}")))?;
-        runtime
-            .block_on(connection.execute_action(&args.action, input))
-            .map_err(Problem::from)
-    });
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|err| {
+                    Problem::connection(format!("cannot start the async runtime: {err}"))
+                })?;
+            runtime
+                .block_on(connection.execute_action(&args.action, input))
+                .map_err(Problem::from)
+        });
     match outcome {
         Ok(output) => {
             let shown = if args.full {
@@ -246,10 +248,7 @@ fn base_builder(
 }
 
 /// The connection (file, then the command line's overrides) and the parsed input.
-fn prepare(
-    mut builder: ConnectionBuilder,
-    args: &RunArgs,
-) -> Result<(Connection, Value), Problem> {
+fn prepare(mut builder: ConnectionBuilder, args: &RunArgs) -> Result<(Connection, Value), Problem> {
     let input = read_input(&args.input)?;
     for var in &args.vars {
         let Some((name, value)) = var.split_once('=') else {

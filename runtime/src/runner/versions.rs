@@ -97,12 +97,24 @@ mod tests {
 
     #[test]
     fn version_is_taken_from_anywhere() {
-        let argv = ["acme", "run", "--version", "v1", "getOrder", "--version=v2", "--", "--version"]
-            .map(Into::into)
-            .to_vec();
+        let argv = [
+            "acme",
+            "run",
+            "--version",
+            "v1",
+            "getOrder",
+            "--version=v2",
+            "--",
+            "--version",
+        ]
+        .map(Into::into)
+        .to_vec();
         let (version, rest) = take_version(argv).ok().unwrap();
         assert_eq!(version.as_deref(), Some("v2"));
-        let rest: Vec<String> = rest.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+        let rest: Vec<String> = rest
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
         assert_eq!(rest, ["acme", "run", "getOrder", "--", "--version"]);
     }
 }
