@@ -489,7 +489,9 @@ mod tests {
             "key".to_owned(),
             Given::Secret(Secret::new("sk_live_CANARY_7f3a")),
         )];
-        let problems = check(&[key.clone()], &[], &given).err().unwrap();
+        let problems = check(std::slice::from_ref(&key), &[], &given)
+            .err()
+            .unwrap();
         assert!(!problems.join("").contains("CANARY"), "{problems:?}");
         let given = [("key".to_owned(), Given::Secret(Secret::new("sk_canary")))];
         let backend = check(&[key], &[], &given).ok().unwrap();
@@ -505,7 +507,12 @@ mod tests {
         );
         for bad in ["a/b", "..", ".", "", "a\\b"] {
             assert!(
-                check(&[site.clone()], &[], &[plain("site", json!(bad))]).is_err(),
+                check(
+                    std::slice::from_ref(&site),
+                    &[],
+                    &[plain("site", json!(bad))]
+                )
+                .is_err(),
                 "{bad:?}"
             );
         }
