@@ -11,12 +11,19 @@ use connector_runtime::versions::VersionState;
 use connector_runtime::{Connection, ConnectionConfig, Credential, Error};
 use connector_tests::acme;
 use serde_json::{json, Value};
-use support::cli::{connector_gen, run};
+use support::cli::{connector_gen, generated_binary, run};
 use support::prism::repo_root;
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 const MANIFEST: &str = "specs/acme/connector.toml";
+
+/// The Acme crate as `connector-gen generate` writes it, built with its `cli` feature.
+fn acme_binary() -> PathBuf {
+    static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| generated_binary(MANIFEST, "acme"))
+        .clone()
+}
 
 async fn server() -> MockServer {
     let server = MockServer::start().await;
@@ -163,8 +170,46 @@ async fn the_same_scenario_on_both_versions_through_every_interface() {
             None,
         );
         assert_eq!(ran.code, 0, "{ran:?}");
+        // The generated crate's own binary, the version chosen on the command line.
+        let ran = run(
+            &acme_binary(),
+            &[
+                "--version",
+                id,
+                "run",
+                "createOrder",
+                "--connection",
+                &file,
+                "--input",
+                &body,
+            ],
+            None,
+        );
+        assert_eq!(ran.code, 0, "{ran:?}");
+        if id == "v2" {
+            let clash = run(
+                &acme_binary(),
+                &[
+                    "--version",
+                    "v1",
+                    "run",
+                    "createOrder",
+                    "--connection",
+                    &file,
+                    "--input",
+                    &body,
+                ],
+                None,
+            );
+            assert_eq!(clash.code, 2, "{clash:?}");
+            assert!(
+                clash.stderr.contains("pins version `v2`"),
+                "{}",
+                clash.stderr
+            );
+        }
         let requests = server.received_requests().await.unwrap();
-        assert_eq!(requests.len(), 3, "{id}");
+        assert_eq!(requests.len(), 4, "{id}");
         for request in &requests {
             check(request, &expected(id));
         }
