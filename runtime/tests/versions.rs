@@ -296,3 +296,42 @@ fn a_single_spec_is_a_connector_with_one_version() {
         ConnectionConfig::from_file(&connector, &path).unwrap();
     }
 }
+
+#[test]
+fn a_file_chooses_a_server_by_index_or_url() {
+    let mut connector = support::connector(Vec::new(), Vec::new());
+    connector.servers = Cow::Owned(
+        ["https://eu.example.com/api", "https://us.example.com/api"]
+            .iter()
+            .map(|url| ServerDescriptor {
+                url: text(url),
+                description: None,
+                variables: Cow::Owned(Vec::new()),
+            })
+            .collect(),
+    );
+    let connect = |server: &str| {
+        ConnectionConfig::from_text(
+            &connector,
+            &format!("connector = \"test\"\nserver = {server}\n"),
+            "toml",
+            "c",
+            None,
+        )
+        .and_then(|c| c.connect(&connector))
+    };
+    assert_eq!(
+        connect("1").unwrap().base_url(),
+        "https://us.example.com/api"
+    );
+    assert_eq!(
+        connect("\"https://us.example.com/api\"")
+            .unwrap()
+            .base_url(),
+        "https://us.example.com/api"
+    );
+    let err = connect("\"https://evil.example.com\"")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("no server with that URL"), "{err}");
+}

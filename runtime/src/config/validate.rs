@@ -268,7 +268,28 @@ impl Validator {
                 config.version = Some(given);
             }
         }
-        if let Some(v) = map.get("server") {
+        if let Some(Value::String(url)) = map.get("server") {
+            // A server chosen by its URL template, as the spec writes it.
+            match connector.servers.iter().position(|s| s.url == *url) {
+                Some(index) => config.server = Some(index),
+                None => {
+                    let urls: Vec<&str> =
+                        connector.servers.iter().map(|s| s.url.as_ref()).collect();
+                    self.problem(
+                        "server",
+                        format!(
+                            "connector `{}` has no server with that URL (it has: {})",
+                            connector.name,
+                            if urls.is_empty() {
+                                "none".into()
+                            } else {
+                                urls.join(", ")
+                            }
+                        ),
+                    );
+                }
+            }
+        } else if let Some(v) = map.get("server") {
             if let Some(index) = self.integer(v, "server", 0) {
                 match usize::try_from(index)
                     .ok()
