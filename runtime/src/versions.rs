@@ -34,6 +34,81 @@ impl VersionedConnector {
         }
     }
 
+    /// The connector-level catalogue as JSON: every version with its state, ping action,
+    /// actions and backend variables (secrets have no default to show; none is ever shown).
+    pub fn catalogue(&self) -> serde_json::Value {
+        let versions: Vec<serde_json::Value> = self
+            .versions
+            .iter()
+            .map(|v| {
+                let variables: Vec<serde_json::Value> = v
+                    .variables
+                    .iter()
+                    .map(|var| {
+                        let (location, at) = match &var.location {
+                            VariableLocation::Server => ("server", var.name.as_ref()),
+                            VariableLocation::Header(h) => ("header", h.as_ref()),
+                            VariableLocation::Query(q) => ("query", q.as_ref()),
+                            VariableLocation::Path(p) => ("path", p.as_ref()),
+                            VariableLocation::Body(b) => ("body", b.as_ref()),
+                        };
+                        let values = match &var.kind {
+                            VariableKind::Enum(values) => Some(values.to_vec()),
+                            _ => None,
+                        };
+                        serde_json::json!({
+                            "name": var.name,
+                            "type": var.kind.as_str(),
+                            "values": values,
+                            "required": var.required,
+                            "required_when": var.required_when.as_ref().map(|(k, val)| serde_json::json!({ k.as_ref(): val })),
+                            "default": var.default,
+                            "pattern": var.pattern,
+                            "location": { location: at },
+                            "description": var.description,
+                        })
+                    })
+                    .collect();
+                // Server variables without manifest rules are backend variables too.
+                let server: Vec<serde_json::Value> = v
+                    .connector
+                    .servers
+                    .first()
+                    .map(|s| {
+                        s.variables
+                            .iter()
+                            .filter(|sv| !v.variables.iter().any(|d| d.name == sv.name))
+                            .map(|sv| {
+                                serde_json::json!({
+                                    "name": sv.name,
+                                    "type": if sv.allowed.is_empty() { "string" } else { "enum" },
+                                    "values": if sv.allowed.is_empty() { None } else { Some(sv.allowed.to_vec()) },
+                                    "required": false,
+                                    "default": sv.default,
+                                    "location": { "server": sv.name },
+                                    "description": sv.description,
+                                })
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                serde_json::json!({
+                    "id": v.id,
+                    "state": v.state.as_str(),
+                    "api_version": v.connector.version,
+                    "ping": v.ping,
+                    "actions": v.connector.operations.iter().map(|op| op.id.as_ref()).collect::<Vec<_>>(),
+                    "variables": variables.into_iter().chain(server).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        serde_json::json!({
+            "name": self.name,
+            "default_version": self.default_version().map(|v| v.id.as_ref()),
+            "versions": versions,
+        })
+    }
+
     /// Finds a version by id.
     pub fn version(&self, id: &str) -> Option<&VersionDescriptor> {
         self.versions.iter().find(|v| v.id == id)

@@ -479,3 +479,32 @@ fn describe_takes_a_version() {
     assert_eq!(unknown.code, 2, "{unknown:?}");
     assert!(unknown.stderr.contains("v1, v2"), "{}", unknown.stderr);
 }
+
+#[test]
+fn the_binary_lists_every_version_with_state_actions_and_variables() {
+    let ran = run(&acme_binary(), &["versions"], None);
+    assert_eq!(ran.code, 0, "{ran:?}");
+    let json = ran.json();
+    assert_eq!(json, acme::VERSIONS.catalogue());
+    assert_eq!(json["default_version"], "v2");
+    let v1 = &json["versions"][0];
+    assert_eq!(v1["state"], "deprecated");
+    assert_eq!(v1["ping"], "getStatus");
+    assert!(v1["actions"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("deleteOrder")));
+    let v2 = &json["versions"][1];
+    let names: Vec<&str> = v2["variables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["account", "route", "tenant", "workspace"]);
+    assert_eq!(v2["variables"][0]["type"], "secret");
+    assert_eq!(
+        v2["variables"][0]["location"],
+        json!({"body": "/meta/account"})
+    );
+}

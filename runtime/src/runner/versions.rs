@@ -21,12 +21,18 @@ pub fn run_versions(
 }
 
 /// The whole program of a generated connector with versions: `--version ID` anywhere on the
-/// command line picks the version; the rest is as [`main`](super::main).
+/// command line picks the version; `versions` prints every version with its state, actions and
+/// backend variables as JSON; the rest is as [`main`](super::main).
 pub fn main_versions(connector: &VersionedConnector) -> ExitCode {
     let (requested, argv) = match take_version(std::env::args_os().collect()) {
         Ok(split) => split,
         Err(problem) => return problem.report(),
     };
+    // `versions`: the connector-level catalogue, as JSON.
+    if argv.get(1).is_some_and(|a| a == "versions") {
+        super::output::print_json(&connector.catalogue());
+        return ExitCode::from(super::EXIT_OK);
+    }
     let version = match select(connector, requested.as_deref()) {
         Ok(version) => version,
         Err(problem) => return problem.report(),
