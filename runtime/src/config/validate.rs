@@ -453,11 +453,12 @@ impl Validator {
                     }
                 };
                 let pair = [(name.clone(), text.clone())];
-                if let Err(err) = crate::server::resolve(chosen, &pair) {
-                    self.problem(&at, server_problem(err));
-                    continue;
+                match crate::server::resolve(chosen, &pair) {
+                    Ok(_) => out.push((name.clone(), text)),
+                    Err(err) => self.problem(&at, server_problem(err)),
                 }
-                out.push((name.clone(), text));
+                // The manifest's rules (type, pattern) are checked below; a refused value is
+                // still given, so it is not also reported as missing.
                 if rule.is_none() {
                     continue;
                 }
