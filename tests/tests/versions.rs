@@ -393,6 +393,26 @@ fn diff_finds_exactly_the_breaking_changes_of_the_sample() {
     let same = run(&connector_gen(), &["diff", &new, &new], None);
     assert_eq!(same.code, 0, "{same:?}");
     assert_eq!(same.stdout, "0 change(s), 0 breaking\n");
+    // Two plain specs work the same way; a side that cannot be read exits 2.
+    let specs = run(
+        &connector_gen(),
+        &[
+            "diff",
+            "specs/acme/acme-v1.yaml",
+            "specs/acme/acme-v2.yaml",
+            "--json",
+        ],
+        None,
+    );
+    assert_eq!(specs.code, 1, "{specs:?}");
+    assert_eq!(specs.json()["breaking"], 8);
+    let missing = run(
+        &connector_gen(),
+        &["diff", "specs/acme/none.yaml", &new],
+        None,
+    );
+    assert_eq!(missing.code, 2, "{missing:?}");
+    assert!(missing.stderr.contains("none.yaml"), "{}", missing.stderr);
     let human = run(&connector_gen(), &["diff", &old, &new], None);
     assert!(
         human
