@@ -79,6 +79,10 @@ fn mistakes_name_their_key() {
             "name = \"a\"\n[[versions]]\nid = \"v1\"\nspec = \"acme-v1.yaml\"\ninclude = { tags = [\"nothing\"] }\n",
             "`include` keeps no operation",
         ),
+        (
+            "name = \"a\"\n[[versions]]\nid = \"v1\"\nspec = \"acme-v1.yaml\"\n[versions.variables.x]\ntype = \"string\"\nlocation = { query = \"x\" }\nrequired_when = { y = \"1\", z = \"2\" }\n",
+            "`versions[0].variables.x.required_when`: name exactly one variable",
+        ),
         ("name = \"a\"\nversions = []\n", "lists no version"),
     ];
     for (text, expected) in cases {

@@ -264,6 +264,11 @@ fn check(manifest: &Manifest) -> Result<(), Vec<String>> {
                 }
             }
             if let Some(when) = &variable.required_when {
+                if when.len() != 1 {
+                    problems.push(format!(
+                        "`{at}.required_when`: name exactly one variable and its value, such as {{ region = \"eu\" }}"
+                    ));
+                }
                 for other in when.keys() {
                     if !version.variables.contains_key(other) {
                         problems.push(format!(
