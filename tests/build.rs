@@ -11,6 +11,8 @@ fn main() {
         ("../specs/auth.yaml", "auth"),
         ("../specs/responses.yaml", "responses"),
         ("../specs/entities.yaml", "kennel"),
+        // A manifest: one module per version and `VERSIONS`.
+        ("../specs/acme/connector.toml", "acme"),
     ];
     for (spec, name) in specs {
         let mut builder = connector_gen::build::Builder::new(spec)

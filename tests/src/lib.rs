@@ -44,3 +44,9 @@ pub mod responses {
 pub mod kennel {
     include!(concat!(env!("OUT_DIR"), "/kennel.rs"));
 }
+
+/// The two-version Acme orders connector (`specs/acme/connector.toml`): `acme::v1` (deprecated)
+/// and `acme::v2`, listed with their backend variables in `acme::VERSIONS`.
+pub mod acme {
+    include!(concat!(env!("OUT_DIR"), "/acme.rs"));
+}

@@ -442,3 +442,30 @@ mod tests {
         assert_eq!(base_of("/pets", OperationKind::List), "/pets");
     }
 }
+
+/// Drops what refers to operations no longer in `connector` (a manifest version's `include` or
+/// `auth` can remove some after lowering): their entity operations, entities left with neither
+/// List nor Get, their paging, and a ping on them.
+pub fn prune(connector: &mut Connector) {
+    let ids: std::collections::BTreeSet<String> = connector
+        .operations
+        .iter()
+        .map(|op| op.id.clone())
+        .collect();
+    for entity in &mut connector.entities {
+        entity.operations.retain(|_, id| ids.contains(id));
+    }
+    connector.entities.retain(|e| {
+        e.operations.contains_key(&OperationKind::List)
+            || e.operations.contains_key(&OperationKind::Get)
+    });
+    connector.paging.retain(|id, _| ids.contains(id));
+    connector.entity_notes.retain(|n| ids.contains(&n.action));
+    if connector
+        .ping
+        .as_ref()
+        .is_some_and(|p| !ids.contains(&p.action))
+    {
+        connector.ping = None;
+    }
+}

@@ -14,6 +14,7 @@ mod shapes;
 mod types;
 mod unions;
 
+pub use entities::prune as prune_entities;
 pub use types::join_docs;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};

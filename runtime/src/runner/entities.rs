@@ -8,7 +8,7 @@ use futures_util::StreamExt;
 use serde_json::{Map, Value};
 
 use super::output::{print_json, print_text, Problem};
-use super::{prepare, RunArgs, EXIT_OK};
+use super::{base_builder, prepare, RunArgs, EXIT_OK};
 use crate::catalogue::{Catalogue, OperationKind};
 use crate::connection::Connection;
 use crate::descriptor::ConnectorDescriptor;
@@ -94,7 +94,8 @@ fn run_entity(
         vars: args.vars.clone(),
         full: false,
     };
-    let (connection, input) = prepare(connector, &run_args)?;
+    let (connection, input) =
+        base_builder(connector, &run_args).and_then(|builder| prepare(builder, &run_args))?;
     let entity = connection.entity(&args.entity)?;
     let mut scope = Map::new();
     for pair in &args.scopes {
@@ -223,13 +224,17 @@ pub fn ping(connector: &ConnectorDescriptor, args: &PingArgs) -> ExitCode {
         vars: args.vars.clone(),
         full: false,
     };
-    let outcome = prepare(connector, &run_args).and_then(|(connection, _)| {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|err| Problem::connection(format!("cannot start the async runtime: {err}")))?;
-        Ok(runtime.block_on(connection.ping()))
-    });
+    let outcome = base_builder(connector, &run_args)
+        .and_then(|builder| prepare(builder, &run_args))
+        .and_then(|(connection, _)| {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|err| {
+                    Problem::connection(format!("cannot start the async runtime: {err}"))
+                })?;
+            Ok(runtime.block_on(connection.ping()))
+        });
     match outcome {
         Ok(result) => {
             print_json(&serde_json::to_value(&result).unwrap_or(Value::Null));
