@@ -427,22 +427,6 @@ fn singular(word: &str) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parents_and_singulars() {
-        assert_eq!(parent_of("/owners/{ownerId}/pets"), Some("owners"));
-        assert_eq!(parent_of("/repos/{owner}/{repo}/issues"), Some("repos"));
-        assert_eq!(parent_of("/pets"), None);
-        assert_eq!(singular("categories"), "category");
-        assert_eq!(singular("address"), "address");
-        assert_eq!(base_of("/pets/{id}", OperationKind::Get), "/pets");
-        assert_eq!(base_of("/pets", OperationKind::List), "/pets");
-    }
-}
-
 /// Drops what refers to operations no longer in `connector` (a manifest version's `include` or
 /// `auth` can remove some after lowering): their entity operations, entities left with neither
 /// List nor Get, their paging, and a ping on them.
@@ -467,5 +451,21 @@ pub fn prune(connector: &mut Connector) {
         .is_some_and(|p| !ids.contains(&p.action))
     {
         connector.ping = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parents_and_singulars() {
+        assert_eq!(parent_of("/owners/{ownerId}/pets"), Some("owners"));
+        assert_eq!(parent_of("/repos/{owner}/{repo}/issues"), Some("repos"));
+        assert_eq!(parent_of("/pets"), None);
+        assert_eq!(singular("categories"), "category");
+        assert_eq!(singular("address"), "address");
+        assert_eq!(base_of("/pets/{id}", OperationKind::Get), "/pets");
+        assert_eq!(base_of("/pets", OperationKind::List), "/pets");
     }
 }
