@@ -425,3 +425,62 @@ fn the_command_line_lists_as_json_lines_and_gets_by_id() {
         "{text}"
     );
 }
+
+fn lower(spec: Value) -> connector_gen::Lowered {
+    connector_gen::load_connector(spec.to_string().as_bytes(), &Options::default()).unwrap()
+}
+
+fn get_returning(schema: Value) -> Value {
+    json!({"responses": {"200": {"description": "ok", "content": {"application/json": {"schema": schema}}}}})
+}
+
+#[test]
+fn overrides_rename_redirect_and_report_their_mistakes() {
+    let page = json!({"type": "object", "properties": {
+        "data": {"type": "object", "properties": {"items": {"type": "array", "items": {"type": "object", "properties": {"ref": {"type": "string"}}}}}},
+        "links": {"type": "array", "items": {"type": "string"}}
+    }});
+    let mut list = get_returning(page);
+    list["operationId"] = json!("search");
+    list["x-connector-entity"] =
+        json!({"name": "hits", "operation": "list", "key": "ref", "records": "data.items"});
+    let mut odd = get_returning(json!({"type": "array", "items": {"type": "object"}}));
+    odd["operationId"] = json!("odd");
+    odd["x-connector-entity"] = json!(42);
+    let mut sideways = get_returning(json!({"type": "array", "items": {"type": "object"}}));
+    sideways["operationId"] = json!("sideways");
+    sideways["x-connector-entity"] = json!({"operation": "sideways"});
+    let spec = json!({
+        "openapi": "3.0.3",
+        "info": {"title": "Overrides", "version": "1"},
+        "x-connector-ping": "nope",
+        "paths": {
+            "/search/run": {"get": list},
+            "/odd": {"get": odd},
+            "/side": {"get": sideways}
+        }
+    });
+    let lowered = lower(spec);
+    let hits = lowered
+        .connector
+        .entities
+        .iter()
+        .find(|e| e.name == "hits")
+        .unwrap();
+    assert_eq!(hits.key.as_deref(), Some("ref"));
+    // Detection alone would take the top-level `links` array; the override points deeper.
+    assert_eq!(
+        lowered.connector.paging["search"].records,
+        vec!["data", "items"]
+    );
+    let warnings: Vec<String> = lowered.warnings.iter().map(ToString::to_string).collect();
+    let has = |needle: &str| warnings.iter().any(|w| w.contains(needle));
+    assert!(has("#/paths/~1odd/get/x-connector-entity"), "{warnings:?}");
+    assert!(has("unknown operation `sideways`"), "{warnings:?}");
+    assert!(
+        has("#/x-connector-ping") && has("no action `nope`"),
+        "{warnings:?}"
+    );
+    // The unknown ping falls back to the default: a List without required parameters.
+    assert_eq!(lowered.connector.ping.as_ref().unwrap().action, "search");
+}
