@@ -69,7 +69,7 @@ pub struct HealthPolicy {
     pub jitter: f64,
     /// How the loop waits.
     pub sleeper: Arc<dyn Sleeper>,
-    /// Where jitter comes from: a number in `[0, 1]`.
+    /// The clock whose reading spreads the jitter (inject a fixed one for exact waits).
     pub clock: Arc<dyn Clock>,
 }
 
