@@ -9,17 +9,19 @@ use reqwest::header::{HeaderName, HeaderValue};
 use serde_json::Value;
 use tokio::sync::Semaphore;
 
-use crate::args::Args;
+use crate::auth::oauth::{self, Endpoint, TokenSettings, TokenSource};
 use crate::auth::{self, Credential, Credentials};
-use crate::clock::{Clock, SystemClock};
 use crate::descriptor::{
     ConnectorDescriptor, OAuthFlowKind, OperationDescriptor, SecuritySchemeKind,
 };
+use crate::dynamic;
 use crate::error::Error;
-use crate::oauth::{self, Endpoint, TokenSettings, TokenSource};
-use crate::response::{Response, StreamingResponse};
+use crate::pipeline::{self, Pipeline};
 use crate::secret::Secret;
-use crate::{dynamic, encoding, executor, server};
+use crate::time::{Clock, SystemClock};
+use crate::wire::args::Args;
+use crate::wire::response::{Response, StreamingResponse};
+use crate::wire::{encoding, server};
 
 /// Default whole-request timeout.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -52,30 +54,9 @@ pub struct Connection {
 
 /// What a connection shares between its clones.
 pub(crate) struct Inner {
-    pub(crate) connector: ConnectorDescriptor,
+    pub(crate) connector: Arc<ConnectorDescriptor>,
     pub(crate) base_url: String,
-    pub(crate) credentials: Credentials,
-    pub(crate) client: reqwest::Client,
-    pub(crate) timeout: Duration,
-    pub(crate) user_agent: HeaderValue,
-    /// Token sources of the OAuth schemes the runtime obtains tokens for, by scheme name.
-    pub(crate) tokens: BTreeMap<String, Arc<TokenSource>>,
-    /// Connection-wide headers (custom auth), marked sensitive.
-    pub(crate) extra_headers: Vec<(HeaderName, HeaderValue)>,
-    /// Connection-wide encoded query pairs (custom auth).
-    pub(crate) extra_query: Vec<(String, String)>,
-    /// Bounds the requests in flight, when the connection sets a limit.
-    pub(crate) limit: Option<Arc<Semaphore>>,
-    /// Statuses that mean "token rejected": the token is renewed once and the request retried.
-    pub(crate) auth_failure_statuses: Vec<u16>,
-    /// Whether a redirect to another origin is followed (always without credentials).
-    pub(crate) follow_cross_origin: bool,
-    /// The client that follows a redirect to another origin when the connection's own client
-    /// was built from an injected builder: a builder's default headers (or cookie store) are
-    /// invisible to the runtime and so cannot be stripped, and must not go there.
-    pub(crate) cross_origin_client: Option<reqwest::Client>,
-    /// A success body that means "token rejected": the JSON path (split on `.`) and its values.
-    pub(crate) auth_failure_body: Option<(Vec<String>, Vec<String>)>,
+    pub(crate) pipeline: Pipeline,
 }
 
 impl Connection {
@@ -89,7 +70,7 @@ impl Connection {
     /// Arguments and credentials are checked before anything is sent; a non-2xx status is
     /// [`Error::Status`].
     pub async fn execute(&self, op: &OperationDescriptor, args: Args) -> Result<Response, Error> {
-        executor::execute(&self.inner, op, &args).await
+        pipeline::execute(&self.inner.pipeline, &self.inner.base_url, op, &args).await
     }
 
     /// Like [`execute`](Self::execute), but the 2xx body is left unread, to be streamed with
@@ -99,7 +80,7 @@ impl Connection {
         op: &OperationDescriptor,
         args: Args,
     ) -> Result<StreamingResponse, Error> {
-        executor::execute_streaming(&self.inner, op, &args).await
+        pipeline::execute_streaming(&self.inner.pipeline, &self.inner.base_url, op, &args).await
     }
 
     /// Runs the operation whose id is `action`, taking and returning JSON.
@@ -115,8 +96,9 @@ impl Connection {
             .ok_or_else(|| Error::UnknownAction {
                 name: action.to_owned(),
             })?;
-        let args = dynamic::args_from_json(op, input)?;
-        let response = executor::execute(&self.inner, op, &args).await?;
+        let args = Args::from_json(op, input)?;
+        let response =
+            pipeline::execute(&self.inner.pipeline, &self.inner.base_url, op, &args).await?;
         Ok(dynamic::response_to_json(&response))
     }
 
@@ -138,13 +120,14 @@ impl fmt::Debug for Connection {
             .field("base_url", &self.inner.base_url)
             .field(
                 "credentials",
-                &self.inner.credentials.keys().collect::<Vec<_>>(),
+                &self.inner.pipeline.credentials.keys().collect::<Vec<_>>(),
             )
-            .field("timeout", &self.inner.timeout)
+            .field("timeout", &self.inner.pipeline.timeout)
             .field(
                 "extra_headers",
                 &self
                     .inner
+                    .pipeline
                     .extra_headers
                     .iter()
                     .map(|(n, _)| n)
@@ -154,6 +137,7 @@ impl fmt::Debug for Connection {
                 "extra_query",
                 &self
                     .inner
+                    .pipeline
                     .extra_query
                     .iter()
                     .map(|(n, _)| n)
@@ -527,22 +511,26 @@ impl ConnectionBuilder {
             None => None,
         };
 
+        let connector = Arc::new(self.connector);
         Ok(Connection {
             inner: Arc::new(Inner {
-                connector: self.connector,
+                connector: connector.clone(),
                 base_url,
-                credentials,
-                client,
-                timeout: self.timeout,
-                user_agent,
-                tokens,
-                extra_headers,
-                extra_query,
-                limit,
-                auth_failure_statuses: self.auth_failure_statuses,
-                follow_cross_origin: self.follow_cross_origin,
-                cross_origin_client,
-                auth_failure_body: self.auth_failure_body,
+                pipeline: Pipeline {
+                    connector,
+                    credentials,
+                    client,
+                    timeout: self.timeout,
+                    user_agent,
+                    tokens,
+                    extra_headers,
+                    extra_query,
+                    limit,
+                    auth_failure_statuses: self.auth_failure_statuses,
+                    follow_cross_origin: self.follow_cross_origin,
+                    cross_origin_client,
+                    auth_failure_body: self.auth_failure_body,
+                },
             }),
         })
     }
@@ -647,7 +635,7 @@ fn safe_client(builder: reqwest::ClientBuilder, what: &str) -> Result<reqwest::C
     builder
         .redirect(reqwest::redirect::Policy::none())
         .referer(false)
-        .http2_max_header_list_size(crate::read::MAX_HEAD_BYTES as u32)
+        .http2_max_header_list_size(crate::wire::read::MAX_HEAD_BYTES as u32)
         .build()
         .map_err(|err| Error::Config {
             key: "http_client".into(),

@@ -65,35 +65,26 @@
 
 #![deny(missing_docs)]
 
-mod args;
 mod auth;
-mod body;
-mod clock;
 mod config;
 mod connection;
 pub mod descriptor;
 mod dynamic;
-mod encoding;
 mod error;
-mod executor;
-mod oauth;
-mod read;
-mod request;
-mod response;
+mod pipeline;
 mod secret;
 pub mod serde_support;
-mod server;
+mod time;
+mod wire;
 
-mod send;
-
-pub use args::Args;
 pub use auth::{ClientAuth, Credential, OAuth2Credential};
-pub use body::{Binary, Multipart};
-pub use clock::{Clock, SystemClock};
 pub use config::{load_dir, ConnectionConfig};
 pub use connection::{Connection, ConnectionBuilder};
 pub use error::Error;
-pub use response::{Response, StreamingResponse, Typed};
 pub use secret::Secret;
 /// Re-exported so generated code depends only on this crate and `serde`.
 pub use serde_json;
+pub use time::{Clock, FastRng, Rng, Sleep, Sleeper, SystemClock, TokioSleeper};
+pub use wire::args::Args;
+pub use wire::body::{Binary, Multipart};
+pub use wire::response::{Response, StreamingResponse, Typed};

@@ -18,11 +18,11 @@ use serde_json::Value;
 use tokio::sync::Mutex;
 
 use crate::auth::{ClientAuth, Grant, OAuth2Credential};
-use crate::clock::Clock;
 use crate::error::Error;
-use crate::read::{self, ReadError};
 use crate::secret::Secret;
-use crate::server;
+use crate::time::Clock;
+use crate::wire::read::{self, ReadError};
+use crate::wire::server;
 
 /// Timing settings shared by a connection's token sources.
 #[derive(Debug, Clone, Copy)]
