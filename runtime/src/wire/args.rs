@@ -175,26 +175,6 @@ fn to_value<T: Serialize + ?Sized>(value: &T) -> Result<Value, Error> {
     serde_json::to_value(value).map_err(|source| Error::Encode { source })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn null_means_absent_and_last_value_wins() {
-        let mut args = Args::new();
-        args.query("limit", &Some(5)).unwrap();
-        args.query("limit", &7).unwrap();
-        args.query("cursor", &None::<String>).unwrap();
-        assert_eq!(args.get(ParamLocation::Query, "limit"), Some(&json!(7)));
-        assert_eq!(args.get(ParamLocation::Query, "cursor"), None);
-        args.query("limit", &None::<u32>).unwrap();
-        assert_eq!(args.params().count(), 0);
-        args.json_body(&()).unwrap();
-        assert!(args.body().is_none());
-    }
-}
-
 /// Builds arguments from a JSON object whose keys are parameter names plus `body`.
 ///
 /// A key names the first parameter with that name in the descriptor's order. `body` is the
@@ -253,5 +233,25 @@ fn kind(value: &Value) -> &'static str {
         Value::String(_) => "a string",
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn null_means_absent_and_last_value_wins() {
+        let mut args = Args::new();
+        args.query("limit", &Some(5)).unwrap();
+        args.query("limit", &7).unwrap();
+        args.query("cursor", &None::<String>).unwrap();
+        assert_eq!(args.get(ParamLocation::Query, "limit"), Some(&json!(7)));
+        assert_eq!(args.get(ParamLocation::Query, "cursor"), None);
+        args.query("limit", &None::<u32>).unwrap();
+        assert_eq!(args.params().count(), 0);
+        args.json_body(&()).unwrap();
+        assert!(args.body().is_none());
     }
 }
