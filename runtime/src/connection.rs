@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use reqwest::header::{HeaderName, HeaderValue};
 use serde_json::Value;
-use tokio::sync::Semaphore;
 
 use crate::auth::oauth::{self, Endpoint, TokenSettings, TokenSource};
 use crate::auth::{self, Credential, Credentials};
@@ -18,10 +17,14 @@ use crate::dynamic;
 use crate::error::Error;
 use crate::pipeline::{self, Pipeline};
 use crate::secret::Secret;
-use crate::time::{Clock, SystemClock};
+use crate::time::{Clock, FastRng, SystemClock};
 use crate::wire::args::Args;
 use crate::wire::response::{Response, StreamingResponse};
 use crate::wire::{encoding, server};
+
+mod reliability;
+
+use reliability::Reliability;
 
 /// Default whole-request timeout.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -170,6 +173,7 @@ pub struct ConnectionBuilder {
     auth_failure_statuses: Vec<u16>,
     follow_cross_origin: bool,
     auth_failure_body: Option<(Vec<String>, Vec<String>)>,
+    reliability: Reliability,
 }
 
 impl ConnectionBuilder {
@@ -195,6 +199,7 @@ impl ConnectionBuilder {
             auth_failure_statuses: vec![401],
             follow_cross_origin: false,
             auth_failure_body: None,
+            reliability: Reliability::default(),
         }
     }
 
@@ -297,8 +302,9 @@ impl ConnectionBuilder {
         self
     }
 
-    /// Allows at most `limit` requests of this connection (and its clones) in flight at once;
-    /// further actions wait. Default: no limit.
+    /// Allows at most `limit` requests of this connection (and its clones) in flight at once,
+    /// at most 50 (a larger value is clamped); further actions wait, first come, first served.
+    /// Default: 25.
     pub fn max_concurrency(mut self, limit: usize) -> Self {
         self.max_concurrency = Some(limit);
         self
@@ -467,11 +473,14 @@ impl ConnectionBuilder {
         };
         let injected = self.client.is_some();
         let client = match self.client.take() {
-            Some(builder) => safe_client(builder, "could not build the injected HTTP client")?,
-            None => new_client(None)?,
+            Some(builder) => safe_client(
+                builder.connect_timeout(self.reliability.connect_timeout),
+                "could not build the injected HTTP client",
+            )?,
+            None => new_client(Some(self.reliability.connect_timeout))?,
         };
         let cross_origin_client = if injected && self.follow_cross_origin {
-            Some(new_client(None)?)
+            Some(new_client(Some(self.reliability.connect_timeout))?)
         } else {
             None
         };
@@ -500,16 +509,7 @@ impl ConnectionBuilder {
             tokens.insert(name.clone(), Arc::new(source));
         }
 
-        let limit = match self.max_concurrency {
-            Some(0) => {
-                return Err(Error::Config {
-                    key: "max_concurrency".into(),
-                    message: "must be at least 1".into(),
-                })
-            }
-            Some(limit) => Some(Arc::new(Semaphore::new(limit))),
-            None => None,
-        };
+        let built = self.reliability.build(self.max_concurrency)?;
 
         let connector = Arc::new(self.connector);
         Ok(Connection {
@@ -525,7 +525,21 @@ impl ConnectionBuilder {
                     tokens,
                     extra_headers,
                     extra_query,
-                    limit,
+                    limit: built.limit,
+                    rate: built.rate,
+                    retry: self.reliability.retry,
+                    action_retry: self.reliability.action_retry,
+                    budget: Default::default(),
+                    deadline: self.reliability.deadline,
+                    connect_timeout: self.reliability.connect_timeout,
+                    idle_timeout: self.reliability.idle_timeout,
+                    clock: self.clock,
+                    sleeper: self.reliability.sleeper,
+                    rng: self.reliability.rng,
+                    ids: FastRng::default(),
+                    idempotent: self.reliability.idempotent,
+                    idempotency_header: built.idempotency_header,
+                    request_id_header: built.request_id_header,
                     auth_failure_statuses: self.auth_failure_statuses,
                     follow_cross_origin: self.follow_cross_origin,
                     cross_origin_client,

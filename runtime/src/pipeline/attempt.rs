@@ -20,13 +20,23 @@ use crate::wire::request::Prepared;
 /// How many same-origin redirects are followed.
 pub(crate) const MAX_REDIRECTS: usize = 5;
 
-/// Sends `prepared` and returns the final response, with the concurrency permit it holds
-/// (dropped by the caller once the body is read).
-pub(crate) async fn send(
+/// A request ready to be sent as often as the retry loop needs: every attempt sends the same
+/// method, URL, headers and body bytes.
+pub(crate) struct Outgoing {
+    pub(crate) method: Method,
+    pub(crate) url: Url,
+    pub(crate) headers: HeaderMap,
+    /// The body, when it is held in memory (and so can be replayed).
+    pub(crate) body: Option<Bytes>,
+}
+
+/// Adds the connection-wide query pairs and headers to `prepared`; a streamed body is returned
+/// apart, since it can be sent once only.
+pub(crate) fn outgoing(
     pipeline: &Pipeline,
     op: &OperationDescriptor,
     prepared: Prepared,
-) -> Result<(reqwest::Response, Option<OwnedSemaphorePermit>), Error> {
+) -> Result<(Outgoing, Option<reqwest::Body>), Error> {
     let Prepared {
         method,
         url,
@@ -44,8 +54,6 @@ pub(crate) async fn send(
     for (name, value) in &pipeline.extra_headers {
         headers.insert(name.clone(), value.clone());
     }
-    // In-memory bodies can be sent again (redirects, the retry after a rejected token); a
-    // streamed upload can be sent once only.
     let (body, stream) = match body {
         Some(body) => match body.as_bytes() {
             Some(bytes) => (Some(Bytes::copy_from_slice(bytes)), None),
@@ -53,7 +61,32 @@ pub(crate) async fn send(
         },
         None => (None, None),
     };
+    Ok((
+        Outgoing {
+            method,
+            url,
+            headers,
+            body,
+        },
+        stream,
+    ))
+}
 
+/// One attempt: adds tokens, sends `out` (or `stream` as its body), follows same-origin
+/// redirects, and renews a rejected token once.
+pub(crate) async fn send(
+    pipeline: &Pipeline,
+    op: &OperationDescriptor,
+    out: &Outgoing,
+    stream: Option<reqwest::Body>,
+) -> Result<(reqwest::Response, Option<OwnedSemaphorePermit>), Error> {
+    let Outgoing {
+        method,
+        url,
+        headers,
+        body,
+    } = out;
+    let mut headers = headers.clone();
     let sources: Vec<_> = auth::token_schemes(op, &pipeline.credentials)?
         .into_iter()
         .filter_map(|name| pipeline.tokens.get(name))
@@ -62,34 +95,23 @@ pub(crate) async fn send(
         let (value, _) = source.token(0).await?;
         headers.insert(AUTHORIZATION, value);
     }
+    // Taken after the token: a token request is not an API request, and callers waiting for
+    // one token must not hold places others could use.
+    let permit = pipeline.limit.acquire().await;
 
-    let permit = match &pipeline.limit {
-        Some(limit) => Some(
-            limit
-                .clone()
-                .acquire_owned()
-                .await
-                .map_err(|_| Error::Config {
-                    key: "max_concurrency".into(),
-                    message: "the connection's request limiter was closed".into(),
-                })?,
-        ),
-        None => None,
-    };
     if let Some(stream) = stream {
         tracing::debug!(operation = %op.id, method = %method, path = url.path(), "sending streamed request");
         let response = pipeline
             .client
-            .request(method, url)
+            .request(method.clone(), url.clone())
             .headers(headers)
-            .timeout(pipeline.timeout)
             .body(stream)
             .send()
             .await
-            .map_err(|err| transport(op, err))?;
+            .map_err(|err| transport(pipeline, op, err))?;
         return Ok((response, permit));
     }
-    let response = exchange(pipeline, op, &method, &url, &headers, body.as_ref()).await?;
+    let response = exchange(pipeline, op, method, url, &headers, body.as_ref()).await?;
     let status = response.status().as_u16();
     let renewable = !sources.is_empty() && sources.iter().all(|s| s.can_renew());
     let (response, body_rejected) = check_body(pipeline, op, response).await?;
@@ -115,7 +137,7 @@ pub(crate) async fn send(
         let (value, _) = source.token(barrier + 1).await?;
         headers.insert(AUTHORIZATION, value);
     }
-    let response = exchange(pipeline, op, &method, &url, &headers, body.as_ref()).await?;
+    let response = exchange(pipeline, op, method, url, &headers, body.as_ref()).await?;
     let status = response.status().as_u16();
     let (response, body_rejected) = check_body(pipeline, op, response).await?;
     if body_rejected {
@@ -155,7 +177,7 @@ async fn check_body(
     let headers = response.headers().clone();
     let (bytes, complete) = read::read_until(&mut response, MAX_CHECKED_BODY)
         .await
-        .map_err(|err| transport(op, err))?;
+        .map_err(|err| transport(pipeline, op, err))?;
     let rebuild = |body: reqwest::Body| {
         let mut rebuilt = http::Response::new(body);
         *rebuilt.status_mut() = status;
@@ -212,12 +234,14 @@ async fn exchange(
         );
         let mut builder = client
             .request(method.clone(), url.clone())
-            .headers(headers.clone())
-            .timeout(pipeline.timeout);
+            .headers(headers.clone());
         if let Some(body) = &body {
             builder = builder.body(body.clone());
         }
-        let response = builder.send().await.map_err(|err| transport(op, err))?;
+        let response = builder
+            .send()
+            .await
+            .map_err(|err| transport(pipeline, op, err))?;
         let status = response.status();
         let next = match status {
             StatusCode::MOVED_PERMANENTLY

@@ -4,22 +4,32 @@
 //! [`attempt`] holds one exchange (token, transmit with same-origin redirects, auth renewal).
 
 pub(crate) mod attempt;
+mod classify;
+pub(crate) mod limits;
+pub(crate) mod retry;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use reqwest::header::{HeaderName, HeaderValue};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tracing::Instrument as _;
 
 use crate::auth::oauth::TokenSource;
 use crate::auth::{self, Credentials};
+use crate::descriptor::Method;
 use crate::descriptor::{ConnectorDescriptor, OperationDescriptor};
 use crate::error::Error;
+use crate::time::{Clock, FastRng, Rng, Sleeper};
 use crate::wire::args::Args;
 use crate::wire::read::{self, ReadError};
 use crate::wire::request;
 use crate::wire::response::{Response, StreamingResponse};
+use attempt::Outgoing;
+use classify::Decision;
+use limits::{ConcurrencyLimit, RateLimiter};
+use retry::{RetryBudget, RetryPolicy};
 
 /// Everything a call needs after the connection is built, shared by the connection's clones.
 pub(crate) struct Pipeline {
@@ -36,8 +46,31 @@ pub(crate) struct Pipeline {
     pub(crate) extra_headers: Vec<(HeaderName, HeaderValue)>,
     /// Connection-wide encoded query pairs (custom auth).
     pub(crate) extra_query: Vec<(String, String)>,
-    /// Bounds the requests in flight, when the connection sets a limit.
-    pub(crate) limit: Option<Arc<Semaphore>>,
+    /// Bounds the requests in flight (possibly shared with other connections).
+    pub(crate) limit: ConcurrencyLimit,
+    /// The client-side rate limit, when the connection sets one.
+    pub(crate) rate: Option<RateLimiter>,
+    /// The connection's retry policy, and the ones set for single actions.
+    pub(crate) retry: RetryPolicy,
+    pub(crate) action_retry: BTreeMap<String, RetryPolicy>,
+    /// Retry tokens per host.
+    pub(crate) budget: Arc<RetryBudget>,
+    /// Overall time per call, across attempts and waits.
+    pub(crate) deadline: Duration,
+    /// Connect timeout of the client (reported in [`Error::ConnectTimeout`]).
+    pub(crate) connect_timeout: Duration,
+    /// Longest pause between chunks of a streamed body.
+    pub(crate) idle_timeout: Duration,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) sleeper: Arc<dyn Sleeper>,
+    pub(crate) rng: Arc<dyn Rng>,
+    /// Source of request ids and idempotency keys (not the jitter source, which tests pin).
+    pub(crate) ids: FastRng,
+    /// Operations whose POST/PATCH carries an idempotency key (by operation id).
+    pub(crate) idempotent: BTreeSet<String>,
+    pub(crate) idempotency_header: HeaderName,
+    /// The header carrying the call's request id; `None` sends none.
+    pub(crate) request_id_header: Option<HeaderName>,
     /// Statuses that mean "token rejected": the token is renewed once and the request retried.
     pub(crate) auth_failure_statuses: Vec<u16>,
     /// Whether a redirect to another origin is followed (always without credentials).
@@ -57,85 +90,368 @@ pub(crate) const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
 /// body, little enough that a misbehaving server cannot make errors large.
 pub(crate) const ERROR_BODY_BYTES: usize = 8 * 1024;
 
-/// Executes `op` with `args` over the connection and reads the whole 2xx body.
+/// Executes `op` with `args` and reads the whole 2xx body.
 pub(crate) async fn execute(
     pipeline: &Pipeline,
     base_url: &str,
     op: &OperationDescriptor,
     args: &Args,
 ) -> Result<Response, Error> {
-    // The concurrency permit is held until the body is read.
-    let (mut response, _permit) = send(pipeline, base_url, op, args).await?;
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let body = read::read_capped(&mut response, MAX_BODY_BYTES)
-        .await
-        .map_err(|err| match err {
-            ReadError::TooLarge => Error::ResponseTooLarge {
-                operation: op.id.to_string(),
-                limit: MAX_BODY_BYTES,
-                part: "body",
-            },
-            ReadError::Transport(err) => transport(op, err),
-        })?;
-    Ok(Response::new(op.id.clone(), status, headers, body))
+    invoke(pipeline, base_url, op, args, |response| async move {
+        let mut response = response;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = read::read_capped(&mut response, MAX_BODY_BYTES)
+            .await
+            .map_err(|err| match err {
+                ReadError::TooLarge => Error::ResponseTooLarge {
+                    operation: op.id.to_string(),
+                    limit: MAX_BODY_BYTES,
+                    part: "body",
+                },
+                ReadError::Transport(err) => body_error(pipeline, op, err),
+            })?;
+        Ok(Response::new(op.id.clone(), status, headers, body))
+    })
+    .await
 }
 
-/// Executes `op` with `args` and hands back the 2xx body unread, to be streamed.
+/// Executes `op` with `args` and hands back the 2xx body unread, to be streamed: the attempt
+/// (and its concurrency permit) ends when the headers arrive, and the stream is bounded by the
+/// idle timeout between chunks instead.
 pub(crate) async fn execute_streaming(
     pipeline: &Pipeline,
     base_url: &str,
     op: &OperationDescriptor,
     args: &Args,
 ) -> Result<StreamingResponse, Error> {
-    // A stream may be read for a long time; its concurrency permit ends when the headers arrive.
-    let (response, _permit) = send(pipeline, base_url, op, args).await?;
-    Ok(StreamingResponse::new(op.id.clone(), response))
+    let idle = pipeline.idle_timeout;
+    invoke(pipeline, base_url, op, args, |response| async move {
+        Ok(StreamingResponse::new(op.id.clone(), response, idle))
+    })
+    .await
 }
 
-/// Prepares and sends the request; a non-2xx status becomes [`Error::Status`]. Returns the
-/// response with the connection's concurrency permit, if it has a limit.
-async fn send(
-    pipeline: &Pipeline,
+/// One call: prepare once, then the retry loop, each attempt under the deadline and limits.
+/// `finish` turns a 2xx response into the result inside the attempt (reading the body counts
+/// toward the attempt's timeout and holds its permit).
+async fn invoke<'a, T, F, Fut>(
+    pipeline: &'a Pipeline,
     base_url: &str,
-    op: &OperationDescriptor,
+    op: &'a OperationDescriptor,
     args: &Args,
-) -> Result<(reqwest::Response, Option<OwnedSemaphorePermit>), Error> {
+    finish: F,
+) -> Result<T, Error>
+where
+    F: Fn(reqwest::Response) -> Fut,
+    Fut: Future<Output = Result<T, Error>>,
+{
     let parts = auth::authorize(&pipeline.connector, op, &pipeline.credentials)?;
     let prepared = request::prepare(op, args, base_url, &pipeline.user_agent, parts)?;
-    // Tokens, redirects and the one retry after a rejected token happen around this send.
-    let (response, permit) = attempt::send(pipeline, op, prepared).await?;
-    if response.status().is_success() {
-        return Ok((response, permit));
+    let (mut out, mut stream) = attempt::outgoing(pipeline, op, prepared)?;
+    let request_id = uuid_v4(&pipeline.ids);
+    if let Some(name) = pipeline
+        .request_id_header
+        .as_ref()
+        .filter(|name| !out.headers.contains_key(*name))
+    {
+        if let Ok(value) = HeaderValue::from_str(&request_id) {
+            out.headers.insert(name.clone(), value);
+        }
     }
+    let keyed = !is_idempotent(op.method) && pipeline.idempotent.contains(op.id.as_ref());
+    if keyed && !out.headers.contains_key(&pipeline.idempotency_header) {
+        if let Ok(value) = HeaderValue::from_str(&uuid_v4(&pipeline.ids)) {
+            out.headers
+                .insert(pipeline.idempotency_header.clone(), value);
+        }
+    }
+    let safe = is_idempotent(op.method) || out.headers.contains_key(&pipeline.idempotency_header);
+    let policy = pipeline
+        .action_retry
+        .get(op.id.as_ref())
+        .copied()
+        .unwrap_or(pipeline.retry);
+    let host = out.url.origin().ascii_serialization();
+    let span = tracing::info_span!(
+        "action",
+        action = %op.id,
+        method = %out.method,
+        path = out.url.path(),
+        request_id = %request_id,
+    );
+    let call = Call {
+        pipeline,
+        op,
+        policy,
+        safe,
+        host,
+        start: pipeline.clock.now(),
+    };
+    // A streamed upload is consumed by its first attempt.
+    let replayable = stream.is_none();
+    async move {
+        let mut attempts = 0;
+        loop {
+            let remaining = call.remaining();
+            if remaining.is_zero() {
+                return Err(call.deadline_exceeded(attempts));
+            }
+            attempts += 1;
+            let started = pipeline.clock.now();
+            let outcome = with_timeout(remaining, call.attempt(&out, stream.take(), &finish))
+                .instrument(tracing::debug_span!("attempt", attempt = attempts))
+                .await;
+            let err = match outcome {
+                Some(Ok(value)) => {
+                    pipeline.budget.refund(&call.host);
+                    return Ok(value);
+                }
+                Some(Err(err)) => err,
+                None => return Err(call.deadline_exceeded(attempts)),
+            };
+            let elapsed = pipeline.clock.now().saturating_duration_since(started);
+            tracing::debug!(
+                attempt = attempts,
+                status = err.status(),
+                duration_ms = elapsed.as_millis() as u64,
+                "attempt failed: {err}"
+            );
+            match call.next_step(err, attempts, replayable) {
+                Ok(wait) => {
+                    tracing::debug!(wait_ms = wait.as_millis() as u64, "retrying");
+                    pipeline.sleeper.sleep(wait.min(call.remaining())).await;
+                }
+                Err(err) => return Err(err),
+            }
+        }
+    }
+    .instrument(span)
+    .await
+}
+
+/// The fixed parts of one call.
+struct Call<'a> {
+    pipeline: &'a Pipeline,
+    op: &'a OperationDescriptor,
+    policy: RetryPolicy,
+    /// Whether sending the request twice is harmless (idempotent method or idempotency key).
+    safe: bool,
+    /// The retry budget's key: the request's origin.
+    host: String,
+    start: Instant,
+}
+
+impl Call<'_> {
+    fn remaining(&self) -> Duration {
+        let elapsed = self
+            .pipeline
+            .clock
+            .now()
+            .saturating_duration_since(self.start);
+        self.pipeline.deadline.saturating_sub(elapsed)
+    }
+
+    fn deadline_exceeded(&self, attempts: u32) -> Error {
+        Error::DeadlineExceeded {
+            operation: self.op.id.to_string(),
+            deadline: self.pipeline.deadline,
+            attempts,
+        }
+    }
+
+    /// One attempt under the limits and the per-attempt timeout.
+    async fn attempt<T, F, Fut>(
+        &self,
+        out: &Outgoing,
+        stream: Option<reqwest::Body>,
+        finish: &F,
+    ) -> Result<T, Error>
+    where
+        F: Fn(reqwest::Response) -> Fut,
+        Fut: Future<Output = Result<T, Error>>,
+    {
+        let pipeline = self.pipeline;
+        if let Some(rate) = &pipeline.rate {
+            rate.acquire(&*pipeline.clock, &*pipeline.sleeper, &*pipeline.rng)
+                .await;
+        }
+        let timeout = pipeline.timeout;
+        let exchange = async {
+            // The permit is held until the body is read (or, for a stream, until the headers
+            // arrive), and released before the next attempt.
+            let (response, _permit) = attempt::send(pipeline, self.op, out, stream).await?;
+            if !response.status().is_success() {
+                return Err(status_error(self.op, response).await);
+            }
+            tracing::debug!(status = response.status().as_u16(), "response received");
+            finish(response).await
+        };
+        match with_timeout(timeout, exchange).await {
+            Some(result) => result,
+            None => Err(Error::AttemptTimeout {
+                operation: self.op.id.to_string(),
+                timeout,
+            }),
+        }
+    }
+
+    /// After a failed attempt: how long to wait before the next one, or the error that ends
+    /// the call.
+    fn next_step(&self, err: Error, attempts: u32, replayable: bool) -> Result<Duration, Error> {
+        let pipeline = self.pipeline;
+        let operation = self.op.id.to_string();
+        let decision = classify::classify(
+            &err,
+            self.safe,
+            replayable,
+            &self.policy,
+            pipeline.clock.wall(),
+        );
+        let (cost, server_wait) = match decision {
+            Decision::Stop => return Err(err),
+            Decision::NotRetried(reason) => {
+                if self.policy.max_attempts <= 1 {
+                    return Err(err);
+                }
+                tracing::debug!(%reason, "not retried");
+                return Err(Error::NotRetried {
+                    operation,
+                    reason,
+                    attempts,
+                    last: Box::new(err),
+                });
+            }
+            Decision::Retry { cost, wait } => (cost, wait),
+        };
+        if attempts >= self.policy.max_attempts {
+            if self.policy.max_attempts <= 1 {
+                return Err(err);
+            }
+            return Err(Error::RetriesExhausted {
+                operation,
+                attempts,
+                last_status: err.status(),
+                last: Box::new(err),
+            });
+        }
+        if let Some(wait) = server_wait {
+            if wait > self.policy.max_retry_after || wait >= self.remaining() {
+                return Err(Error::RateLimited {
+                    operation,
+                    retry_after: wait,
+                    attempts,
+                    last: Box::new(err),
+                });
+            }
+        }
+        if !pipeline.budget.withdraw(&self.host, cost) {
+            return Err(Error::RetryBudgetExhausted {
+                operation,
+                attempts,
+                last: Box::new(err),
+            });
+        }
+        let wait = server_wait.unwrap_or_else(|| self.policy.backoff(attempts, &*pipeline.rng));
+        if wait >= self.remaining() {
+            return Err(self.deadline_exceeded(attempts));
+        }
+        Ok(wait)
+    }
+}
+
+/// Runs `future` for at most `limit`: `None` when the time ran out. Dropping the future cancels
+/// whatever it was doing.
+async fn with_timeout<T>(limit: Duration, future: impl Future<Output = T>) -> Option<T> {
+    tokio::time::timeout(limit, future).await.ok()
+}
+
+/// A non-2xx response as [`Error::Status`], with its body read up to a bound and kept raw, so
+/// callers can decode declared error bodies.
+async fn status_error(op: &OperationDescriptor, response: reqwest::Response) -> Error {
     let status = response.status().as_u16();
     let headers = response.headers().clone();
-    // Error bodies are read up to a bound and kept raw, so callers can decode declared ones.
     let body = read::read_prefix(response, ERROR_BODY_BYTES).await;
-    Err(Error::Status {
+    Error::Status {
         operation: op.id.to_string(),
         status,
         headers: Box::new(headers),
         body,
-    })
+    }
 }
 
-pub(crate) fn transport(op: &OperationDescriptor, err: reqwest::Error) -> Error {
+/// A random (version 4) UUID, as idempotency keys and request ids use.
+fn uuid_v4(rng: &FastRng) -> String {
+    let high = rng.next_u64();
+    let low = rng.next_u64();
+    let high = (high & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000;
+    let low = (low & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000;
+    format!(
+        "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+        high >> 32,
+        (high >> 16) & 0xFFFF,
+        high & 0xFFFF,
+        low >> 48,
+        low & 0xFFFF_FFFF_FFFF
+    )
+}
+
+/// A transport failure as the error a caller can act on. The URL is dropped: its query may
+/// carry an API key (SE-3).
+pub(crate) fn transport(
+    pipeline: &Pipeline,
+    op: &OperationDescriptor,
+    err: reqwest::Error,
+) -> Error {
+    let operation = op.id.to_string();
     if read::head_too_large(&err) {
         Error::ResponseTooLarge {
-            operation: op.id.to_string(),
+            operation,
             limit: read::MAX_HEAD_BYTES,
             part: "headers",
         }
-    } else if err.is_timeout() {
-        Error::Timeout {
-            operation: op.id.to_string(),
+    } else if err.is_connect() && err.is_timeout() {
+        Error::ConnectTimeout {
+            operation,
+            timeout: pipeline.connect_timeout,
         }
+    } else if err.is_timeout() {
+        Error::Timeout { operation }
     } else {
         Error::Transport {
-            operation: op.id.to_string(),
-            // SE-3: the URL may carry an API key in its query.
+            operation,
             source: err.without_url(),
         }
+    }
+}
+
+/// A failure while a 2xx body was read: the body was cut short.
+fn body_error(pipeline: &Pipeline, op: &OperationDescriptor, err: reqwest::Error) -> Error {
+    if err.is_body() || err.is_decode() {
+        return Error::IncompleteBody {
+            operation: op.id.to_string(),
+            source: err.without_url(),
+        };
+    }
+    transport(pipeline, op, err)
+}
+
+/// Whether sending the request twice has the effect of sending it once (RFC 9110 §9.2.2).
+fn is_idempotent(method: Method) -> bool {
+    !matches!(method, Method::Post | Method::Patch)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uuids_are_version_4() {
+        let rng = FastRng::seeded(1);
+        let id = uuid_v4(&rng);
+        assert_eq!(id.len(), 36);
+        assert_eq!(&id[14..15], "4");
+        assert!(matches!(&id[19..20], "8" | "9" | "a" | "b"), "{id}");
+        assert_ne!(uuid_v4(&rng), id);
     }
 }
