@@ -529,7 +529,7 @@ impl ConnectionBuilder {
                     rate: built.rate,
                     retry: self.reliability.retry,
                     action_retry: self.reliability.action_retry,
-                    budget: Default::default(),
+                    budget: self.reliability.budget.clone().unwrap_or_default(),
                     deadline: self.reliability.deadline,
                     connect_timeout: self.reliability.connect_timeout,
                     idle_timeout: self.reliability.idle_timeout,

@@ -82,7 +82,7 @@ pub use config::{load_dir, ConnectionConfig};
 pub use connection::{Connection, ConnectionBuilder};
 pub use error::{Error, NotRetriedReason};
 pub use pipeline::limits::{ConcurrencyLimit, DEFAULT_CONCURRENCY, MAX_CONCURRENCY};
-pub use pipeline::retry::RetryPolicy;
+pub use pipeline::retry::{RetryBudget, RetryPolicy};
 pub use secret::Secret;
 /// Re-exported so generated code depends only on this crate and `serde`.
 pub use serde_json;

@@ -10,7 +10,7 @@ use reqwest::header::HeaderName;
 use super::{check_timeout, ConnectionBuilder};
 use crate::error::Error;
 use crate::pipeline::limits::{ConcurrencyLimit, RateLimiter};
-use crate::pipeline::retry::RetryPolicy;
+use crate::pipeline::retry::{RetryBudget, RetryPolicy};
 use crate::time::{FastRng, Rng, Sleeper, TokioSleeper};
 
 /// Default connect timeout.
@@ -33,6 +33,7 @@ pub(super) struct Reliability {
     pub(super) deadline: Duration,
     pub(super) idle_timeout: Duration,
     pub(super) concurrency: Option<ConcurrencyLimit>,
+    pub(super) budget: Option<RetryBudget>,
     pub(super) rate: Option<(f64, u32)>,
     pub(super) sleeper: Arc<dyn Sleeper>,
     pub(super) rng: Arc<dyn Rng>,
@@ -50,6 +51,7 @@ impl Default for Reliability {
             deadline: DEFAULT_DEADLINE,
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             concurrency: None,
+            budget: None,
             rate: None,
             sleeper: Arc::new(TokioSleeper),
             rng: Arc::new(FastRng::default()),
@@ -195,6 +197,13 @@ impl ConnectionBuilder {
     /// in flight. Replaces [`max_concurrency`](Self::max_concurrency).
     pub fn concurrency_limit(mut self, limit: &ConcurrencyLimit) -> Self {
         self.reliability.concurrency = Some(limit.clone());
+        self
+    }
+
+    /// Shares `budget` (retry tokens per host) with other connections: a host that fails for
+    /// all of them stops being retried by all of them. Default: a budget of the connection's own.
+    pub fn retry_budget(mut self, budget: &RetryBudget) -> Self {
+        self.reliability.budget = Some(budget.clone());
         self
     }
 

@@ -54,7 +54,7 @@ pub(crate) struct Pipeline {
     pub(crate) retry: RetryPolicy,
     pub(crate) action_retry: BTreeMap<String, RetryPolicy>,
     /// Retry tokens per host.
-    pub(crate) budget: Arc<RetryBudget>,
+    pub(crate) budget: RetryBudget,
     /// Overall time per call, across attempts and waits.
     pub(crate) deadline: Duration,
     /// Connect timeout of the client (reported in [`Error::ConnectTimeout`]).
@@ -352,11 +352,8 @@ impl Call<'_> {
                 last: Box::new(err),
             });
         }
-        let wait = server_wait.unwrap_or_else(|| self.policy.backoff(attempts, &*pipeline.rng));
-        if wait >= self.remaining() {
-            return Err(self.deadline_exceeded(attempts));
-        }
-        Ok(wait)
+        // A backoff that outlasts the deadline is cut to it; the loop then reports the deadline.
+        Ok(server_wait.unwrap_or_else(|| self.policy.backoff(attempts, &*pipeline.rng)))
     }
 }
 

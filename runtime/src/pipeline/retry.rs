@@ -3,7 +3,7 @@
 //! an outage from multiplying traffic.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::time::Rng;
@@ -101,13 +101,18 @@ pub(crate) enum RetryCost {
     Timeout,
 }
 
-/// Per-host token bucket (500 tokens; a retry costs 5, a retry after a timeout 10; a success
-/// gives 1 back), as the AWS SDKs' standard retry mode does: while a host keeps failing, retries
-/// stop once its bucket is empty, and they resume as successes refill it.
-#[derive(Debug)]
-pub(crate) struct RetryBudget {
+/// Retry tokens per host: a token bucket (500 tokens; a retry costs 5, a retry after a timeout
+/// 10; a success gives 1 back), as the AWS SDKs' standard retry mode does. While a host keeps
+/// failing, retries stop once its bucket is empty, so an outage does not multiply traffic; they
+/// resume as successes refill it.
+///
+/// Each connection has its own unless given one to share
+/// ([`ConnectionBuilder::retry_budget`](crate::ConnectionBuilder::retry_budget)); clones share
+/// the buckets.
+#[derive(Debug, Clone)]
+pub struct RetryBudget {
     capacity: u32,
-    buckets: Mutex<HashMap<String, u32>>,
+    buckets: Arc<Mutex<HashMap<String, u32>>>,
 }
 
 impl Default for RetryBudget {
@@ -117,10 +122,11 @@ impl Default for RetryBudget {
 }
 
 impl RetryBudget {
-    pub(crate) fn new(capacity: u32) -> Self {
+    /// A budget of `capacity` tokens per host (the default is 500).
+    pub fn new(capacity: u32) -> Self {
         Self {
             capacity,
-            buckets: Mutex::new(HashMap::new()),
+            buckets: Arc::new(Mutex::new(HashMap::new())),
         }
     }
 

@@ -3,7 +3,9 @@
 
 #![allow(dead_code)]
 
+pub mod proxy;
 pub mod raw;
+pub mod time;
 
 use std::borrow::Cow;
 
