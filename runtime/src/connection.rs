@@ -59,7 +59,12 @@ pub struct Connection {
 pub(crate) struct Inner {
     pub(crate) connector: Arc<ConnectorDescriptor>,
     pub(crate) base_url: String,
-    pub(crate) pipeline: Pipeline,
+    /// Shared with connections derived by [`Connection::with_base_url`].
+    pub(crate) pipeline: Arc<Pipeline>,
+    /// Whether requests carry credentials, and whether those may go over plain http to
+    /// loopback: a new base URL is checked as the first one was.
+    sends_secrets: bool,
+    allow_http_loopback: bool,
 }
 
 impl Connection {
@@ -113,6 +118,28 @@ impl Connection {
     /// The base URL operation paths are appended to, without a trailing `/`.
     pub fn base_url(&self) -> &str {
         &self.inner.base_url
+    }
+
+    /// A connection like this one that sends to `url` (an absolute `http` or `https` URL):
+    /// for a backend moved to another address or version. Client, tokens, limits and retry
+    /// budget are shared; calls already running on this connection keep their base URL for all
+    /// their attempts, and only calls made on the new connection go to `url`.
+    pub fn with_base_url(&self, url: &str) -> Result<Connection, Error> {
+        let base_url = server::check_base_url(url)?;
+        check_transport(
+            &base_url,
+            self.inner.sends_secrets,
+            self.inner.allow_http_loopback,
+        )?;
+        Ok(Connection {
+            inner: Arc::new(Inner {
+                connector: self.inner.connector.clone(),
+                base_url,
+                pipeline: self.inner.pipeline.clone(),
+                sends_secrets: self.inner.sends_secrets,
+                allow_http_loopback: self.inner.allow_http_loopback,
+            }),
+        })
     }
 }
 
@@ -387,22 +414,7 @@ impl ConnectionBuilder {
         let sends_secrets = !credentials.is_empty()
             || !self.extra_headers.is_empty()
             || !self.extra_query.is_empty();
-        if sends_secrets {
-            let parsed = reqwest::Url::parse(&base_url).map_err(|err| Error::Config {
-                key: "base_url".into(),
-                message: format!("not a valid URL: {err}"),
-            })?;
-            if !server::transport_allowed(&parsed, self.allow_http_loopback) {
-                return Err(Error::Config {
-                    key: "base_url".into(),
-                    message: if server::is_loopback(&parsed) {
-                        "credentials would be sent over plain http; use https, or allow http to loopback addresses for tests (`allow_http_loopback`)".into()
-                    } else {
-                        "credentials would be sent over plain http; use https".into()
-                    },
-                });
-            }
-        }
+        check_transport(&base_url, sends_secrets, self.allow_http_loopback)?;
 
         let extra_headers = self
             .extra_headers
@@ -516,7 +528,9 @@ impl ConnectionBuilder {
             inner: Arc::new(Inner {
                 connector: connector.clone(),
                 base_url,
-                pipeline: Pipeline {
+                sends_secrets,
+                allow_http_loopback: self.allow_http_loopback,
+                pipeline: Arc::new(Pipeline {
                     connector,
                     credentials,
                     client,
@@ -544,7 +558,7 @@ impl ConnectionBuilder {
                     follow_cross_origin: self.follow_cross_origin,
                     cross_origin_client,
                     auth_failure_body: self.auth_failure_body,
-                },
+                }),
             }),
         })
     }
@@ -655,6 +669,28 @@ fn safe_client(builder: reqwest::ClientBuilder, what: &str) -> Result<reqwest::C
             key: "http_client".into(),
             message: format!("{what}: {err}"),
         })
+}
+
+/// Refuses credentials over plain http, except to loopback when the connection allows it (AU-6).
+fn check_transport(base_url: &str, sends_secrets: bool, allow_loopback: bool) -> Result<(), Error> {
+    if !sends_secrets {
+        return Ok(());
+    }
+    let parsed = reqwest::Url::parse(base_url).map_err(|err| Error::Config {
+        key: "base_url".into(),
+        message: format!("not a valid URL: {err}"),
+    })?;
+    if server::transport_allowed(&parsed, allow_loopback) {
+        return Ok(());
+    }
+    Err(Error::Config {
+        key: "base_url".into(),
+        message: if server::is_loopback(&parsed) {
+            "credentials would be sent over plain http; use https, or allow http to loopback addresses for tests (`allow_http_loopback`)".into()
+        } else {
+            "credentials would be sent over plain http; use https".into()
+        },
+    })
 }
 
 fn check_timeout(key: &str, timeout: Duration) -> Result<(), Error> {

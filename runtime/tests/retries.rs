@@ -616,3 +616,51 @@ async fn rt9_dropping_the_call_cancels_the_retry() {
     }
     assert_eq!(alive, tasks_before, "no task left running");
 }
+
+#[tokio::test]
+async fn rt10_a_call_keeps_its_configuration_across_attempts() {
+    let version1 = sequence(&[status(503)], status(200)).await;
+    let version2 = server_with(status(200)).await;
+    let conn = Connection::builder(&connector(vec![get()], vec![]))
+        .base_url(version1.uri())
+        .retries(RetryPolicy::attempts(3).with_backoff(ms(300), ms(300)))
+        .rng(Arc::new(PinnedRng(1.0)))
+        .build()
+        .unwrap();
+    let running = {
+        let conn = conn.clone();
+        tokio::spawn(async move { conn.execute(&get(), Args::new()).await })
+    };
+    // While the call waits to retry, the backend moves to version 2.
+    tokio::time::sleep(ms(100)).await;
+    assert_eq!(count(&version1).await, 1);
+    let moved = conn.with_base_url(&version2.uri()).unwrap();
+    assert_eq!(running.await.unwrap().unwrap().status(), 200);
+    assert_eq!(count(&version1).await, 2, "both attempts went to version 1");
+    assert_eq!(count(&version2).await, 0);
+    moved.execute(&get(), Args::new()).await.unwrap();
+    assert_eq!(count(&version2).await, 1, "the next call goes to version 2");
+    assert_eq!(moved.base_url(), version2.uri());
+
+    // A move cannot take credentials to plain http.
+    let keyed = connector(
+        vec![get()],
+        vec![scheme(
+            "key",
+            api_key(
+                connector_runtime::descriptor::ApiKeyLocation::Header,
+                "X-Key",
+            ),
+        )],
+    );
+    let secure = Connection::builder(&keyed)
+        .base_url("https://api.example.com")
+        .credential("key", connector_runtime::Credential::api_key("k"))
+        .build()
+        .unwrap();
+    let err = secure.with_base_url("http://api.example.com").unwrap_err();
+    assert!(
+        matches!(err, Error::Config { ref key, .. } if key == "base_url"),
+        "{err:?}"
+    );
+}
