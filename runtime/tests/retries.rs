@@ -606,14 +606,7 @@ async fn rt9_dropping_the_call_cancels_the_retry() {
     );
     // Pooled connections run a task each until the connection is dropped; then none remains.
     drop(conn);
-    let mut alive = metrics.num_alive_tasks();
-    for _ in 0..100 {
-        if alive <= tasks_before {
-            break;
-        }
-        tokio::time::sleep(ms(10)).await;
-        alive = metrics.num_alive_tasks();
-    }
+    let alive = support::time::settled_tasks(tasks_before).await;
     assert_eq!(alive, tasks_before, "no task left running");
 }
 

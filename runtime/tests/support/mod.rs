@@ -5,6 +5,7 @@
 
 pub mod proxy;
 pub mod raw;
+pub mod scripted;
 pub mod time;
 
 use std::borrow::Cow;

@@ -28,14 +28,16 @@ pub struct Toxics {
     /// Forward this many bytes, then forward nothing more (the connection stays open for up to
     /// 30 s).
     pub stall_after: Option<usize>,
-    /// Apply the toxics to the first this many connections only; `None`: to all.
+    /// Apply the toxics to the first this many connections (since they were set) only;
+    /// `None`: to all.
     pub first_connections: Option<usize>,
 }
 
 /// A running proxy; dropping it (or [`stop`](Self::stop)) closes the port.
 pub struct FaultProxy {
     pub addr: SocketAddr,
-    toxics: Arc<Mutex<Toxics>>,
+    /// The toxics, and the number of connections accepted before they were set.
+    toxics: Arc<Mutex<(Toxics, usize)>>,
     accepted: Arc<AtomicUsize>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -46,7 +48,7 @@ impl FaultProxy {
             .await
             .expect("bind loopback");
         let addr = listener.local_addr().expect("local address");
-        let toxics = Arc::new(Mutex::new(toxics));
+        let toxics = Arc::new(Mutex::new((toxics, 0)));
         let accepted = Arc::new(AtomicUsize::new(0));
         let task = {
             let toxics = toxics.clone();
@@ -54,8 +56,10 @@ impl FaultProxy {
             tokio::spawn(async move {
                 while let Ok((client, _)) = listener.accept().await {
                     let number = accepted.fetch_add(1, Ordering::SeqCst);
-                    let current = toxics.lock().expect("toxics").clone();
-                    let active = current.first_connections.map_or(true, |n| number < n);
+                    let (current, since) = toxics.lock().expect("toxics").clone();
+                    let active = current
+                        .first_connections
+                        .map_or(true, |n| number - since < n);
                     let toxics = if active { current } else { Toxics::default() };
                     tokio::spawn(forward(client, upstream, toxics));
                 }
@@ -74,7 +78,7 @@ impl FaultProxy {
     }
 
     pub fn set(&self, toxics: Toxics) {
-        *self.toxics.lock().expect("toxics") = toxics;
+        *self.toxics.lock().expect("toxics") = (toxics, self.connections());
     }
 
     /// Connections accepted so far.

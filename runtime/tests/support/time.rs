@@ -90,3 +90,18 @@ impl Rng for PinnedRng {
 pub fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
 }
+
+/// The number of tasks alive in this runtime once it has come down to `expected` (or after 2 s):
+/// tasks that end as connections close need a moment.
+pub async fn settled_tasks(expected: usize) -> usize {
+    let metrics = tokio::runtime::Handle::current().metrics();
+    let mut alive = metrics.num_alive_tasks();
+    for _ in 0..200 {
+        if alive <= expected {
+            break;
+        }
+        tokio::time::sleep(ms(10)).await;
+        alive = metrics.num_alive_tasks();
+    }
+    alive
+}
