@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::{emit, load_connector, read_spec, render_module, spec_label, Error, Options};
+use crate::{emit, load_spec, render_module, spec_label, Error, Options};
 
 /// Generates one connector from a `build.rs`.
 ///
@@ -14,6 +14,7 @@ pub struct Builder {
     spec: PathBuf,
     options: Options,
     out_dir: Option<PathBuf>,
+    warnings_expected: Option<String>,
 }
 
 impl Builder {
@@ -24,6 +25,7 @@ impl Builder {
             spec: spec.as_ref().to_path_buf(),
             options: Options::default(),
             out_dir: None,
+            warnings_expected: None,
         }
     }
 
@@ -45,6 +47,13 @@ impl Builder {
         self
     }
 
+    /// Says that the spec's warnings are expected, and why: the build still reports their count,
+    /// as expected, instead of asking the reader to look into them. Default: not expected.
+    pub fn warnings_expected(mut self, why: impl Into<String>) -> Self {
+        self.warnings_expected = Some(why.into());
+        self
+    }
+
     /// Generates the file and returns its path.
     pub fn generate(self) -> Result<PathBuf, Error> {
         println!("cargo:rerun-if-changed={}", self.spec.display());
@@ -61,18 +70,46 @@ impl Builder {
                         .to_owned(),
                 })?,
         };
-        let bytes = read_spec(&self.spec)?;
-        let lowered = load_connector(&bytes, &self.options)?;
+        let lowered = load_spec(&self.spec, &self.options)?;
         let code = render_module(&lowered.connector, &self.options, &spec_label(&self.spec))?;
         let path = emit::inside(&out_dir, &format!("{}.rs", lowered.connector.module_name))?;
         emit::write_if_changed(&path, code.as_bytes())?;
-        if !lowered.warnings.is_empty() {
-            println!(
-                "cargo:warning={}: {} warning(s); run `connector-gen inspect` on the spec to see them",
-                spec_label(&self.spec),
-                lowered.warnings.len()
-            );
+        if let Some(line) = warning_line(
+            &spec_label(&self.spec),
+            lowered.warnings.len(),
+            self.warnings_expected.as_deref(),
+        ) {
+            println!("cargo:warning={line}");
         }
         Ok(path)
+    }
+}
+
+/// What the build says about a spec's warnings: nothing when there are none, their count as
+/// expected when the caller said so, else where to look.
+fn warning_line(label: &str, count: usize, expected: Option<&str>) -> Option<String> {
+    match (count, expected) {
+        (0, _) => None,
+        (_, Some(why)) => Some(format!("{label}: {count} warning(s), as expected ({why})")),
+        (_, None) => Some(format!(
+            "{label}: {count} warning(s); run `connector-gen inspect` on the spec to see them"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::warning_line;
+
+    #[test]
+    fn expected_warnings_say_so() {
+        assert_eq!(warning_line("a.yaml", 0, None), None);
+        assert_eq!(
+            warning_line("odd.yaml", 2, Some("deliberately odd")).as_deref(),
+            Some("odd.yaml: 2 warning(s), as expected (deliberately odd)")
+        );
+        assert!(
+            warning_line("a.yaml", 1, None).is_some_and(|l| l.contains("connector-gen inspect"))
+        );
     }
 }

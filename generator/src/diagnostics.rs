@@ -13,6 +13,31 @@ pub enum Severity {
     Error,
 }
 
+/// A name for the kinds of problem a caller may want to tell apart (the limits that protect
+/// against hostile specs), shown in brackets after the severity: `error[NestingLimit]: ...`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[non_exhaustive]
+pub enum Code {
+    /// The spec is larger than the configured limit; it was not parsed.
+    SpecTooLarge,
+    /// YAML aliases expand to more nodes than the spec's size allows (a "billion laughs").
+    AliasExpansionLimit,
+    /// The document nests deeper than the parser's limit.
+    NestingLimit,
+    /// A `$ref` chain comes back to a reference it already followed.
+    RefCycle,
+    /// A `$ref` chain is longer than [`crate::resolve::MAX_REF_DEPTH`].
+    RefDepth,
+    /// A `$ref` points outside the document; external references are never fetched or read.
+    ExternalRefDisabled,
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
 /// One problem found in a spec, located by a JSON pointer such as `#/paths/~1pets/get`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Diagnostic {
@@ -24,6 +49,21 @@ pub struct Diagnostic {
     pub message: String,
     /// Line in the source document, where the parser reports one.
     pub line: Option<usize>,
+    /// The kind of problem, for the ones callers may want to match on.
+    pub code: Option<Code>,
+}
+
+impl Diagnostic {
+    /// An error at `pointer` with a [`Code`].
+    pub fn coded(code: Code, pointer: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            pointer: pointer.into(),
+            severity: Severity::Error,
+            message: message.into(),
+            line: None,
+            code: Some(code),
+        }
+    }
 }
 
 impl fmt::Display for Diagnostic {
@@ -32,7 +72,11 @@ impl fmt::Display for Diagnostic {
             Severity::Warning => "warning",
             Severity::Error => "error",
         };
-        write!(f, "{level}: {} (at {}", self.message, self.pointer)?;
+        match self.code {
+            Some(code) => write!(f, "{level}[{code}]: ")?,
+            None => write!(f, "{level}: ")?,
+        }
+        write!(f, "{} (at {}", self.message, self.pointer)?;
         if let Some(line) = self.line {
             write!(f, ", line {line}")?;
         }
@@ -70,6 +114,22 @@ impl Diagnostics {
             severity,
             message,
             line,
+            code: None,
+        });
+    }
+
+    /// Records a problem found in one fragment of the spec that generation can work around by
+    /// leaving that fragment out (`consequence` says how, e.g. "parameter ignored"): a warning.
+    /// A `$ref` cycle or an over-long chain is never meaningful, so those stay errors.
+    pub fn fragment_failed(&mut self, diag: Diagnostic, consequence: &str) {
+        if matches!(diag.code, Some(Code::RefCycle | Code::RefDepth)) {
+            self.items.push(diag);
+            return;
+        }
+        self.items.push(Diagnostic {
+            severity: Severity::Warning,
+            message: format!("{}; {consequence}", diag.message),
+            ..diag
         });
     }
 
@@ -112,5 +172,24 @@ mod tests {
         let mut d = Diagnostics::default();
         d.error("#/paths", "bad");
         assert_eq!(d.items()[0].to_string(), "error: bad (at #/paths)");
+    }
+
+    #[test]
+    fn codes_show_in_brackets_and_ref_cycles_stay_errors() {
+        let mut d = Diagnostics::default();
+        d.fragment_failed(Diagnostic::coded(Code::RefCycle, "#/a", "cycle"), "skipped");
+        d.fragment_failed(
+            Diagnostic::coded(Code::ExternalRefDisabled, "#/b", "external"),
+            "skipped",
+        );
+        assert!(d.has_errors());
+        let shown: Vec<String> = d.items().iter().map(ToString::to_string).collect();
+        assert_eq!(
+            shown,
+            [
+                "error[RefCycle]: cycle (at #/a)",
+                "warning[ExternalRefDisabled]: external; skipped (at #/b)"
+            ]
+        );
     }
 }

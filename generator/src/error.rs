@@ -45,6 +45,23 @@ pub enum Error {
         /// Where the unformatted text was written for inspection, if it could be.
         dump: Option<PathBuf>,
     },
+    /// The spec file at `path` could not be used; the cause lists every problem.
+    #[error("{} is not a usable spec", path.display())]
+    InSpec {
+        /// The spec file.
+        path: PathBuf,
+        /// What is wrong with it.
+        #[source]
+        source: Box<Error>,
+    },
+    /// The output folder holds files connector-gen did not generate, so nothing was written.
+    #[error("{} already holds files connector-gen did not generate ({}); choose an empty or new folder, or pass --force to write the generated files there anyway (other files are never removed)", dir.display(), summary(found))]
+    NotGenerated {
+        /// The output folder.
+        dir: PathBuf,
+        /// The names found in it.
+        found: Vec<String>,
+    },
     /// An option given by the caller is invalid.
     #[error("invalid option `{option}`: {message}")]
     InvalidOption {
@@ -64,6 +81,20 @@ fn render_diagnostics(items: &[Diagnostic]) -> String {
     for item in items {
         out.push_str("\n  ");
         out.push_str(&item.to_string());
+    }
+    out
+}
+
+fn summary(names: &[String]) -> String {
+    const SHOWN: usize = 5;
+    let mut out = names
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > SHOWN {
+        out.push_str(&format!(" and {} more", names.len() - SHOWN));
     }
     out
 }

@@ -1,12 +1,15 @@
 //! Load: bytes to a JSON document, with the format detected by content and the version checked.
 //!
-//! YAML is parsed into `serde_yaml::Value` and converted by hand, so that non-string keys (a bare
-//! `200:` under `responses`) become strings instead of failing, and so that a parse error keeps
-//! its line number.
+//! YAML is converted to JSON values as it is parsed (module `yaml`), so that non-string keys
+//! (a bare `200:` under `responses`) become strings instead of failing, aliases cannot amplify
+//! memory, and a parse error keeps its line number. Nesting is bounded by both parsers (128 levels), so
+//! nothing downstream recurses without bound.
 
-use serde_json::{Map, Number, Value};
+mod yaml;
 
-use crate::diagnostics::{Diagnostic, Severity};
+use serde_json::Value;
+
+use crate::diagnostics::{Code, Diagnostic, Severity};
 
 /// Default cap on the size of a spec, checked before parsing.
 pub const DEFAULT_MAX_SPEC_BYTES: usize = 20 * 1024 * 1024;
@@ -30,13 +33,13 @@ pub struct Document {
 /// Parses `bytes` as JSON or YAML and checks that it is an OpenAPI 3.0 document.
 pub fn load(bytes: &[u8], max_bytes: usize) -> Result<Document, Diagnostic> {
     if bytes.len() > max_bytes {
-        return Err(error(
+        return Err(Diagnostic::coded(
+            Code::SpecTooLarge,
             "#",
             format!(
                 "the spec is {} bytes, more than the limit of {max_bytes} bytes; raise the limit if the spec is trusted",
                 bytes.len()
             ),
-            None,
         ));
     }
     let text = std::str::from_utf8(bytes).map_err(|e| {
@@ -61,81 +64,36 @@ pub fn load(bytes: &[u8], max_bytes: usize) -> Result<Document, Diagnostic> {
 
 fn parse_json(text: &str) -> Result<Value, Diagnostic> {
     serde_json::from_str(text).map_err(|e| {
-        error(
-            "#",
-            format!("the spec is not valid JSON: {e}"),
-            Some(e.line()),
-        )
+        let message = format!("the spec is not valid JSON: {e}");
+        let mut diag = error("#", message, Some(e.line()));
+        if e.to_string().starts_with("recursion limit exceeded") {
+            diag.code = Some(Code::NestingLimit);
+            diag.message = format!("the spec nests lists and objects more than 128 levels deep, beyond any real API description ({e})");
+        }
+        diag
     })
 }
 
 fn parse_yaml(text: &str) -> Result<Value, Diagnostic> {
-    let yaml: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| {
+    yaml::to_json(text, yaml::node_budget(text.len())).map_err(|e| {
         let line = e.location().map(|l| l.line());
-        error(
-            "#",
-            format!("the spec is not valid YAML or JSON: {e}"),
-            line,
-        )
-    })?;
-    yaml_to_json(yaml, "#")
-}
-
-/// Converts YAML to JSON. serde_yaml bounds nesting depth while parsing, so recursion here is
-/// bounded too.
-fn yaml_to_json(value: serde_yaml::Value, at: &str) -> Result<Value, Diagnostic> {
-    Ok(match value {
-        serde_yaml::Value::Null => Value::Null,
-        serde_yaml::Value::Bool(b) => Value::Bool(b),
-        serde_yaml::Value::Number(n) => yaml_number(&n),
-        serde_yaml::Value::String(s) => Value::String(s),
-        serde_yaml::Value::Sequence(items) => Value::Array(
-            items
-                .into_iter()
-                .enumerate()
-                .map(|(i, v)| yaml_to_json(v, &format!("{at}/{i}")))
-                .collect::<Result<_, _>>()?,
-        ),
-        serde_yaml::Value::Mapping(map) => {
-            let mut out = Map::new();
-            for (key, value) in map {
-                let key = yaml_key(key, at)?;
-                let child = crate::diagnostics::pointer(at, &key);
-                out.insert(key, yaml_to_json(value, &child)?);
-            }
-            Value::Object(out)
+        let shown = e.to_string();
+        let mut diag = error("#", format!("the spec is not valid YAML or JSON: {e}"), line);
+        if shown.contains(yaml::BUDGET_EXCEEDED) {
+            diag.code = Some(Code::AliasExpansionLimit);
+            diag.message = format!(
+                "{shown}; the spec was rejected before its aliases could exhaust memory"
+            );
+        } else if shown.contains("repetition limit exceeded") {
+            // serde_yaml's own guard: more alias jumps than 100 per parser event.
+            diag.code = Some(Code::AliasExpansionLimit);
+            diag.message = "YAML aliases are expanded far more often than the document is long (a \"billion laughs\"); the spec was rejected before its aliases could exhaust memory".to_owned();
+        } else if shown.contains("recursion limit exceeded") {
+            diag.code = Some(Code::NestingLimit);
+            diag.message = format!("the spec nests lists and mappings more than 128 levels deep, beyond any real API description ({e})");
         }
-        serde_yaml::Value::Tagged(tagged) => yaml_to_json(tagged.value, at)?,
+        diag
     })
-}
-
-fn yaml_number(n: &serde_yaml::Number) -> Value {
-    if let Some(i) = n.as_i64() {
-        Value::Number(i.into())
-    } else if let Some(u) = n.as_u64() {
-        Value::Number(u.into())
-    } else {
-        // NaN and infinities have no JSON form; null is the closest faithful value.
-        n.as_f64()
-            .and_then(Number::from_f64)
-            .map_or(Value::Null, Value::Number)
-    }
-}
-
-fn yaml_key(key: serde_yaml::Value, at: &str) -> Result<String, Diagnostic> {
-    match key {
-        serde_yaml::Value::String(s) => Ok(s),
-        serde_yaml::Value::Number(n) => Ok(n.to_string()),
-        serde_yaml::Value::Bool(b) => Ok(b.to_string()),
-        serde_yaml::Value::Null => Ok("null".to_owned()),
-        serde_yaml::Value::Tagged(tagged) => yaml_key(tagged.value, at),
-        serde_yaml::Value::Sequence(_) | serde_yaml::Value::Mapping(_) => Err(error(
-            at,
-            "a mapping key is itself a list or mapping, which JSON and OpenAPI do not allow"
-                .to_owned(),
-            None,
-        )),
-    }
 }
 
 fn check_version(root: &Value) -> Result<SpecVersion, Diagnostic> {
@@ -210,6 +168,7 @@ fn error(pointer: &str, message: String, line: Option<usize>) -> Diagnostic {
         severity: Severity::Error,
         message,
         line,
+        code: None,
     }
 }
 

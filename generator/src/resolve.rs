@@ -6,8 +6,7 @@
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::diagnostics::Diagnostic;
-use crate::diagnostics::Severity;
+use crate::diagnostics::{Code, Diagnostic, Severity};
 
 /// Longest chain of `$ref` to `$ref` followed before giving up.
 pub const MAX_REF_DEPTH: usize = 64;
@@ -55,13 +54,15 @@ impl<'a> Spec<'a> {
         let mut seen: Vec<String> = Vec::new();
         while let Some(reference) = ref_of(current) {
             if seen.iter().any(|p| p == reference) {
-                return Err(error(
+                return Err(Diagnostic::coded(
+                    Code::RefCycle,
                     &pointer,
                     format!("`$ref` cycle: {} -> {reference}", seen.join(" -> ")),
                 ));
             }
             if seen.len() >= MAX_REF_DEPTH {
-                return Err(error(
+                return Err(Diagnostic::coded(
+                    Code::RefDepth,
                     &pointer,
                     format!("`$ref` chain longer than {MAX_REF_DEPTH} references"),
                 ));
@@ -77,10 +78,11 @@ impl<'a> Spec<'a> {
     /// Looks up one reference written at `at`; external references are reported, not fetched.
     pub fn lookup(&self, reference: &str, at: &str) -> Result<&'a Value, Diagnostic> {
         if !reference.starts_with('#') {
-            return Err(error(
+            return Err(Diagnostic::coded(
+                Code::ExternalRefDisabled,
                 at,
                 format!(
-                    "external reference {reference:?} is not followed: only references inside the document are supported"
+                    "external reference {reference:?} is not followed: only references inside the document are supported, and nothing outside the spec is fetched or read"
                 ),
             ));
         }
@@ -151,6 +153,7 @@ fn error(pointer: &str, message: String) -> Diagnostic {
         severity: Severity::Error,
         message,
         line: None,
+        code: None,
     }
 }
 

@@ -581,6 +581,11 @@ impl ConnectionBuilder {
         let check = |url: &str| {
             oauth::check_token_url(url, Some(base_url), self.allow_http_loopback).map_err(in_scheme)
         };
+        // A given access token with no refresh token never reaches a token endpoint, so the
+        // spec's token URL (often `http://` in examples) carries no credential and is not checked.
+        if credential.grant == auth::Grant::AccessToken && credential.refresh_token.is_none() {
+            return Ok(Endpoint::None);
+        }
         if let Some(url) = &credential.token_url {
             return Ok(Endpoint::Fixed(check(url)?));
         }

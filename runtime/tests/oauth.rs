@@ -732,6 +732,50 @@ fn au6_plain_http_with_credentials_needs_loopback_and_opt_in() {
     assert!(err.to_string().contains("token_url"), "{err}");
 }
 
+/// Example specs often declare an `http://` token URL. A connection that only supplies an access
+/// token never contacts it, so it must not be refused for it; one that would send a refresh
+/// token or client secret there still is, and the error says why.
+#[tokio::test]
+async fn plain_http_token_url_is_checked_only_where_it_carries_credentials() {
+    let server = server_with_nothing().await;
+    mount_api(&server, ResponseTemplate::new(200)).await;
+    let connector = connector(
+        vec![secured_op()],
+        vec![scheme("oauth", oauth2("http://auth.example.com/token"))],
+    );
+    let conn = connect_oauth(
+        &server,
+        &connector,
+        Credential::oauth2(OAuth2Credential::access_token(CANARY)),
+    );
+    conn.execute(&secured_op(), Args::new()).await.unwrap();
+    assert_eq!(requests_to(&server, "/secure").await.len(), 1);
+
+    let refreshable = [
+        OAuth2Credential::access_token(CANARY)
+            .with_client_id("client-1")
+            .with_refresh_token(CANARY),
+        OAuth2Credential::refresh_token("client-1", CANARY),
+        OAuth2Credential::client_credentials("client-1", CANARY),
+    ];
+    for credential in refreshable {
+        let err = builder(&server, &connector)
+            .credential("oauth", Credential::oauth2(credential))
+            .build()
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::Config { key, .. } if key == "oauth.token_url"),
+            "{err:?}"
+        );
+        assert!(
+            err.to_string()
+                .contains("token and refresh requests send credentials"),
+            "{err}"
+        );
+        assert!(!err.to_string().contains(CANARY));
+    }
+}
+
 #[tokio::test]
 async fn openid_connect_discovers_the_token_endpoint_once() {
     let server = server_with_nothing().await;

@@ -37,6 +37,18 @@ pub(crate) fn info(lw: &mut Lowerer<'_, '_>, options: &LowerOptions) -> Info {
     if crate_name.is_empty() || crate_name.starts_with(|c: char| c.is_ascii_digit()) {
         crate_name.insert_str(0, "connector-");
     }
+    if let Some(reason) = rejected_crate_name(&crate_name) {
+        let adjusted = format!("{crate_name}-connector");
+        let (at, source) = match &options.name {
+            Some(_) => ("#", "the `name` option"),
+            None => ("#/info/title", "`info.title`"),
+        };
+        lw.diags.warn(
+            at,
+            format!("the crate name `{crate_name}` derived from {source} {reason}; the crate is named `{adjusted}` instead"),
+        );
+        crate_name = adjusted;
+    }
     let module_name = crate_name.to_snake_case();
     Info {
         crate_name,
@@ -44,6 +56,34 @@ pub(crate) fn info(lw: &mut Lowerer<'_, '_>, options: &LowerOptions) -> Info {
         title,
         version,
         description: text("description").map(str::to_owned),
+    }
+}
+
+/// Why cargo would refuse `name` as a package name (or build it into the wrong place), if it would.
+fn rejected_crate_name(name: &str) -> Option<&'static str> {
+    const KEYWORDS: &[&str] = &[
+        "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate",
+        "do", "dyn", "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl",
+        "in", "let", "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub",
+        "ref", "return", "self", "static", "struct", "super", "trait", "true", "try", "type",
+        "typeof", "unsafe", "unsized", "use", "virtual", "where", "while", "yield",
+    ];
+    const STD: &[&str] = &["std", "core", "alloc", "proc-macro", "test"];
+    const CARGO_DIRS: &[&str] = &["deps", "examples", "build", "incremental"];
+    const WINDOWS: &[&str] = &[
+        "con", "prn", "aux", "nul", "com1", "com2", "com3", "com4", "com5", "com6", "com7", "com8",
+        "com9", "lpt1", "lpt2", "lpt3", "lpt4", "lpt5", "lpt6", "lpt7", "lpt8", "lpt9",
+    ];
+    if KEYWORDS.contains(&name) {
+        Some("is a Rust keyword, which cargo refuses as a package name")
+    } else if STD.contains(&name) {
+        Some("is the name of a built-in Rust library, which cargo refuses or which would shadow it")
+    } else if CARGO_DIRS.contains(&name) {
+        Some("is the name of a directory cargo uses in its build output")
+    } else if WINDOWS.contains(&name) {
+        Some("is a reserved file name on Windows")
+    } else {
+        None
     }
 }
 
@@ -110,6 +150,54 @@ pub(crate) fn placeholders(template: &str) -> Vec<String> {
     out
 }
 
+/// Why a path template cannot name a request, if it cannot: unbalanced or empty braces, a dot
+/// segment (which URL parsers resolve away, so the request would go to another resource), or a
+/// literal character that would end the path (`?`, `#`), become a `/` (`\`) or is not allowed
+/// in a URL.
+pub(crate) fn path_template_problem(template: &str) -> Option<String> {
+    let mut open: Option<usize> = None;
+    for (i, c) in template.char_indices() {
+        match (c, open) {
+            ('{', Some(_)) => return Some(format!("has a `{{` inside a placeholder at byte {i}")),
+            ('{', None) => open = Some(i),
+            ('}', None) => return Some(format!("has a `}}` without a matching `{{` at byte {i}")),
+            ('}', Some(start)) if start + 1 == i => {
+                return Some(format!("has an empty placeholder `{{}}` at byte {start}"))
+            }
+            ('}', Some(_)) => open = None,
+            (_, Some(_)) => {}
+            ('?' | '#', None) => {
+                return Some(format!(
+                    "has a literal `{c}`, which would end the path and start a query or fragment"
+                ))
+            }
+            ('\\', None) => {
+                return Some(
+                    "has a literal `\\`, which URL parsers read as `/` in http(s) URLs".to_owned(),
+                )
+            }
+            (c, None) if c.is_whitespace() || c.is_control() => {
+                return Some(format!(
+                    "has a literal {c:?}, which a URL path cannot hold unencoded"
+                ))
+            }
+            _ => {}
+        }
+    }
+    if let Some(start) = open {
+        return Some(format!("has a `{{` at byte {start} that is never closed"));
+    }
+    template
+        .split('/')
+        .find(|segment| {
+            let decoded = segment.to_ascii_lowercase().replace("%2e", ".");
+            decoded == "." || decoded == ".."
+        })
+        .map(|segment| {
+            format!("has the dot segment `{segment}`, which URL parsers resolve away, so requests would reach another resource")
+        })
+}
+
 pub(crate) fn security_schemes(lw: &mut Lowerer<'_, '_>) -> Vec<SecurityScheme> {
     let spec = lw.spec;
     let Some(map) = spec
@@ -125,10 +213,8 @@ pub(crate) fn security_schemes(lw: &mut Lowerer<'_, '_>) -> Vec<SecurityScheme> 
         let (scheme, _) = match spec.resolve::<openapiv3::SecurityScheme>(value, &at) {
             Ok(parsed) => parsed,
             Err(diag) => {
-                lw.diags.warn(
-                    diag.pointer,
-                    format!("{}; security scheme `{name}` ignored", diag.message),
-                );
+                lw.diags
+                    .fragment_failed(diag, "security scheme `{name}` ignored");
                 continue;
             }
         };
@@ -233,7 +319,43 @@ fn oauth_flows(flows: openapiv3::OAuth2Flows) -> Vec<OAuthFlow> {
 
 #[cfg(test)]
 mod tests {
-    use super::placeholders;
+    use super::{path_template_problem, placeholders, rejected_crate_name};
+
+    #[test]
+    fn path_templates_that_cannot_work_are_named() {
+        for ok in [
+            "/pets/{id}",
+            "/a.b/{x}.json",
+            "/{a}{b}",
+            "/v1/...",
+            "/pets/%2E%2Ex",
+        ] {
+            assert_eq!(path_template_problem(ok), None, "{ok}");
+        }
+        for bad in [
+            "/pets/{id",
+            "/pets/id}",
+            "/pets/{{id}}",
+            "/pets/{}",
+            "/a/../admin",
+            "/a/./b",
+            "/a/%2e%2E/b",
+            "/a/.%2e",
+            "/a?x=1",
+            "/a#f",
+            "/a b",
+        ] {
+            assert!(path_template_problem(bad).is_some(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn crate_names_cargo_refuses_are_named() {
+        for bad in ["self", "std", "test", "core", "fn", "deps", "nul"] {
+            assert!(rejected_crate_name(bad).is_some(), "{bad}");
+        }
+        assert_eq!(rejected_crate_name("petstore"), None);
+    }
 
     #[test]
     fn finds_placeholders() {

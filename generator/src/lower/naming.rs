@@ -20,8 +20,50 @@ const RAW_KEYWORDS: &[&str] = &[
 /// Keywords that cannot even be raw identifiers.
 const NON_RAW_KEYWORDS: &[&str] = &["crate", "self", "super", "Self", "_"];
 
-/// Type names that generated modules use unqualified, so a schema may not shadow them.
-const RESERVED_TYPES: &[&str] = &["Option", "Result", "String", "Vec", "Box", "Self"];
+/// Names of the Rust prelude (types, traits, and the `Some`/`None`/`Ok`/`Err` constructors) and
+/// `Self`: generated modules use them unqualified, so a schema may not shadow them. A tuple struct
+/// named `Some` would even replace the constructor in patterns.
+const RESERVED_TYPES: &[&str] = &[
+    "AsMut",
+    "AsRef",
+    "Box",
+    "Clone",
+    "Copy",
+    "Default",
+    "DoubleEndedIterator",
+    "Drop",
+    "Eq",
+    "Err",
+    "ExactSizeIterator",
+    "Extend",
+    "Fn",
+    "FnMut",
+    "FnOnce",
+    "From",
+    "FromIterator",
+    "Into",
+    "IntoIterator",
+    "Iterator",
+    "None",
+    "Ok",
+    "Option",
+    "Ord",
+    "PartialEq",
+    "PartialOrd",
+    "Result",
+    "Self",
+    "Send",
+    "Sized",
+    "Some",
+    "String",
+    "Sync",
+    "ToOwned",
+    "ToString",
+    "TryFrom",
+    "TryInto",
+    "Unpin",
+    "Vec",
+];
 
 /// Splits a spec name into ASCII words. Non-ASCII characters become `U<hex>` words so that names
 /// in other scripts (or made of emoji) stay distinct instead of collapsing to nothing.
@@ -150,6 +192,10 @@ mod tests {
         assert_eq!(type_name(""), "Unnamed");
         assert_eq!(type_name("Option"), "OptionType");
         assert_eq!(type_name("Self"), "SelfType");
+        for prelude in RESERVED_TYPES {
+            assert_eq!(type_name(prelude), format!("{prelude}Type"));
+        }
+        assert_eq!(type_name("some"), "SomeType");
         assert_eq!(type_name("名前"), "U540dU524d");
         assert_eq!(type_name("Größe"), "GrUf6UdfE");
     }

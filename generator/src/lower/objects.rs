@@ -1,5 +1,7 @@
 //! Objects become structs; `allOf` merges its members' properties into one struct.
 
+use std::collections::BTreeSet;
+
 use indexmap::IndexMap;
 use openapiv3::{AdditionalProperties, ReferenceOr, Schema, SchemaKind, Type};
 
@@ -218,7 +220,15 @@ pub(crate) fn all_of(
     // Referenced members are parsed into owned schemas that must outlive the merged parts.
     let mut flat: Vec<(Schema, String)> = Vec::new();
     let mut others: Vec<(usize, String)> = Vec::new();
-    collect(lw, members, &members_at, 0, &mut flat, &mut others);
+    let mut seen = BTreeSet::new();
+    collect(
+        lw,
+        members,
+        &members_at,
+        0,
+        &mut seen,
+        (&mut flat, &mut others),
+    );
     // A member merged again while its own merge is under way (an inline `allOf` that includes
     // an ancestor) would copy properties forever: refer to the first referenced member instead.
     if flat.iter().any(|(_, p)| lw.merging.contains(p)) {
@@ -324,15 +334,22 @@ fn object_parts(schema: &Schema) -> Option<Parts<'_>> {
     }
 }
 
+/// Schemas merged into an `allOf`, with their pointers, and the direct members that are not objects.
+type Collected<'c> = (&'c mut Vec<(Schema, String)>, &'c mut Vec<(usize, String)>);
+
 /// Flattens `allOf` members (following references and nested `allOf`) into object schemas, and
 /// records the indexes of direct members that are something else.
+///
+/// A referenced schema is merged once however many paths lead to it (`seen`): merging it again
+/// adds nothing, and a chain in which each schema lists the next twice would otherwise be
+/// expanded 2^depth times.
 fn collect(
     lw: &mut Lowerer<'_, '_>,
     members: &[ReferenceOr<Schema>],
     at: &str,
     depth: usize,
-    flat: &mut Vec<(Schema, String)>,
-    others: &mut Vec<(usize, String)>,
+    seen: &mut BTreeSet<String>,
+    (flat, others): Collected<'_>,
 ) {
     if depth > MAX_ALL_OF_DEPTH {
         lw.diags.warn(
@@ -346,17 +363,18 @@ fn collect(
         let (schema, schema_at) = match member {
             ReferenceOr::Item(schema) => (schema.clone(), member_at.clone()),
             ReferenceOr::Reference { reference } => {
+                if !seen.insert(reference.clone()) {
+                    continue;
+                }
                 let spec = lw.spec;
                 match spec
                     .lookup(reference, &member_at)
                     .and_then(|value| spec.resolve::<Schema>(value, reference))
                 {
-                    Ok(found) => found,
+                    Ok(found) if seen.insert(found.1.clone()) || found.1 == *reference => found,
+                    Ok(_) => continue,
                     Err(diag) => {
-                        lw.diags.warn(
-                            diag.pointer,
-                            format!("{}; `allOf` member ignored", diag.message),
-                        );
+                        lw.diags.fragment_failed(diag, "`allOf` member ignored");
                         continue;
                     }
                 }
@@ -373,8 +391,8 @@ fn collect(
                 &nested,
                 &pointer(&schema_at, "allOf"),
                 depth + 1,
-                flat,
-                others,
+                seen,
+                (&mut *flat, &mut *others),
             );
             if object_like(&schema) {
                 flat.push((schema, schema_at));

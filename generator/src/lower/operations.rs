@@ -61,11 +61,17 @@ pub(crate) fn lower_operations(
                 format!("path {path:?} does not start with `/`; it is used as written"),
             );
         }
+        if let Some(problem) = super::connector::path_template_problem(path) {
+            lw.diags.warn(
+                &item_at,
+                format!("path template {path:?} {problem}; its operations are left out"),
+            );
+            continue;
+        }
         let (item, item_at) = match spec.follow(item, &item_at) {
             Ok(found) => found,
             Err(diag) => {
-                lw.diags
-                    .warn(diag.pointer, format!("{}; path skipped", diag.message));
+                lw.diags.fragment_failed(diag, "path skipped");
                 continue;
             }
         };
@@ -81,8 +87,7 @@ pub(crate) fn lower_operations(
             let op: openapiv3::Operation = match spec.parse(op_value, &at) {
                 Ok(op) => op,
                 Err(diag) => {
-                    lw.diags
-                        .warn(diag.pointer, format!("{}; operation skipped", diag.message));
+                    lw.diags.fragment_failed(diag, "operation skipped");
                     continue;
                 }
             };
@@ -240,8 +245,7 @@ fn parameters(
         let (param, _) = match spec.resolve::<OaParameter>(&value, &at) {
             Ok(found) => found,
             Err(diag) => {
-                lw.diags
-                    .warn(diag.pointer, format!("{}; parameter ignored", diag.message));
+                lw.diags.fragment_failed(diag, "parameter ignored");
                 continue;
             }
         };
@@ -308,6 +312,21 @@ fn location_of(param: &OaParameter) -> Location {
     }
 }
 
+/// Headers the HTTP client owns (framing, routing, hop-by-hop connection management; RFC 9110
+/// §7.6.1, RFC 9112): a spec may declare them, but a value from the caller cannot work.
+const CLIENT_HEADERS: &[&str] = &[
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "upgrade",
+    "te",
+    "trailer",
+    "expect",
+];
+
 /// Whether `name` is an RFC 9110 token, the only legal form of a header name.
 fn is_token(name: &str) -> bool {
     !name.is_empty()
@@ -368,6 +387,16 @@ fn lower_parameter(
                 pointer(at, "name"),
                 format!(
                     "header parameter `{}` is ignored, as OpenAPI requires; the runtime sets it",
+                    data.name
+                ),
+            );
+            return Ok(None);
+        }
+        if CLIENT_HEADERS.contains(&data.name.to_ascii_lowercase().as_str()) {
+            lw.diags.warn(
+                pointer(at, "name"),
+                format!(
+                    "header parameter `{}` is ignored: the HTTP client sets this header itself (it frames or routes the request), and a caller's value would corrupt the request or be refused",
                     data.name
                 ),
             );
@@ -499,10 +528,7 @@ fn request_body(
             {
                 Ok(found) => found,
                 Err(diag) => {
-                    lw.diags.warn(
-                        diag.pointer,
-                        format!("{}; request body ignored", diag.message),
-                    );
+                    lw.diags.fragment_failed(diag, "request body ignored");
                     return None;
                 }
             }
@@ -672,8 +698,7 @@ fn responses(
             {
                 Ok(found) => found,
                 Err(diag) => {
-                    lw.diags
-                        .warn(diag.pointer, format!("{}; response ignored", diag.message));
+                    lw.diags.fragment_failed(diag, "response ignored");
                     continue;
                 }
             },
@@ -795,10 +820,7 @@ fn security(
             Some(global) => match lw.spec.parse(global, "#/security") {
                 Ok(parsed) => parsed,
                 Err(diag) => {
-                    lw.diags.warn(
-                        diag.pointer,
-                        format!("{}; global security ignored", diag.message),
-                    );
+                    lw.diags.fragment_failed(diag, "global security ignored");
                     Vec::new()
                 }
             },

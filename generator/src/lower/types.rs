@@ -39,6 +39,13 @@ impl<'s> From<&'s ReferenceOr<Box<Schema>>> for SchemaRef<'s> {
 /// Lowers the schema registered at `at` into the named type `id`.
 pub(crate) fn lower_named(lw: &mut Lowerer<'_, '_>, id: TypeId, at: &str) {
     let name = lw.type_rust_name(id);
+    // A component that is itself a `$ref` names the schema its chain ends at; following the
+    // chain reports a cycle (`A: {$ref: A}`) instead of reading the reference as an empty schema.
+    if let Some(reference) = lw.spec.get(at).and_then(crate::resolve::ref_of) {
+        let target = lower_reference(lw, reference, at);
+        define(lw, id, name, at, None, TypeKind::Alias { target });
+        return;
+    }
     let parsed = lw
         .spec
         .get(at)
@@ -113,10 +120,8 @@ pub(crate) fn resolve_reference(
     match target {
         Ok((_, final_pointer)) => Some(final_pointer),
         Err(diag) => {
-            lw.diags.warn(
-                diag.pointer,
-                format!("{}; generated `serde_json::Value`", diag.message),
-            );
+            lw.diags
+                .fragment_failed(diag, "generated `serde_json::Value`");
             None
         }
     }
@@ -228,6 +233,16 @@ fn integer(format: &VariantOrUnknownOrEmpty<IntegerFormat>) -> Primitive {
     }
 }
 
+/// The OpenAPI format an integer primitive stands for, for messages.
+fn repr_name(repr: Primitive) -> &'static str {
+    match repr {
+        Primitive::I32 => "int32",
+        Primitive::U32 => "uint32",
+        Primitive::U64 => "uint64",
+        _ => "int64",
+    }
+}
+
 /// Wraps in `Option` unless already optional.
 pub(crate) fn optional(ty: TypeRef) -> TypeRef {
     match ty {
@@ -288,6 +303,22 @@ fn int_enum(
     hint: &str,
     target: Option<TypeId>,
 ) -> TypeRef {
+    let fits = |v: &i64| match repr {
+        Primitive::I32 => i32::try_from(*v).is_ok(),
+        Primitive::U32 => u32::try_from(*v).is_ok(),
+        Primitive::U64 => u64::try_from(*v).is_ok(),
+        _ => true,
+    };
+    let repr = match values.iter().find(|v| !fits(v)) {
+        Some(outside) => {
+            lw.diags.warn(
+                pointer(at, "enum"),
+                format!("enum value {outside} does not fit the declared format (`{}`); the values are held as `i64`", repr_name(repr)),
+            );
+            Primitive::I64
+        }
+        None => repr,
+    };
     let (id, name) = claim(lw, hint, target);
     let mut names = Namespace::default();
     let mut constants: Vec<(String, i64)> = Vec::new();

@@ -4,6 +4,7 @@
 //! `ty` and `expr` check with `syn` that the text is one identifier, type or expression, so a spec
 //! string can never become code even if a template forgets to quote it.
 
+mod markdown;
 mod text;
 pub(crate) mod view;
 

@@ -62,36 +62,38 @@ pub fn toml_literal(value: &str) -> String {
 ///
 /// The only way out of a `///` comment is a line break, so every line of the text gets its own
 /// `///`. Control, bidi and zero-width characters are dropped (rustc rejects some in comments and
-/// they could disguise code). Code blocks become `text` blocks and deep indentation is reduced, so
-/// rustdoc never compiles spec examples as doctests.
+/// they could disguise code). The common indentation is removed, as rustdoc would, and then every
+/// Markdown code block is made inert (module `render::markdown`), so rustdoc never runs spec text as a
+/// doctest.
 pub fn doc_comment(text: &str) -> String {
     let normalized = text.replace("\r\n", "\n").replace('\r', "\n");
+    let lines: Vec<String> = normalized
+        .trim_matches('\n')
+        .split('\n')
+        .map(|raw| {
+            let line: String = raw
+                .chars()
+                // Markdown and rustdoc measure indentation in spaces; other whitespace (tabs, an
+                // ideographic space) would make the two disagree about where a code block is.
+                .map(|c| if c.is_whitespace() { ' ' } else { c })
+                .filter(|c| !c.is_control() && !is_invisible(*c))
+                .collect();
+            line.trim_end().to_owned()
+        })
+        .collect();
+    let indent = lines
+        .iter()
+        .filter(|l| !l.is_empty())
+        .map(|l| l.len() - l.trim_start_matches(' ').len())
+        .min()
+        .unwrap_or(0);
+    let cleaned: Vec<&str> = lines
+        .iter()
+        .map(|l| l.get(indent..).unwrap_or(""))
+        .collect();
+    let inert = super::markdown::inert_code_blocks(&cleaned.join("\n"));
     let mut out = String::new();
-    let mut in_fence = false;
-    for raw_line in normalized.trim_matches('\n').split('\n') {
-        let line: String = raw_line
-            .chars()
-            .map(|c| if c == '\t' { ' ' } else { c })
-            .filter(|c| !c.is_control() && !is_invisible(*c))
-            .collect();
-        let trimmed = line.trim_start();
-        let line = if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
-            let fence = &trimmed[..3];
-            if in_fence {
-                in_fence = false;
-                fence.to_owned()
-            } else {
-                in_fence = true;
-                format!("{fence}text")
-            }
-        } else if in_fence {
-            line.clone()
-        } else {
-            // Four spaces of indentation would start an indented code block, which rustdoc runs.
-            let indent = line.len() - trimmed.len();
-            format!("{}{}", " ".repeat(indent.min(3)), trimmed)
-        };
-        let line = line.trim_end();
+    for line in inert.trim_matches('\n').split('\n') {
         if line.is_empty() {
             out.push_str("///\n");
         } else {
@@ -99,9 +101,6 @@ pub fn doc_comment(text: &str) -> String {
             out.push_str(line);
             out.push('\n');
         }
-    }
-    if in_fence {
-        out.push_str("/// ```\n");
     }
     out
 }
@@ -153,9 +152,47 @@ mod tests {
         }
         assert!(!doc.contains('\u{202e}') && !doc.contains('\u{2028}'));
         assert!(doc.contains("/// ```text"));
-        assert!(doc.contains("///    indented code"));
+        assert!(doc.contains("/// indented code"));
         let item = format!("{doc}struct X;");
         syn::parse_str::<syn::ItemStruct>(&item).unwrap();
+    }
+
+    #[test]
+    fn doc_comments_never_hold_a_runnable_code_block() {
+        for hostile in super::super::markdown::HOSTILE {
+            // Tabs, CRs and common indentation must not hide a block from the sanitiser either.
+            let variants = [
+                hostile.to_string(),
+                hostile.replace('\n', "\r\n"),
+                hostile.replace("    ", "\t"),
+                hostile
+                    .lines()
+                    .map(|l| format!("  {l}"))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ];
+            for text in variants {
+                let doc = doc_comment(&text);
+                // What rustdoc reads: the comment text with the common one-space indent removed.
+                let markdown: Vec<&str> = doc
+                    .lines()
+                    .map(|l| {
+                        l.strip_prefix("/// ")
+                            .unwrap_or(l.trim_start_matches("///"))
+                    })
+                    .collect();
+                assert!(
+                    super::super::markdown::is_inert(&markdown.join("\n")),
+                    "{text:?} -> {doc}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn common_indentation_counts_spaces_only() {
+        let doc = doc_comment("  a\n\u{3000}b\n  c");
+        assert_eq!(doc, "///  a\n/// b\n///  c\n");
     }
 
     #[test]

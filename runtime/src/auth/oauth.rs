@@ -417,7 +417,7 @@ pub(crate) fn check_token_url(
     };
     if !server::transport_allowed(&parsed, allow_http_loopback) {
         return Err(config(
-            "credentials are sent to it, so it must use https (plain http only to a loopback address, and only when the connection allows it)"
+            "token and refresh requests send credentials to it, so it must use https (plain http only to a loopback address, and only when the connection allows it)"
                 .into(),
         ));
     }

@@ -81,7 +81,7 @@ pub fn run(specs: &[PathBuf], out: &Path) -> Result<Vec<Compiled>, String> {
         let options = Options {
             name: Some(name.clone()),
             runtime: RuntimeDependency::Path(runtime.clone()),
-            own_workspace: false,
+            workspace: connector_gen::WorkspaceMode::Member,
             ..Options::default()
         };
         let status = match generate_crate(spec, &root.join(&name), &options) {
