@@ -396,6 +396,7 @@ impl ConnectionBuilder {
     pub fn build(mut self) -> Result<Connection, Error> {
         check_timeout("timeout", self.timeout)?;
         check_timeout("token_timeout", self.token_timeout)?;
+        let built = self.reliability.build(self.max_concurrency)?;
         let base_url = match &self.base_url {
             Some(url) => server::check_base_url(url)?,
             None => self.server_url()?,
@@ -481,12 +482,15 @@ impl ConnectionBuilder {
             if let Some(timeout) = connect_timeout {
                 builder = builder.connect_timeout(timeout);
             }
+            let builder = self.reliability.resolve_through_guard(builder);
             safe_client(builder, "could not create the default HTTP client")
         };
         let injected = self.client.is_some();
         let client = match self.client.take() {
             Some(builder) => safe_client(
-                builder.connect_timeout(self.reliability.connect_timeout),
+                self.reliability.resolve_through_guard(
+                    builder.connect_timeout(self.reliability.connect_timeout),
+                ),
                 "could not build the injected HTTP client",
             )?,
             None => new_client(Some(self.reliability.connect_timeout))?,
@@ -517,11 +521,10 @@ impl ConnectionBuilder {
                 token_client,
                 self.clock.clone(),
                 settings,
+                built.guard.clone(),
             )?;
             tokens.insert(name.clone(), Arc::new(source));
         }
-
-        let built = self.reliability.build(self.max_concurrency)?;
 
         let connector = Arc::new(self.connector);
         Ok(Connection {
@@ -554,6 +557,7 @@ impl ConnectionBuilder {
                     idempotent: self.reliability.idempotent,
                     idempotency_header: built.idempotency_header,
                     request_id_header: built.request_id_header,
+                    guard: built.guard,
                     auth_failure_statuses: self.auth_failure_statuses,
                     follow_cross_origin: self.follow_cross_origin,
                     cross_origin_client,

@@ -348,6 +348,18 @@ pub enum Error {
         last: Box<Error>,
     },
 
+    /// The network policy does not allow the address a request (or a redirect, or a token
+    /// request) would go to; nothing was sent.
+    #[error("request of operation `{operation}` to host `{host}` blocked: {reason}")]
+    BlockedAddress {
+        /// The operation id (or `token endpoint of <scheme>`).
+        operation: String,
+        /// The host, as written in the URL.
+        host: String,
+        /// Why: the address it resolves to, or the scheme.
+        reason: String,
+    },
+
     /// The host's retry budget is spent (it has been failing for a while), so the call was not
     /// retried; the failure is the source.
     #[error("operation `{operation}` was not retried: the retry budget of its host is spent")]

@@ -89,4 +89,5 @@ pub use serde_json;
 pub use time::{Clock, FastRng, Rng, Sleep, Sleeper, SystemClock, TokioSleeper};
 pub use wire::args::Args;
 pub use wire::body::{Binary, Multipart};
+pub use wire::guard::{NetworkPolicy, Resolver, Resolving, SystemResolver};
 pub use wire::response::{Response, StreamingResponse, Typed};

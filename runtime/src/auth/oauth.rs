@@ -21,6 +21,7 @@ use crate::auth::{ClientAuth, Grant, OAuth2Credential};
 use crate::error::Error;
 use crate::secret::Secret;
 use crate::time::Clock;
+use crate::wire::guard::Guard;
 use crate::wire::read::{self, ReadError};
 use crate::wire::server;
 
@@ -57,6 +58,8 @@ pub(crate) struct TokenSource {
     http: reqwest::Client,
     clock: Arc<dyn Clock>,
     settings: TokenSettings,
+    /// The network policy applies to token and discovery requests too (RQ-5).
+    guard: Guard,
     /// Number of token requests started; read without the lock to tell which attempts began
     /// after a caller started waiting.
     started: AtomicU64,
@@ -98,6 +101,16 @@ enum Failure {
 }
 
 impl TokenSource {
+    /// Refuses a token or discovery URL the network policy does not allow.
+    async fn allowed(&self, url: &Url) -> Result<(), Failure> {
+        self.guard.check(url).await.map_err(|blocked| {
+            Failure::Other(format!(
+                "the token endpoint's host `{}` is blocked: {}",
+                blocked.host, blocked.reason
+            ))
+        })
+    }
+
     pub(crate) fn new(
         scheme: String,
         credential: OAuth2Credential,
@@ -105,6 +118,7 @@ impl TokenSource {
         http: reqwest::Client,
         clock: Arc<dyn Clock>,
         settings: TokenSettings,
+        guard: Guard,
     ) -> Result<Self, Error> {
         let token = match &credential.access_token {
             Some(access) => Some(Token {
@@ -123,6 +137,7 @@ impl TokenSource {
             http,
             clock,
             settings,
+            guard,
             started: AtomicU64::new(0),
             finished: AtomicU64::new(0),
             state: Mutex::new(State {
@@ -236,6 +251,7 @@ impl TokenSource {
         if !scope.is_empty() {
             form.push(("scope", &scope));
         }
+        self.allowed(&url).await?;
         let mut request = self
             .http
             .post(url)
@@ -361,6 +377,7 @@ impl TokenSource {
             return Ok(url.clone());
         }
         tracing::debug!(scheme = %self.scheme, "reading the OpenID Connect discovery document");
+        self.allowed(discovery).await?;
         let response = self
             .http
             .get(discovery.clone())

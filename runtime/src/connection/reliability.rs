@@ -12,6 +12,7 @@ use crate::error::Error;
 use crate::pipeline::limits::{ConcurrencyLimit, RateLimiter};
 use crate::pipeline::retry::{RetryBudget, RetryPolicy};
 use crate::time::{FastRng, Rng, Sleeper, TokioSleeper};
+use crate::wire::guard::{Guard, GuardedResolve, NetworkPolicy, Resolver, SystemResolver};
 
 /// Default connect timeout.
 pub(crate) const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -40,6 +41,8 @@ pub(super) struct Reliability {
     pub(super) idempotent: BTreeSet<String>,
     pub(super) idempotency_header: String,
     pub(super) request_id_header: Option<String>,
+    pub(super) policy: NetworkPolicy,
+    pub(super) resolver: Option<Arc<dyn Resolver>>,
 }
 
 impl Default for Reliability {
@@ -58,6 +61,8 @@ impl Default for Reliability {
             idempotent: BTreeSet::new(),
             idempotency_header: DEFAULT_IDEMPOTENCY_HEADER.into(),
             request_id_header: Some(DEFAULT_REQUEST_ID_HEADER.into()),
+            policy: NetworkPolicy::AllowAll,
+            resolver: None,
         }
     }
 }
@@ -68,6 +73,7 @@ pub(super) struct Built {
     pub(super) rate: Option<RateLimiter>,
     pub(super) idempotency_header: HeaderName,
     pub(super) request_id_header: Option<HeaderName>,
+    pub(super) guard: Guard,
 }
 
 impl Reliability {
@@ -119,6 +125,7 @@ impl Reliability {
             })
         };
         Ok(Built {
+            guard: self.guard(),
             limit,
             rate,
             idempotency_header: header("idempotency_header", &self.idempotency_header)?,
@@ -128,6 +135,30 @@ impl Reliability {
                 .map(|name| header("request_id_header", name))
                 .transpose()?,
         })
+    }
+}
+
+impl Reliability {
+    fn guard(&self) -> Guard {
+        Guard {
+            policy: self.policy,
+            resolver: self
+                .resolver
+                .clone()
+                .unwrap_or_else(|| Arc::new(SystemResolver)),
+        }
+    }
+
+    /// Makes `builder` resolve through the guard (when a policy or resolver is set), so that a
+    /// connection is only ever opened to an address the policy allows.
+    pub(super) fn resolve_through_guard(
+        &self,
+        builder: reqwest::ClientBuilder,
+    ) -> reqwest::ClientBuilder {
+        if self.policy == NetworkPolicy::AllowAll && self.resolver.is_none() {
+            return builder;
+        }
+        builder.dns_resolver(Arc::new(GuardedResolve(self.guard())))
     }
 }
 
@@ -237,6 +268,20 @@ impl ConnectionBuilder {
     /// Names the idempotency-key header. Default: `Idempotency-Key`.
     pub fn idempotency_header(mut self, name: impl Into<String>) -> Self {
         self.reliability.idempotency_header = name.into();
+        self
+    }
+
+    /// Sends requests (redirects and token requests included) only where `policy` allows,
+    /// checked after DNS resolution. Default: [`NetworkPolicy::AllowAll`].
+    pub fn network_policy(mut self, policy: NetworkPolicy) -> Self {
+        self.reliability.policy = policy;
+        self
+    }
+
+    /// Resolves host names with `resolver`, for the network policy and the HTTP clients alike
+    /// (it replaces the resolver of an injected client builder). Default: the system resolver.
+    pub fn resolver(mut self, resolver: Arc<dyn Resolver>) -> Self {
+        self.reliability.resolver = Some(resolver);
         self
     }
 

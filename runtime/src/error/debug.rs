@@ -154,6 +154,11 @@ impl fmt::Debug for Error {
                 attempts,
                 last,
             } => variant!(f, "RateLimited", operation, retry_after, attempts, last),
+            Error::BlockedAddress {
+                operation,
+                host,
+                reason,
+            } => variant!(f, "BlockedAddress", operation, host, reason),
             Error::RetryBudgetExhausted {
                 operation,
                 attempts,

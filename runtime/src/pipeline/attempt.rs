@@ -100,6 +100,7 @@ pub(crate) async fn send(
     let permit = pipeline.limit.acquire().await;
 
     if let Some(stream) = stream {
+        check_address(pipeline, op, url).await?;
         tracing::debug!(operation = %op.id, method = %method, path = url.path(), "sending streamed request");
         let response = pipeline
             .client
@@ -207,6 +208,23 @@ async fn check_body(
     Ok((rebuild(reqwest::Body::from(bytes)), rejected))
 }
 
+/// Refuses an address the network policy does not allow (RQ-5), before anything is sent.
+async fn check_address(
+    pipeline: &Pipeline,
+    op: &OperationDescriptor,
+    url: &Url,
+) -> Result<(), Error> {
+    pipeline
+        .guard
+        .check(url)
+        .await
+        .map_err(|blocked| Error::BlockedAddress {
+            operation: op.id.to_string(),
+            host: blocked.host,
+            reason: blocked.reason,
+        })
+}
+
 /// One request, following same-origin redirects (SE-4): a redirect to another origin is not
 /// followed, so credentials never reach it.
 async fn exchange(
@@ -232,6 +250,7 @@ async fn exchange(
             hop,
             "sending request"
         );
+        check_address(pipeline, op, &url).await?;
         let mut builder = client
             .request(method.clone(), url.clone())
             .headers(headers.clone());

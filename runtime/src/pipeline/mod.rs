@@ -71,6 +71,8 @@ pub(crate) struct Pipeline {
     pub(crate) idempotency_header: HeaderName,
     /// The header carrying the call's request id; `None` sends none.
     pub(crate) request_id_header: Option<HeaderName>,
+    /// The SSRF guard: checked before every hop.
+    pub(crate) guard: crate::wire::guard::Guard,
     /// Statuses that mean "token rejected": the token is renewed once and the request retried.
     pub(crate) auth_failure_statuses: Vec<u16>,
     /// Whether a redirect to another origin is followed (always without credentials).

@@ -5,6 +5,7 @@
 pub(crate) mod args;
 pub(crate) mod body;
 pub(crate) mod encoding;
+pub(crate) mod guard;
 pub(crate) mod read;
 pub(crate) mod request;
 pub(crate) mod response;
