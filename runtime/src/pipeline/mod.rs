@@ -204,24 +204,37 @@ where
             let outcome = with_timeout(remaining, call.attempt(&out, stream.take(), &finish))
                 .instrument(tracing::debug_span!("attempt", attempt = attempts))
                 .await;
+            let elapsed = pipeline.clock.now().saturating_duration_since(started);
             let err = match outcome {
                 Some(Ok(value)) => {
                     pipeline.budget.refund(&call.host);
+                    tracing::debug!(
+                        attempt = attempts,
+                        duration_ms = elapsed.as_millis() as u64,
+                        "call succeeded"
+                    );
                     return Ok(value);
                 }
                 Some(Err(err)) => err,
                 None => return Err(call.deadline_exceeded(attempts)),
             };
-            let elapsed = pipeline.clock.now().saturating_duration_since(started);
+            // The error's Display holds no secret (SE-1..3); the reason names what failed.
+            let reason = err.to_string();
             tracing::debug!(
                 attempt = attempts,
                 status = err.status(),
                 duration_ms = elapsed.as_millis() as u64,
-                "attempt failed: {err}"
+                reason = %reason,
+                "attempt failed"
             );
             match call.next_step(err, attempts, replayable) {
                 Ok(wait) => {
-                    tracing::debug!(wait_ms = wait.as_millis() as u64, "retrying");
+                    tracing::debug!(
+                        attempt = attempts,
+                        wait_ms = wait.as_millis() as u64,
+                        reason = %reason,
+                        "retrying"
+                    );
                     pipeline.sleeper.sleep(wait.min(call.remaining())).await;
                 }
                 Err(err) => return Err(err),
