@@ -513,6 +513,7 @@ impl ConnectionBuilder {
                 continue;
             };
             let endpoint = self.token_endpoint(name, oauth, &base_url)?;
+            let endpoint_text = format!("{endpoint:?}");
             let token_client = new_client(Some(TOKEN_CONNECT_TIMEOUT))?;
             let source = TokenSource::new(
                 name.clone(),
@@ -521,7 +522,23 @@ impl ConnectionBuilder {
                 token_client,
                 self.clock.clone(),
                 settings,
-                built.guard.clone(),
+                oauth::Links {
+                    guard: built.guard.clone(),
+                    shared: self.reliability.shared.as_ref().map(|(state, namespace)| {
+                        oauth::SharedTokens {
+                            state: state.clone(),
+                            // Named after the credential, never holding it.
+                            key: format!(
+                                "{namespace}:token:{name}:{}",
+                                crate::shared::fingerprint(&format!(
+                                    "{}\n{}",
+                                    oauth.client_id.as_deref().unwrap_or_default(),
+                                    endpoint_text
+                                ))
+                            ),
+                        }
+                    }),
+                },
             )?;
             tokens.insert(name.clone(), Arc::new(source));
         }
@@ -558,6 +575,7 @@ impl ConnectionBuilder {
                     idempotency_header: built.idempotency_header,
                     request_id_header: built.request_id_header,
                     guard: built.guard,
+                    shared: self.reliability.shared.clone(),
                     auth_failure_statuses: self.auth_failure_statuses,
                     follow_cross_origin: self.follow_cross_origin,
                     cross_origin_client,

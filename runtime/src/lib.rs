@@ -74,6 +74,7 @@ mod error;
 mod pipeline;
 mod secret;
 pub mod serde_support;
+pub mod shared;
 mod time;
 mod wire;
 

@@ -25,6 +25,10 @@ use crate::wire::guard::Guard;
 use crate::wire::read::{self, ReadError};
 use crate::wire::server;
 
+mod shared;
+
+pub(crate) use shared::SharedTokens;
+
 /// Timing settings shared by a connection's token sources.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct TokenSettings {
@@ -36,6 +40,14 @@ pub(crate) struct TokenSettings {
     pub(crate) timeout: Duration,
     /// Whether a loopback `http://` token endpoint is accepted.
     pub(crate) allow_http_loopback: bool,
+}
+
+/// What a token source shares with the rest of the connection: the network policy, and the
+/// store of tokens shared with other processes.
+#[derive(Debug, Clone)]
+pub(crate) struct Links {
+    pub(crate) guard: Guard,
+    pub(crate) shared: Option<SharedTokens>,
 }
 
 /// Where the token endpoint is.
@@ -60,6 +72,8 @@ pub(crate) struct TokenSource {
     settings: TokenSettings,
     /// The network policy applies to token and discovery requests too (RQ-5).
     guard: Guard,
+    /// Where tokens are shared with other processes, if anywhere.
+    shared: Option<SharedTokens>,
     /// Number of token requests started; read without the lock to tell which attempts began
     /// after a caller started waiting.
     started: AtomicU64,
@@ -118,8 +132,9 @@ impl TokenSource {
         http: reqwest::Client,
         clock: Arc<dyn Clock>,
         settings: TokenSettings,
-        guard: Guard,
+        links: Links,
     ) -> Result<Self, Error> {
+        let Links { guard, shared } = links;
         let token = match &credential.access_token {
             Some(access) => Some(Token {
                 header: bearer(&scheme, access)?,
@@ -138,6 +153,7 @@ impl TokenSource {
             clock,
             settings,
             guard,
+            shared,
             started: AtomicU64::new(0),
             finished: AtomicU64::new(0),
             state: Mutex::new(State {
@@ -182,7 +198,7 @@ impl TokenSource {
             }
         }
         let seq = self.started.fetch_add(1, Ordering::SeqCst) + 1;
-        let outcome = self.fetch(&mut state, now).await;
+        let outcome = self.obtain(&mut state, now, min_seq > 0).await;
         self.finished.store(seq, Ordering::SeqCst);
         match outcome {
             Ok(mut token) => {

@@ -11,6 +11,7 @@ use super::{check_timeout, ConnectionBuilder};
 use crate::error::Error;
 use crate::pipeline::limits::{ConcurrencyLimit, RateLimiter};
 use crate::pipeline::retry::{RetryBudget, RetryPolicy};
+use crate::shared::SharedState;
 use crate::time::{FastRng, Rng, Sleeper, TokioSleeper};
 use crate::wire::guard::{Guard, GuardedResolve, NetworkPolicy, Resolver, SystemResolver};
 
@@ -43,6 +44,7 @@ pub(super) struct Reliability {
     pub(super) request_id_header: Option<String>,
     pub(super) policy: NetworkPolicy,
     pub(super) resolver: Option<Arc<dyn Resolver>>,
+    pub(super) shared: Option<(Arc<dyn SharedState>, String)>,
 }
 
 impl Default for Reliability {
@@ -63,6 +65,7 @@ impl Default for Reliability {
             request_id_header: Some(DEFAULT_REQUEST_ID_HEADER.into()),
             policy: NetworkPolicy::AllowAll,
             resolver: None,
+            shared: None,
         }
     }
 }
@@ -282,6 +285,19 @@ impl ConnectionBuilder {
     /// (it replaces the resolver of an injected client builder). Default: the system resolver.
     pub fn resolver(mut self, resolver: Arc<dyn Resolver>) -> Self {
         self.reliability.resolver = Some(resolver);
+        self
+    }
+
+    /// Keeps the state that the processes running this connection must share (rate-limit
+    /// slots, retry budgets, OAuth tokens with single-flight renewal) in `state`, under keys
+    /// starting with `namespace`: processes whose connections name the same namespace (and
+    /// store) stay within one rate limit and use one token. Default: this process only.
+    pub fn shared_state(
+        mut self,
+        state: Arc<dyn SharedState>,
+        namespace: impl Into<String>,
+    ) -> Self {
+        self.reliability.shared = Some((state, namespace.into()));
         self
     }
 

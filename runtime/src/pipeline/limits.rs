@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use super::retry::Shared;
 use crate::time::{Clock, Rng, Sleeper};
 
 /// Most requests in flight a connection allows, whatever it asks for (integration platforms cap
@@ -90,8 +91,26 @@ impl RateLimiter {
 
     /// Waits for a slot; a small jitter (up to 5 % of the interval) keeps callers that were
     /// released together from arriving in the same millisecond.
-    pub(crate) async fn acquire(&self, clock: &dyn Clock, sleeper: &dyn Sleeper, rng: &dyn Rng) {
-        let wait = self.reserve(clock.now());
+    pub(crate) async fn acquire(
+        &self,
+        shared: Option<&Shared>,
+        clock: &dyn Clock,
+        sleeper: &dyn Sleeper,
+        rng: &dyn Rng,
+    ) {
+        let wait = match shared {
+            Some((state, prefix)) => {
+                let key = format!("{prefix}:rate");
+                match state.reserve(&key, self.interval, self.tolerance).await {
+                    Ok(wait) => wait,
+                    Err(err) => {
+                        tracing::warn!("{err}; using this process's rate limit");
+                        self.reserve(clock.now())
+                    }
+                }
+            }
+            None => self.reserve(clock.now()),
+        };
         if !wait.is_zero() {
             let jitter = self.interval.mul_f64(0.05 * rng.unit().clamp(0.0, 1.0));
             sleeper.sleep(wait + jitter).await;

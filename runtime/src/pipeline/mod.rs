@@ -71,6 +71,8 @@ pub(crate) struct Pipeline {
     pub(crate) idempotency_header: HeaderName,
     /// The header carrying the call's request id; `None` sends none.
     pub(crate) request_id_header: Option<HeaderName>,
+    /// The store shared with other processes, and this connection's key prefix in it.
+    pub(crate) shared: Option<retry::Shared>,
     /// The SSRF guard: checked before every hop.
     pub(crate) guard: crate::wire::guard::Guard,
     /// Statuses that mean "token rejected": the token is renewed once and the request retried.
@@ -207,7 +209,10 @@ where
             let elapsed = pipeline.clock.now().saturating_duration_since(started);
             let err = match outcome {
                 Some(Ok(value)) => {
-                    pipeline.budget.refund(&call.host);
+                    pipeline
+                        .budget
+                        .give(pipeline.shared.as_ref(), &call.host)
+                        .await;
                     tracing::debug!(
                         attempt = attempts,
                         duration_ms = elapsed.as_millis() as u64,
@@ -227,7 +232,7 @@ where
                 reason = %reason,
                 "attempt failed"
             );
-            match call.next_step(err, attempts, replayable) {
+            match call.next_step(err, attempts, replayable).await {
                 Ok(wait) => {
                     tracing::debug!(
                         attempt = attempts,
@@ -288,8 +293,13 @@ impl Call<'_> {
     {
         let pipeline = self.pipeline;
         if let Some(rate) = &pipeline.rate {
-            rate.acquire(&*pipeline.clock, &*pipeline.sleeper, &*pipeline.rng)
-                .await;
+            rate.acquire(
+                pipeline.shared.as_ref(),
+                &*pipeline.clock,
+                &*pipeline.sleeper,
+                &*pipeline.rng,
+            )
+            .await;
         }
         let timeout = pipeline.timeout;
         let exchange = async {
@@ -313,7 +323,12 @@ impl Call<'_> {
 
     /// After a failed attempt: how long to wait before the next one, or the error that ends
     /// the call.
-    fn next_step(&self, err: Error, attempts: u32, replayable: bool) -> Result<Duration, Error> {
+    async fn next_step(
+        &self,
+        err: Error,
+        attempts: u32,
+        replayable: bool,
+    ) -> Result<Duration, Error> {
         let pipeline = self.pipeline;
         let operation = self.op.id.to_string();
         let decision = classify::classify(
@@ -360,7 +375,11 @@ impl Call<'_> {
                 });
             }
         }
-        if !pipeline.budget.withdraw(&self.host, cost) {
+        let paid = pipeline
+            .budget
+            .take(pipeline.shared.as_ref(), &self.host, cost)
+            .await;
+        if !paid {
             return Err(Error::RetryBudgetExhausted {
                 operation,
                 attempts,

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::shared::SharedState;
 use crate::time::Rng;
 
 /// How a connection (or one action) retries a failed attempt.
@@ -101,6 +102,18 @@ pub(crate) enum RetryCost {
     Timeout,
 }
 
+impl RetryCost {
+    fn tokens(self) -> u32 {
+        match self {
+            RetryCost::Error => 5,
+            RetryCost::Timeout => 10,
+        }
+    }
+}
+
+/// A shared store and the prefix of this connection's keys in it.
+pub(crate) type Shared = (Arc<dyn SharedState>, String);
+
 /// Retry tokens per host: a token bucket (500 tokens; a retry costs 5, a retry after a timeout
 /// 10; a success gives 1 back), as the AWS SDKs' standard retry mode does. While a host keeps
 /// failing, retries stop once its bucket is empty, so an outage does not multiply traffic; they
@@ -130,12 +143,34 @@ impl RetryBudget {
         }
     }
 
+    /// Takes the cost of one retry to `host`, from the shared store when there is one (falling
+    /// back to this process's bucket when the store fails); `false` when it cannot be paid.
+    pub(crate) async fn take(&self, shared: Option<&Shared>, host: &str, cost: RetryCost) -> bool {
+        if let Some((state, prefix)) = shared {
+            let key = format!("{prefix}:budget:{host}");
+            match state.withdraw(&key, cost.tokens(), self.capacity).await {
+                Ok(taken) => return taken,
+                Err(err) => tracing::warn!("{err}; using this process's retry budget"),
+            }
+        }
+        self.withdraw(host, cost)
+    }
+
+    /// Gives one token back to `host` after a success.
+    pub(crate) async fn give(&self, shared: Option<&Shared>, host: &str) {
+        if let Some((state, prefix)) = shared {
+            let key = format!("{prefix}:budget:{host}");
+            match state.deposit(&key, 1, self.capacity).await {
+                Ok(()) => return,
+                Err(err) => tracing::warn!("{err}; using this process's retry budget"),
+            }
+        }
+        self.refund(host);
+    }
+
     /// Takes the cost of one retry to `host`; `false` when the bucket cannot pay for it.
     pub(crate) fn withdraw(&self, host: &str, cost: RetryCost) -> bool {
-        let cost = match cost {
-            RetryCost::Error => 5,
-            RetryCost::Timeout => 10,
-        };
+        let cost = cost.tokens();
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
         let tokens = buckets.entry(host.to_owned()).or_insert(self.capacity);
         if *tokens < cost {
