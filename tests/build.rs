@@ -12,7 +12,9 @@ fn main() {
         ("../specs/responses.yaml", "responses"),
     ];
     for (spec, name) in specs {
-        let mut builder = connector_gen::build::Builder::new(spec).name(name);
+        let mut builder = connector_gen::build::Builder::new(spec)
+            .name(name)
+            .test_dispatch(true);
         if name == "awkward" {
             builder = builder.warnings_expected("the spec is deliberately odd");
         }

@@ -41,6 +41,13 @@ impl Builder {
         self
     }
 
+    /// Adds the hidden, test-only `Client::call_typed_from_json` (see
+    /// [`Options::test_dispatch`]). Default: off.
+    pub fn test_dispatch(mut self, on: bool) -> Self {
+        self.options.test_dispatch = on;
+        self
+    }
+
     /// Where to write. Default: the `OUT_DIR` cargo gives build scripts.
     pub fn out_dir(mut self, dir: impl AsRef<Path>) -> Self {
         self.out_dir = Some(dir.as_ref().to_path_buf());

@@ -21,7 +21,7 @@ pub fn actions_table(connector: &Connector) -> String {
         .max()
         .unwrap_or(0);
     for op in &connector.operations {
-        let auth = auth_summary(&op.security);
+        let auth = connector_runtime::catalogue::auth_summary(&op.security);
         let summary = op
             .summary
             .as_deref()
@@ -38,24 +38,6 @@ pub fn actions_table(connector: &Connector) -> String {
         );
     }
     out
-}
-
-/// Security alternatives as `a+b | c`, `anonymous` for an empty alternative, `none` for no auth.
-pub(crate) fn auth_summary(security: &[Vec<String>]) -> String {
-    if security.is_empty() {
-        return "none".to_owned();
-    }
-    security
-        .iter()
-        .map(|alt| {
-            if alt.is_empty() {
-                "anonymous".to_owned()
-            } else {
-                alt.join("+")
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" | ")
 }
 
 /// Security alternatives as a sentence for generated docs.

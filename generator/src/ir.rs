@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
+use serde_json::Value;
 
 /// One connector version generated from one spec.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -47,6 +48,9 @@ pub struct TypeDef {
     pub deprecated: bool,
     /// What kind of type it is.
     pub kind: TypeKind,
+    /// What the schema says beyond its type.
+    #[serde(skip_serializing_if = "Facts::is_empty")]
+    pub facts: Facts,
 }
 
 /// The shape of a named type.
@@ -129,6 +133,9 @@ pub struct Field {
     pub docs: Option<String>,
     /// Whether the spec marks it deprecated.
     pub deprecated: bool,
+    /// What the property's inline schema says beyond its type.
+    #[serde(skip_serializing_if = "Facts::is_empty")]
+    pub facts: Facts,
 }
 
 /// One alternative of a union.
@@ -140,6 +147,9 @@ pub struct UnionVariant {
     pub ty: TypeRef,
     /// Discriminator values that select it (with a discriminator only).
     pub tags: Vec<String>,
+    /// What an inline alternative's schema says beyond its type.
+    #[serde(skip_serializing_if = "Facts::is_empty")]
+    pub facts: Facts,
 }
 
 /// Whether a property may be absent and whether it may be null, which decides its serde handling.
@@ -365,6 +375,37 @@ pub struct Operation {
     pub pointer: String,
 }
 
+impl Operation {
+    /// The key of each parameter in the dynamic interface's input object: its wire name, or
+    /// `location:name` (`header:type`) for a parameter whose name an earlier one already has.
+    pub fn input_keys(&self) -> Vec<String> {
+        let mut keys: Vec<String> = Vec::with_capacity(self.params.len());
+        for (index, param) in self.params.iter().enumerate() {
+            let taken = self.params[..index]
+                .iter()
+                .any(|p| p.wire_name == param.wire_name);
+            keys.push(if taken {
+                format!("{}:{}", param.location.as_str(), param.wire_name)
+            } else {
+                param.wire_name.clone()
+            });
+        }
+        keys
+    }
+}
+
+impl Location {
+    /// The location as the spec writes it (`in:`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Location::Path => "path",
+            Location::Query => "query",
+            Location::Header => "header",
+            Location::Cookie => "cookie",
+        }
+    }
+}
+
 /// Location of a parameter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub enum Location {
@@ -420,6 +461,11 @@ pub struct Parameter {
     pub ty: TypeRef,
     /// Documentation.
     pub docs: Option<String>,
+    /// Whether the spec marks it deprecated.
+    pub deprecated: bool,
+    /// What the parameter's inline schema says beyond its type.
+    #[serde(skip_serializing_if = "Facts::is_empty")]
+    pub facts: Facts,
 }
 
 /// A request body.
@@ -441,6 +487,9 @@ pub struct RequestBody {
     /// When several media types are offered: the options-struct field (and its enum type) with
     /// which the caller picks another one.
     pub content_type_field: Option<ContentTypeField>,
+    /// What the default media type's inline schema says beyond its type.
+    #[serde(skip_serializing_if = "Facts::is_empty")]
+    pub facts: Facts,
 }
 
 /// How a typed method takes its request body.
@@ -519,4 +568,93 @@ pub struct Response {
     pub headers: Vec<String>,
     /// Description.
     pub description: Option<String>,
+    /// What the JSON body's inline schema says beyond its type.
+    #[serde(skip_serializing_if = "Facts::is_empty")]
+    pub facts: Facts,
+}
+
+/// What a schema says beyond the shape of its type: the facts a JSON Schema of an action's input
+/// or output carries (generated Rust does not use them). Numbers keep their JSON form, so an
+/// integer bound stays an integer.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Facts {
+    /// `title`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// `description`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// `format` (an annotation: `date-time`, `uuid`, `int32`, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    /// `default`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default: Option<Value>,
+    /// `example`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub example: Option<Value>,
+    /// Allowed values of a schema whose type carries none (numbers, booleans, untyped schemas).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub enumeration: Vec<Value>,
+    /// `readOnly`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub read_only: bool,
+    /// `writeOnly`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub write_only: bool,
+    /// `deprecated`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub deprecated: bool,
+    /// `minimum`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub minimum: Option<Value>,
+    /// `maximum`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub maximum: Option<Value>,
+    /// `exclusiveMinimum` (the OpenAPI 3.0 boolean form: `minimum` itself is excluded).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub exclusive_minimum: bool,
+    /// `exclusiveMaximum` (the OpenAPI 3.0 boolean form: `maximum` itself is excluded).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub exclusive_maximum: bool,
+    /// `multipleOf`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub multiple_of: Option<Value>,
+    /// `minLength`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_length: Option<usize>,
+    /// `maxLength`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_length: Option<usize>,
+    /// `pattern`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<String>,
+    /// `minItems`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_items: Option<usize>,
+    /// `maxItems`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_items: Option<usize>,
+    /// `uniqueItems`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub unique_items: bool,
+    /// `minProperties`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_properties: Option<usize>,
+    /// `maxProperties`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_properties: Option<usize>,
+    /// The facts of an inline `items` schema.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub items: Option<Box<Facts>>,
+    /// The facts of an inline `additionalProperties` schema.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub values: Option<Box<Facts>>,
+}
+
+impl Facts {
+    /// Whether the schema says nothing beyond its type.
+    pub fn is_empty(&self) -> bool {
+        *self == Facts::default()
+    }
 }

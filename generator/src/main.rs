@@ -8,15 +8,20 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use cli::{err_line, out, Failure};
 use connector_gen::{GitReference, Options, Placement, RuntimeDependency, WorkspaceMode};
+use connector_runtime::runner::{DescribeArgs, RunArgs, EXIT_CODES};
 
 const MAIN_HELP: &str = "\
 Examples:
   connector-gen inspect specs/petstore.yaml
   connector-gen generate specs/petstore.yaml --out petstore
   connector-gen generate api.json --out crates/api --name api --license MIT
+  connector-gen describe specs/petstore.yaml getPet
+  connector-gen run specs/petstore.yaml getPet --input '{\"petId\": 1}' --base-url http://127.0.0.1:4010
 
-Exit status: 0 on success (also when stdout is closed early, as by `| head`), 1 when the command
-fails (the error and its causes are printed to stderr), 2 for an invalid command line.";
+Exit status: generate and inspect end with 0 on success (also when stdout is closed early, as by
+`| head`), 1 when the command fails (the error and its causes are printed to stderr), 2 for an
+invalid command line. run and describe end with 0 on success, 2 for bad input, 3 for a connection
+failure, 4 when the API answered with a non-2xx status (see `connector-gen run --help`).";
 
 #[derive(Parser)]
 #[command(
@@ -38,6 +43,49 @@ enum Command {
     /// List a spec's actions, or print the lowered connector and its warnings as JSON.
     #[command(after_help = INSPECT_HELP)]
     Inspect(InspectArgs),
+    /// Run one action of a spec, with no code generated, and print its response as JSON.
+    #[command(after_help = interpret_help(RUN_EXAMPLES))]
+    Run(InterpretArgs<RunArgs>),
+    /// Print a spec's action catalogue, or one action's input and output JSON Schemas.
+    #[command(after_help = interpret_help(DESCRIBE_EXAMPLES))]
+    Describe(InterpretArgs<DescribeArgs>),
+}
+
+const RUN_EXAMPLES: &str = "\
+Examples:
+  connector-gen run specs/petstore.yaml getPet --input '{\"petId\": 7}' --base-url http://127.0.0.1:4010
+  connector-gen run specs/petstore.yaml createPet --input @pet.json --connection shop.toml
+  echo '{\"limit\": 5}' | connector-gen run specs/petstore.yaml listPets --input - --full";
+
+const DESCRIBE_EXAMPLES: &str = "\
+Examples:
+  connector-gen describe specs/petstore.yaml
+  connector-gen describe specs/petstore.yaml --json | jq '.actions[].id'
+  connector-gen describe specs/petstore.yaml getPet";
+
+fn interpret_help(examples: &str) -> String {
+    format!("{examples}\n\n{EXIT_CODES}")
+}
+
+/// A spec interpreted at run time, and the runner's own arguments.
+#[derive(Args)]
+struct InterpretArgs<T: clap::Args> {
+    /// The OpenAPI document (YAML or JSON).
+    spec: PathBuf,
+    #[command(flatten)]
+    args: T,
+    /// Connector name, as connection files give it (default: derived from the title).
+    #[arg(long)]
+    name: Option<String>,
+}
+
+impl<T: clap::Args> InterpretArgs<T> {
+    fn options(&self) -> Options {
+        Options {
+            name: self.name.clone(),
+            ..Options::default()
+        }
+    }
 }
 
 const GENERATE_HELP: &str = "\
@@ -169,6 +217,16 @@ fn main() -> ExitCode {
     cli::finish(match cli.command {
         Command::Generate(args) => generate(*args),
         Command::Inspect(args) => inspect(args),
+        Command::Run(run) => {
+            return connector_gen::interpret::run(&run.spec, &run.options(), &run.args)
+        }
+        Command::Describe(describe) => {
+            return connector_gen::interpret::describe(
+                &describe.spec,
+                &describe.options(),
+                &describe.args,
+            )
+        }
     })
 }
 

@@ -39,7 +39,12 @@ fn a_closed_stdout_ends_every_command_quietly() {
     let dir = tempfile::tempdir().unwrap();
     let spec = large_spec(dir.path());
     let spec = spec.to_str().unwrap();
-    for args in [vec!["inspect", "--json", spec], vec!["inspect", spec]] {
+    for args in [
+        vec!["inspect", "--json", spec],
+        vec!["inspect", spec],
+        vec!["describe", "--json", spec],
+        vec!["describe", spec],
+    ] {
         let mut child = bin()
             .args(&args)
             .stdout(Stdio::piped())
@@ -71,7 +76,7 @@ fn help_shows_examples_and_exit_codes() {
         main.contains("Examples:") && main.contains("Exit status:"),
         "{main}"
     );
-    for command in ["generate", "inspect"] {
+    for command in ["generate", "inspect", "run", "describe"] {
         let help = run(&[command, "--help"]);
         assert!(help.status.success());
         let help = text(&help.stdout);

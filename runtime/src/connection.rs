@@ -13,7 +13,7 @@ use crate::auth::{self, Credential, Credentials};
 use crate::descriptor::{
     ConnectorDescriptor, OAuthFlowKind, OperationDescriptor, SecuritySchemeKind,
 };
-use crate::dynamic;
+use crate::dynamic::{self, ActionOutput};
 use crate::error::Error;
 use crate::pipeline::{self, Pipeline};
 use crate::secret::Secret;
@@ -65,6 +65,8 @@ pub(crate) struct Inner {
     /// loopback: a new base URL is checked as the first one was.
     sends_secrets: bool,
     allow_http_loopback: bool,
+    /// The connector's catalogue and input validators, loaded on the first dynamic call.
+    pub(crate) actions: Arc<dynamic::Actions>,
 }
 
 impl Connection {
@@ -94,20 +96,30 @@ impl Connection {
     /// Runs the operation whose id is `action`, taking and returning JSON.
     ///
     /// `input` is an object whose keys are parameter names, plus `body` for the request body.
-    /// The result is the response body as JSON, `null` when it is empty, or a JSON string when
-    /// the body is not JSON.
+    /// When the connector has a [`Catalogue`](crate::catalogue::Catalogue) the input is first
+    /// validated against the action's input schema, and every problem is reported at once in
+    /// [`Error::InvalidActionInput`]; nothing is sent then. The result is the response body as
+    /// JSON, `null` when it is empty, or a JSON string when the body is not JSON.
     pub async fn execute_json(&self, action: &str, input: Value) -> Result<Value, Error> {
-        let op = self
-            .inner
-            .connector
-            .operation(action)
-            .ok_or_else(|| Error::UnknownAction {
-                name: action.to_owned(),
-            })?;
-        let args = Args::from_json(op, input)?;
-        let response =
-            pipeline::execute(&self.inner.pipeline, &self.inner.base_url, op, &args).await?;
-        Ok(dynamic::response_to_json(&response))
+        Ok(self.execute_action(action, input).await?.body)
+    }
+
+    /// Like [`execute_json`](Self::execute_json), but also returns the status and the response
+    /// headers the action declares for it.
+    pub async fn execute_action(&self, action: &str, input: Value) -> Result<ActionOutput, Error> {
+        dynamic::execute(
+            &self.inner.pipeline,
+            &self.inner.base_url,
+            &self.inner.actions,
+            action,
+            input,
+        )
+        .await
+    }
+
+    /// The connector's action catalogue, parsed on first use; `None` when the connector has none.
+    pub fn catalogue(&self) -> Result<Option<&crate::catalogue::Catalogue>, Error> {
+        self.inner.actions.catalogue(&self.inner.connector)
     }
 
     /// The connector this connection talks to.
@@ -136,6 +148,7 @@ impl Connection {
                 connector: self.inner.connector.clone(),
                 base_url,
                 pipeline: self.inner.pipeline.clone(),
+                actions: self.inner.actions.clone(),
                 sends_secrets: self.inner.sends_secrets,
                 allow_http_loopback: self.inner.allow_http_loopback,
             }),
@@ -549,6 +562,7 @@ impl ConnectionBuilder {
                 connector: connector.clone(),
                 base_url,
                 sends_secrets,
+                actions: Arc::default(),
                 allow_http_loopback: self.allow_http_loopback,
                 pipeline: Arc::new(Pipeline {
                     connector,
@@ -620,7 +634,7 @@ impl ConnectionBuilder {
                 };
                 let flow = flows
                     .iter()
-                    .filter(|f| wanted.map_or(true, |kind| kind == f.kind))
+                    .filter(|f| wanted.is_none_or(|kind| kind == f.kind))
                     .find(|f| f.token_url.is_some() || f.refresh_url.is_some());
                 let url = flow.and_then(|f| {
                     // A refresh uses the refresh URL when the flow names one.

@@ -27,6 +27,10 @@ pub struct ConnectorDescriptor {
     pub security_schemes: List<SecuritySchemeDescriptor>,
     /// Every operation of the connector, in a stable order.
     pub operations: List<OperationDescriptor>,
+    /// The action catalogue as JSON text ([`Catalogue`](crate::catalogue::Catalogue)), parsed
+    /// when first needed; `None` when the connector has none, and then dynamic calls are not
+    /// validated beyond their parameter names.
+    pub catalogue: Option<Text>,
 }
 
 impl ConnectorDescriptor {

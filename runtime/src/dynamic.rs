@@ -1,10 +1,97 @@
 //! The dynamic interface: operation input and output as plain JSON.
 
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
 use reqwest::header::CONTENT_TYPE;
+use serde::Serialize;
 use serde_json::Value;
 
+use crate::catalogue::{Catalogue, Validators};
+use crate::descriptor::ConnectorDescriptor;
+use crate::error::Error;
+use crate::pipeline::{self, Pipeline};
+use crate::wire::args::Args;
 use crate::wire::request::is_json;
 use crate::wire::response::Response;
+
+/// What a dynamic call returns: the status, the response headers the action declares for it,
+/// and the body as JSON.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ActionOutput {
+    /// The 2xx status.
+    pub status: u16,
+    /// The declared response headers that arrived, by declared name.
+    pub headers: BTreeMap<String, String>,
+    /// The body: JSON, `null` when empty, a JSON string when the body is not JSON.
+    pub body: Value,
+}
+
+/// A connection's catalogue, parsed on first use, with its validators.
+#[derive(Default)]
+pub(crate) struct Actions {
+    loaded: OnceLock<Result<Option<Catalogue>, String>>,
+    validators: Validators,
+}
+
+impl Actions {
+    pub(crate) fn catalogue(
+        &self,
+        connector: &ConnectorDescriptor,
+    ) -> Result<Option<&Catalogue>, Error> {
+        let loaded = self.loaded.get_or_init(|| match &connector.catalogue {
+            None => Ok(None),
+            Some(text) => Catalogue::from_json(text)
+                .map(Some)
+                .map_err(|err| err.to_string()),
+        });
+        match loaded {
+            Ok(catalogue) => Ok(catalogue.as_ref()),
+            Err(message) => Err(Error::InvalidInput {
+                message: message.clone(),
+            }),
+        }
+    }
+}
+
+/// Runs `action` with JSON input: validated against the catalogue's input schema (when the
+/// connector has one), then sent through the one executor.
+pub(crate) async fn execute(
+    pipeline: &Pipeline,
+    base_url: &str,
+    actions: &Actions,
+    action: &str,
+    input: Value,
+) -> Result<ActionOutput, Error> {
+    let connector = &*pipeline.connector;
+    let catalogue = actions.catalogue(connector)?;
+    let Some(op) = connector.operation(action) else {
+        return Err(Error::UnknownAction {
+            name: action.to_owned(),
+            hint: crate::error::hint(action, connector.operations.iter().map(|o| o.id.as_ref())),
+        });
+    };
+    let described = catalogue.and_then(|c| c.action(action));
+    if let Some(described) = described {
+        actions.validators.check(described, &input)?;
+    }
+    let args = Args::from_json(op, input)?;
+    let response = pipeline::execute(pipeline, base_url, op, &args).await?;
+    let headers = described
+        .map(|d| d.headers_for(response.status()))
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|name| {
+            let value = response.headers().get(name.as_str())?.to_str().ok()?;
+            Some((name.clone(), value.to_owned()))
+        })
+        .collect();
+    Ok(ActionOutput {
+        status: response.status(),
+        headers,
+        body: response_to_json(&response),
+    })
+}
 
 /// The response body as JSON: `null` when empty, a string when it is not JSON.
 pub(crate) fn response_to_json(response: &Response) -> Value {

@@ -8,8 +8,10 @@ use reqwest::header::HeaderMap;
 use serde::de::DeserializeOwned;
 
 pub(crate) mod debug;
+mod hint;
 mod retry;
 
+pub(crate) use hint::hint;
 use retry::LastStatus;
 pub use retry::NotRetriedReason;
 pub(crate) use retry::{retry_after, retryable_status};
@@ -136,10 +138,22 @@ pub enum Error {
     },
 
     /// The connector has no operation with this id.
-    #[error("the connector has no action `{name}`")]
+    #[error("the connector has no action `{name}`{hint}")]
     UnknownAction {
         /// The requested action.
         name: String,
+        /// `; did you mean `x`?` naming the closest action id, or empty.
+        hint: String,
+    },
+
+    /// The input of a dynamic call does not validate against the action's input schema; every
+    /// problem is listed, each starting with the JSON pointer of the value at fault.
+    #[error("invalid input for action `{action}`: {}", Problems(problems))]
+    InvalidActionInput {
+        /// The action id.
+        action: String,
+        /// Each problem, as `/body/tags/2: expected string, got 7`.
+        problems: Vec<String>,
     },
 
     /// A request value could not be serialised to JSON.

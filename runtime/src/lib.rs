@@ -43,6 +43,7 @@
 //!         },
 //!     }]),
 //!     operations: Cow::Borrowed(&[]),
+//!     catalogue: None,
 //! };
 //!
 //! # async fn run() -> Result<(), Error> {
@@ -61,17 +62,21 @@
 //! ```
 //!
 //! Cargo features: `toml` (default) reads connection files written in TOML; `yaml` reads YAML ones.
-//! JSON connection files are always read.
+//! JSON connection files are always read. `cli` adds the `runner` module: the command line of generated
+//! connectors' binaries and of `connector-gen run`.
 
 #![deny(missing_docs)]
 
 mod auth;
+pub mod catalogue;
 mod config;
 mod connection;
 pub mod descriptor;
 mod dynamic;
 mod error;
 mod pipeline;
+#[cfg(feature = "cli")]
+pub mod runner;
 mod secret;
 pub mod serde_support;
 pub mod shared;
@@ -81,6 +86,7 @@ mod wire;
 pub use auth::{ClientAuth, Credential, OAuth2Credential};
 pub use config::{load_dir, ConnectionConfig};
 pub use connection::{Connection, ConnectionBuilder};
+pub use dynamic::ActionOutput;
 pub use error::{Error, NotRetriedReason};
 pub use pipeline::limits::{ConcurrencyLimit, DEFAULT_CONCURRENCY, MAX_CONCURRENCY};
 pub use pipeline::retry::{RetryBudget, RetryPolicy};

@@ -227,7 +227,7 @@ async fn execute_json_rejects_bad_input_before_sending() {
     assert!(matches!(err, Error::InvalidInput { .. }), "{err:?}");
     let err = conn.execute_json("deletePet", json!({})).await.unwrap_err();
     assert!(
-        matches!(&err, Error::UnknownAction { name } if name == "deletePet"),
+        matches!(&err, Error::UnknownAction { name, .. } if name == "deletePet"),
         "{err:?}"
     );
     let err = conn.execute_json("updatePet", json!({})).await.unwrap_err();

@@ -12,6 +12,7 @@ use connector_runtime::descriptor::{ConnectorDescriptor, SecuritySchemeKind};
 use connector_runtime::{Args, Binary, Connection, Credential, Error, Multipart};
 use connector_tests::{auth, awkward, bodies, parameters, petstore, responses, schemas};
 use serde_json::{json, Value};
+use support::cli::{connection_file, connector_gen, generated_petstore_binary, run};
 use support::examples::{input_for, load_spec};
 use support::prism::{prism_bin, repo_root, Prism};
 
@@ -69,7 +70,53 @@ async fn every_action(prism: &mut Prism, spec: &str, connector: &ConnectorDescri
         called += 1;
     }
     assert_eq!(called, connector.operations.len());
+    run_every_action(prism, spec, connector, &document);
     called
+}
+
+/// `connector-gen run` of every action, as a process, against the same Prism: each exits 0
+/// with the response as JSON on stdout; invalid input exits 2 without reaching Prism.
+fn run_every_action(
+    prism: &mut Prism,
+    spec: &str,
+    connector: &ConnectorDescriptor,
+    document: &Value,
+) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = connection_file(connector, dir.path());
+    let file = file.to_string_lossy();
+    for op in connector.operations.iter() {
+        let method = op.method.as_str().to_ascii_lowercase();
+        let input = input_for(document, &op.path, &method).to_string();
+        let ran = run(
+            &connector_gen(),
+            &[
+                "run",
+                spec,
+                &op.id,
+                "--name",
+                &connector.name,
+                "--input",
+                &input,
+                "--connection",
+                &file,
+                "--base-url",
+                &prism.base_url,
+            ],
+            None,
+        );
+        prism.assert_alive();
+        if ran.code != 0 {
+            fail(prism, &op.id, &format!("connector-gen run: {ran:?}"));
+        }
+        if let Err(err) = serde_json::from_str::<Value>(&ran.stdout) {
+            fail(
+                prism,
+                &op.id,
+                &format!("stdout is not JSON ({err}): {ran:?}"),
+            );
+        }
+    }
 }
 
 /// The violations Prism reports in `sl-violations` about the request (those located in the
@@ -109,6 +156,34 @@ macro_rules! prism_or_skip {
 async fn petstore_every_action() {
     let mut prism = prism_or_skip!("specs/petstore.yaml");
     every_action(&mut prism, "specs/petstore.yaml", &petstore::CONNECTOR).await;
+
+    // The generated crate's own binary, against the same Prism.
+    let bin = generated_petstore_binary();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = connection_file(&petstore::CONNECTOR, dir.path());
+    let file = file.to_string_lossy();
+    let base = prism.base_url.clone();
+    let common = ["--connection", &*file, "--base-url", &base];
+    let list = run(
+        &bin,
+        &[&["run", "listPets"][..], &common[..]].concat(),
+        None,
+    );
+    assert_eq!(list.code, 0, "{list:?}");
+    assert!(list.json()["items"].is_array(), "{list:?}");
+    let input = r#"{"body": {"name": "Rex", "status": "available"}}"#;
+    let args = [&["run", "createPet", "--input", input][..], &common[..]].concat();
+    let created = run(&bin, &args, None);
+    assert_eq!(created.code, 0, "{created:?}");
+    // Prism rejects what the spec forbids; the local check rejects it before Prism sees it.
+    let args = [
+        &["run", "createPet", "--input", r#"{"body": {}}"#][..],
+        &common[..],
+    ]
+    .concat();
+    let invalid = run(&bin, &args, None);
+    assert_eq!(invalid.code, 2, "{invalid:?}");
+    prism.assert_alive();
 }
 
 #[tokio::test]

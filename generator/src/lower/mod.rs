@@ -1,6 +1,7 @@
 //! Lower: the spec becomes the IR, with every name and every type decided here.
 
 mod connector;
+mod facts;
 mod finish;
 pub mod naming;
 mod objects;

@@ -129,6 +129,7 @@ pub(crate) fn object(
             ty,
             docs: inline.and_then(field_docs),
             deprecated: inline.is_some_and(|s| s.schema_data.deprecated),
+            facts: super::facts::of_ref(property.schema),
         });
     }
     let additional =

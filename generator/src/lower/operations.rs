@@ -8,9 +8,9 @@ use super::types::{lower_schema, optional, SchemaRef};
 use super::Lowerer;
 use crate::diagnostics::pointer;
 use crate::ir::{
-    BodyKind, ContentTypeField, Field, Location, Method, Operation, Parameter, PropertyEncoding,
-    RequestBody, Response, SecurityScheme, StatusMatch, StatusVariant, Style, Success, TypeDef,
-    TypeKind, TypeRef, Variant,
+    BodyKind, ContentTypeField, Facts, Field, Location, Method, Operation, Parameter,
+    PropertyEncoding, RequestBody, Response, SecurityScheme, StatusMatch, StatusVariant, Style,
+    Success, TypeDef, TypeKind, TypeRef, Variant,
 };
 
 const METHODS: [(&str, Method); 8] = [
@@ -283,6 +283,8 @@ fn parameters(
                 json: false,
                 ty: TypeRef::Primitive(crate::ir::Primitive::String),
                 docs: None,
+                deprecated: false,
+                facts: Facts::default(),
             });
         }
     }
@@ -404,6 +406,15 @@ fn lower_parameter(
         }
     }
     let hint = format!("{type_hint}{}", naming::type_name(&data.name));
+    let facts = match &data.format {
+        ParameterSchemaOrContent::Schema(schema) => super::facts::of_ref(schema),
+        ParameterSchemaOrContent::Content(content) => content
+            .values()
+            .next()
+            .and_then(|m| m.schema.as_ref())
+            .map(super::facts::of_ref)
+            .unwrap_or_default(),
+    };
     let (ty, json) = match &data.format {
         ParameterSchemaOrContent::Schema(schema) => (
             lower_schema(lw, SchemaRef::from(schema), &pointer(at, "schema"), &hint),
@@ -449,6 +460,8 @@ fn lower_parameter(
         json,
         ty,
         docs: data.description.clone().filter(|d| !d.trim().is_empty()),
+        deprecated: data.deprecated.unwrap_or(false),
+        facts,
     }))
 }
 
@@ -472,6 +485,7 @@ fn options_struct(
             needs_rename: false,
             docs: p.docs.clone(),
             deprecated: false,
+            facts: Facts::default(),
         })
         .collect();
     if let Some(choice) = body.and_then(|b| b.content_type_field.as_ref()) {
@@ -484,6 +498,7 @@ fn options_struct(
             needs_rename: false,
             docs: Some("Media type to send the request body as; `None` sends the default (JSON when offered).".to_owned()),
             deprecated: false,
+            facts: Facts::default(),
         });
     }
     if fields.is_empty() {
@@ -500,6 +515,7 @@ fn options_struct(
             pointer: at.to_owned(),
             deprecated: false,
             kind: TypeKind::Options { fields },
+            facts: Facts::default(),
         },
     );
     Some(id)
@@ -542,6 +558,10 @@ fn request_body(
         .or_else(|| body.content.iter().next());
     let kind = default.map_or(BodyKind::Json, |(media, _)| body_kind(media));
     let content_at = pointer(&body_at, "content");
+    let facts = default
+        .and_then(|(_, content)| content.schema.as_ref())
+        .map(super::facts::of_ref)
+        .unwrap_or_default();
     let ty = match default {
         Some((media, content)) if matches!(kind, BodyKind::Json | BodyKind::Form) => {
             match &content.schema {
@@ -604,6 +624,7 @@ fn request_body(
         kind,
         encoding,
         content_type_field: None,
+        facts,
     })
 }
 
@@ -646,6 +667,7 @@ fn content_type_choice(
             pointer: pointer(&pointer(at, "requestBody"), "content"),
             deprecated: false,
             kind: TypeKind::Enum { variants },
+            facts: Facts::default(),
         },
     );
     ContentTypeField {
@@ -726,7 +748,12 @@ fn responses(
             }
             None => TypeRef::Json,
         });
+        let facts = json
+            .and_then(|(_, content)| content.schema.as_ref())
+            .map(super::facts::of_ref)
+            .unwrap_or_default();
         out.push(Response {
+            facts,
             status,
             media_type,
             ty,
@@ -775,6 +802,7 @@ fn responses(
                 pointer: responses_at,
                 deprecated: false,
                 kind: TypeKind::Responses { variants },
+                facts: Facts::default(),
             },
         );
         Success::ByStatus(id)

@@ -83,6 +83,7 @@ pub(crate) fn lower_named(lw: &mut Lowerer<'_, '_>, id: TypeId, at: &str) {
         pointer: at.to_owned(),
         deprecated: schema.schema_data.deprecated,
         kind: TypeKind::Alias { target: result },
+        facts: super::facts::of(&schema),
     });
 }
 
@@ -377,6 +378,7 @@ pub(crate) fn define(
             pointer: at.to_owned(),
             deprecated: schema.is_some_and(|s| s.schema_data.deprecated),
             kind,
+            facts: schema.map(super::facts::of).unwrap_or_default(),
         },
     );
 }

@@ -83,6 +83,7 @@ pub(crate) fn union(
             rust_name: names.claim(naming::variant_name(&label)),
             ty,
             tags: Vec::new(),
+            facts: super::facts::of_ref(member),
         });
         member_pointers.push(final_pointer);
     }

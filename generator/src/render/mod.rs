@@ -14,7 +14,7 @@ use minijinja::value::Value;
 use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior};
 
 use crate::error::Error;
-pub use text::{doc_comment, doc_value, rust_literal, toml_literal};
+pub use text::{doc_comment, doc_value, rust_literal, toml_literal, visible_text};
 use view::ConnectorView;
 
 /// The templates embedded in the binary, by name.
@@ -36,6 +36,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "Cargo.toml.j2",
         include_str!("../../../templates/Cargo.toml.j2"),
     ),
+    ("main.rs.j2", include_str!("../../../templates/main.rs.j2")),
 ];
 
 /// Renders templates, from the embedded set or from a directory that overrides some of them.

@@ -13,6 +13,15 @@ fn is_invisible(c: char) -> bool {
         | '\u{ffa0}' | '\u{fff0}'..='\u{fffb}' | '\u{e0000}'..='\u{e007f}')
 }
 
+/// `text` without invisible, bidi and control characters (newlines and tabs kept): for generated
+/// files that are not Rust, such as the README, where such characters would make the text read
+/// differently from what it says.
+pub fn visible_text(text: &str) -> String {
+    text.chars()
+        .filter(|&c| !is_invisible(c) && (c == '\n' || c == '\t' || !c.is_control()))
+        .collect()
+}
+
 /// A Rust string literal that round-trips `value` exactly. Everything outside printable ASCII is
 /// written as a `\u{..}` escape, so no spec string can close the literal or hide characters.
 pub fn rust_literal(value: &str) -> String {

@@ -86,6 +86,8 @@ pub struct ConnectorView {
     pub schemes: Vec<SchemeView>,
     pub types: Vec<TypeView>,
     pub operations: Vec<OperationView>,
+    /// The action catalogue as JSON text.
+    pub catalogue_json: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -243,6 +245,12 @@ pub struct ParamView {
     /// Expression passing the value to `Args` (`&limit`, `name`, `&options.limit`).
     pub pass: String,
     pub docs: Option<String>,
+    /// The owned type of the value (test dispatch: deserialised from JSON).
+    pub owned_type: String,
+    /// Its key in the dynamic interface's input object (test dispatch).
+    pub input_key: String,
+    /// Expression passing the owned value to the typed method (test dispatch).
+    pub call_pass: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -260,6 +268,10 @@ pub struct BodyView {
     pub encoding: Vec<EncodingView>,
     /// Options-struct field choosing the media type, when several are offered.
     pub content_type_field: Option<String>,
+    /// The owned type the body is deserialised into from JSON (test dispatch).
+    pub owned_type: String,
+    /// Expression passing the owned `body` to the typed method (test dispatch).
+    pub call_pass: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -306,6 +318,7 @@ impl ConnectorView {
             version: connector.version.clone(),
             docs: connector.description.clone(),
             spec_label: spec_label.to_owned(),
+            catalogue_json: crate::catalogue::catalogue_json(connector),
             servers: connector
                 .servers
                 .iter()
@@ -595,7 +608,15 @@ fn response_docs(op: &Operation, spell: &Spell<'_>) -> Option<String> {
 }
 
 fn operation(op: &Operation, index: usize, spell: &Spell<'_>) -> OperationView {
-    let params: Vec<ParamView> = op.params.iter().map(|p| param(p, spell)).collect();
+    let params: Vec<ParamView> = op
+        .params
+        .iter()
+        .zip(op.input_keys())
+        .map(|(p, key)| ParamView {
+            input_key: key,
+            ..param(p, spell)
+        })
+        .collect();
     let (returns, finish) = match (&op.success, op.success_headers) {
         (Success::Unit, false) => ("()".to_owned(), "into_unit"),
         (Success::Unit, true) => ("()".to_owned(), "unit_with_headers"),
@@ -728,7 +749,42 @@ fn body(b: &crate::ir::RequestBody, spell: &Spell<'_>) -> BodyView {
             "binary_body",
         ),
     };
+    let value = "::connector_runtime::serde_json::Value".to_owned();
+    let (owned_type, call_pass) = match (b.kind, b.required) {
+        (BodyKind::Json | BodyKind::Form, true) => (
+            spell.ty(&b.ty),
+            match &b.ty {
+                TypeRef::Primitive(p) if *p != Primitive::String => "body".to_owned(),
+                _ => "&body".to_owned(),
+            },
+        ),
+        (BodyKind::Json | BodyKind::Form, false)
+            if b.ty == TypeRef::Primitive(Primitive::String) =>
+        {
+            ("Option<String>".to_owned(), "body.as_deref()".to_owned())
+        }
+        (BodyKind::Json | BodyKind::Form, false) => (
+            format!("Option<{}>", spell.ty(&b.ty)),
+            "body.as_ref()".to_owned(),
+        ),
+        (BodyKind::Multipart, true) => {
+            (value, format!("{MULTIPART}::from_json(&body, &encoding)?"))
+        }
+        (BodyKind::Multipart, false) => (
+            format!("Option<{value}>"),
+            format!("body.map(|b| {MULTIPART}::from_json(&b, &encoding)).transpose()?"),
+        ),
+        (BodyKind::Text, true) => ("String".to_owned(), "&body".to_owned()),
+        (BodyKind::Text, false) => ("Option<String>".to_owned(), "body.as_deref()".to_owned()),
+        (BodyKind::Binary, true) => ("String".to_owned(), "body.into_bytes()".to_owned()),
+        (BodyKind::Binary, false) => (
+            "Option<String>".to_owned(),
+            format!("body.map(|b| {BINARY}::bytes(b.into_bytes()))"),
+        ),
+    };
     BodyView {
+        owned_type,
+        call_pass,
         media_types: b.media_types.clone(),
         required: b.required,
         arg_type,
@@ -787,6 +843,13 @@ fn param(p: &crate::ir::Parameter, spell: &Spell<'_>) -> ParamView {
             format!("&options.{}", p.rust_name)
         },
         docs: p.docs.clone(),
+        owned_type: spell.ty(&p.ty),
+        input_key: p.wire_name.clone(),
+        call_pass: match &p.ty {
+            TypeRef::Primitive(Primitive::String) => format!("&{}", p.rust_name),
+            TypeRef::Primitive(_) => p.rust_name.clone(),
+            _ => format!("&{}", p.rust_name),
+        },
     }
 }
 

@@ -225,7 +225,7 @@ impl TokenSource {
         failure: Failure,
     ) -> Result<(HeaderValue, u64), Error> {
         if let Some(token) = &state.token {
-            let valid = token.expires_at.map_or(true, |at| now < at);
+            let valid = token.expires_at.is_none_or(|at| now < at);
             if token.seq >= min_seq && valid && token.refresh_at.is_some() {
                 tracing::warn!(
                     scheme = %self.scheme,

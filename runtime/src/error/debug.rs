@@ -57,7 +57,10 @@ impl fmt::Debug for Error {
             } => variant!(f, "InvalidParameter", operation, name, reason),
             Error::InvalidHeaderValue { name } => variant!(f, "InvalidHeaderValue", name),
             Error::InvalidInput { message } => variant!(f, "InvalidInput", message),
-            Error::UnknownAction { name } => variant!(f, "UnknownAction", name),
+            Error::UnknownAction { name, hint } => variant!(f, "UnknownAction", name, hint),
+            Error::InvalidActionInput { action, problems } => {
+                variant!(f, "InvalidActionInput", action, problems)
+            }
             Error::Encode { source } => variant!(f, "Encode", source),
             Error::Decode {
                 operation,

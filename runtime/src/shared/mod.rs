@@ -120,7 +120,7 @@ impl SharedState for LocalState {
     fn try_lock(&self, key: &str, ttl: Duration) -> SharedFuture<bool> {
         let mut locks = self.locks.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
-        let free = locks.get(key).map_or(true, |until| *until <= now);
+        let free = locks.get(key).is_none_or(|until| *until <= now);
         if free {
             locks.insert(key.to_owned(), now + ttl);
         }

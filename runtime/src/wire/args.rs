@@ -177,8 +177,10 @@ fn to_value<T: Serialize + ?Sized>(value: &T) -> Result<Value, Error> {
 
 /// Builds arguments from a JSON object whose keys are parameter names plus `body`.
 ///
-/// A key names the first parameter with that name in the descriptor's order. `body` is the
-/// request body when the operation takes one, and otherwise an ordinary parameter name.
+/// A key names the first parameter with that name in the descriptor's order; a later parameter
+/// with the same name (in another location) is named `location:name`, as in `header:type`.
+/// `body` is the request body when the operation takes one, and otherwise an ordinary parameter
+/// name.
 fn args_from_json(op: &OperationDescriptor, input: Value) -> Result<Args, Error> {
     let input = match input {
         Value::Object(map) => map,
@@ -199,7 +201,13 @@ fn args_from_json(op: &OperationDescriptor, input: Value) -> Result<Args, Error>
             args.body_value(value);
             continue;
         }
-        let Some(param) = op.params.iter().find(|p| p.name == key) else {
+        let qualified = || {
+            let (location, name) = key.split_once(':')?;
+            op.params
+                .iter()
+                .find(|p| p.location.as_str() == location && p.name == name)
+        };
+        let Some(param) = op.params.iter().find(|p| p.name == key).or_else(qualified) else {
             return Err(Error::InvalidInput {
                 message: format!(
                     "`{}` has no parameter `{key}`; it takes: {}",

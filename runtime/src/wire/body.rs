@@ -142,6 +142,14 @@ impl fmt::Debug for Part {
 }
 
 impl Multipart {
+    /// Parts from a JSON object, as the dynamic interface builds them: strings, numbers and
+    /// booleans as `text/plain` parts, arrays of those as one part per item, objects (and
+    /// properties whose `encoding` names a JSON type) as `application/json` parts.
+    pub fn from_json(value: &Value, encoding: &[PropertyEncoding]) -> Result<Self, crate::Error> {
+        multipart_from_value(value, encoding)
+            .map_err(|message| crate::Error::InvalidInput { message })
+    }
+
     /// No parts.
     pub fn new() -> Self {
         Self::default()
@@ -406,7 +414,7 @@ fn form(value: &Value, encoding: &[PropertyEncoding]) -> Result<Vec<u8>, String>
             location: ParamLocation::Query,
             required: false,
             style: enc.map_or(ParamStyle::Form, |e| e.style),
-            explode: enc.map_or(true, |e| e.explode),
+            explode: enc.is_none_or(|e| e.explode),
             allow_reserved: enc.is_some_and(|e| e.allow_reserved),
             json: false,
         };

@@ -104,6 +104,7 @@ pub fn connector(
         servers: Cow::Owned(Vec::new()),
         security_schemes: Cow::Owned(schemes),
         operations: Cow::Owned(operations),
+        catalogue: None,
     }
 }
 

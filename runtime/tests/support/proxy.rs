@@ -57,9 +57,7 @@ impl FaultProxy {
                 while let Ok((client, _)) = listener.accept().await {
                     let number = accepted.fetch_add(1, Ordering::SeqCst);
                     let (current, since) = toxics.lock().expect("toxics").clone();
-                    let active = current
-                        .first_connections
-                        .map_or(true, |n| number - since < n);
+                    let active = current.first_connections.is_none_or(|n| number - since < n);
                     let toxics = if active { current } else { Toxics::default() };
                     tokio::spawn(forward(client, upstream, toxics));
                 }

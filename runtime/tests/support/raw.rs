@@ -94,7 +94,7 @@ async fn serve(mut stream: TcpStream, reply: &Reply, sent: &AtomicU64) -> std::i
             let chunk = chunk();
             let data = (chunk.len() - CHUNK_FRAMING) as u64;
             let mut body = 0u64;
-            while total.map_or(true, |total| body < total) {
+            while total.is_none_or(|total| body < total) {
                 write(&mut stream, &chunk, sent).await?;
                 body += data;
             }

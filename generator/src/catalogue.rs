@@ -1,0 +1,113 @@
+//! IR → the runtime's action [`Catalogue`]: what `describe` prints, what a generated crate embeds
+//! and what `run` validates against, from one function so that they always agree.
+
+use std::collections::BTreeMap;
+
+use connector_runtime::catalogue::{Action, Catalogue, SecuritySchemeInfo};
+use serde_json::{json, Value};
+
+use crate::ir::{Connector, OAuthFlowKind, Operation, SecurityKind, SecurityScheme};
+use crate::schema;
+
+/// The catalogue of a lowered connector.
+pub fn catalogue(connector: &Connector) -> Catalogue {
+    catalogue_of(connector, |_| true)
+}
+
+/// The catalogue with only the actions `keep` accepts: `run` needs the schemas of one action,
+/// and a large API has a thousand.
+pub fn catalogue_of(connector: &Connector, keep: impl Fn(&Operation) -> bool) -> Catalogue {
+    Catalogue {
+        name: connector.crate_name.clone(),
+        title: connector.title.clone(),
+        version: connector.version.clone(),
+        description: connector.description.clone(),
+        security_schemes: connector.security_schemes.iter().map(scheme).collect(),
+        actions: connector
+            .operations
+            .iter()
+            .filter(|op| keep(op))
+            .map(|op| Action {
+                id: op.id.clone(),
+                method: op.method.as_str().to_owned(),
+                path: op.path.clone(),
+                summary: op.summary.clone(),
+                description: op.description.clone(),
+                tags: op.tags.clone(),
+                deprecated: op.deprecated,
+                auth: op.security.clone(),
+                input_schema: schema::input_schema(connector, op),
+                output_schemas: schema::output_schemas(connector, op),
+                output_headers: schema::output_headers(op),
+            })
+            .collect(),
+    }
+}
+
+/// The catalogue as compact JSON text, as a generated crate embeds it.
+pub fn catalogue_json(connector: &Connector) -> String {
+    // Serialising plain data (string keys only) into a string cannot fail.
+    serde_json::to_string(&catalogue(connector)).unwrap_or_default()
+}
+
+fn scheme(s: &SecurityScheme) -> SecuritySchemeInfo {
+    let mut info = SecuritySchemeInfo {
+        name: s.name.clone(),
+        kind: String::new(),
+        scheme: None,
+        location: None,
+        parameter: None,
+        flows: BTreeMap::new(),
+        open_id_connect_url: None,
+        description: s.description.clone(),
+    };
+    let api_key = |info: &mut SecuritySchemeInfo, location: &str, parameter: &str| {
+        info.kind = "apiKey".into();
+        info.location = Some(location.into());
+        info.parameter = Some(parameter.into());
+    };
+    match &s.kind {
+        SecurityKind::ApiKeyHeader(p) => api_key(&mut info, "header", p),
+        SecurityKind::ApiKeyQuery(p) => api_key(&mut info, "query", p),
+        SecurityKind::ApiKeyCookie(p) => api_key(&mut info, "cookie", p),
+        SecurityKind::HttpBasic | SecurityKind::HttpBearer | SecurityKind::HttpOther(_) => {
+            info.kind = "http".into();
+            info.scheme = Some(match &s.kind {
+                SecurityKind::HttpBasic => "basic".to_owned(),
+                SecurityKind::HttpBearer => "bearer".to_owned(),
+                SecurityKind::HttpOther(other) => other.clone(),
+                _ => String::new(),
+            });
+        }
+        SecurityKind::OAuth2(flows) => {
+            info.kind = "oauth2".into();
+            info.flows = flows
+                .iter()
+                .map(|f| {
+                    let name = match f.kind {
+                        OAuthFlowKind::ClientCredentials => "clientCredentials",
+                        OAuthFlowKind::AuthorizationCode => "authorizationCode",
+                        OAuthFlowKind::Password => "password",
+                        OAuthFlowKind::Implicit => "implicit",
+                    };
+                    let mut flow = json!({ "scopes": f.scopes });
+                    for (key, value) in [
+                        ("authorizationUrl", &f.authorization_url),
+                        ("tokenUrl", &f.token_url),
+                        ("refreshUrl", &f.refresh_url),
+                    ] {
+                        if let (Some(value), Value::Object(map)) = (value, &mut flow) {
+                            map.insert(key.into(), value.clone().into());
+                        }
+                    }
+                    (name.to_owned(), flow)
+                })
+                .collect();
+        }
+        SecurityKind::OpenIdConnect(url) => {
+            info.kind = "openIdConnect".into();
+            info.open_id_connect_url = Some(url.clone());
+        }
+    }
+    info
+}

@@ -1,0 +1,78 @@
+//! Interpreting a spec at run time (`connector-gen run` and `describe`): the spec is lowered and
+//! mapped to runtime descriptors ([`describe`](crate::describe)), then the runtime's generic
+//! command line runs it. Nothing is generated or compiled.
+
+use std::borrow::Cow;
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+use connector_runtime::catalogue::Catalogue;
+use connector_runtime::descriptor::ConnectorDescriptor;
+use connector_runtime::runner::{self, DescribeArgs, RunArgs, EXIT_BAD_INPUT};
+
+use crate::{Error, Options};
+
+/// The descriptor (catalogue included) of the spec at `spec`.
+pub fn load_descriptor(spec: &Path, options: &Options) -> Result<ConnectorDescriptor, Error> {
+    let bytes = crate::read_spec(spec)?;
+    let lowered = crate::load_connector(&bytes, options)?;
+    Ok(crate::describe::connector_descriptor(&lowered.connector))
+}
+
+/// `connector-gen run SPEC ACTION ...`: runs one action of the spec; returns the exit code.
+/// Only that action's schemas are built: they are all validation needs.
+pub fn run(spec: &Path, options: &Options, args: &RunArgs) -> ExitCode {
+    let lowered = crate::read_spec(spec).and_then(|bytes| crate::load_connector(&bytes, options));
+    match lowered {
+        Ok(lowered) => {
+            let only =
+                crate::catalogue::catalogue_of(&lowered.connector, |op| op.id == args.action);
+            let connector = ConnectorDescriptor {
+                catalogue: Some(Cow::Owned(serde_json::to_string(&only).unwrap_or_default())),
+                ..crate::describe::without_catalogue(&lowered.connector)
+            };
+            runner::run(&connector, args)
+        }
+        Err(err) => spec_error(&err),
+    }
+}
+
+/// `connector-gen describe SPEC [ACTION]`: prints the catalogue or one action (building only
+/// that action's schemas when it exists).
+pub fn describe(spec: &Path, options: &Options, args: &DescribeArgs) -> ExitCode {
+    let lowered = crate::read_spec(spec).and_then(|bytes| crate::load_connector(&bytes, options));
+    match lowered {
+        Ok(lowered) => {
+            let connector = &lowered.connector;
+            let catalogue = match &args.action {
+                Some(id) if connector.operations.iter().any(|op| &op.id == id) => {
+                    crate::catalogue::catalogue_of(connector, |op| &op.id == id)
+                }
+                _ => crate::catalogue::catalogue(connector),
+            };
+            runner::describe(&catalogue, args)
+        }
+        Err(err) => spec_error(&err),
+    }
+}
+
+/// The catalogue of the spec at `spec`, as `describe --json` prints it.
+pub fn catalogue(spec: &Path, options: &Options) -> Result<Catalogue, Error> {
+    let bytes = crate::read_spec(spec)?;
+    Ok(crate::catalogue::catalogue(
+        &crate::load_connector(&bytes, options)?.connector,
+    ))
+}
+
+fn spec_error(err: &Error) -> ExitCode {
+    // A closed stderr leaves nowhere to report anything; it must not panic either.
+    let mut stderr = std::io::stderr().lock();
+    let _ = writeln!(stderr, "error: {err}");
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        let _ = writeln!(stderr, "Caused by: {cause}");
+        source = cause.source();
+    }
+    ExitCode::from(EXIT_BAD_INPUT)
+}

@@ -1,0 +1,362 @@
+//! IR → JSON Schema (draft 2020-12): the input and output schemas of every action.
+//!
+//! Each schema is a standalone document: the named types it uses are under `$defs`, referenced
+//! with `$ref`, so recursive types stay finite. Facts the spec states beyond the shape of a type
+//! (bounds, formats, defaults, ...) are carried over from [`Facts`].
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{json, Map, Value};
+
+use crate::ir::{
+    BodyKind, Connector, Facts, Field, Operation, Presence, Primitive, Response, StatusMatch,
+    TypeDef, TypeId, TypeKind, TypeRef,
+};
+
+/// The dialect every schema declares.
+pub const DIALECT: &str = "https://json-schema.org/draft/2020-12/schema";
+
+/// The input schema of `op`: an object with one property per parameter (by wire name) plus
+/// `body`; unknown keys are not allowed.
+pub fn input_schema(connector: &Connector, op: &Operation) -> Value {
+    let mut builder = Builder::new(connector);
+    let mut properties = Map::new();
+    let mut required = Vec::new();
+    for (param, key) in op.params.iter().zip(op.input_keys()) {
+        let mut schema = builder.type_ref(&param.ty);
+        apply(&mut schema, &param.facts);
+        describe(&mut schema, param.docs.as_deref(), param.deprecated);
+        if param.required {
+            required.push(Value::from(key.clone()));
+        }
+        properties.insert(key, schema);
+    }
+    if let Some(body) = &op.body {
+        let mut schema = match body.kind {
+            BodyKind::Json | BodyKind::Form => builder.type_ref(&body.ty),
+            BodyKind::Multipart => json!({"type": "object"}),
+            BodyKind::Text | BodyKind::Binary => json!({"type": "string"}),
+        };
+        apply(&mut schema, &body.facts);
+        describe(&mut schema, body.docs.as_deref(), false);
+        properties.insert("body".to_owned(), schema);
+        if body.required {
+            required.push(Value::from("body"));
+        }
+    }
+    let mut root = Map::new();
+    root.insert("type".into(), "object".into());
+    root.insert("properties".into(), Value::Object(properties));
+    if !required.is_empty() {
+        root.insert("required".into(), Value::Array(required));
+    }
+    root.insert("additionalProperties".into(), false.into());
+    builder.finish(Value::Object(root))
+}
+
+/// The output schemas of `op`, by declared status (`200`, `2XX`, `default`).
+pub fn output_schemas(connector: &Connector, op: &Operation) -> BTreeMap<String, Value> {
+    op.responses
+        .iter()
+        .map(|response| {
+            (
+                status_key(response.status),
+                output_schema(connector, response),
+            )
+        })
+        .collect()
+}
+
+/// The declared response headers of `op`, by declared status; statuses without any are left out.
+pub fn output_headers(op: &Operation) -> BTreeMap<String, Vec<String>> {
+    op.responses
+        .iter()
+        .filter(|r| !r.headers.is_empty())
+        .map(|r| (status_key(r.status), r.headers.clone()))
+        .collect()
+}
+
+/// What the dynamic interface returns for a response: its JSON body, `null` when it has none,
+/// a string when it is not JSON.
+fn output_schema(connector: &Connector, response: &Response) -> Value {
+    let mut builder = Builder::new(connector);
+    let mut schema = match (&response.ty, &response.media_type) {
+        (Some(ty), _) => builder.type_ref(ty),
+        (None, None) => json!({"type": "null"}),
+        (None, Some(media)) => json!({"type": "string", "contentMediaType": media}),
+    };
+    apply(&mut schema, &response.facts);
+    describe(&mut schema, response.description.as_deref(), false);
+    builder.finish(schema)
+}
+
+/// `200`, `2XX` or `default`, as OpenAPI writes a response's key.
+pub fn status_key(status: StatusMatch) -> String {
+    match status {
+        StatusMatch::Code(code) => code.to_string(),
+        StatusMatch::Range(digit) => format!("{digit}XX"),
+        StatusMatch::Default => "default".to_owned(),
+    }
+}
+
+/// Builds one document, collecting the named types it refers to.
+struct Builder<'c> {
+    types: &'c BTreeMap<TypeId, TypeDef>,
+    used: BTreeSet<TypeId>,
+    pending: Vec<TypeId>,
+}
+
+impl<'c> Builder<'c> {
+    fn new(connector: &'c Connector) -> Self {
+        Builder {
+            types: &connector.types,
+            used: BTreeSet::new(),
+            pending: Vec::new(),
+        }
+    }
+
+    /// The root with `$schema` and the `$defs` of every named type reached from it.
+    fn finish(mut self, root: Value) -> Value {
+        let mut defs = Map::new();
+        while let Some(id) = self.pending.pop() {
+            if let Some(def) = self.types.get(&id) {
+                let schema = self.definition(def);
+                defs.insert(def_name(def), schema);
+            }
+        }
+        let mut document = Map::new();
+        document.insert("$schema".into(), DIALECT.into());
+        match root {
+            Value::Object(map) => document.extend(map),
+            // `true` and `false` schemas: a subschema says the same.
+            other => {
+                document.insert("allOf".into(), Value::Array(vec![other]));
+            }
+        }
+        if !defs.is_empty() {
+            // Sorted, so that the same connector always gives the same bytes.
+            let sorted: BTreeMap<String, Value> = defs.into_iter().collect();
+            document.insert("$defs".into(), Value::Object(sorted.into_iter().collect()));
+        }
+        Value::Object(document)
+    }
+
+    fn type_ref(&mut self, ty: &TypeRef) -> Value {
+        match ty {
+            TypeRef::Named(id) => match self.types.get(id) {
+                Some(def) => {
+                    if self.used.insert(*id) {
+                        self.pending.push(*id);
+                    }
+                    json!({"$ref": format!("#/$defs/{}", def_name(def))})
+                }
+                None => json!({}),
+            },
+            TypeRef::Primitive(p) => json!({"type": primitive(*p)}),
+            TypeRef::List(item) => json!({"type": "array", "items": self.type_ref(item)}),
+            TypeRef::Map(value) => match value.as_ref() {
+                TypeRef::Json => json!({"type": "object"}),
+                other => json!({"type": "object", "additionalProperties": self.type_ref(other)}),
+            },
+            TypeRef::Option(inner) => nullable(self.type_ref(inner)),
+            TypeRef::Boxed(inner) => self.type_ref(inner),
+            TypeRef::Json => json!({}),
+        }
+    }
+
+    fn definition(&mut self, def: &TypeDef) -> Value {
+        let mut schema = match &def.kind {
+            TypeKind::Struct { fields, additional } => {
+                let mut schema = self.object(fields);
+                if let (Some((_, ty)), Value::Object(map)) = (additional, &mut schema) {
+                    if *ty != TypeRef::Json {
+                        map.insert("additionalProperties".into(), self.type_ref(ty));
+                    }
+                }
+                schema
+            }
+            TypeKind::Options { fields } => self.object(fields),
+            TypeKind::Enum { variants } => json!({
+                "type": "string",
+                "enum": variants.iter().map(|v| v.wire_value.clone()).collect::<Vec<_>>(),
+            }),
+            TypeKind::IntEnum { values, .. } => json!({
+                "type": "integer",
+                "enum": values.iter().map(|(_, v)| *v).collect::<Vec<_>>(),
+            }),
+            TypeKind::Union { variants, .. } => {
+                let alternatives: Vec<Value> = variants
+                    .iter()
+                    .map(|v| {
+                        let mut schema = self.type_ref(&v.ty);
+                        apply(&mut schema, &v.facts);
+                        schema
+                    })
+                    .collect();
+                json!({ "anyOf": alternatives })
+            }
+            // Never a value on the wire: the typed client's enum of success responses.
+            TypeKind::Responses { .. } => json!({}),
+            TypeKind::Alias { target } => self.type_ref(target),
+        };
+        apply(&mut schema, &def.facts);
+        if def.deprecated {
+            insert(&mut schema, "deprecated", true.into());
+        }
+        schema
+    }
+
+    fn object(&mut self, fields: &[Field]) -> Value {
+        let mut properties = Map::new();
+        let mut required = Vec::new();
+        for field in fields {
+            // The IR wraps absent-or-null in `Option`; the schema says absence with `required`.
+            let ty = match (field.presence, &field.ty) {
+                (Presence::Optional | Presence::OptionalNullable, TypeRef::Option(inner)) => {
+                    inner.as_ref()
+                }
+                (_, ty) => ty,
+            };
+            let mut schema = self.type_ref(ty);
+            apply(&mut schema, &field.facts);
+            if field.deprecated {
+                insert(&mut schema, "deprecated", true.into());
+            }
+            properties.insert(field.wire_name.clone(), schema);
+            if matches!(
+                field.presence,
+                Presence::Required | Presence::RequiredNullable
+            ) {
+                required.push(Value::from(field.wire_name.clone()));
+            }
+        }
+        let mut schema = json!({"type": "object", "properties": properties});
+        if !required.is_empty() {
+            insert(&mut schema, "required", Value::Array(required));
+        }
+        schema
+    }
+}
+
+/// The `$defs` key of a named type: its Rust name, unique in the connector and free of
+/// characters a JSON pointer would need to escape.
+fn def_name(def: &TypeDef) -> String {
+    def.rust_name.trim_start_matches("r#").to_owned()
+}
+
+fn primitive(p: Primitive) -> &'static str {
+    match p {
+        Primitive::String => "string",
+        Primitive::Bool => "boolean",
+        Primitive::I32 | Primitive::I64 | Primitive::U32 | Primitive::U64 => "integer",
+        Primitive::F32 | Primitive::F64 => "number",
+    }
+}
+
+/// `schema` or `null`: a plain `type` gains `"null"`, anything else is wrapped in `anyOf`.
+fn nullable(schema: Value) -> Value {
+    if let Value::Object(map) = &schema {
+        if map.is_empty() {
+            return schema;
+        }
+        let plain = map.len() <= 2
+            && map.get("type").is_some_and(Value::is_string)
+            && map.keys().all(|k| k == "type" || k == "items");
+        if plain {
+            let mut map = map.clone();
+            let ty = map.remove("type").unwrap_or_default();
+            map.insert("type".into(), json!([ty, "null"]));
+            return Value::Object(map);
+        }
+    }
+    json!({"anyOf": [schema, {"type": "null"}]})
+}
+
+fn insert(schema: &mut Value, key: &str, value: Value) {
+    if let Value::Object(map) = schema {
+        map.insert(key.to_owned(), value);
+    }
+}
+
+/// A description (the one given where the schema is used wins) and deprecation.
+fn describe(schema: &mut Value, docs: Option<&str>, deprecated: bool) {
+    if let Some(docs) = docs.map(str::trim).filter(|d| !d.is_empty()) {
+        insert(schema, "description", docs.into());
+    }
+    if deprecated {
+        insert(schema, "deprecated", true.into());
+    }
+}
+
+/// Adds the facts to `schema`; `items` and `values` facts go to the array's `items` and the
+/// map's `additionalProperties` (inside a nullable wrapper too).
+fn apply(schema: &mut Value, facts: &Facts) {
+    if facts.is_empty() {
+        return;
+    }
+    let mut put = |key: &str, value: Option<Value>| {
+        if let Some(value) = value {
+            insert(schema, key, value);
+        }
+    };
+    put("title", facts.title.clone().map(Value::from));
+    put("description", facts.description.clone().map(Value::from));
+    put("format", facts.format.clone().map(Value::from));
+    put("default", facts.default.clone());
+    put("examples", facts.example.clone().map(|e| json!([e])));
+    put(
+        "enum",
+        Some(Value::Array(facts.enumeration.clone())).filter(|_| !facts.enumeration.is_empty()),
+    );
+    put("readOnly", facts.read_only.then_some(true.into()));
+    put("writeOnly", facts.write_only.then_some(true.into()));
+    put("deprecated", facts.deprecated.then_some(true.into()));
+    // OpenAPI 3.0's boolean `exclusiveMinimum` becomes 2020-12's numeric one.
+    let (min_key, max_key) = (
+        if facts.exclusive_minimum {
+            "exclusiveMinimum"
+        } else {
+            "minimum"
+        },
+        if facts.exclusive_maximum {
+            "exclusiveMaximum"
+        } else {
+            "maximum"
+        },
+    );
+    put(min_key, facts.minimum.clone());
+    put(max_key, facts.maximum.clone());
+    put("multipleOf", facts.multiple_of.clone());
+    put("minLength", facts.min_length.map(Value::from));
+    put("maxLength", facts.max_length.map(Value::from));
+    put("pattern", facts.pattern.clone().map(Value::from));
+    put("minItems", facts.min_items.map(Value::from));
+    put("maxItems", facts.max_items.map(Value::from));
+    put("uniqueItems", facts.unique_items.then_some(true.into()));
+    put("minProperties", facts.min_properties.map(Value::from));
+    put("maxProperties", facts.max_properties.map(Value::from));
+    if let Some(items) = &facts.items {
+        if let Some(target) = inner_mut(schema, "items") {
+            apply(target, items);
+        }
+    }
+    if let Some(values) = &facts.values {
+        if let Some(target) = inner_mut(schema, "additionalProperties") {
+            apply(target, values);
+        }
+    }
+}
+
+/// The subschema under `key`, looking through a nullable `anyOf` wrapper.
+fn inner_mut<'v>(schema: &'v mut Value, key: &str) -> Option<&'v mut Value> {
+    let map = schema.as_object_mut()?;
+    if map.contains_key(key) {
+        return map.get_mut(key).filter(|v| v.is_object());
+    }
+    map.get_mut("anyOf")?
+        .as_array_mut()?
+        .first_mut()?
+        .as_object_mut()?
+        .get_mut(key)
+        .filter(|v| v.is_object())
+}
