@@ -49,6 +49,7 @@ pub struct ConnectionConfig {
     query: Vec<(String, Secret)>,
     allow_http_loopback: bool,
     auth_failure_statuses: Vec<u16>,
+    reliability: validate::ReliabilityConfig,
     warnings: Vec<String>,
 }
 
@@ -172,7 +173,9 @@ impl ConnectionConfig {
         for status in &self.auth_failure_statuses {
             b = b.auth_failure_status(*status);
         }
-        b.allow_http_loopback(self.allow_http_loopback)
+        self.reliability
+            .apply(b)
+            .allow_http_loopback(self.allow_http_loopback)
     }
 
     /// Creates the connection.

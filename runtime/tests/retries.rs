@@ -384,6 +384,16 @@ async fn rt4_idempotency_keys_and_request_ids() {
     let only = only_request(&server).await;
     assert_eq!(header(&only, "idempotency-key"), Some("caller-key-1"));
 
+    // An operation that declares the request-id header as a parameter decides it: left out,
+    // no header is sent.
+    let traced = with_params(get(), vec![param("X-Request-Id", ParamLocation::Header)]);
+    let server = server_with(status(200)).await;
+    quick(&server.uri(), vec![traced.clone()])
+        .execute(&traced, Args::new())
+        .await
+        .unwrap();
+    assert_eq!(header(&only_request(&server).await, "x-request-id"), None);
+
     // Without the idempotent mark, a POST carries no key.
     let server = server_with(status(201)).await;
     let conn = quick(&server.uri(), vec![post()]);

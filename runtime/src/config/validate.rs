@@ -7,10 +7,14 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 
 use super::ConnectionConfig;
+
+mod reliability;
+
 use crate::auth::{ClientAuth, Credential, Grant, OAuth2Credential};
 use crate::descriptor::{ConnectorDescriptor, SecuritySchemeKind};
 use crate::error::hint;
 use crate::secret::Secret;
+pub(super) use reliability::ReliabilityConfig;
 
 /// Walks a parsed file, collecting every problem.
 pub(super) struct Validator {
@@ -218,11 +222,14 @@ impl Validator {
             query: Vec::new(),
             allow_http_loopback: false,
             auth_failure_statuses: Vec::new(),
+            reliability: ReliabilityConfig::default(),
             warnings: Vec::new(),
         };
-        let Some(map) = self.table(value, "(top level)", TOP_KEYS) else {
+        let known: Vec<&str> = TOP_KEYS.iter().chain(reliability::KEYS).copied().collect();
+        let Some(map) = self.table(value, "(top level)", &known) else {
             return config;
         };
+        config.reliability = self.reliability(connector, map);
         match map.get("connector") {
             None => self.problem(
                 "connector",

@@ -45,6 +45,8 @@ pub(super) struct Reliability {
     pub(super) policy: NetworkPolicy,
     pub(super) resolver: Option<Arc<dyn Resolver>>,
     pub(super) shared: Option<(Arc<dyn SharedState>, String)>,
+    /// Why the shared store given by URL could not be set up, reported by `build`.
+    pub(super) shared_error: Option<String>,
 }
 
 impl Default for Reliability {
@@ -66,6 +68,7 @@ impl Default for Reliability {
             policy: NetworkPolicy::AllowAll,
             resolver: None,
             shared: None,
+            shared_error: None,
         }
     }
 }
@@ -82,6 +85,12 @@ pub(super) struct Built {
 impl Reliability {
     /// Checks the settings and builds the limiters and header names.
     pub(super) fn build(&self, max_concurrency: Option<usize>) -> Result<Built, Error> {
+        if let Some(message) = &self.shared_error {
+            return Err(Error::Config {
+                key: "shared_state.redis".into(),
+                message: message.clone(),
+            });
+        }
         check_timeout("connect_timeout", self.connect_timeout)?;
         check_timeout("deadline", self.deadline)?;
         check_timeout("stream_idle_timeout", self.idle_timeout)?;
@@ -298,6 +307,20 @@ impl ConnectionBuilder {
         namespace: impl Into<String>,
     ) -> Self {
         self.reliability.shared = Some((state, namespace.into()));
+        self
+    }
+
+    /// Shares state through the Redis server at `url` (`redis://host:port/db`, or `rediss://`
+    /// for TLS), under keys starting with `connector-runtime:` and `namespace`; see
+    /// [`shared_state`](Self::shared_state). The connection to Redis is opened on first use.
+    #[cfg(feature = "redis")]
+    pub fn shared_state_redis(mut self, url: &str, namespace: impl Into<String>) -> Self {
+        match crate::shared::RedisState::new(url, "connector-runtime") {
+            Ok(state) => {
+                self.reliability.shared = Some((Arc::new(state), namespace.into()));
+            }
+            Err(err) => self.reliability.shared_error = Some(err.to_string()),
+        }
         self
     }
 

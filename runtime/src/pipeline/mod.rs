@@ -154,10 +154,17 @@ where
     let prepared = request::prepare(op, args, base_url, &pipeline.user_agent, parts)?;
     let (mut out, mut stream) = attempt::outgoing(pipeline, op, prepared)?;
     let request_id = uuid_v4(&pipeline.ids);
+    // A header the operation declares as a parameter is the caller's to send or not.
+    let declared = |name: &HeaderName| {
+        op.params.iter().any(|p| {
+            p.location == crate::descriptor::ParamLocation::Header
+                && p.name.eq_ignore_ascii_case(name.as_str())
+        })
+    };
     if let Some(name) = pipeline
         .request_id_header
         .as_ref()
-        .filter(|name| !out.headers.contains_key(*name))
+        .filter(|name| !out.headers.contains_key(*name) && !declared(name))
     {
         if let Ok(value) = HeaderValue::from_str(&request_id) {
             out.headers.insert(name.clone(), value);
