@@ -52,6 +52,7 @@ idempotent_actions = ["createOrder"]
 idempotency_header = "X-Idempotency-Key"
 request_id_header = "X-Correlation-Id"
 max_concurrency = 80
+adaptive_concurrency = true
 
 [retries]
 attempts = 2
@@ -112,6 +113,7 @@ fn mistakes_name_their_keys() {
         r#"
 connector = "test"
 deadline = "forever"
+adaptive_concurrency = "yes"
 idempotent_actions = ["createOrdr", 7]
 idempotency_header = "Bad Header"
 request_id_header = 3
@@ -136,6 +138,7 @@ policy = "private_only"
     );
     let expected = [
         "`deadline`: expected a positive duration",
+        "`adaptive_concurrency`: expected true or false",
         "`idempotent_actions[0]`: connector `test` has no action `createOrdr`; did you mean `createOrder`?",
         "`idempotent_actions[1]`: expected a string",
         "`idempotency_header`: \"Bad Header\" is not a valid HTTP header name",

@@ -144,6 +144,31 @@ async fn ld2_rate_limit_spreads_requests() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ld2_adaptive_concurrency_backs_off_on_429_and_recovers() {
+    let throttle = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let server = ScriptedServer::start(Script {
+        delay: ms(10),
+        throttle: Some(throttle.clone()),
+        ..Script::default()
+    })
+    .await;
+    let limit = ConcurrencyLimit::adaptive(20);
+    let conn = to(&server.uri(), vec![get()])
+        .concurrency_limit(&limit)
+        .retries(RetryPolicy::none())
+        .build()
+        .unwrap();
+    assert_eq!(limit.current(), 20);
+    // Half the answers are 429: the level drops well below the target.
+    burst(&[&conn], 100).await;
+    assert!(limit.current() < 10, "{}", limit.current());
+    // The 429s stop: the level climbs back to the target.
+    throttle.store(false, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(burst(&[&conn], 600).await, 600);
+    assert_eq!(limit.current(), 20);
+}
+
 #[tokio::test]
 async fn ld3a_connect_timeout() {
     // A listener whose accept queue is full and never drained: further connects hang.

@@ -35,6 +35,7 @@ pub(super) struct Reliability {
     pub(super) deadline: Duration,
     pub(super) idle_timeout: Duration,
     pub(super) concurrency: Option<ConcurrencyLimit>,
+    pub(super) adaptive: bool,
     pub(super) budget: Option<RetryBudget>,
     pub(super) rate: Option<(f64, u32)>,
     pub(super) sleeper: Arc<dyn Sleeper>,
@@ -58,6 +59,7 @@ impl Default for Reliability {
             deadline: DEFAULT_DEADLINE,
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             concurrency: None,
+            adaptive: false,
             budget: None,
             rate: None,
             sleeper: Arc::new(TokioSleeper),
@@ -107,8 +109,14 @@ impl Reliability {
                     message: "must be at least 1".into(),
                 })
             }
-            (None, Some(n)) => ConcurrencyLimit::new(n),
-            (None, None) => ConcurrencyLimit::new(crate::pipeline::limits::DEFAULT_CONCURRENCY),
+            (None, n) => {
+                let n = n.unwrap_or(crate::pipeline::limits::DEFAULT_CONCURRENCY);
+                if self.adaptive {
+                    ConcurrencyLimit::adaptive(n)
+                } else {
+                    ConcurrencyLimit::new(n)
+                }
+            }
         };
         let rate = match self.rate {
             None => None,
@@ -247,6 +255,14 @@ impl ConnectionBuilder {
     /// all of them stops being retried by all of them. Default: a budget of the connection's own.
     pub fn retry_budget(mut self, budget: &RetryBudget) -> Self {
         self.reliability.budget = Some(budget.clone());
+        self
+    }
+
+    /// Lets the concurrency bound adapt to the server: halved on every 429 answer, grown back
+    /// by one after each run of successes, up to [`max_concurrency`](Self::max_concurrency)
+    /// (see [`ConcurrencyLimit::adaptive`]). Default: `false`, a fixed bound.
+    pub fn adaptive_concurrency(mut self, adaptive: bool) -> Self {
+        self.reliability.adaptive = adaptive;
         self
     }
 

@@ -7,8 +7,8 @@ use reqwest::header::{
     HeaderMap, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, LOCATION, PROXY_AUTHORIZATION,
 };
 use reqwest::{Method, StatusCode, Url};
-use tokio::sync::OwnedSemaphorePermit;
 
+use super::limits::Permit;
 use super::transport;
 use super::Pipeline;
 use crate::auth;
@@ -79,7 +79,7 @@ pub(crate) async fn send(
     op: &OperationDescriptor,
     out: &Outgoing,
     stream: Option<reqwest::Body>,
-) -> Result<(reqwest::Response, Option<OwnedSemaphorePermit>), Error> {
+) -> Result<(reqwest::Response, Option<Permit>), Error> {
     let Outgoing {
         method,
         url,

@@ -216,6 +216,7 @@ where
             let elapsed = pipeline.clock.now().saturating_duration_since(started);
             let err = match outcome {
                 Some(Ok(value)) => {
+                    pipeline.limit.succeeded();
                     pipeline
                         .budget
                         .give(pipeline.shared.as_ref(), &call.host)
@@ -227,7 +228,12 @@ where
                     );
                     return Ok(value);
                 }
-                Some(Err(err)) => err,
+                Some(Err(err)) => {
+                    if err.status() == Some(429) {
+                        pipeline.limit.throttled();
+                    }
+                    err
+                }
                 None => return Err(call.deadline_exceeded(attempts)),
             };
             // The error's Display holds no secret (SE-1..3); the reason names what failed.

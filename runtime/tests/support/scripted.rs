@@ -18,6 +18,8 @@ pub struct Script {
     pub delay: Duration,
     /// Answer 503 to the first attempt of one call in this many (by request id).
     pub fail_one_call_in: Option<u64>,
+    /// While set, answer every other request with 429.
+    pub throttle: Option<Arc<std::sync::atomic::AtomicBool>>,
 }
 
 #[derive(Debug, Default)]
@@ -110,8 +112,15 @@ async fn serve(mut stream: TcpStream, script: Script, stats: Arc<Stats>) {
             }
             _ => false,
         };
+        let throttled = script
+            .throttle
+            .as_ref()
+            .is_some_and(|t| t.load(Ordering::SeqCst))
+            && stats.requests.load(Ordering::SeqCst) % 2 == 0;
         stats.in_flight.fetch_sub(1, Ordering::SeqCst);
-        let reply: &[u8] = if fail {
+        let reply: &[u8] = if throttled {
+            b"HTTP/1.1 429 Too Many Requests\r\nContent-Length: 0\r\n\r\n"
+        } else if fail {
             stats.failed.fetch_add(1, Ordering::SeqCst);
             b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n"
         } else {

@@ -17,6 +17,7 @@ pub(super) const KEYS: &[&str] = &[
     "connect_timeout",
     "deadline",
     "stream_idle_timeout",
+    "adaptive_concurrency",
     "retries",
     "idempotent_actions",
     "idempotency_header",
@@ -41,6 +42,7 @@ pub(in crate::config) struct ReliabilityConfig {
     connect_timeout: Option<Duration>,
     deadline: Option<Duration>,
     stream_idle_timeout: Option<Duration>,
+    adaptive_concurrency: Option<bool>,
     retries: Option<RetryPolicy>,
     action_retries: Vec<(String, RetryPolicy)>,
     idempotent_actions: Vec<String>,
@@ -64,6 +66,9 @@ impl ReliabilityConfig {
         }
         if let Some(t) = self.stream_idle_timeout {
             b = b.stream_idle_timeout(t);
+        }
+        if let Some(adaptive) = self.adaptive_concurrency {
+            b = b.adaptive_concurrency(adaptive);
         }
         if let Some(policy) = self.retries {
             b = b.retries(policy);
@@ -109,6 +114,15 @@ impl Validator {
         ] {
             if let Some(v) = map.get(key) {
                 *out = self.duration(v, key);
+            }
+        }
+        if let Some(v) = map.get("adaptive_concurrency") {
+            match v.as_bool() {
+                Some(b) => config.adaptive_concurrency = Some(b),
+                None => self.problem(
+                    "adaptive_concurrency",
+                    format!("expected true or false, found {}", kind(v)),
+                ),
             }
         }
         if let Some(v) = map.get("retries") {
