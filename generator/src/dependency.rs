@@ -127,7 +127,7 @@ pub fn is_semver(text: &str) -> bool {
         None => (rest, None),
     };
     let label = |s: Option<&str>| {
-        s.map_or(true, |s| {
+        s.is_none_or(|s| {
             s.split('.').all(|part| {
                 !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
             })

@@ -132,9 +132,8 @@ fn fence_edits(text: &str, range: Range<usize>, info: &str, top_level: bool) -> 
             last.len() >= fence_len && last.chars().all(|c| c == fence_char)
         });
     if top_level && !closed {
-        let fence: String = std::iter::repeat(fence_char)
-            .take(fence_len / fence_char.len_utf8())
-            .collect();
+        let fence: String =
+            std::iter::repeat_n(fence_char, fence_len / fence_char.len_utf8()).collect();
         let newline = if text.ends_with('\n') { "" } else { "\n" };
         edits.push(Edit {
             range: text.len()..text.len(),
