@@ -64,7 +64,7 @@ async fn ld6_soak() {
         if result.is_err() {
             failures += 1;
         }
-        if done % 100 == 0 {
+        if done.is_multiple_of(100) {
             max_fds = max_fds.max(open_fds());
         }
         if done == 1000 {

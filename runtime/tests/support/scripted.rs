@@ -108,7 +108,7 @@ async fn serve(mut stream: TcpStream, script: Script, stats: Arc<Stats>) {
         let fail = match (script.fail_one_call_in, &request_id) {
             (Some(every), Some(id)) => {
                 let first_attempt = stats.seen_ids.lock().expect("ids").insert(id.clone());
-                first_attempt && fnv(id) % every == 0
+                first_attempt && fnv(id).is_multiple_of(every)
             }
             _ => false,
         };
@@ -116,7 +116,7 @@ async fn serve(mut stream: TcpStream, script: Script, stats: Arc<Stats>) {
             .throttle
             .as_ref()
             .is_some_and(|t| t.load(Ordering::SeqCst))
-            && stats.requests.load(Ordering::SeqCst) % 2 == 0;
+            && stats.requests.load(Ordering::SeqCst).is_multiple_of(2);
         stats.in_flight.fetch_sub(1, Ordering::SeqCst);
         let reply: &[u8] = if throttled {
             b"HTTP/1.1 429 Too Many Requests\r\nContent-Length: 0\r\n\r\n"
