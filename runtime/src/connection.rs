@@ -80,7 +80,16 @@ impl Connection {
     /// Arguments and credentials are checked before anything is sent; a non-2xx status is
     /// [`Error::Status`].
     pub async fn execute(&self, op: &OperationDescriptor, args: Args) -> Result<Response, Error> {
-        pipeline::execute(&self.inner.pipeline, &self.inner.base_url, op, &args).await
+        pipeline::execute(
+            &self.inner.pipeline,
+            &self.inner.base_url,
+            op,
+            &args,
+            self.inner
+                .actions
+                .marked_idempotent(&self.inner.connector, op),
+        )
+        .await
     }
 
     /// Like [`execute`](Self::execute), but the 2xx body is left unread, to be streamed with
@@ -90,7 +99,16 @@ impl Connection {
         op: &OperationDescriptor,
         args: Args,
     ) -> Result<StreamingResponse, Error> {
-        pipeline::execute_streaming(&self.inner.pipeline, &self.inner.base_url, op, &args).await
+        pipeline::execute_streaming(
+            &self.inner.pipeline,
+            &self.inner.base_url,
+            op,
+            &args,
+            self.inner
+                .actions
+                .marked_idempotent(&self.inner.connector, op),
+        )
+        .await
     }
 
     /// Runs the operation whose id is `action`, taking and returning JSON.

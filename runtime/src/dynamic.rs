@@ -35,6 +35,20 @@ pub(crate) struct Actions {
 }
 
 impl Actions {
+    /// Whether the catalogue marks `op` (a POST or PATCH) idempotent; other methods are not
+    /// looked up, so typed GETs never parse the catalogue.
+    pub(crate) fn marked_idempotent(
+        &self,
+        connector: &ConnectorDescriptor,
+        op: &crate::descriptor::OperationDescriptor,
+    ) -> bool {
+        if pipeline::is_idempotent(op.method) {
+            return false;
+        }
+        matches!(self.catalogue(connector), Ok(Some(catalogue))
+            if catalogue.action(&op.id).is_some_and(|a| a.idempotent))
+    }
+
     pub(crate) fn catalogue(
         &self,
         connector: &ConnectorDescriptor,
@@ -76,7 +90,8 @@ pub(crate) async fn execute(
         actions.validators.check(described, &input)?;
     }
     let args = Args::from_json(op, input)?;
-    let response = pipeline::execute(pipeline, base_url, op, &args).await?;
+    let marked = described.is_some_and(|d| d.idempotent);
+    let response = pipeline::execute(pipeline, base_url, op, &args, marked).await?;
     let headers = described
         .map(|d| d.headers_for(response.status()))
         .unwrap_or_default()

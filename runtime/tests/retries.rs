@@ -405,6 +405,41 @@ async fn rt4_idempotency_keys_and_request_ids() {
 }
 
 #[tokio::test]
+async fn rt4_a_post_the_spec_marks_idempotent_carries_a_key() {
+    // What a generated crate (or `connector-gen run`) embeds for `x-connector-idempotent: true`.
+    let catalogue = json!({
+        "name": "test", "title": "Test API", "version": "1.0.0",
+        "actions": [{
+            "id": "createThing", "method": "POST", "path": "/thing", "idempotent": true,
+            "input_schema": {"type": "object"}
+        }]
+    });
+    let mut marked = connector(vec![post()], vec![]);
+    marked.catalogue = Some(text(&catalogue.to_string()));
+    for dynamic in [false, true] {
+        let server = sequence(&[status(503), status(503)], status(201)).await;
+        let conn = Connection::builder(&marked)
+            .base_url(server.uri())
+            .sleeper(RecordingSleeper::new())
+            .build()
+            .unwrap();
+        if dynamic {
+            conn.execute_json("createThing", json!({"body": {"a": 1}}))
+                .await
+                .unwrap();
+        } else {
+            conn.execute(&post(), json_args(json!({"a": 1})))
+                .await
+                .unwrap();
+        }
+        let seen = requests(&server).await;
+        assert_eq!(seen.len(), 3, "dynamic: {dynamic}");
+        let keys: Vec<_> = seen.iter().map(|r| header(r, "idempotency-key")).collect();
+        assert!(keys[0].is_some_and(is_uuid_v4) && keys.iter().all(|k| *k == keys[0]));
+    }
+}
+
+#[tokio::test]
 async fn rt5_retry_after_in_seconds_dates_and_milliseconds() {
     type Answer = fn(&ManualClock) -> ResponseTemplate;
     let cases: Vec<(Answer, Duration)> = vec![

@@ -87,6 +87,10 @@ pub struct Action {
     /// Whether the spec marks it deprecated.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub deprecated: bool,
+    /// Whether a POST or PATCH of this action carries an idempotency key (the spec's
+    /// `x-connector-idempotent: true`), which makes it safe to retry.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub idempotent: bool,
     /// Security alternatives: each lists schemes that must all be configured; an empty
     /// alternative allows anonymous access, no alternative at all means no auth.
     #[serde(default)]

@@ -100,23 +100,31 @@ pub(crate) async fn execute(
     base_url: &str,
     op: &OperationDescriptor,
     args: &Args,
+    marked_idempotent: bool,
 ) -> Result<Response, Error> {
-    invoke(pipeline, base_url, op, args, |response| async move {
-        let mut response = response;
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let body = read::read_capped(&mut response, MAX_BODY_BYTES)
-            .await
-            .map_err(|err| match err {
-                ReadError::TooLarge => Error::ResponseTooLarge {
-                    operation: op.id.to_string(),
-                    limit: MAX_BODY_BYTES,
-                    part: "body",
-                },
-                ReadError::Transport(err) => body_error(pipeline, op, err),
-            })?;
-        Ok(Response::new(op.id.clone(), status, headers, body))
-    })
+    invoke(
+        pipeline,
+        base_url,
+        op,
+        args,
+        marked_idempotent,
+        |response| async move {
+            let mut response = response;
+            let status = response.status().as_u16();
+            let headers = response.headers().clone();
+            let body = read::read_capped(&mut response, MAX_BODY_BYTES)
+                .await
+                .map_err(|err| match err {
+                    ReadError::TooLarge => Error::ResponseTooLarge {
+                        operation: op.id.to_string(),
+                        limit: MAX_BODY_BYTES,
+                        part: "body",
+                    },
+                    ReadError::Transport(err) => body_error(pipeline, op, err),
+                })?;
+            Ok(Response::new(op.id.clone(), status, headers, body))
+        },
+    )
     .await
 }
 
@@ -128,11 +136,17 @@ pub(crate) async fn execute_streaming(
     base_url: &str,
     op: &OperationDescriptor,
     args: &Args,
+    marked_idempotent: bool,
 ) -> Result<StreamingResponse, Error> {
     let idle = pipeline.idle_timeout;
-    invoke(pipeline, base_url, op, args, |response| async move {
-        Ok(StreamingResponse::new(op.id.clone(), response, idle))
-    })
+    invoke(
+        pipeline,
+        base_url,
+        op,
+        args,
+        marked_idempotent,
+        |response| async move { Ok(StreamingResponse::new(op.id.clone(), response, idle)) },
+    )
     .await
 }
 
@@ -144,6 +158,7 @@ async fn invoke<'a, T, F, Fut>(
     base_url: &str,
     op: &'a OperationDescriptor,
     args: &Args,
+    marked_idempotent: bool,
     finish: F,
 ) -> Result<T, Error>
 where
@@ -170,7 +185,8 @@ where
             out.headers.insert(name.clone(), value);
         }
     }
-    let keyed = !is_idempotent(op.method) && pipeline.idempotent.contains(op.id.as_ref());
+    let keyed = !is_idempotent(op.method)
+        && (marked_idempotent || pipeline.idempotent.contains(op.id.as_ref()));
     if keyed && !out.headers.contains_key(&pipeline.idempotency_header) {
         if let Ok(value) = HeaderValue::from_str(&uuid_v4(&pipeline.ids)) {
             out.headers
@@ -481,7 +497,7 @@ fn body_error(pipeline: &Pipeline, op: &OperationDescriptor, err: reqwest::Error
 }
 
 /// Whether sending the request twice has the effect of sending it once (RFC 9110 §9.2.2).
-fn is_idempotent(method: Method) -> bool {
+pub(crate) fn is_idempotent(method: Method) -> bool {
     !matches!(method, Method::Post | Method::Patch)
 }
 

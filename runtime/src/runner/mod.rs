@@ -145,6 +145,7 @@ pub fn catalogue_of(connector: &ConnectorDescriptor) -> Result<Catalogue, Error>
                     description: None,
                     tags: Vec::new(),
                     deprecated: op.deprecated,
+                    idempotent: false,
                     auth: op
                         .auth_alternatives()
                         .into_iter()

@@ -189,6 +189,7 @@ mod tests {
             description: Some("line one\n\u{1b}]0;title\u{7}line two".into()),
             tags: Vec::new(),
             deprecated: false,
+            idempotent: false,
             auth: vec![vec![], vec!["a".into(), "b".into()]],
             input_schema: serde_json::json!({}),
             output_schemas: Default::default(),
