@@ -75,6 +75,13 @@ impl Connection {
         ConnectionBuilder::new(connector.clone())
     }
 
+    /// Whether the spec marks `op` `x-connector-idempotent` (read from the catalogue).
+    fn marked_idempotent(&self, op: &OperationDescriptor) -> bool {
+        self.inner
+            .actions
+            .marked_idempotent(&self.inner.connector, op)
+    }
+
     /// Sends one operation with its arguments and returns the 2xx response.
     ///
     /// Arguments and credentials are checked before anything is sent; a non-2xx status is
@@ -85,9 +92,7 @@ impl Connection {
             &self.inner.base_url,
             op,
             &args,
-            self.inner
-                .actions
-                .marked_idempotent(&self.inner.connector, op),
+            self.marked_idempotent(op),
         )
         .await
     }
@@ -104,9 +109,7 @@ impl Connection {
             &self.inner.base_url,
             op,
             &args,
-            self.inner
-                .actions
-                .marked_idempotent(&self.inner.connector, op),
+            self.marked_idempotent(op),
         )
         .await
     }
