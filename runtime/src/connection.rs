@@ -85,7 +85,8 @@ impl Connection {
     /// Sends one operation with its arguments and returns the 2xx response.
     ///
     /// Arguments and credentials are checked before anything is sent; a non-2xx status is
-    /// [`Error::Status`].
+    /// [`Error::Status`], wrapped in [`Error::RetriesExhausted`] (or another retry variant,
+    /// whose [`Error::last`] it is) when the call was retried or stopped for safety.
     pub async fn execute(&self, op: &OperationDescriptor, args: Args) -> Result<Response, Error> {
         pipeline::execute(
             &self.inner.pipeline,
