@@ -53,8 +53,9 @@ if command -v redis-server >/dev/null 2>&1; then
 fi
 
 status=0
-cargo test --workspace "$@" || status=$?
+# The shared-state tests need the runtime's `redis` feature, which the workspace run leaves off.
 cargo test -p connector-runtime --features redis --test shared_state "$@" || status=$?
+cargo test --workspace "$@" || status=$?
 if [ -n "$skipped" ]; then
   echo
   echo "SKIPPED: the Prism end-to-end tests (tests/tests/prism.rs) did not run: $skipped. Every other test ran. Install Node.js 18+ with npm, or set PRISM_BIN, to run them."
