@@ -517,6 +517,8 @@ impl ConnectionBuilder {
             if let Some(timeout) = connect_timeout {
                 builder = builder.connect_timeout(timeout);
             }
+            // Idle connections kept: as many as the connection may use at once.
+            let builder = builder.pool_max_idle_per_host(built.limit.size());
             let builder = self.reliability.resolve_through_guard(builder);
             safe_client(builder, "could not create the default HTTP client")
         };
