@@ -18,6 +18,8 @@ use crate::error::Error;
 use crate::pipeline::{self, Pipeline};
 use crate::secret::Secret;
 use crate::time::{Clock, FastRng, SystemClock};
+use crate::variables::{self, Backend, Given};
+use crate::versions::{VariableDescriptor, VersionDescriptor};
 use crate::wire::args::Args;
 use crate::wire::response::{Response, StreamingResponse};
 use crate::wire::{encoding, server};
@@ -80,6 +82,14 @@ impl Connection {
         self.inner
             .actions
             .marked_idempotent(&self.inner.connector, op)
+    }
+
+    /// Starts configuring a connection pinned to one version of a connector: its operations,
+    /// auth and backend variables (see [`ConnectionBuilder::variable`]).
+    pub fn version_builder(version: &VersionDescriptor) -> ConnectionBuilder {
+        let mut builder = ConnectionBuilder::new(version.connector.as_ref().clone());
+        builder.declared = version.variables.to_vec();
+        builder
     }
 
     /// Sends one operation with its arguments and returns the 2xx response.
@@ -236,6 +246,9 @@ pub struct ConnectionBuilder {
     follow_cross_origin: bool,
     auth_failure_body: Option<(Vec<String>, Vec<String>)>,
     reliability: Reliability,
+    declared: Vec<VariableDescriptor>,
+    given: Vec<(String, Given)>,
+    tls: crate::tls::Tls,
 }
 
 impl ConnectionBuilder {
@@ -262,7 +275,52 @@ impl ConnectionBuilder {
             follow_cross_origin: false,
             auth_failure_body: None,
             reliability: Reliability::default(),
+            declared: Vec::new(),
+            given: Vec::new(),
+            tls: crate::tls::Tls::default(),
         }
+    }
+
+    /// Declares the backend variables a connection file's pinned version has.
+    pub(crate) fn declare_variables(mut self, declared: Vec<VariableDescriptor>) -> Self {
+        if !declared.is_empty() {
+            self.declared = declared;
+        }
+        self
+    }
+
+    pub(crate) fn tls(mut self, tls: crate::tls::Tls) -> Self {
+        self.tls = tls;
+        self
+    }
+
+    /// Gives a backend variable of the pinned version (see [`Connection::version_builder`]), or
+    /// a server URL variable, its value: text, a number or a boolean. Every value is checked by
+    /// [`build`](Self::build), which reports all problems at once. Default: the variable's
+    /// default. A value in a path parameter or JSON body field replaces the caller's.
+    pub fn variable(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.given.push((name.into(), Given::Plain(value.into())));
+        self
+    }
+
+    /// Gives a `secret` backend variable its value; it is never shown in `Debug`, errors or logs.
+    pub fn secret_variable(mut self, name: impl Into<String>, value: impl Into<Secret>) -> Self {
+        self.given.push((name.into(), Given::Secret(value.into())));
+        self
+    }
+
+    /// Trusts the certificate authorities in this PEM text too, besides the system's roots, for
+    /// a backend or proxy with a private CA. Default: only the built-in roots.
+    pub fn root_certificates_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.tls.roots.push(pem.into());
+        self
+    }
+
+    /// Presents this client certificate for mutual TLS: `pem` holds the certificate (chain)
+    /// and its private key. Default: no client certificate.
+    pub fn client_identity_pem(mut self, pem: impl Into<Secret>) -> Self {
+        self.tls.identity = Some(pem.into());
+        self
     }
 
     /// Picks a server by its index in the connector's server list. Default: 0, the first.
@@ -432,6 +490,8 @@ impl ConnectionBuilder {
         check_timeout("timeout", self.timeout)?;
         check_timeout("token_timeout", self.token_timeout)?;
         let built = self.reliability.build(self.max_concurrency)?;
+        let backend = self.backend()?;
+        self.variables.extend(backend.server.iter().cloned());
         let base_url = match &self.base_url {
             Some(url) => server::check_base_url(url)?,
             None => self.server_url()?,
@@ -449,7 +509,8 @@ impl ConnectionBuilder {
 
         let sends_secrets = !credentials.is_empty()
             || !self.extra_headers.is_empty()
-            || !self.extra_query.is_empty();
+            || !self.extra_query.is_empty()
+            || backend.sends_secrets();
         check_transport(&base_url, sends_secrets, self.allow_http_loopback)?;
 
         let extra_headers = self
@@ -468,7 +529,9 @@ impl ConnectionBuilder {
                 Ok((header, value))
             })
             .collect::<Result<Vec<_>, Error>>()?;
-        let extra_query = self
+        let mut extra_headers = extra_headers;
+        extra_headers.extend(backend.headers.iter().cloned());
+        let mut extra_query: Vec<(String, String)> = self
             .extra_query
             .iter()
             .map(|(name, value)| {
@@ -478,6 +541,7 @@ impl ConnectionBuilder {
                 )
             })
             .collect();
+        extra_query.extend(backend.query_pairs());
 
         let user_agent = match &self.user_agent {
             Some(agent) => HeaderValue::from_str(agent).map_err(|_| Error::Config {
@@ -489,6 +553,12 @@ impl ConnectionBuilder {
             }
         };
 
+        if self.client.is_some() && !self.tls.is_empty() {
+            return Err(Error::Config {
+                key: "tls".into(),
+                message: "set certificates on the injected HTTP client instead".into(),
+            });
+        }
         let proxy = match &self.proxy {
             None => None,
             Some(_) if self.client.is_some() => {
@@ -520,6 +590,7 @@ impl ConnectionBuilder {
             // Idle connections kept: as many as the connection may use at once.
             let builder = builder.pool_max_idle_per_host(built.limit.size());
             let builder = self.reliability.resolve_through_guard(builder);
+            let builder = self.tls.apply(builder)?;
             safe_client(builder, "could not create the default HTTP client")
         };
         let injected = self.client.is_some();
@@ -613,6 +684,7 @@ impl ConnectionBuilder {
                     idempotency_header: built.idempotency_header,
                     request_id_header: built.request_id_header,
                     guard: built.guard,
+                    backend,
                     shared: self.reliability.shared.clone(),
                     auth_failure_statuses: self.auth_failure_statuses,
                     follow_cross_origin: self.follow_cross_origin,
@@ -681,6 +753,22 @@ impl ConnectionBuilder {
             Some(SecuritySchemeKind::OpenIdConnect { url }) => Ok(Endpoint::Discover(check(url)?)),
             _ => Ok(Endpoint::None),
         }
+    }
+
+    /// Checks the backend variables of the pinned version and of the chosen server.
+    fn backend(&self) -> Result<Backend, Error> {
+        let server_variables: Vec<&str> = self
+            .connector
+            .servers
+            .get(self.server)
+            .map(|s| s.variables.iter().map(|v| v.name.as_ref()).collect())
+            .unwrap_or_default();
+        variables::check(&self.declared, &server_variables, &self.given).map_err(|problems| {
+            Error::Config {
+                key: "variables".into(),
+                message: problems.join("; "),
+            }
+        })
     }
 
     fn server_url(&self) -> Result<String, Error> {

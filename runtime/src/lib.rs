@@ -81,6 +81,9 @@ mod secret;
 pub mod serde_support;
 pub mod shared;
 mod time;
+mod tls;
+mod variables;
+pub mod versions;
 mod wire;
 
 pub use auth::{ClientAuth, Credential, OAuth2Credential};
@@ -94,6 +97,7 @@ pub use secret::Secret;
 /// Re-exported so generated code depends only on this crate and `serde`.
 pub use serde_json;
 pub use time::{Clock, FastRng, Rng, Sleep, Sleeper, SystemClock, TokioSleeper};
+pub use versions::{VersionDescriptor, VersionedConnector};
 pub use wire::args::Args;
 pub use wire::body::{Binary, Multipart};
 pub use wire::guard::{NetworkPolicy, Resolver, Resolving, SystemResolver};

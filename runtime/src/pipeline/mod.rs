@@ -73,6 +73,8 @@ pub(crate) struct Pipeline {
     pub(crate) request_id_header: Option<HeaderName>,
     /// The store shared with other processes, and this connection's key prefix in it.
     pub(crate) shared: Option<retry::Shared>,
+    /// Backend variables of the pinned version placed in path parameters and JSON bodies.
+    pub(crate) backend: crate::variables::Backend,
     /// The SSRF guard: checked before every hop.
     pub(crate) guard: crate::wire::guard::Guard,
     /// Statuses that mean "token rejected": the token is renewed once and the request retried.
@@ -165,6 +167,9 @@ where
     F: Fn(reqwest::Response) -> Fut,
     Fut: Future<Output = Result<T, Error>>,
 {
+    // Backend variables placed in path parameters and JSON bodies.
+    let filled = pipeline.backend.fill(op, args);
+    let args = filled.as_ref().unwrap_or(args);
     let parts = auth::authorize(&pipeline.connector, op, &pipeline.credentials)?;
     let prepared = request::prepare(op, args, base_url, &pipeline.user_agent, parts)?;
     let (mut out, mut stream) = attempt::outgoing(pipeline, op, prepared)?;
