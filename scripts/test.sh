@@ -24,7 +24,37 @@ if [ -n "$skipped" ] && [ "${PRISM_REQUIRED:-}" = "1" ]; then
   exit 1
 fi
 
+# Redis for the shared-state tests (runtime feature `redis`): the Debian package redis-server,
+# installed when missing (as root, with apt-get), started on a free loopback port and stopped on
+# exit. Without it those tests say SKIPPED, and fail in CI.
+redis_pid=""
+stop_redis() { if [ -n "$redis_pid" ]; then kill "$redis_pid" 2>/dev/null || true; wait "$redis_pid" 2>/dev/null || true; fi; }
+trap stop_redis EXIT
+if ! command -v redis-server >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "test.sh: installing redis-server (Debian package) for the shared-state tests" >&2
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server) >/dev/null 2>&1 \
+    || echo "test.sh: could not install redis-server" >&2
+fi
+if command -v redis-server >/dev/null 2>&1; then
+  for _ in $(seq 1 20); do
+    port=$((20000 + RANDOM % 40000))
+    # A port nothing answers on is free.
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then break; fi
+  done
+  redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no >/dev/null 2>&1 &
+  redis_pid=$!
+  for _ in $(seq 1 100); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      export CONNECTOR_TEST_REDIS_URL="redis://127.0.0.1:$port/"
+      break
+    fi
+    sleep 0.05
+  done
+fi
+
 status=0
+# The shared-state tests need the runtime's `redis` feature, which the workspace run leaves off.
+cargo test -p connector-runtime --features redis --test shared_state "$@" || status=$?
 cargo test --workspace "$@" || status=$?
 if [ -n "$skipped" ]; then
   echo

@@ -41,6 +41,7 @@ pub fn catalogue_of(connector: &Connector, keep: impl Fn(&Operation) -> bool) ->
                 description: op.description.clone(),
                 tags: op.tags.clone(),
                 deprecated: op.deprecated,
+                idempotent: op.idempotent,
                 auth: op.security.clone(),
                 input_schema: schema::input_schema(connector, op),
                 output_schemas: schema::output_schemas(connector, op),

@@ -399,6 +399,10 @@ pub struct Operation {
     pub tags: Vec<String>,
     /// Whether the spec marks it deprecated.
     pub deprecated: bool,
+    /// `x-connector-idempotent: true`: a POST or PATCH that carries an idempotency key and so
+    /// may be retried.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub idempotent: bool,
     /// Parameters, path-item ones merged in; required ones first, in spec order.
     pub params: Vec<Parameter>,
     /// Struct holding the optional parameters, if there are any.

@@ -23,7 +23,6 @@ use crate::versions::{VariableDescriptor, VersionState, VersionedConnector};
 
 mod validate;
 
-pub(crate) use validate::hint;
 use validate::Validator;
 
 /// What `Serialize` writes in place of a secret.
@@ -53,6 +52,7 @@ pub struct ConnectionConfig {
     query: Vec<(String, Secret)>,
     allow_http_loopback: bool,
     auth_failure_statuses: Vec<u16>,
+    reliability: validate::ReliabilityConfig,
     warnings: Vec<String>,
     /// Backend variables of the pinned version, and the values the file gives them.
     declared: Vec<VariableDescriptor>,
@@ -251,7 +251,9 @@ impl ConnectionConfig {
         for status in &self.auth_failure_statuses {
             b = b.auth_failure_status(*status);
         }
-        b.allow_http_loopback(self.allow_http_loopback)
+        self.reliability
+            .apply(b)
+            .allow_http_loopback(self.allow_http_loopback)
     }
 
     /// Creates the connection.

@@ -7,22 +7,29 @@ use std::time::Duration;
 
 use reqwest::header::{HeaderName, HeaderValue};
 use serde_json::Value;
-use tokio::sync::Semaphore;
 
-use crate::args::Args;
+use crate::auth::oauth::{self, Endpoint, TokenSettings, TokenSource};
 use crate::auth::{self, Credential, Credentials};
-use crate::clock::{Clock, SystemClock};
 use crate::descriptor::{
     ConnectorDescriptor, OAuthFlowKind, OperationDescriptor, SecuritySchemeKind,
 };
-use crate::dynamic::ActionOutput;
+use crate::dynamic::{self, ActionOutput};
 use crate::error::Error;
-use crate::oauth::{self, Endpoint, TokenSettings, TokenSource};
-use crate::response::{Response, StreamingResponse};
+use crate::pipeline::{self, Pipeline};
 use crate::secret::Secret;
+use crate::time::{Clock, FastRng, SystemClock};
 use crate::variables::{self, Backend, Given};
 use crate::versions::{VariableDescriptor, VersionDescriptor};
-use crate::{dynamic, encoding, executor, server};
+use crate::wire::args::Args;
+use crate::wire::response::{Response, StreamingResponse};
+use crate::wire::{encoding, server};
+
+mod health_state;
+mod reliability;
+
+pub use health_state::HealthPolicy;
+pub(crate) use health_state::{HealthSlot, HealthState};
+use reliability::Reliability;
 
 /// Default whole-request timeout.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -55,42 +62,31 @@ pub struct Connection {
 
 /// What a connection shares between its clones.
 pub(crate) struct Inner {
-    pub(crate) connector: ConnectorDescriptor,
+    pub(crate) connector: Arc<ConnectorDescriptor>,
     pub(crate) base_url: String,
-    pub(crate) credentials: Credentials,
-    pub(crate) client: reqwest::Client,
-    pub(crate) timeout: Duration,
-    pub(crate) user_agent: HeaderValue,
-    /// Token sources of the OAuth schemes the runtime obtains tokens for, by scheme name.
-    pub(crate) tokens: BTreeMap<String, Arc<TokenSource>>,
-    /// Connection-wide headers (custom auth), marked sensitive.
-    pub(crate) extra_headers: Vec<(HeaderName, HeaderValue)>,
-    /// Connection-wide encoded query pairs (custom auth).
-    pub(crate) extra_query: Vec<(String, String)>,
-    /// Bounds the requests in flight, when the connection sets a limit.
-    pub(crate) limit: Option<Arc<Semaphore>>,
-    /// Statuses that mean "token rejected": the token is renewed once and the request retried.
-    pub(crate) auth_failure_statuses: Vec<u16>,
-    /// Whether a redirect to another origin is followed (always without credentials).
-    pub(crate) follow_cross_origin: bool,
-    /// The client that follows a redirect to another origin when the connection's own client
-    /// was built from an injected builder: a builder's default headers (or cookie store) are
-    /// invisible to the runtime and so cannot be stripped, and must not go there.
-    pub(crate) cross_origin_client: Option<reqwest::Client>,
-    /// A success body that means "token rejected": the JSON path (split on `.`) and its values.
-    pub(crate) auth_failure_body: Option<(Vec<String>, Vec<String>)>,
+    /// Shared with connections derived by [`Connection::with_base_url`].
+    pub(crate) pipeline: Arc<Pipeline>,
+    /// Whether requests carry credentials, and whether those may go over plain http to
+    /// loopback: a new base URL is checked as the first one was.
+    sends_secrets: bool,
+    allow_http_loopback: bool,
     /// The connector's catalogue and input validators, loaded on the first dynamic call.
-    pub(crate) actions: dynamic::Actions,
+    pub(crate) actions: Arc<dynamic::Actions>,
     /// Online or offline, when health checks are enabled.
-    pub(crate) health: crate::health::HealthSlot,
-    /// Backend variables placed in path parameters and JSON bodies.
-    pub(crate) backend: Backend,
+    pub(crate) health: HealthSlot,
 }
 
 impl Connection {
     /// Starts configuring a connection to `connector`.
     pub fn builder(connector: &ConnectorDescriptor) -> ConnectionBuilder {
         ConnectionBuilder::new(connector.clone())
+    }
+
+    /// Whether the spec marks `op` `x-connector-idempotent` (read from the catalogue).
+    fn marked_idempotent(&self, op: &OperationDescriptor) -> bool {
+        self.inner
+            .actions
+            .marked_idempotent(&self.inner.connector, op)
     }
 
     /// Starts configuring a connection pinned to one version of a connector: its operations,
@@ -104,10 +100,18 @@ impl Connection {
     /// Sends one operation with its arguments and returns the 2xx response.
     ///
     /// Arguments and credentials are checked before anything is sent; a non-2xx status is
-    /// [`Error::Status`].
+    /// [`Error::Status`], wrapped in [`Error::RetriesExhausted`] (or another retry variant,
+    /// whose [`Error::last`] it is) when the call was retried or stopped for safety.
     pub async fn execute(&self, op: &OperationDescriptor, args: Args) -> Result<Response, Error> {
         self.inner.health.check()?;
-        executor::execute(&self.inner, op, &args).await
+        pipeline::execute(
+            &self.inner.pipeline,
+            &self.inner.base_url,
+            op,
+            &args,
+            pipeline::CallOptions::marked(self.marked_idempotent(op)),
+        )
+        .await
     }
 
     /// Like [`execute`](Self::execute), but the 2xx body is left unread, to be streamed with
@@ -118,7 +122,14 @@ impl Connection {
         args: Args,
     ) -> Result<StreamingResponse, Error> {
         self.inner.health.check()?;
-        executor::execute_streaming(&self.inner, op, &args).await
+        pipeline::execute_streaming(
+            &self.inner.pipeline,
+            &self.inner.base_url,
+            op,
+            &args,
+            pipeline::CallOptions::marked(self.marked_idempotent(op)),
+        )
+        .await
     }
 
     /// Runs the operation whose id is `action`, taking and returning JSON.
@@ -136,7 +147,14 @@ impl Connection {
     /// headers the action declares for it.
     pub async fn execute_action(&self, action: &str, input: Value) -> Result<ActionOutput, Error> {
         self.inner.health.check()?;
-        dynamic::execute(&self.inner, action, input).await
+        dynamic::execute(
+            &self.inner.pipeline,
+            &self.inner.base_url,
+            &self.inner.actions,
+            action,
+            input,
+        )
+        .await
     }
 
     /// The connector's action catalogue, parsed on first use; `None` when the connector has none.
@@ -157,6 +175,30 @@ impl Connection {
     pub fn base_url(&self) -> &str {
         &self.inner.base_url
     }
+
+    /// A connection like this one that sends to `url` (an absolute `http` or `https` URL):
+    /// for a backend moved to another address or version. Client, tokens, limits and retry
+    /// budget are shared; calls already running on this connection keep their base URL for all
+    /// their attempts, and only calls made on the new connection go to `url`.
+    pub fn with_base_url(&self, url: &str) -> Result<Connection, Error> {
+        let base_url = server::check_base_url(url)?;
+        check_transport(
+            &base_url,
+            self.inner.sends_secrets,
+            self.inner.allow_http_loopback,
+        )?;
+        Ok(Connection {
+            inner: Arc::new(Inner {
+                connector: self.inner.connector.clone(),
+                base_url,
+                pipeline: self.inner.pipeline.clone(),
+                actions: self.inner.actions.clone(),
+                health: HealthSlot::default(),
+                sends_secrets: self.inner.sends_secrets,
+                allow_http_loopback: self.inner.allow_http_loopback,
+            }),
+        })
+    }
 }
 
 impl fmt::Debug for Connection {
@@ -166,13 +208,14 @@ impl fmt::Debug for Connection {
             .field("base_url", &self.inner.base_url)
             .field(
                 "credentials",
-                &self.inner.credentials.keys().collect::<Vec<_>>(),
+                &self.inner.pipeline.credentials.keys().collect::<Vec<_>>(),
             )
-            .field("timeout", &self.inner.timeout)
+            .field("timeout", &self.inner.pipeline.timeout)
             .field(
                 "extra_headers",
                 &self
                     .inner
+                    .pipeline
                     .extra_headers
                     .iter()
                     .map(|(n, _)| n)
@@ -182,6 +225,7 @@ impl fmt::Debug for Connection {
                 "extra_query",
                 &self
                     .inner
+                    .pipeline
                     .extra_query
                     .iter()
                     .map(|(n, _)| n)
@@ -214,6 +258,7 @@ pub struct ConnectionBuilder {
     auth_failure_statuses: Vec<u16>,
     follow_cross_origin: bool,
     auth_failure_body: Option<(Vec<String>, Vec<String>)>,
+    reliability: Reliability,
     declared: Vec<VariableDescriptor>,
     given: Vec<(String, Given)>,
     tls: crate::tls::Tls,
@@ -242,6 +287,7 @@ impl ConnectionBuilder {
             auth_failure_statuses: vec![401],
             follow_cross_origin: false,
             auth_failure_body: None,
+            reliability: Reliability::default(),
             declared: Vec::new(),
             given: Vec::new(),
             tls: crate::tls::Tls::default(),
@@ -389,8 +435,9 @@ impl ConnectionBuilder {
         self
     }
 
-    /// Allows at most `limit` requests of this connection (and its clones) in flight at once;
-    /// further actions wait. Default: no limit.
+    /// Allows at most `limit` requests of this connection (and its clones) in flight at once,
+    /// at most 50 (a larger value is clamped); further actions wait, first come, first served.
+    /// Default: 25.
     pub fn max_concurrency(mut self, limit: usize) -> Self {
         self.max_concurrency = Some(limit);
         self
@@ -455,6 +502,7 @@ impl ConnectionBuilder {
     pub fn build(mut self) -> Result<Connection, Error> {
         check_timeout("timeout", self.timeout)?;
         check_timeout("token_timeout", self.token_timeout)?;
+        let built = self.reliability.build(self.max_concurrency)?;
         let backend = self.backend()?;
         self.variables.extend(backend.server.iter().cloned());
         let base_url = match &self.base_url {
@@ -476,22 +524,7 @@ impl ConnectionBuilder {
             || !self.extra_headers.is_empty()
             || !self.extra_query.is_empty()
             || backend.sends_secrets();
-        if sends_secrets {
-            let parsed = reqwest::Url::parse(&base_url).map_err(|err| Error::Config {
-                key: "base_url".into(),
-                message: format!("not a valid URL: {err}"),
-            })?;
-            if !server::transport_allowed(&parsed, self.allow_http_loopback) {
-                return Err(Error::Config {
-                    key: "base_url".into(),
-                    message: if server::is_loopback(&parsed) {
-                        "credentials would be sent over plain http; use https, or allow http to loopback addresses for tests (`allow_http_loopback`)".into()
-                    } else {
-                        "credentials would be sent over plain http; use https".into()
-                    },
-                });
-            }
-        }
+        check_transport(&base_url, sends_secrets, self.allow_http_loopback)?;
 
         let extra_headers = self
             .extra_headers
@@ -567,16 +600,24 @@ impl ConnectionBuilder {
             if let Some(timeout) = connect_timeout {
                 builder = builder.connect_timeout(timeout);
             }
+            // Idle connections kept: as many as the connection may use at once.
+            let builder = builder.pool_max_idle_per_host(built.limit.size());
+            let builder = self.reliability.resolve_through_guard(builder);
             let builder = self.tls.apply(builder)?;
             safe_client(builder, "could not create the default HTTP client")
         };
         let injected = self.client.is_some();
         let client = match self.client.take() {
-            Some(builder) => safe_client(builder, "could not build the injected HTTP client")?,
-            None => new_client(None)?,
+            Some(builder) => safe_client(
+                self.reliability.resolve_through_guard(
+                    builder.connect_timeout(self.reliability.connect_timeout),
+                ),
+                "could not build the injected HTTP client",
+            )?,
+            None => new_client(Some(self.reliability.connect_timeout))?,
         };
         let cross_origin_client = if injected && self.follow_cross_origin {
-            Some(new_client(None)?)
+            Some(new_client(Some(self.reliability.connect_timeout))?)
         } else {
             None
         };
@@ -593,6 +634,7 @@ impl ConnectionBuilder {
                 continue;
             };
             let endpoint = self.token_endpoint(name, oauth, &base_url)?;
+            let endpoint_text = format!("{endpoint:?}");
             let token_client = new_client(Some(TOKEN_CONNECT_TIMEOUT))?;
             let source = TokenSource::new(
                 name.clone(),
@@ -601,40 +643,68 @@ impl ConnectionBuilder {
                 token_client,
                 self.clock.clone(),
                 settings,
+                oauth::Links {
+                    guard: built.guard.clone(),
+                    shared: self.reliability.shared.as_ref().map(|(state, namespace)| {
+                        oauth::SharedTokens {
+                            state: state.clone(),
+                            // Named after the credential, never holding it.
+                            key: format!(
+                                "{namespace}:token:{name}:{}",
+                                crate::shared::fingerprint(&format!(
+                                    "{}\n{}",
+                                    oauth.client_id.as_deref().unwrap_or_default(),
+                                    endpoint_text
+                                ))
+                            ),
+                        }
+                    }),
+                },
             )?;
             tokens.insert(name.clone(), Arc::new(source));
         }
 
-        let limit = match self.max_concurrency {
-            Some(0) => {
-                return Err(Error::Config {
-                    key: "max_concurrency".into(),
-                    message: "must be at least 1".into(),
-                })
-            }
-            Some(limit) => Some(Arc::new(Semaphore::new(limit))),
-            None => None,
-        };
-
+        let connector = Arc::new(self.connector);
         Ok(Connection {
             inner: Arc::new(Inner {
-                connector: self.connector,
+                connector: connector.clone(),
                 base_url,
-                credentials,
-                client,
-                timeout: self.timeout,
-                user_agent,
-                tokens,
-                extra_headers,
-                extra_query,
-                limit,
-                auth_failure_statuses: self.auth_failure_statuses,
-                follow_cross_origin: self.follow_cross_origin,
-                cross_origin_client,
-                auth_failure_body: self.auth_failure_body,
-                actions: dynamic::Actions::default(),
-                health: Default::default(),
-                backend,
+                sends_secrets,
+                actions: Arc::default(),
+                health: HealthSlot::default(),
+                allow_http_loopback: self.allow_http_loopback,
+                pipeline: Arc::new(Pipeline {
+                    connector,
+                    credentials,
+                    client,
+                    timeout: self.timeout,
+                    user_agent,
+                    tokens,
+                    extra_headers,
+                    extra_query,
+                    limit: built.limit,
+                    rate: built.rate,
+                    retry: self.reliability.retry,
+                    action_retry: self.reliability.action_retry,
+                    budget: self.reliability.budget.clone().unwrap_or_default(),
+                    deadline: self.reliability.deadline,
+                    connect_timeout: self.reliability.connect_timeout,
+                    idle_timeout: self.reliability.idle_timeout,
+                    clock: self.clock,
+                    sleeper: self.reliability.sleeper,
+                    rng: self.reliability.rng,
+                    ids: FastRng::default(),
+                    idempotent: self.reliability.idempotent,
+                    idempotency_header: built.idempotency_header,
+                    request_id_header: built.request_id_header,
+                    guard: built.guard,
+                    backend,
+                    shared: self.reliability.shared.clone(),
+                    auth_failure_statuses: self.auth_failure_statuses,
+                    follow_cross_origin: self.follow_cross_origin,
+                    cross_origin_client,
+                    auth_failure_body: self.auth_failure_body,
+                }),
             }),
         })
     }
@@ -760,12 +830,34 @@ fn safe_client(builder: reqwest::ClientBuilder, what: &str) -> Result<reqwest::C
     builder
         .redirect(reqwest::redirect::Policy::none())
         .referer(false)
-        .http2_max_header_list_size(crate::read::MAX_HEAD_BYTES as u32)
+        .http2_max_header_list_size(crate::wire::read::MAX_HEAD_BYTES as u32)
         .build()
         .map_err(|err| Error::Config {
             key: "http_client".into(),
             message: format!("{what}: {err}"),
         })
+}
+
+/// Refuses credentials over plain http, except to loopback when the connection allows it (AU-6).
+fn check_transport(base_url: &str, sends_secrets: bool, allow_loopback: bool) -> Result<(), Error> {
+    if !sends_secrets {
+        return Ok(());
+    }
+    let parsed = reqwest::Url::parse(base_url).map_err(|err| Error::Config {
+        key: "base_url".into(),
+        message: format!("not a valid URL: {err}"),
+    })?;
+    if server::transport_allowed(&parsed, allow_loopback) {
+        return Ok(());
+    }
+    Err(Error::Config {
+        key: "base_url".into(),
+        message: if server::is_loopback(&parsed) {
+            "credentials would be sent over plain http; use https, or allow http to loopback addresses for tests (`allow_http_loopback`)".into()
+        } else {
+            "credentials would be sent over plain http; use https".into()
+        },
+    })
 }
 
 fn check_timeout(key: &str, timeout: Duration) -> Result<(), Error> {

@@ -5,16 +5,15 @@ use std::sync::OnceLock;
 
 use reqwest::header::CONTENT_TYPE;
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use crate::args::Args;
 use crate::catalogue::{Catalogue, Validators};
-use crate::connection::Inner;
-use crate::descriptor::{ConnectorDescriptor, OperationDescriptor};
+use crate::descriptor::ConnectorDescriptor;
 use crate::error::Error;
-use crate::executor;
-use crate::request::is_json;
-use crate::response::Response;
+use crate::pipeline::{self, Pipeline};
+use crate::wire::args::Args;
+use crate::wire::request::is_json;
+use crate::wire::response::Response;
 
 /// What a dynamic call returns: the status, the response headers the action declares for it,
 /// and the body as JSON.
@@ -36,6 +35,20 @@ pub(crate) struct Actions {
 }
 
 impl Actions {
+    /// Whether the catalogue marks `op` (a POST or PATCH) idempotent; other methods are not
+    /// looked up, so typed GETs never parse the catalogue.
+    pub(crate) fn marked_idempotent(
+        &self,
+        connector: &ConnectorDescriptor,
+        op: &crate::descriptor::OperationDescriptor,
+    ) -> bool {
+        if pipeline::is_idempotent(op.method) {
+            return false;
+        }
+        matches!(self.catalogue(connector), Ok(Some(catalogue))
+            if catalogue.action(&op.id).is_some_and(|a| a.idempotent))
+    }
+
     pub(crate) fn catalogue(
         &self,
         connector: &ConnectorDescriptor,
@@ -58,24 +71,42 @@ impl Actions {
 /// Runs `action` with JSON input: validated against the catalogue's input schema (when the
 /// connector has one), then sent through the one executor.
 pub(crate) async fn execute(
-    inner: &Inner,
+    pipeline: &Pipeline,
+    base_url: &str,
+    actions: &Actions,
     action: &str,
     input: Value,
 ) -> Result<ActionOutput, Error> {
-    let connector = &inner.connector;
-    let catalogue = inner.actions.catalogue(connector)?;
+    execute_with(pipeline, base_url, actions, action, input, false).await
+}
+
+/// Like [`execute`], with exactly one attempt when `single_attempt` is set (a ping).
+pub(crate) async fn execute_with(
+    pipeline: &Pipeline,
+    base_url: &str,
+    actions: &Actions,
+    action: &str,
+    input: Value,
+    single_attempt: bool,
+) -> Result<ActionOutput, Error> {
+    let connector = &*pipeline.connector;
+    let catalogue = actions.catalogue(connector)?;
     let Some(op) = connector.operation(action) else {
         return Err(Error::UnknownAction {
             name: action.to_owned(),
-            hint: crate::config::hint(action, connector.operations.iter().map(|o| o.id.as_ref())),
+            hint: crate::error::hint(action, connector.operations.iter().map(|o| o.id.as_ref())),
         });
     };
     let described = catalogue.and_then(|c| c.action(action));
     if let Some(described) = described {
-        inner.actions.validators.check(described, &input)?;
+        actions.validators.check(described, &input)?;
     }
-    let args = args_from_json(op, input)?;
-    let response = executor::execute(inner, op, &args).await?;
+    let args = Args::from_json(op, input)?;
+    let options = pipeline::CallOptions {
+        idempotent: described.is_some_and(|d| d.idempotent),
+        single_attempt,
+    };
+    let response = pipeline::execute(pipeline, base_url, op, &args, options).await?;
     let headers = described
         .map(|d| d.headers_for(response.status()))
         .unwrap_or_default()
@@ -90,52 +121,6 @@ pub(crate) async fn execute(
         headers,
         body: response_to_json(&response),
     })
-}
-
-/// Builds arguments from a JSON object whose keys are parameter names plus `body`.
-///
-/// A key names the first parameter with that name in the descriptor's order; a later parameter
-/// with the same name (in another location) is named `location:name`, as in `header:type`.
-/// `body` is the request body when the operation takes one, and otherwise an ordinary parameter
-/// name.
-pub(crate) fn args_from_json(op: &OperationDescriptor, input: Value) -> Result<Args, Error> {
-    let input = match input {
-        Value::Object(map) => map,
-        Value::Null => Map::new(),
-        other => {
-            return Err(Error::InvalidInput {
-                message: format!(
-                    "the input of `{}` must be a JSON object of parameters, not {}",
-                    op.id,
-                    kind(&other)
-                ),
-            })
-        }
-    };
-    let mut args = Args::new();
-    for (key, value) in input {
-        if key == "body" && op.body.is_some() {
-            args.body_value(value);
-            continue;
-        }
-        let qualified = || {
-            let (location, name) = key.split_once(':')?;
-            op.params
-                .iter()
-                .find(|p| p.location.as_str() == location && p.name == name)
-        };
-        let Some(param) = op.params.iter().find(|p| p.name == key).or_else(qualified) else {
-            return Err(Error::InvalidInput {
-                message: format!(
-                    "`{}` has no parameter `{key}`; it takes: {}",
-                    op.id,
-                    keys(op)
-                ),
-            });
-        };
-        args.param(param.location, param.name.clone(), value);
-    }
-    Ok(args)
 }
 
 /// The response body as JSON: `null` when empty, a string when it is not JSON.
@@ -154,27 +139,4 @@ pub(crate) fn response_to_json(response: &Response) -> Value {
         return text();
     }
     serde_json::from_slice(body).unwrap_or_else(|_| text())
-}
-
-fn keys(op: &OperationDescriptor) -> String {
-    let mut keys: Vec<&str> = op.params.iter().map(|p| p.name.as_ref()).collect();
-    if op.body.is_some() {
-        keys.push("body");
-    }
-    if keys.is_empty() {
-        "nothing".into()
-    } else {
-        keys.join(", ")
-    }
-}
-
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }

@@ -21,7 +21,7 @@ impl Connection {
             .ok_or_else(|| Error::InvalidInput {
                 message: format!(
                     "the connector has no entity `{name}`{}",
-                    crate::config::hint(name, entities.iter().map(|e| e.name.as_str()))
+                    crate::error::hint(name, entities.iter().map(|e| e.name.as_str()))
                 ),
             })
     }

@@ -1,12 +1,20 @@
 //! The crate's one error type.
 
 use std::fmt;
+use std::time::Duration;
 
 use bytes::Bytes;
 use reqwest::header::HeaderMap;
 use serde::de::DeserializeOwned;
 
 pub(crate) mod debug;
+mod hint;
+mod retry;
+
+pub(crate) use hint::hint;
+use retry::LastStatus;
+pub use retry::NotRetriedReason;
+pub(crate) use retry::{retry_after, retryable_status};
 
 /// Everything that can go wrong while configuring a connection or running an operation.
 ///
@@ -263,6 +271,129 @@ pub enum Error {
         #[source]
         source: reqwest::Error,
     },
+
+    /// The connection could not be opened within the connect timeout (default 10 s).
+    #[error("operation `{operation}` timed out connecting (limit {timeout:?})")]
+    ConnectTimeout {
+        /// The operation id.
+        operation: String,
+        /// The connect timeout.
+        timeout: Duration,
+    },
+
+    /// One attempt (connecting, sending, and reading the whole buffered body) took longer than
+    /// the per-attempt timeout (default 30 s).
+    #[error("an attempt of operation `{operation}` timed out after {timeout:?}")]
+    AttemptTimeout {
+        /// The operation id.
+        operation: String,
+        /// The per-attempt timeout.
+        timeout: Duration,
+    },
+
+    /// A streamed body sent nothing for longer than the stream idle timeout (default 30 s).
+    #[error(
+        "the streamed response of operation `{operation}` timed out: nothing arrived for {idle:?}"
+    )]
+    ReadTimeout {
+        /// The operation id.
+        operation: String,
+        /// The idle timeout.
+        idle: Duration,
+    },
+
+    /// The body ended before the length the server announced, or the connection broke while it
+    /// was read.
+    #[error("the response body of operation `{operation}` was cut short")]
+    IncompleteBody {
+        /// The operation id.
+        operation: String,
+        /// The HTTP client's error, without the request URL.
+        #[source]
+        source: reqwest::Error,
+    },
+
+    /// The call did not complete within its overall deadline (default 120 s); no attempt was
+    /// started after it passed.
+    #[error("operation `{operation}` did not complete within its deadline of {deadline:?} ({attempts} attempt(s))")]
+    DeadlineExceeded {
+        /// The operation id.
+        operation: String,
+        /// The deadline.
+        deadline: Duration,
+        /// Attempts made.
+        attempts: u32,
+    },
+
+    /// Every attempt the retry policy allows failed; the last failure is the source.
+    #[error("operation `{operation}` failed after {attempts} attempts{}", LastStatus(*last_status))]
+    RetriesExhausted {
+        /// The operation id.
+        operation: String,
+        /// Attempts made.
+        attempts: u32,
+        /// The status of the last response, when one arrived.
+        last_status: Option<u16>,
+        /// The last attempt's failure (with the response status, headers and capped body).
+        #[source]
+        last: Box<Error>,
+    },
+
+    /// The attempt failed in a way that is usually retried, but this call could not be retried
+    /// safely; the failure is the source.
+    #[error("operation `{operation}` was not retried: {reason}")]
+    NotRetried {
+        /// The operation id.
+        operation: String,
+        /// Why it was not retried.
+        reason: NotRetriedReason,
+        /// Attempts made.
+        attempts: u32,
+        /// The failure.
+        #[source]
+        last: Box<Error>,
+    },
+
+    /// The server asked to wait longer than the call can (its `Retry-After` passes the deadline
+    /// or the longest wait the policy allows): the call ends at once so that the caller can
+    /// reschedule it.
+    #[error("operation `{operation}` was rate limited: the server asks to wait {retry_after:?}")]
+    RateLimited {
+        /// The operation id.
+        operation: String,
+        /// The wait the server asked for.
+        retry_after: Duration,
+        /// Attempts made.
+        attempts: u32,
+        /// The response that asked for the wait.
+        #[source]
+        last: Box<Error>,
+    },
+
+    /// The network policy does not allow the address a request (or a redirect, or a token
+    /// request) would go to; nothing was sent.
+    #[error("request of operation `{operation}` to host `{host}` blocked: {reason}")]
+    BlockedAddress {
+        /// The operation id (or `token endpoint of <scheme>`).
+        operation: String,
+        /// The host, as written in the URL.
+        host: String,
+        /// Why: the address it resolves to, or the scheme.
+        reason: String,
+    },
+
+    /// The host's retry budget is spent (it has been failing for a while), so the call was not
+    /// retried; the failure is the source.
+    #[error("operation `{operation}` was not retried: the retry budget of its host is spent")]
+    RetryBudgetExhausted {
+        /// The operation id.
+        operation: String,
+        /// Attempts made.
+        attempts: u32,
+        /// The failure.
+        #[source]
+        last: Box<Error>,
+    },
 }
 
 impl Error {
@@ -274,7 +405,7 @@ impl Error {
             | Error::Decode { status, .. }
             | Error::UnexpectedContentType { status, .. }
             | Error::InvalidUtf8 { status, .. } => Some(*status),
-            _ => None,
+            _ => self.last().and_then(Error::status),
         }
     }
 
@@ -282,7 +413,7 @@ impl Error {
     pub fn body(&self) -> Option<&[u8]> {
         match self {
             Error::Status { body, .. } => Some(body),
-            _ => None,
+            _ => self.last().and_then(Error::body),
         }
     }
 
@@ -302,15 +433,6 @@ impl Error {
         serde_json::from_slice(self.body()?).ok()
     }
 
-    /// Whether the request timed out.
-    pub fn is_timeout(&self) -> bool {
-        match self {
-            Error::Timeout { .. } => true,
-            Error::Transport { source, .. } => source.is_timeout(),
-            _ => false,
-        }
-    }
-
     /// Whether the failure is about authentication: a 401 or 403 status, missing credentials,
     /// or a token that could not be obtained.
     pub fn is_auth(&self) -> bool {
@@ -321,19 +443,6 @@ impl Error {
                 | Error::AuthRejected { .. }
                 | Error::TokenEndpointRedirect { .. }
         ) || matches!(self.status(), Some(401 | 403))
-    }
-
-    /// Whether sending the same request again may succeed: 408, 429, 5xx other than 501,
-    /// timeouts and connection failures.
-    pub fn is_retryable(&self) -> bool {
-        match self {
-            Error::Status { status, .. } => {
-                matches!(status, 408 | 429) || (*status >= 500 && *status <= 599 && *status != 501)
-            }
-            Error::Timeout { .. } => true,
-            Error::Transport { source, .. } => source.is_connect() || source.is_timeout(),
-            _ => false,
-        }
     }
 }
 

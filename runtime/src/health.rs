@@ -2,20 +2,19 @@
 //! enabled) an offline mark that makes actions fail fast while the runtime re-probes in the
 //! background with capped, jittered exponential backoff.
 
-use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::catalogue::at_path;
-use crate::clock::Clock;
-use crate::connection::Connection;
+pub use crate::catalogue::{BodyCheck, PingSpec};
+pub use crate::connection::HealthPolicy;
+use crate::connection::{Connection, HealthState};
 use crate::error::Error;
+/// Re-exported: the re-probe loop waits through the runtime's injectable [`Sleeper`].
+pub use crate::time::{Sleep, Sleeper, TokioSleeper};
 
 /// What a ping found.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -36,110 +35,6 @@ pub struct PingResult {
     /// What went wrong, in words.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub problem: Option<String>,
-}
-
-/// A future a [`Sleeper`] returns.
-pub type Sleep = Pin<Box<dyn Future<Output = ()> + Send>>;
-
-/// How the re-probe loop waits; tests inject one that records the waits and returns at once.
-pub trait Sleeper: Send + Sync + fmt::Debug {
-    /// A future that completes after `duration`.
-    fn sleep(&self, duration: Duration) -> Sleep;
-}
-
-/// Sleeps on the tokio timer.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct TokioSleeper;
-
-impl Sleeper for TokioSleeper {
-    fn sleep(&self, duration: Duration) -> Sleep {
-        Box::pin(tokio::time::sleep(duration))
-    }
-}
-
-/// How a connection with health checks re-probes once offline.
-#[derive(Debug, Clone)]
-pub struct HealthPolicy {
-    /// The first wait before a re-probe.
-    pub initial_backoff: Duration,
-    /// The longest wait between re-probes.
-    pub max_backoff: Duration,
-    /// Fraction of each wait drawn at random (0 = none, 0.5 = up to half shorter), so that many
-    /// connections to one API do not probe in step.
-    pub jitter: f64,
-    /// How the loop waits.
-    pub sleeper: Arc<dyn Sleeper>,
-    /// The clock whose reading spreads the jitter (inject a fixed one for exact waits).
-    pub clock: Arc<dyn Clock>,
-}
-
-impl Default for HealthPolicy {
-    fn default() -> Self {
-        HealthPolicy {
-            initial_backoff: Duration::from_secs(1),
-            max_backoff: Duration::from_secs(300),
-            jitter: 0.2,
-            sleeper: Arc::new(TokioSleeper),
-            clock: Arc::new(crate::clock::SystemClock),
-        }
-    }
-}
-
-impl HealthPolicy {
-    /// The wait before re-probe number `attempt` (0-based): doubling from `initial_backoff`,
-    /// capped at `max_backoff`, shortened by up to `jitter` of itself.
-    pub fn backoff(&self, attempt: u32, random: f64) -> Duration {
-        let doubled = self
-            .initial_backoff
-            .saturating_mul(2u32.saturating_pow(attempt.min(31)));
-        let capped = doubled.min(self.max_backoff);
-        let cut = self.jitter.clamp(0.0, 1.0) * random.clamp(0.0, 1.0);
-        capped.mul_f64(1.0 - cut)
-    }
-
-    /// A number in `[0, 1]` from the clock's nanoseconds: jitter only needs to spread callers.
-    fn random(&self) -> f64 {
-        let epoch = *EPOCH.get_or_init(std::time::Instant::now);
-        let nanos = self
-            .clock
-            .now()
-            .saturating_duration_since(epoch)
-            .subsec_nanos();
-        f64::from(nanos % 1_000_000) / 1_000_000.0
-    }
-}
-
-static EPOCH: OnceLock<std::time::Instant> = OnceLock::new();
-
-/// A connection's health state: empty until health checks are enabled.
-#[derive(Default)]
-pub(crate) struct HealthSlot {
-    state: OnceLock<Arc<HealthState>>,
-}
-
-struct HealthState {
-    policy: HealthPolicy,
-    online: AtomicBool,
-    probing: AtomicBool,
-    last: Mutex<Option<String>>,
-}
-
-impl HealthSlot {
-    /// Fails fast when health checks are on and the connection is offline.
-    pub(crate) fn check(&self) -> Result<(), Error> {
-        let Some(state) = self.state.get() else {
-            return Ok(());
-        };
-        if state.online.load(Ordering::Acquire) {
-            return Ok(());
-        }
-        let reason = state
-            .last
-            .lock()
-            .map(|last| last.clone().unwrap_or_default())
-            .unwrap_or_default();
-        Err(Error::Offline { reason })
-    }
 }
 
 impl Connection {
@@ -164,7 +59,17 @@ impl Connection {
             Value::Null => Value::Object(serde_json::Map::new()),
             given => given.clone(),
         };
-        let outcome = crate::dynamic::execute(self.inner(), &spec.action, input).await;
+        let inner = self.inner();
+        // One attempt: a ping reports what one request found, not what retries hid.
+        let outcome = crate::dynamic::execute_with(
+            &inner.pipeline,
+            &inner.base_url,
+            &inner.actions,
+            &spec.action,
+            input,
+            true,
+        )
+        .await;
         let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         let mut result = PingResult {
             ok: false,
@@ -280,34 +185,10 @@ impl Connection {
     }
 }
 
-/// Which action pings a connection, what it sends and what its answer must say.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
-pub struct PingSpec {
-    /// The action id.
-    pub action: String,
-    /// Its input (a page size of 1 for a List).
-    #[serde(default, skip_serializing_if = "Value::is_null")]
-    pub input: Value,
-    /// A check on the answer's body.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub check: Option<BodyCheck>,
-    /// Whether the spec declared it (`x-connector-ping`) rather than the default rule chose it.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub declared: bool,
-}
-
-/// The value a ping's answer must hold at a path.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
-pub struct BodyCheck {
-    /// Property names from the top of the body.
-    pub path: Vec<String>,
-    /// The value required there.
-    pub equals: Value,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn backoff_doubles_caps_and_jitters_down() {

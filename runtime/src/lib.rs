@@ -67,46 +67,41 @@
 
 #![deny(missing_docs)]
 
-mod args;
 mod auth;
-mod body;
 pub mod catalogue;
-mod clock;
 mod config;
 mod connection;
 pub mod descriptor;
 mod dynamic;
-mod encoding;
 pub mod entity;
 mod error;
-mod executor;
 pub mod health;
-mod oauth;
 pub mod paginate;
-mod read;
-mod request;
-mod response;
+mod pipeline;
 #[cfg(feature = "cli")]
 pub mod runner;
 mod secret;
 pub mod serde_support;
-mod server;
+pub mod shared;
+mod time;
 mod tls;
 mod variables;
 pub mod versions;
+mod wire;
 
-mod send;
-
-pub use args::Args;
 pub use auth::{ClientAuth, Credential, OAuth2Credential};
-pub use body::{Binary, Multipart};
-pub use clock::{Clock, SystemClock};
 pub use config::{load_dir, ConnectionConfig};
 pub use connection::{Connection, ConnectionBuilder};
 pub use dynamic::ActionOutput;
-pub use error::Error;
-pub use response::{Response, StreamingResponse, Typed};
+pub use error::{Error, NotRetriedReason};
+pub use pipeline::limits::{ConcurrencyLimit, DEFAULT_CONCURRENCY, MAX_CONCURRENCY};
+pub use pipeline::retry::{RetryBudget, RetryPolicy};
 pub use secret::Secret;
 /// Re-exported so generated code depends only on this crate and `serde`.
 pub use serde_json;
+pub use time::{Clock, FastRng, Rng, Sleep, Sleeper, SystemClock, TokioSleeper};
 pub use versions::{VersionDescriptor, VersionedConnector};
+pub use wire::args::Args;
+pub use wire::body::{Binary, Multipart};
+pub use wire::guard::{NetworkPolicy, Resolver, Resolving, SystemResolver};
+pub use wire::response::{Response, StreamingResponse, Typed};

@@ -2,7 +2,7 @@
 //! placed in every request (header, query, path parameter or JSON body field).
 //!
 //! Every problem is reported at once, each naming its variable; values are never quoted, since a
-//! variable may be a secret. Server variables are substituted by [`crate::server`], which keeps a
+//! variable may be a secret. Server variables are substituted by [`crate::wire::server`], which keeps a
 //! value from changing anything but the part of the URL it stands for.
 
 use std::borrow::Cow;
@@ -10,11 +10,11 @@ use std::borrow::Cow;
 use reqwest::header::{HeaderName, HeaderValue};
 use serde_json::{Map, Value};
 
-use crate::args::Args;
-use crate::body::Content;
 use crate::descriptor::{OperationDescriptor, ParamLocation};
 use crate::secret::Secret;
 use crate::versions::{VariableDescriptor, VariableKind, VariableLocation};
+use crate::wire::args::Args;
+use crate::wire::body::Content;
 
 /// A value a connection gives for a variable.
 #[derive(Clone)]
@@ -44,7 +44,7 @@ pub(crate) struct Backend {
     pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
     /// Query pairs, still to be encoded, and whether each comes from a secret variable.
     pub(crate) query: Vec<(String, Secret, bool)>,
-    /// Values of server-URL variables, for [`crate::server::resolve`].
+    /// Values of server-URL variables, for [`crate::wire::server::resolve`].
     pub(crate) server: Vec<(String, String)>,
     path: Vec<(String, Value)>,
     body: Vec<(String, Value)>,
@@ -77,7 +77,7 @@ pub(crate) fn check(
                 name,
                 format!(
                     "unknown variable{}",
-                    crate::config::hint(name, names.into_iter())
+                    crate::error::hint(name, names.into_iter())
                 ),
             );
         }
@@ -306,8 +306,8 @@ impl Backend {
     pub(crate) fn query_pairs(&self) -> impl Iterator<Item = (String, String)> + '_ {
         self.query.iter().map(|(name, value, _)| {
             (
-                crate::encoding::component(name),
-                crate::encoding::component(value.expose()),
+                crate::wire::encoding::component(name),
+                crate::wire::encoding::component(value.expose()),
             )
         })
     }
@@ -345,11 +345,12 @@ impl Backend {
 /// Whether the body goes out as JSON: the chosen media type, else the first JSON one declared.
 fn json_body(op: &OperationDescriptor, chosen: Option<&str>) -> bool {
     match chosen {
-        Some(media) => crate::request::is_json(media),
-        None => op
-            .body
-            .as_ref()
-            .is_some_and(|b| b.media_types.iter().any(|m| crate::request::is_json(m))),
+        Some(media) => crate::wire::request::is_json(media),
+        None => op.body.as_ref().is_some_and(|b| {
+            b.media_types
+                .iter()
+                .any(|m| crate::wire::request::is_json(m))
+        }),
     }
 }
 

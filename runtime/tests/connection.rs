@@ -77,9 +77,14 @@ async fn transport_error_does_not_show_a_query_api_key() {
         .build()
         .unwrap();
     let err = conn.execute(&op, Args::new()).await.unwrap_err();
-    assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+    assert_eq!(err.attempts(), 3, "{err:?}");
+    assert!(
+        matches!(err.last(), Some(Error::Transport { .. })),
+        "{err:?}"
+    );
     assert!(err.is_retryable());
     assert_no_canary(&err);
+    assert_no_canary(err.last().expect("the last failure"));
 }
 
 #[tokio::test]

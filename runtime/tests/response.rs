@@ -5,7 +5,7 @@ mod support;
 use std::time::Duration;
 
 use connector_runtime::descriptor::{BodyDescriptor, Method, OperationDescriptor, ParamLocation};
-use connector_runtime::{Args, Error};
+use connector_runtime::{Args, Error, RetryPolicy};
 use serde_json::json;
 use support::*;
 use wiremock::ResponseTemplate;
@@ -20,10 +20,18 @@ async fn non_2xx_is_a_status_error_with_a_body_snippet() {
     let server = server_with(ResponseTemplate::new(503).set_body_string(long.clone())).await;
     let op = get();
     let conn = connect(&server, &connector(vec![op.clone()], vec![]), vec![]);
-    let err = conn.execute(&op, Args::new()).await.unwrap_err();
-    assert_eq!(err.status(), Some(503));
-    assert!(err.is_retryable());
-    match &err {
+    let retried = conn.execute(&op, Args::new()).await.unwrap_err();
+    // A GET answered 503 is retried (3 attempts by default); the last answer is kept.
+    assert_eq!(retried.attempts(), 3);
+    assert_eq!(retried.status(), Some(503));
+    assert_eq!(retried.body(), Some(long.as_bytes()));
+    assert!(retried.is_retryable());
+    assert_eq!(
+        retried.to_string(),
+        "operation `getThing` failed after 3 attempts; the last answered HTTP status 503"
+    );
+    let err = retried.last().expect("the last failure");
+    match err {
         Error::Status {
             operation, body, ..
         } => {
@@ -122,11 +130,12 @@ async fn slow_server_times_out() {
     let connector = connector(vec![op.clone()], vec![]);
     let conn = builder(&server, &connector)
         .timeout(Duration::from_millis(100))
+        .retries(RetryPolicy::none())
         .build()
         .unwrap();
     let err = conn.execute(&op, Args::new()).await.unwrap_err();
     assert!(
-        matches!(&err, Error::Timeout { operation } if operation == "getThing"),
+        matches!(&err, Error::AttemptTimeout { operation, timeout } if operation == "getThing" && timeout.as_millis() == 100),
         "{err:?}"
     );
     assert!(err.is_timeout() && err.is_retryable());

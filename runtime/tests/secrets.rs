@@ -3,8 +3,6 @@
 
 mod support;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD;
@@ -142,20 +140,6 @@ async fn se1_debug_display_and_serialized_config_hide_every_secret() {
     );
 }
 
-/// A writer that appends to a shared buffer, for capturing logs.
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buffer {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 fn error_text(err: &Error) -> String {
     let mut text = format!("{err}\n{err:?}");
     let mut source = std::error::Error::source(err);
@@ -168,17 +152,8 @@ fn error_text(err: &Error) -> String {
 
 #[tokio::test]
 async fn se2_se3_logs_and_errors_hold_no_secret_under_success_and_failure() {
-    let logs = Buffer::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    // Global rather than scoped: a scoped subscriber can miss events whose callsites another
-    // test thread registered first. The other tests' logs land here too, and must be clean too.
-    tracing::subscriber::set_global_default(subscriber)
-        .expect("only this test installs a global subscriber");
+    // The other tests' logs land here too, and must be clean too.
+    let logs = support::logs::capture();
     let mut outputs = String::new();
 
     // Success with every scheme.
@@ -288,7 +263,7 @@ async fn se2_se3_logs_and_errors_hold_no_secret_under_success_and_failure() {
     std::panic::set_hook(previous);
     assert!(joined.is_err());
 
-    let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let logs = logs.text();
     assert!(
         logs.contains("panic: "),
         "the panic was not captured:\n{logs}"

@@ -303,16 +303,23 @@ async fn invalid_inputs_are_reported_with_pointers_and_nothing_is_sent() {
 }
 
 /// What must be identical between callers: method, URL, headers other than user-agent, body.
+/// The runtime's own request id (a UUID, new for every call) is compared by its presence.
 fn fingerprint(request: &Request) -> (String, String, Vec<(String, String)>, Vec<u8>) {
     let mut headers: Vec<(String, String)> = request
         .headers
         .iter()
         .filter(|(name, _)| name.as_str() != "user-agent")
         .map(|(name, value)| {
-            (
-                name.as_str().to_owned(),
-                String::from_utf8_lossy(value.as_bytes()).into_owned(),
-            )
+            let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            let generated_id = name.as_str() == "x-request-id"
+                && value.len() == 36
+                && value.matches('-').count() == 4;
+            let value = if generated_id {
+                "(a request id per call)".to_owned()
+            } else {
+                value
+            };
+            (name.as_str().to_owned(), value)
         })
         .collect();
     headers.sort();

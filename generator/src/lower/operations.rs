@@ -166,6 +166,11 @@ fn lower_operation(
         description: op.description.clone().filter(|s| !s.trim().is_empty()),
         tags: op.tags.clone(),
         deprecated: op.deprecated,
+        idempotent: op
+            .extensions
+            .get("x-connector-idempotent")
+            .and_then(serde_json::Value::as_bool)
+            .unwrap_or(false),
         params,
         options_type,
         body,

@@ -44,7 +44,7 @@ pub struct Catalogue {
     /// The action that pings a connection: declared with `x-connector-ping`, else the cheapest
     /// GET without required parameters (a List with a page size of 1 preferred).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ping: Option<crate::health::PingSpec>,
+    pub ping: Option<PingSpec>,
 }
 
 /// A security scheme as the catalogue shows it (OpenAPI's vocabulary).
@@ -96,6 +96,10 @@ pub struct Action {
     /// Whether the spec marks it deprecated.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub deprecated: bool,
+    /// Whether a POST or PATCH of this action carries an idempotency key (the spec's
+    /// `x-connector-idempotent: true`), which makes it safe to retry.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub idempotent: bool,
     /// Security alternatives: each lists schemes that must all be configured; an empty
     /// alternative allows anonymous access, no alternative at all means no auth.
     #[serde(default)]
@@ -168,4 +172,29 @@ pub fn auth_summary(alternatives: &[Vec<String>]) -> String {
         })
         .collect::<Vec<_>>()
         .join(" | ")
+}
+
+/// Which action pings a connection, what it sends and what its answer must say.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct PingSpec {
+    /// The action id.
+    pub action: String,
+    /// Its input (a page size of 1 for a List).
+    #[serde(default, skip_serializing_if = "Value::is_null")]
+    pub input: Value,
+    /// A check on the answer's body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check: Option<BodyCheck>,
+    /// Whether the spec declared it (`x-connector-ping`) rather than the default rule chose it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub declared: bool,
+}
+
+/// The value a ping's answer must hold at a path.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct BodyCheck {
+    /// Property names from the top of the body.
+    pub path: Vec<String>,
+    /// The value required there.
+    pub equals: Value,
 }

@@ -121,7 +121,7 @@ fn describe(error: &ValidationError<'_>, schema: &Value, out: &mut Vec<(String, 
         | ValidationErrorKind::UnevaluatedProperties { unexpected } => {
             let known = known_properties(schema, error.schema_path().as_str());
             for key in unexpected {
-                let hint = crate::config::hint(key, known.iter().map(String::as_str));
+                let hint = crate::error::hint(key, known.iter().map(String::as_str));
                 let known_list = if known.is_empty() || !hint.is_empty() {
                     String::new()
                 } else {

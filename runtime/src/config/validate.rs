@@ -7,11 +7,16 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 
 use super::ConnectionConfig;
+
+mod reliability;
+
 use crate::auth::{ClientAuth, Credential, Grant, OAuth2Credential};
 use crate::descriptor::{ConnectorDescriptor, SecuritySchemeKind};
+use crate::error::hint;
 use crate::secret::Secret;
 use crate::variables::{self, Given};
 use crate::versions::{VariableKind, VariableLocation, VersionDescriptor};
+pub(super) use reliability::ReliabilityConfig;
 
 /// Walks a parsed file, collecting every problem.
 pub(super) struct Validator {
@@ -222,6 +227,7 @@ impl Validator {
             query: Vec::new(),
             allow_http_loopback: false,
             auth_failure_statuses: Vec::new(),
+            reliability: ReliabilityConfig::default(),
             warnings: Vec::new(),
             declared: self
                 .pinned
@@ -231,9 +237,11 @@ impl Validator {
             backend: Vec::new(),
             tls: crate::tls::Tls::default(),
         };
-        let Some(map) = self.table(value, "(top level)", TOP_KEYS) else {
+        let known: Vec<&str> = TOP_KEYS.iter().chain(reliability::KEYS).copied().collect();
+        let Some(map) = self.table(value, "(top level)", &known) else {
             return config;
         };
+        config.reliability = self.reliability(connector, map);
         match map.get("connector") {
             None => self.problem(
                 "connector",
@@ -453,7 +461,7 @@ impl Validator {
                     }
                 };
                 let pair = [(name.clone(), text.clone())];
-                match crate::server::resolve(chosen, &pair) {
+                match crate::wire::server::resolve(chosen, &pair) {
                     Ok(_) => out.push((name.clone(), text)),
                     Err(err) => self.problem(&at, server_problem(err)),
                 }
@@ -830,25 +838,6 @@ fn join(path: &str, key: &str) -> String {
         key.to_owned()
     } else {
         format!("{path}.{key}")
-    }
-}
-
-/// `; did you mean `x`?` for the closest known name, if one is close: at most two edits
-/// (a swap of neighbours counts as one) and fewer than half the name's length.
-pub(crate) fn hint<'a>(given: &str, known: impl Iterator<Item = &'a str>) -> String {
-    let given_lower = given.to_ascii_lowercase();
-    let best = known
-        .map(|k| {
-            (
-                strsim::damerau_levenshtein(&given_lower, &k.to_ascii_lowercase()),
-                k,
-            )
-        })
-        .filter(|(distance, _)| *distance <= 2 && distance * 2 <= given.chars().count())
-        .min_by_key(|(distance, _)| *distance);
-    match best {
-        Some((_, name)) => format!("; did you mean `{name}`?"),
-        None => String::new(),
     }
 }
 

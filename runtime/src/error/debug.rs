@@ -118,6 +118,56 @@ impl fmt::Debug for Error {
             Error::Transport { operation, source } => {
                 variant!(f, "Transport", operation, source)
             }
+            Error::ConnectTimeout { operation, timeout } => {
+                variant!(f, "ConnectTimeout", operation, timeout)
+            }
+            Error::AttemptTimeout { operation, timeout } => {
+                variant!(f, "AttemptTimeout", operation, timeout)
+            }
+            Error::ReadTimeout { operation, idle } => variant!(f, "ReadTimeout", operation, idle),
+            Error::IncompleteBody { operation, source } => {
+                variant!(f, "IncompleteBody", operation, source)
+            }
+            Error::DeadlineExceeded {
+                operation,
+                deadline,
+                attempts,
+            } => variant!(f, "DeadlineExceeded", operation, deadline, attempts),
+            Error::RetriesExhausted {
+                operation,
+                attempts,
+                last_status,
+                last,
+            } => variant!(
+                f,
+                "RetriesExhausted",
+                operation,
+                attempts,
+                last_status,
+                last
+            ),
+            Error::NotRetried {
+                operation,
+                reason,
+                attempts,
+                last,
+            } => variant!(f, "NotRetried", operation, reason, attempts, last),
+            Error::RateLimited {
+                operation,
+                retry_after,
+                attempts,
+                last,
+            } => variant!(f, "RateLimited", operation, retry_after, attempts, last),
+            Error::BlockedAddress {
+                operation,
+                host,
+                reason,
+            } => variant!(f, "BlockedAddress", operation, host, reason),
+            Error::RetryBudgetExhausted {
+                operation,
+                attempts,
+                last,
+            } => variant!(f, "RetryBudgetExhausted", operation, attempts, last),
         }
     }
 }

@@ -134,7 +134,7 @@ pub fn describe(catalogue: &Catalogue, args: &DescribeArgs) -> ExitCode {
         }
         None => Problem::from(Error::UnknownAction {
             name: id.clone(),
-            hint: crate::config::hint(id, catalogue.actions.iter().map(|a| a.id.as_str())),
+            hint: crate::error::hint(id, catalogue.actions.iter().map(|a| a.id.as_str())),
         })
         .report(),
     }
@@ -162,6 +162,7 @@ pub fn catalogue_of(connector: &ConnectorDescriptor) -> Result<Catalogue, Error>
                     description: None,
                     tags: Vec::new(),
                     deprecated: op.deprecated,
+                    idempotent: false,
                     auth: op
                         .auth_alternatives()
                         .into_iter()

@@ -48,8 +48,13 @@ impl Problem {
 
 impl From<Error> for Problem {
     fn from(err: Error) -> Self {
+        // A retried (or not retried) call that ended with an answer ends like that answer.
+        let answered = err
+            .last()
+            .is_some_and(|last| matches!(last, Error::Status { .. }));
         let code = match &err {
             Error::Status { .. } | Error::AuthRejected { .. } => EXIT_STATUS,
+            _ if answered => EXIT_STATUS,
             Error::Config { .. }
             | Error::InvalidServerVariable { .. }
             | Error::MissingCredentials { .. }
@@ -184,6 +189,7 @@ mod tests {
             description: Some("line one\n\u{1b}]0;title\u{7}line two".into()),
             tags: Vec::new(),
             deprecated: false,
+            idempotent: false,
             auth: vec![vec![], vec!["a".into(), "b".into()]],
             input_schema: serde_json::json!({}),
             output_schemas: Default::default(),

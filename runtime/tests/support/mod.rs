@@ -3,7 +3,11 @@
 
 #![allow(dead_code)]
 
+pub mod logs;
+pub mod proxy;
 pub mod raw;
+pub mod scripted;
+pub mod time;
 
 use std::borrow::Cow;
 

@@ -18,11 +18,16 @@ use serde_json::Value;
 use tokio::sync::Mutex;
 
 use crate::auth::{ClientAuth, Grant, OAuth2Credential};
-use crate::clock::Clock;
 use crate::error::Error;
-use crate::read::{self, ReadError};
 use crate::secret::Secret;
-use crate::server;
+use crate::time::Clock;
+use crate::wire::guard::Guard;
+use crate::wire::read::{self, ReadError};
+use crate::wire::server;
+
+mod shared;
+
+pub(crate) use shared::SharedTokens;
 
 /// Timing settings shared by a connection's token sources.
 #[derive(Debug, Clone, Copy)]
@@ -35,6 +40,14 @@ pub(crate) struct TokenSettings {
     pub(crate) timeout: Duration,
     /// Whether a loopback `http://` token endpoint is accepted.
     pub(crate) allow_http_loopback: bool,
+}
+
+/// What a token source shares with the rest of the connection: the network policy, and the
+/// store of tokens shared with other processes.
+#[derive(Debug, Clone)]
+pub(crate) struct Links {
+    pub(crate) guard: Guard,
+    pub(crate) shared: Option<SharedTokens>,
 }
 
 /// Where the token endpoint is.
@@ -57,6 +70,10 @@ pub(crate) struct TokenSource {
     http: reqwest::Client,
     clock: Arc<dyn Clock>,
     settings: TokenSettings,
+    /// The network policy applies to token and discovery requests too (RQ-5).
+    guard: Guard,
+    /// Where tokens are shared with other processes, if anywhere.
+    shared: Option<SharedTokens>,
     /// Number of token requests started; read without the lock to tell which attempts began
     /// after a caller started waiting.
     started: AtomicU64,
@@ -98,6 +115,16 @@ enum Failure {
 }
 
 impl TokenSource {
+    /// Refuses a token or discovery URL the network policy does not allow.
+    async fn allowed(&self, url: &Url) -> Result<(), Failure> {
+        self.guard.check(url).await.map_err(|blocked| {
+            Failure::Other(format!(
+                "the token endpoint's host `{}` is blocked: {}",
+                blocked.host, blocked.reason
+            ))
+        })
+    }
+
     pub(crate) fn new(
         scheme: String,
         credential: OAuth2Credential,
@@ -105,7 +132,9 @@ impl TokenSource {
         http: reqwest::Client,
         clock: Arc<dyn Clock>,
         settings: TokenSettings,
+        links: Links,
     ) -> Result<Self, Error> {
+        let Links { guard, shared } = links;
         let token = match &credential.access_token {
             Some(access) => Some(Token {
                 header: bearer(&scheme, access)?,
@@ -123,6 +152,8 @@ impl TokenSource {
             http,
             clock,
             settings,
+            guard,
+            shared,
             started: AtomicU64::new(0),
             finished: AtomicU64::new(0),
             state: Mutex::new(State {
@@ -167,7 +198,7 @@ impl TokenSource {
             }
         }
         let seq = self.started.fetch_add(1, Ordering::SeqCst) + 1;
-        let outcome = self.fetch(&mut state, now).await;
+        let outcome = self.obtain(&mut state, now, min_seq > 0).await;
         self.finished.store(seq, Ordering::SeqCst);
         match outcome {
             Ok(mut token) => {
@@ -236,6 +267,7 @@ impl TokenSource {
         if !scope.is_empty() {
             form.push(("scope", &scope));
         }
+        self.allowed(&url).await?;
         let mut request = self
             .http
             .post(url)
@@ -361,6 +393,7 @@ impl TokenSource {
             return Ok(url.clone());
         }
         tracing::debug!(scheme = %self.scheme, "reading the OpenID Connect discovery document");
+        self.allowed(discovery).await?;
         let response = self
             .http
             .get(discovery.clone())

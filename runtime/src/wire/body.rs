@@ -14,8 +14,8 @@ use crate::descriptor::{
     BodyDescriptor, OperationDescriptor, ParamDescriptor, ParamLocation, ParamStyle,
     PropertyEncoding,
 };
-use crate::encoding::{self, Flat};
 use crate::error::Error;
+use crate::wire::encoding::{self, Flat};
 
 const JSON: &str = "application/json";
 const MULTIPART: &str = "multipart/form-data";

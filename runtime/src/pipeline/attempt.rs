@@ -7,33 +7,43 @@ use reqwest::header::{
     HeaderMap, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, LOCATION, PROXY_AUTHORIZATION,
 };
 use reqwest::{Method, StatusCode, Url};
-use tokio::sync::OwnedSemaphorePermit;
 
+use super::limits::Permit;
+use super::transport;
+use super::Pipeline;
 use crate::auth;
-use crate::connection::Inner;
 use crate::descriptor::{ApiKeyLocation, OperationDescriptor, SecuritySchemeKind};
 use crate::error::Error;
-use crate::executor::transport;
-use crate::read;
-use crate::request::Prepared;
+use crate::wire::read;
+use crate::wire::request::Prepared;
 
 /// How many same-origin redirects are followed.
 pub(crate) const MAX_REDIRECTS: usize = 5;
 
-/// Sends `prepared` and returns the final response, with the concurrency permit it holds
-/// (dropped by the caller once the body is read).
-pub(crate) async fn send(
-    inner: &Inner,
+/// A request ready to be sent as often as the retry loop needs: every attempt sends the same
+/// method, URL, headers and body bytes.
+pub(crate) struct Outgoing {
+    pub(crate) method: Method,
+    pub(crate) url: Url,
+    pub(crate) headers: HeaderMap,
+    /// The body, when it is held in memory (and so can be replayed).
+    pub(crate) body: Option<Bytes>,
+}
+
+/// Adds the connection-wide query pairs and headers to `prepared`; a streamed body is returned
+/// apart, since it can be sent once only.
+pub(crate) fn outgoing(
+    pipeline: &Pipeline,
     op: &OperationDescriptor,
     prepared: Prepared,
-) -> Result<(reqwest::Response, Option<OwnedSemaphorePermit>), Error> {
+) -> Result<(Outgoing, Option<reqwest::Body>), Error> {
     let Prepared {
         method,
         url,
         mut headers,
         body,
     } = prepared;
-    let url = with_query(url, &inner.extra_query);
+    let url = with_query(url, &pipeline.extra_query);
     let url = Url::parse(&url).map_err(|err| Error::InvalidInput {
         // The URL itself is not quoted: its query may carry an API key.
         message: format!(
@@ -41,11 +51,9 @@ pub(crate) async fn send(
             op.id
         ),
     })?;
-    for (name, value) in &inner.extra_headers {
+    for (name, value) in &pipeline.extra_headers {
         headers.insert(name.clone(), value.clone());
     }
-    // In-memory bodies can be sent again (redirects, the retry after a rejected token); a
-    // streamed upload can be sent once only.
     let (body, stream) = match body {
         Some(body) => match body.as_bytes() {
             Some(bytes) => (Some(Bytes::copy_from_slice(bytes)), None),
@@ -53,47 +61,62 @@ pub(crate) async fn send(
         },
         None => (None, None),
     };
+    Ok((
+        Outgoing {
+            method,
+            url,
+            headers,
+            body,
+        },
+        stream,
+    ))
+}
 
-    let sources: Vec<_> = auth::token_schemes(op, &inner.credentials)?
+/// One attempt: adds tokens, sends `out` (or `stream` as its body), follows same-origin
+/// redirects, and renews a rejected token once.
+pub(crate) async fn send(
+    pipeline: &Pipeline,
+    op: &OperationDescriptor,
+    out: &Outgoing,
+    stream: Option<reqwest::Body>,
+) -> Result<(reqwest::Response, Option<Permit>), Error> {
+    let Outgoing {
+        method,
+        url,
+        headers,
+        body,
+    } = out;
+    let mut headers = headers.clone();
+    let sources: Vec<_> = auth::token_schemes(op, &pipeline.credentials)?
         .into_iter()
-        .filter_map(|name| inner.tokens.get(name))
+        .filter_map(|name| pipeline.tokens.get(name))
         .collect();
     for source in &sources {
         let (value, _) = source.token(0).await?;
         headers.insert(AUTHORIZATION, value);
     }
+    // Taken after the token: a token request is not an API request, and callers waiting for
+    // one token must not hold places others could use.
+    let permit = pipeline.limit.acquire().await;
 
-    let permit = match &inner.limit {
-        Some(limit) => Some(
-            limit
-                .clone()
-                .acquire_owned()
-                .await
-                .map_err(|_| Error::Config {
-                    key: "max_concurrency".into(),
-                    message: "the connection's request limiter was closed".into(),
-                })?,
-        ),
-        None => None,
-    };
     if let Some(stream) = stream {
+        check_address(pipeline, op, url).await?;
         tracing::debug!(operation = %op.id, method = %method, path = url.path(), "sending streamed request");
-        let response = inner
+        let response = pipeline
             .client
-            .request(method, url)
+            .request(method.clone(), url.clone())
             .headers(headers)
-            .timeout(inner.timeout)
             .body(stream)
             .send()
             .await
-            .map_err(|err| transport(op, err))?;
+            .map_err(|err| transport(pipeline, op, err))?;
         return Ok((response, permit));
     }
-    let response = exchange(inner, op, &method, &url, &headers, body.as_ref()).await?;
+    let response = exchange(pipeline, op, method, url, &headers, body.as_ref()).await?;
     let status = response.status().as_u16();
     let renewable = !sources.is_empty() && sources.iter().all(|s| s.can_renew());
-    let (response, body_rejected) = check_body(inner, op, response).await?;
-    let status_rejected = inner.auth_failure_statuses.contains(&status);
+    let (response, body_rejected) = check_body(pipeline, op, response).await?;
+    let status_rejected = pipeline.auth_failure_statuses.contains(&status);
     if !(status_rejected || body_rejected) {
         return Ok((response, permit));
     }
@@ -115,9 +138,9 @@ pub(crate) async fn send(
         let (value, _) = source.token(barrier + 1).await?;
         headers.insert(AUTHORIZATION, value);
     }
-    let response = exchange(inner, op, &method, &url, &headers, body.as_ref()).await?;
+    let response = exchange(pipeline, op, method, url, &headers, body.as_ref()).await?;
     let status = response.status().as_u16();
-    let (response, body_rejected) = check_body(inner, op, response).await?;
+    let (response, body_rejected) = check_body(pipeline, op, response).await?;
     if body_rejected {
         return Err(auth_rejected(op, status));
     }
@@ -139,11 +162,11 @@ const MAX_CHECKED_BODY: usize = 1024 * 1024;
 /// body is not checked: what was read goes on ahead of the unread rest, so memory stays bounded
 /// whatever the server sends.
 async fn check_body(
-    inner: &Inner,
+    pipeline: &Pipeline,
     op: &OperationDescriptor,
     mut response: reqwest::Response,
 ) -> Result<(reqwest::Response, bool), Error> {
-    let Some((path, values)) = &inner.auth_failure_body else {
+    let Some((path, values)) = &pipeline.auth_failure_body else {
         return Ok((response, false));
     };
     let small = !matches!(response.content_length(), Some(n) if n > MAX_CHECKED_BODY as u64);
@@ -155,7 +178,7 @@ async fn check_body(
     let headers = response.headers().clone();
     let (bytes, complete) = read::read_until(&mut response, MAX_CHECKED_BODY)
         .await
-        .map_err(|err| transport(op, err))?;
+        .map_err(|err| transport(pipeline, op, err))?;
     let rebuild = |body: reqwest::Body| {
         let mut rebuilt = http::Response::new(body);
         *rebuilt.status_mut() = status;
@@ -185,10 +208,27 @@ async fn check_body(
     Ok((rebuild(reqwest::Body::from(bytes)), rejected))
 }
 
+/// Refuses an address the network policy does not allow (RQ-5), before anything is sent.
+async fn check_address(
+    pipeline: &Pipeline,
+    op: &OperationDescriptor,
+    url: &Url,
+) -> Result<(), Error> {
+    pipeline
+        .guard
+        .check(url)
+        .await
+        .map_err(|blocked| Error::BlockedAddress {
+            operation: op.id.to_string(),
+            host: blocked.host,
+            reason: blocked.reason,
+        })
+}
+
 /// One request, following same-origin redirects (SE-4): a redirect to another origin is not
 /// followed, so credentials never reach it.
 async fn exchange(
-    inner: &Inner,
+    pipeline: &Pipeline,
     op: &OperationDescriptor,
     method: &Method,
     url: &Url,
@@ -200,8 +240,8 @@ async fn exchange(
     let mut headers = headers.clone();
     let mut body = body.cloned();
     // Once a redirect has left the origin, the rest of the chain goes through the client that
-    // carries nothing of an injected builder (see `Inner::cross_origin_client`).
-    let mut client = &inner.client;
+    // carries nothing of an injected builder (see `Pipeline::cross_origin_client`).
+    let mut client = &pipeline.client;
     for hop in 0..=MAX_REDIRECTS {
         tracing::debug!(
             operation = %op.id,
@@ -210,14 +250,17 @@ async fn exchange(
             hop,
             "sending request"
         );
+        check_address(pipeline, op, &url).await?;
         let mut builder = client
             .request(method.clone(), url.clone())
-            .headers(headers.clone())
-            .timeout(inner.timeout);
+            .headers(headers.clone());
         if let Some(body) = &body {
             builder = builder.body(body.clone());
         }
-        let response = builder.send().await.map_err(|err| transport(op, err))?;
+        let response = builder
+            .send()
+            .await
+            .map_err(|err| transport(pipeline, op, err))?;
         let status = response.status();
         let next = match status {
             StatusCode::MOVED_PERMANENTLY
@@ -237,7 +280,7 @@ async fn exchange(
         };
         let mut next = next;
         if next.origin() != url.origin() {
-            if !inner.follow_cross_origin {
+            if !pipeline.follow_cross_origin {
                 tracing::warn!(
                     operation = %op.id,
                     status = status.as_u16(),
@@ -252,8 +295,11 @@ async fn exchange(
                 status = status.as_u16(),
                 "following a redirect to another origin without credentials"
             );
-            strip_credentials(inner, &mut headers, &mut next);
-            client = inner.cross_origin_client.as_ref().unwrap_or(&inner.client);
+            strip_credentials(pipeline, &mut headers, &mut next);
+            client = pipeline
+                .cross_origin_client
+                .as_ref()
+                .unwrap_or(&pipeline.client);
         }
         if hop == MAX_REDIRECTS {
             break;
@@ -280,15 +326,19 @@ async fn exchange(
 /// Removes every credential the connection could have put on a request: the auth headers, the
 /// API-key headers and query parameters of the connector's schemes, and the connection-wide
 /// headers and query values (custom auth).
-fn strip_credentials(inner: &Inner, headers: &mut HeaderMap, url: &mut Url) {
+fn strip_credentials(pipeline: &Pipeline, headers: &mut HeaderMap, url: &mut Url) {
     for name in [AUTHORIZATION, PROXY_AUTHORIZATION, COOKIE] {
         headers.remove(name);
     }
-    for (name, _) in &inner.extra_headers {
+    for (name, _) in &pipeline.extra_headers {
         headers.remove(name);
     }
-    let mut query_names: Vec<&str> = inner.extra_query.iter().map(|(n, _)| n.as_str()).collect();
-    for scheme in inner.connector.security_schemes.iter() {
+    let mut query_names: Vec<&str> = pipeline
+        .extra_query
+        .iter()
+        .map(|(n, _)| n.as_str())
+        .collect();
+    for scheme in pipeline.connector.security_schemes.iter() {
         if let SecuritySchemeKind::ApiKey {
             location,
             parameter,

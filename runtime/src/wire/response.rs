@@ -1,6 +1,7 @@
 //! A successful (2xx) response, fully read.
 
 use std::fmt;
+use std::time::Duration;
 
 use bytes::Bytes;
 use reqwest::header::HeaderMap;
@@ -184,16 +185,22 @@ fn is_json(content_type: &str) -> bool {
 }
 
 /// A 2xx response whose body is read chunk by chunk, for downloads too large to buffer.
+///
+/// Reading is bounded by the connection's stream idle timeout (default 30 s) between chunks,
+/// not by the per-attempt timeout, so a large download can take as long as it needs while a
+/// stalled one ends with [`Error::ReadTimeout`].
 pub struct StreamingResponse {
     operation: Text,
     response: reqwest::Response,
+    idle: Duration,
 }
 
 impl StreamingResponse {
-    pub(crate) fn new(operation: Text, response: reqwest::Response) -> Self {
+    pub(crate) fn new(operation: Text, response: reqwest::Response, idle: Duration) -> Self {
         Self {
             operation,
             response,
+            idle,
         }
     }
 
@@ -209,11 +216,18 @@ impl StreamingResponse {
 
     /// The next chunk of the body, or `None` at its end.
     pub async fn chunk(&mut self) -> Result<Option<Bytes>, Error> {
-        self.response.chunk().await.map_err(|err| Error::Transport {
-            operation: self.operation.to_string(),
-            // SE-3: the URL may carry an API key in its query.
-            source: err.without_url(),
-        })
+        let operation = || self.operation.to_string();
+        match tokio::time::timeout(self.idle, self.response.chunk()).await {
+            Err(_) => Err(Error::ReadTimeout {
+                operation: operation(),
+                idle: self.idle,
+            }),
+            Ok(result) => result.map_err(|err| Error::IncompleteBody {
+                operation: operation(),
+                // SE-3: the URL may carry an API key in its query.
+                source: err.without_url(),
+            }),
+        }
     }
 }
 

@@ -1,11 +1,11 @@
 //! The arguments of one operation call, as a typed wrapper or the dynamic interface fills them.
 
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
-use crate::body::{Binary, Content};
-use crate::descriptor::{ParamLocation, Text};
+use crate::descriptor::{OperationDescriptor, ParamLocation, Text};
 use crate::error::Error;
+use crate::wire::body::{Binary, Content};
 use crate::Multipart;
 
 /// Parameter values and body of one call, checked against the operation when it is executed.
@@ -31,11 +31,8 @@ impl Args {
     /// takes it), for callers that want the whole [`Response`](crate::Response) back.
     ///
     /// [`Connection::execute_json`]: crate::Connection::execute_json
-    pub fn from_json(
-        op: &crate::descriptor::OperationDescriptor,
-        input: Value,
-    ) -> Result<Self, Error> {
-        crate::dynamic::args_from_json(op, input)
+    pub fn from_json(op: &OperationDescriptor, input: Value) -> Result<Self, Error> {
+        args_from_json(op, input)
     }
 
     /// Sets a path parameter.
@@ -176,6 +173,75 @@ impl Args {
 
 fn to_value<T: Serialize + ?Sized>(value: &T) -> Result<Value, Error> {
     serde_json::to_value(value).map_err(|source| Error::Encode { source })
+}
+
+/// Builds arguments from a JSON object whose keys are parameter names plus `body`.
+///
+/// A key names the first parameter with that name in the descriptor's order; a later parameter
+/// with the same name (in another location) is named `location:name`, as in `header:type`.
+/// `body` is the request body when the operation takes one, and otherwise an ordinary parameter
+/// name.
+fn args_from_json(op: &OperationDescriptor, input: Value) -> Result<Args, Error> {
+    let input = match input {
+        Value::Object(map) => map,
+        Value::Null => Map::new(),
+        other => {
+            return Err(Error::InvalidInput {
+                message: format!(
+                    "the input of `{}` must be a JSON object of parameters, not {}",
+                    op.id,
+                    kind(&other)
+                ),
+            })
+        }
+    };
+    let mut args = Args::new();
+    for (key, value) in input {
+        if key == "body" && op.body.is_some() {
+            args.body_value(value);
+            continue;
+        }
+        let qualified = || {
+            let (location, name) = key.split_once(':')?;
+            op.params
+                .iter()
+                .find(|p| p.location.as_str() == location && p.name == name)
+        };
+        let Some(param) = op.params.iter().find(|p| p.name == key).or_else(qualified) else {
+            return Err(Error::InvalidInput {
+                message: format!(
+                    "`{}` has no parameter `{key}`; it takes: {}",
+                    op.id,
+                    keys(op)
+                ),
+            });
+        };
+        args.param(param.location, param.name.clone(), value);
+    }
+    Ok(args)
+}
+
+fn keys(op: &OperationDescriptor) -> String {
+    let mut keys: Vec<&str> = op.params.iter().map(|p| p.name.as_ref()).collect();
+    if op.body.is_some() {
+        keys.push("body");
+    }
+    if keys.is_empty() {
+        "nothing".into()
+    } else {
+        keys.join(", ")
+    }
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
 }
 
 #[cfg(test)]

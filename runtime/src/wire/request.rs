@@ -6,13 +6,11 @@ use reqwest::header::{
     HeaderMap, HeaderName, HeaderValue, ACCEPT, CONTENT_TYPE, COOKIE, USER_AGENT,
 };
 
-use crate::args::Args;
-use crate::auth;
-use crate::body;
-use crate::connection::Inner;
 use crate::descriptor::{Method, OperationDescriptor, ParamDescriptor, ParamLocation, StatusMatch};
-use crate::encoding::{self, Flat};
 use crate::error::Error;
+use crate::wire::args::Args;
+use crate::wire::body;
+use crate::wire::encoding::{self, Flat};
 
 const JSON: &str = "application/json";
 
@@ -26,16 +24,27 @@ pub(crate) struct Prepared {
     pub(crate) body: Option<reqwest::Body>,
 }
 
-/// Checks `args` against `op` and encodes the request.
+/// What the chosen credentials add to one request (the auth module decides them).
+#[derive(Default)]
+pub(crate) struct AuthParts {
+    /// Headers, each marked sensitive.
+    pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
+    /// Encoded query pairs.
+    pub(crate) query: Vec<(String, String)>,
+    /// Encoded `name=value` cookie pairs.
+    pub(crate) cookies: Vec<String>,
+}
+
+/// Checks `args` against `op` and encodes the request to `base_url` with the credential parts
+/// `auth`.
 pub(crate) fn prepare(
-    inner: &Inner,
     op: &OperationDescriptor,
     args: &Args,
+    base_url: &str,
+    user_agent: &HeaderValue,
+    auth: AuthParts,
 ) -> Result<Prepared, Error> {
-    let filled = inner.backend.fill(op, args);
-    let args = filled.as_ref().unwrap_or(args);
     check_declared(op, args)?;
-    let auth = auth::authorize(&inner.connector, op, &inner.credentials)?;
 
     let path = substitute_path(op, args)?;
     let mut query = Vec::new();
@@ -61,7 +70,7 @@ pub(crate) fn prepare(
     let cookie_holds_credential = !auth.cookies.is_empty();
     query.extend(auth.query);
     cookies.extend(auth.cookies);
-    let mut url = format!("{}{path}", inner.base_url);
+    let mut url = format!("{base_url}{path}");
     for (i, (name, value)) in query.iter().enumerate() {
         url.push(if i == 0 { '?' } else { '&' });
         url.push_str(name);
@@ -69,7 +78,7 @@ pub(crate) fn prepare(
         url.push_str(value);
     }
 
-    headers.insert(USER_AGENT, inner.user_agent.clone());
+    headers.insert(USER_AGENT, user_agent.clone());
     if !headers.contains_key(ACCEPT) {
         headers.insert(ACCEPT, accept(op));
     }

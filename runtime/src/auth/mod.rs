@@ -1,5 +1,7 @@
 //! Credentials and where each security scheme puts them on a request.
 
+pub(crate) mod oauth;
+
 use std::collections::BTreeMap;
 
 use base64::engine::general_purpose::STANDARD;
@@ -10,9 +12,10 @@ use crate::descriptor::{
     ApiKeyLocation, ConnectorDescriptor, OperationDescriptor, SecurityRequirement,
     SecuritySchemeDescriptor, SecuritySchemeKind,
 };
-use crate::encoding;
 use crate::error::Error;
 use crate::secret::Secret;
+use crate::wire::encoding;
+use crate::wire::request::AuthParts;
 
 /// A credential for one security scheme of a connector.
 ///
@@ -208,17 +211,6 @@ impl OAuth2Credential {
 
 /// Credentials by security scheme name.
 pub(crate) type Credentials = BTreeMap<String, Credential>;
-
-/// What the chosen credentials add to one request.
-#[derive(Default)]
-pub(crate) struct AuthParts {
-    /// Headers, each marked sensitive.
-    pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
-    /// Encoded query pairs.
-    pub(crate) query: Vec<(String, String)>,
-    /// Encoded `name=value` cookie pairs.
-    pub(crate) cookies: Vec<String>,
-}
 
 /// Picks the first security alternative of `op` that the credentials satisfy and places them.
 pub(crate) fn authorize(
