@@ -17,9 +17,48 @@ use crate::clock::Clock;
 use crate::connection::Connection;
 use crate::error::Error;
 
+/// How long a ping waits for its one answer unless [`PingSpec::timeout_ms`] says otherwise.
+pub const DEFAULT_PING_TIMEOUT: Duration = Duration::from_secs(10);
+
+tokio::task_local! {
+    static SINGLE_ATTEMPT: ();
+}
+
+/// Whether the call under way asked for a single HTTP attempt (a ping does, so that its verdict
+/// and latency are those of one try): a retry loop must then send once and hand back the first
+/// outcome. The one renewal of a rejected OAuth token still happens.
+pub fn single_attempt() -> bool {
+    SINGLE_ATTEMPT.try_with(|_| ()).is_ok()
+}
+
+/// The verdict of a ping, in the four cases callers act on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum PingOutcome {
+    /// The API answered 2xx and the success check (if any) held.
+    Healthy,
+    /// The credentials were refused: 401/403, missing credentials, or a body matching the fail
+    /// check. Holds the status, if there was an answer.
+    AuthFailed {
+        /// The answer's status.
+        status: Option<u16>,
+    },
+    /// The API answered, but not well.
+    Unhealthy {
+        /// The answer's status.
+        status: u16,
+        /// The text at the error path of the body, else what went wrong.
+        message: String,
+    },
+    /// No answer within the ping timeout: connection refused, DNS, TLS, or the timeout itself.
+    Unreachable,
+}
+
 /// What a ping found.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PingResult {
+    /// The verdict.
+    pub outcome: PingOutcome,
     /// Whether the ping succeeded (a 2xx answer that passed the declared check).
     pub ok: bool,
     /// Whether the API answered at all.
@@ -150,6 +189,7 @@ impl Connection {
         let spec = self.catalogue().ok().flatten().and_then(|c| c.ping.clone());
         let Some(spec) = spec else {
             return PingResult {
+                outcome: PingOutcome::Unreachable,
                 ok: false,
                 reachable: false,
                 credentials_accepted: None,
@@ -164,9 +204,14 @@ impl Connection {
             Value::Null => Value::Object(serde_json::Map::new()),
             given => given.clone(),
         };
-        let outcome = crate::dynamic::execute(self.inner(), &spec.action, input).await;
+        let limit = spec
+            .timeout_ms
+            .map_or(DEFAULT_PING_TIMEOUT, Duration::from_millis);
+        let call = crate::dynamic::execute(self.inner(), &spec.action, input);
+        let outcome = tokio::time::timeout(limit, SINGLE_ATTEMPT.scope((), call)).await;
         let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         let mut result = PingResult {
+            outcome: PingOutcome::Unreachable,
             ok: false,
             reachable: false,
             credentials_accepted: None,
@@ -176,22 +221,15 @@ impl Connection {
             problem: None,
         };
         match outcome {
-            Ok(output) => {
-                result.reachable = true;
-                result.credentials_accepted = Some(true);
-                result.status = Some(output.status);
-                match &spec.check {
-                    Some(check) if at_path(&output.body, &check.path) != Some(&check.equals) => {
-                        result.problem = Some(format!(
-                            "the answer's `{}` is not {}",
-                            check.path.join("."),
-                            check.equals
-                        ));
-                    }
-                    _ => result.ok = true,
-                }
+            Err(_) => {
+                result.problem = Some(format!("no answer within {} ms", limit.as_millis()));
             }
-            Err(err) => {
+            Ok(Ok(output)) => {
+                result.reachable = true;
+                result.status = Some(output.status);
+                judge_body(&spec, output.status, &output.body, &mut result);
+            }
+            Ok(Err(err)) => {
                 let status = err.status();
                 result.status = status;
                 result.reachable = status.is_some();
@@ -208,6 +246,14 @@ impl Connection {
                     problem = format!("{problem}: {cause}");
                     source = cause.source();
                 }
+                result.outcome = match (result.credentials_accepted, status) {
+                    (Some(false), status) => PingOutcome::AuthFailed { status },
+                    (_, Some(status)) => PingOutcome::Unhealthy {
+                        status,
+                        message: error_message(&spec, &err).unwrap_or_else(|| problem.clone()),
+                    },
+                    (_, None) => PingOutcome::Unreachable,
+                };
                 result.problem = Some(problem);
             }
         }
@@ -281,7 +327,7 @@ impl Connection {
 }
 
 /// Which action pings a connection, what it sends and what its answer must say.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct PingSpec {
     /// The action id.
     pub action: String,
@@ -294,6 +340,108 @@ pub struct PingSpec {
     /// Whether the spec declared it (`x-connector-ping`) rather than the default rule chose it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub declared: bool,
+    /// A 2xx answer is healthy only when the body holds one of these values at this path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub success: Option<ValuesCheck>,
+    /// An answer (even a 2xx) whose body holds one of these values at this path means the
+    /// credentials were refused, for APIs that report an expired token in a 200.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fail: Option<ValuesCheck>,
+    /// Where the body keeps a readable error message, for [`PingOutcome::Unhealthy`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_path: Option<Vec<String>>,
+    /// How long the ping waits for its answer; [`DEFAULT_PING_TIMEOUT`] when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_ms: Option<u64>,
+}
+
+/// Values of which the answer's body must hold one at a path.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct ValuesCheck {
+    /// Property names from the top of the body.
+    pub path: Vec<String>,
+    /// The accepted values.
+    pub values: Vec<Value>,
+}
+
+impl ValuesCheck {
+    fn holds(&self, body: &Value) -> bool {
+        at_path(body, &self.path).is_some_and(|found| self.values.contains(found))
+    }
+}
+
+/// Sorts a 2xx answer into healthy, refused credentials, or unhealthy by the spec's checks.
+fn judge_body(spec: &PingSpec, status: u16, body: &Value, result: &mut PingResult) {
+    if spec.fail.as_ref().is_some_and(|fail| fail.holds(body)) {
+        result.credentials_accepted = Some(false);
+        result.outcome = PingOutcome::AuthFailed {
+            status: Some(status),
+        };
+        result.problem = Some("the answer reports refused credentials".into());
+        return;
+    }
+    result.credentials_accepted = Some(true);
+    let problem = match (&spec.check, &spec.success) {
+        (Some(check), _) if at_path(body, &check.path) != Some(&check.equals) => Some(format!(
+            "the answer's `{}` is not {}",
+            check.path.join("."),
+            check.equals
+        )),
+        (_, Some(success)) if !success.holds(body) => Some(format!(
+            "the answer's `{}` is none of the healthy values",
+            success.path.join(".")
+        )),
+        _ => None,
+    };
+    match problem {
+        None => {
+            result.ok = true;
+            result.outcome = PingOutcome::Healthy;
+        }
+        Some(problem) => {
+            let message = spec
+                .error_path
+                .as_ref()
+                .and_then(|path| text_at(body, path))
+                .unwrap_or_else(|| problem.clone());
+            result.outcome = PingOutcome::Unhealthy { status, message };
+            result.problem = Some(problem);
+        }
+    }
+}
+
+/// The error path's text in a non-2xx answer's JSON body.
+fn error_message(spec: &PingSpec, err: &Error) -> Option<String> {
+    text_at(&err.body_json::<Value>()?, spec.error_path.as_ref()?)
+}
+
+/// A short, single-line text of the value at `path`: server text is bounded before it is shown.
+fn text_at(body: &Value, path: &[String]) -> Option<String> {
+    let text = match at_path(body, path)? {
+        Value::String(text) => text.clone(),
+        Value::Null => return None,
+        other => other.to_string(),
+    };
+    Some(text.chars().filter(|c| !c.is_control()).take(200).collect())
+}
+
+impl fmt::Display for PingResult {
+    /// One line for people; never a credential (it shows no request, only the verdict).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let status =
+            |status: Option<u16>| status.map_or_else(|| "no status".into(), |s| s.to_string());
+        match &self.outcome {
+            PingOutcome::Healthy => write!(f, "healthy")?,
+            PingOutcome::AuthFailed { status: s } => {
+                write!(f, "credentials refused ({})", status(*s))?;
+            }
+            PingOutcome::Unhealthy { status, message } => {
+                write!(f, "unhealthy ({status}): {message}")?;
+            }
+            PingOutcome::Unreachable => write!(f, "unreachable")?,
+        }
+        write!(f, " [{} in {} ms]", self.action, self.latency_ms)
+    }
 }
 
 /// The value a ping's answer must hold at a path.
@@ -308,6 +456,13 @@ pub struct BodyCheck {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_ping_asks_for_a_single_attempt_and_nothing_else_does() {
+        assert!(!single_attempt());
+        assert!(SINGLE_ATTEMPT.scope((), async { single_attempt() }).await);
+        assert!(!single_attempt());
+    }
 
     #[test]
     fn backoff_doubles_caps_and_jitters_down() {
