@@ -293,6 +293,10 @@ paths:
         assert_eq!(healthy.outcome, PingOutcome::Healthy);
         assert!(healthy.ok && healthy.reachable);
         assert!(format!("{healthy}").starts_with("healthy [getMe in "));
+        assert_eq!(
+            serde_json::to_value(&healthy).unwrap()["outcome"],
+            "healthy"
+        );
 
         // The key and the token went on the one request.
         let server =

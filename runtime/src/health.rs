@@ -33,7 +33,7 @@ pub fn single_attempt() -> bool {
 
 /// The verdict of a ping, in the four cases callers act on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "outcome", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum PingOutcome {
     /// The API answered 2xx and the success check (if any) held.
     Healthy,
