@@ -68,6 +68,10 @@ fn mistakes_name_their_key() {
             "version `v1`: `ping`: the version has no action `nope`",
         ),
         (
+            "name = \"a\"\n[[versions]]\nid = \"v1\"\nspec = \"acme-v1.yaml\"\nping = { action = \"getOrder\", failPath = \"error.code\" }\n",
+            "version `v1`: `ping`: `failPath` needs `failValues`",
+        ),
+        (
             "name = \"a\"\n[[versions]]\nid = \"v1\"\nspec = \"acme-v1.yaml\"\nauth = [\"token\"]\n",
             "`auth`: the spec has no security scheme `token` (it has: api_key)",
         ),
@@ -114,4 +118,22 @@ fn include_and_auth_shape_a_version() {
     assert!(connector_gen::versions::is_manifest(&yaml));
     let loaded = load_manifest(&yaml, &Options::default()).unwrap();
     assert_eq!(loaded.select(None).unwrap().entry.id, "v1");
+}
+
+#[test]
+fn a_ping_table_declares_its_checks() {
+    let (_dir, path) = manifest(
+        "name = \"a\"\n[[versions]]\nid = \"v2\"\nspec = \"acme-v2.yaml\"\n[versions.ping]\naction = \"getStatus\"\nsuccessPath = \"status\"\nsuccessValues = [\"ok\"]\nfailPath = \"error.code\"\nfailValues = [\"expired_token\"]\nerrorPath = \"error.message\"\ntimeoutMs = 2500\n",
+    );
+    let loaded = load_manifest(&path, &Options::default()).unwrap();
+    let version = &loaded.versions[0];
+    assert_eq!(version.entry.ping_action(), Some("getStatus"));
+    let ping = version.connector.ping.clone().unwrap();
+    assert_eq!(ping.action, "getStatus");
+    assert_eq!(ping.success.unwrap().values, [serde_json::json!("ok")]);
+    let fail = ping.fail.unwrap();
+    assert_eq!(fail.path, ["error", "code"]);
+    assert_eq!(fail.values, [serde_json::json!("expired_token")]);
+    assert_eq!(ping.error_path.unwrap(), ["error", "message"]);
+    assert_eq!(ping.timeout_ms, Some(2500));
 }

@@ -192,3 +192,227 @@ fn ping_as_a_process() {
     let out = run("http://127.0.0.1:9");
     assert_eq!(out.status.code(), Some(3));
 }
+
+/// LD-4: a ping declared with success, fail and error paths against `GET /me`.
+mod ld4 {
+    use std::time::{Duration, Instant};
+
+    use connector_gen::{interpret, Options};
+    use connector_runtime::health::{PingOutcome, PingResult};
+    use connector_runtime::{Connection, Credential, OAuth2Credential};
+    use serde_json::json;
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    const API_KEY: &str = "canary-api-key-5f1c";
+    const BEARER: &str = "canary-bearer-9d2e";
+    const CLIENT_SECRET: &str = "canary-client-secret-7a3b";
+
+    const SPEC: &str = r#"
+openapi: 3.0.3
+info: {title: LD4, version: "1"}
+servers: [{url: "http://127.0.0.1:9"}]
+x-connector-ping:
+  action: getMe
+  successPath: status
+  successValues: [ok]
+  failPath: error.code
+  failValues: [expired_token]
+  errorPath: error.message
+  timeoutMs: 400
+components:
+  securitySchemes:
+    key: {type: apiKey, in: header, name: X-Api-Key}
+    token: {type: http, scheme: bearer}
+    oauth:
+      type: oauth2
+      flows: {clientCredentials: {tokenUrl: "http://127.0.0.1:9/token", scopes: {}}}
+paths:
+  /me:
+    get:
+      operationId: getMe
+      security: [{key: [], token: []}, {oauth: []}]
+      responses:
+        "200":
+          description: who the credentials belong to
+          content: {application/json: {schema: {type: object}}}
+"#;
+
+    fn descriptor() -> connector_runtime::descriptor::ConnectorDescriptor {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = dir.path().join("ld4.yaml");
+        std::fs::write(&spec, SPEC).unwrap();
+        interpret::load_descriptor(&spec, &Options::default()).unwrap()
+    }
+
+    fn keyed(base_url: &str) -> Connection {
+        Connection::builder(&descriptor())
+            .base_url(base_url)
+            .allow_http_loopback(true)
+            .credential("key", Credential::api_key(API_KEY))
+            .credential("token", Credential::bearer(BEARER))
+            .build()
+            .unwrap()
+    }
+
+    async fn serving(answer: ResponseTemplate) -> MockServer {
+        let server = MockServer::start().await;
+        Mock::given(path("/me"))
+            .respond_with(answer)
+            .mount(&server)
+            .await;
+        server
+    }
+
+    async fn hits(server: &MockServer, to: &str) -> usize {
+        let requests = server.received_requests().await.unwrap_or_default();
+        requests.iter().filter(|r| r.url.path() == to).count()
+    }
+
+    fn no_secret(result: &PingResult) {
+        for shown in [format!("{result}"), format!("{result:?}")] {
+            for canary in [API_KEY, BEARER, CLIENT_SECRET] {
+                assert!(!shown.contains(canary), "{canary} in {shown}");
+            }
+        }
+    }
+
+    /// Pings once against an answer and checks the one-attempt and no-secret rules.
+    async fn ping_once(answer: ResponseTemplate) -> PingResult {
+        let server = serving(answer).await;
+        let result = keyed(&server.uri()).ping().await;
+        assert_eq!(hits(&server, "/me").await, 1, "{result:?}");
+        no_secret(&result);
+        result
+    }
+
+    #[tokio::test]
+    async fn ld4_ping_outcomes_in_one_attempt_within_the_timeout_without_secrets() {
+        let healthy = ping_once(ResponseTemplate::new(200).set_body_json(json!({"status": "ok"})));
+        let healthy = healthy.await;
+        assert_eq!(healthy.outcome, PingOutcome::Healthy);
+        assert!(healthy.ok && healthy.reachable);
+        assert!(format!("{healthy}").starts_with("healthy [getMe in "));
+        assert_eq!(
+            serde_json::to_value(&healthy).unwrap()["outcome"],
+            "healthy"
+        );
+
+        // The key and the token went on the one request.
+        let server =
+            serving(ResponseTemplate::new(200).set_body_json(json!({"status": "ok"}))).await;
+        keyed(&server.uri()).ping().await;
+        let sent = &server.received_requests().await.unwrap()[0];
+        assert_eq!(sent.headers["x-api-key"], API_KEY);
+        assert_eq!(
+            sent.headers["authorization"],
+            format!("Bearer {BEARER}").as_str()
+        );
+
+        let expired = ping_once(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"status": "ok", "error": {"code": "expired_token"}})),
+        )
+        .await;
+        assert_eq!(
+            expired.outcome,
+            PingOutcome::AuthFailed { status: Some(200) }
+        );
+        assert_eq!(expired.credentials_accepted, Some(false));
+        assert!(!expired.ok);
+
+        let refused = ping_once(ResponseTemplate::new(401)).await;
+        assert_eq!(
+            refused.outcome,
+            PingOutcome::AuthFailed { status: Some(401) }
+        );
+        assert_eq!(
+            format!("{refused}").split(" [").next(),
+            Some("credentials refused (401)")
+        );
+
+        let degraded =
+            ping_once(ResponseTemplate::new(200).set_body_json(
+                json!({"status": "degraded", "error": {"message": "database down"}}),
+            ))
+            .await;
+        assert_eq!(
+            degraded.outcome,
+            PingOutcome::Unhealthy {
+                status: 200,
+                message: "database down".into()
+            }
+        );
+
+        // A 503 is not retried by a ping.
+        let down = ping_once(
+            ResponseTemplate::new(503)
+                .set_body_json(json!({"error": {"code": "busy", "message": "maintenance"}})),
+        )
+        .await;
+        assert_eq!(
+            down.outcome,
+            PingOutcome::Unhealthy {
+                status: 503,
+                message: "maintenance".into()
+            }
+        );
+        assert_eq!(
+            format!("{down}").split(" [").next(),
+            Some("unhealthy (503): maintenance")
+        );
+
+        let started = Instant::now();
+        let slow = ping_once(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"status": "ok"}))
+                .set_delay(Duration::from_secs(5)),
+        )
+        .await;
+        assert_eq!(slow.outcome, PingOutcome::Unreachable);
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(
+            slow.latency_ms >= 400 && slow.latency_ms < 3_000,
+            "{slow:?}"
+        );
+
+        let nobody = keyed("http://127.0.0.1:9").ping().await;
+        assert_eq!(nobody.outcome, PingOutcome::Unreachable);
+        no_secret(&nobody);
+    }
+
+    #[tokio::test]
+    async fn ld4_ping_renews_a_rejected_token_at_most_once() {
+        let server = serving(ResponseTemplate::new(401)).await;
+        Mock::given(method("POST"))
+            .and(path("/token"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(json!({"access_token": BEARER, "token_type": "Bearer"})),
+            )
+            .mount(&server)
+            .await;
+        let oauth = OAuth2Credential::client_credentials("client-1", CLIENT_SECRET)
+            .with_token_url(format!("{}/token", server.uri()));
+        let result = Connection::builder(&descriptor())
+            .base_url(server.uri())
+            .allow_http_loopback(true)
+            .credential("oauth", Credential::oauth2(oauth))
+            .build()
+            .unwrap()
+            .ping()
+            .await;
+        assert_eq!(
+            result.outcome,
+            PingOutcome::AuthFailed { status: Some(401) }
+        );
+        // The first token, one renewal after the 401, and the call again with the new token.
+        assert_eq!(hits(&server, "/token").await, 2);
+        assert_eq!(hits(&server, "/me").await, 2);
+        no_secret(&result);
+    }
+}

@@ -2,23 +2,53 @@
 //! enabled) an offline mark that makes actions fail fast while the runtime re-probes in the
 //! background with capped, jittered exponential backoff.
 
+use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::catalogue::at_path;
-pub use crate::catalogue::{BodyCheck, PingSpec};
+pub use crate::catalogue::{BodyCheck, PingSpec, ValuesCheck};
 pub use crate::connection::HealthPolicy;
 use crate::connection::{Connection, HealthState};
 use crate::error::Error;
 /// Re-exported: the re-probe loop waits through the runtime's injectable [`Sleeper`].
 pub use crate::time::{Sleep, Sleeper, TokioSleeper};
 
+/// How long a ping waits for its one answer unless [`PingSpec::timeout_ms`] says otherwise.
+pub const DEFAULT_PING_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The verdict of a ping, in the four cases callers act on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PingOutcome {
+    /// The API answered 2xx and the success check (if any) held.
+    Healthy,
+    /// The credentials were refused: 401/403, missing credentials, or a body matching the fail
+    /// check. Holds the status, if there was an answer.
+    AuthFailed {
+        /// The answer's status.
+        status: Option<u16>,
+    },
+    /// The API answered, but not well.
+    Unhealthy {
+        /// The answer's status.
+        status: u16,
+        /// The text at the error path of the body, else what went wrong.
+        message: String,
+    },
+    /// No answer within the ping timeout: connection refused, DNS, TLS, or the timeout itself.
+    Unreachable,
+}
+
 /// What a ping found.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PingResult {
+    /// The verdict.
+    pub outcome: PingOutcome,
     /// Whether the ping succeeded (a 2xx answer that passed the declared check).
     pub ok: bool,
     /// Whether the API answered at all.
@@ -45,6 +75,7 @@ impl Connection {
         let spec = self.catalogue().ok().flatten().and_then(|c| c.ping.clone());
         let Some(spec) = spec else {
             return PingResult {
+                outcome: PingOutcome::Unreachable,
                 ok: false,
                 reachable: false,
                 credentials_accepted: None,
@@ -59,19 +90,23 @@ impl Connection {
             Value::Null => Value::Object(serde_json::Map::new()),
             given => given.clone(),
         };
+        let limit = spec
+            .timeout_ms
+            .map_or(DEFAULT_PING_TIMEOUT, Duration::from_millis);
         let inner = self.inner();
         // One attempt: a ping reports what one request found, not what retries hid.
-        let outcome = crate::dynamic::execute_with(
+        let call = crate::dynamic::execute_with(
             &inner.pipeline,
             &inner.base_url,
             &inner.actions,
             &spec.action,
             input,
             true,
-        )
-        .await;
+        );
+        let outcome = tokio::time::timeout(limit, call).await;
         let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         let mut result = PingResult {
+            outcome: PingOutcome::Unreachable,
             ok: false,
             reachable: false,
             credentials_accepted: None,
@@ -81,22 +116,15 @@ impl Connection {
             problem: None,
         };
         match outcome {
-            Ok(output) => {
-                result.reachable = true;
-                result.credentials_accepted = Some(true);
-                result.status = Some(output.status);
-                match &spec.check {
-                    Some(check) if at_path(&output.body, &check.path) != Some(&check.equals) => {
-                        result.problem = Some(format!(
-                            "the answer's `{}` is not {}",
-                            check.path.join("."),
-                            check.equals
-                        ));
-                    }
-                    _ => result.ok = true,
-                }
+            Err(_) => {
+                result.problem = Some(format!("no answer within {} ms", limit.as_millis()));
             }
-            Err(err) => {
+            Ok(Ok(output)) => {
+                result.reachable = true;
+                result.status = Some(output.status);
+                judge_body(&spec, output.status, &output.body, &mut result);
+            }
+            Ok(Err(err)) => {
                 let status = err.status();
                 result.status = status;
                 result.reachable = status.is_some();
@@ -113,6 +141,14 @@ impl Connection {
                     problem = format!("{problem}: {cause}");
                     source = cause.source();
                 }
+                result.outcome = match (result.credentials_accepted, status) {
+                    (Some(false), status) => PingOutcome::AuthFailed { status },
+                    (_, Some(status)) => PingOutcome::Unhealthy {
+                        status,
+                        message: error_message(&spec, &err).unwrap_or_else(|| problem.clone()),
+                    },
+                    (_, None) => PingOutcome::Unreachable,
+                };
                 result.problem = Some(problem);
             }
         }
@@ -185,10 +221,83 @@ impl Connection {
     }
 }
 
+/// Sorts a 2xx answer into healthy, refused credentials, or unhealthy by the spec's checks.
+fn judge_body(spec: &PingSpec, status: u16, body: &Value, result: &mut PingResult) {
+    if spec.fail.as_ref().is_some_and(|fail| fail.holds(body)) {
+        result.credentials_accepted = Some(false);
+        result.outcome = PingOutcome::AuthFailed {
+            status: Some(status),
+        };
+        result.problem = Some("the answer reports refused credentials".into());
+        return;
+    }
+    result.credentials_accepted = Some(true);
+    let problem = match (&spec.check, &spec.success) {
+        (Some(check), _) if at_path(body, &check.path) != Some(&check.equals) => Some(format!(
+            "the answer's `{}` is not {}",
+            check.path.join("."),
+            check.equals
+        )),
+        (_, Some(success)) if !success.holds(body) => Some(format!(
+            "the answer's `{}` is none of the healthy values",
+            success.path.join(".")
+        )),
+        _ => None,
+    };
+    match problem {
+        None => {
+            result.ok = true;
+            result.outcome = PingOutcome::Healthy;
+        }
+        Some(problem) => {
+            let message = spec
+                .error_path
+                .as_ref()
+                .and_then(|path| text_at(body, path))
+                .unwrap_or_else(|| problem.clone());
+            result.outcome = PingOutcome::Unhealthy { status, message };
+            result.problem = Some(problem);
+        }
+    }
+}
+
+/// The error path's text in a non-2xx answer's JSON body.
+fn error_message(spec: &PingSpec, err: &Error) -> Option<String> {
+    text_at(&err.body_json::<Value>()?, spec.error_path.as_ref()?)
+}
+
+/// A short, single-line text of the value at `path`: server text is bounded before it is shown.
+fn text_at(body: &Value, path: &[String]) -> Option<String> {
+    let text = match at_path(body, path)? {
+        Value::String(text) => text.clone(),
+        Value::Null => return None,
+        other => other.to_string(),
+    };
+    Some(text.chars().filter(|c| !c.is_control()).take(200).collect())
+}
+
+impl fmt::Display for PingResult {
+    /// One line for people; never a credential (it shows no request, only the verdict).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let status =
+            |status: Option<u16>| status.map_or_else(|| "no status".into(), |s| s.to_string());
+        match &self.outcome {
+            PingOutcome::Healthy => write!(f, "healthy")?,
+            PingOutcome::AuthFailed { status: s } => {
+                write!(f, "credentials refused ({})", status(*s))?;
+            }
+            PingOutcome::Unhealthy { status, message } => {
+                write!(f, "unhealthy ({status}): {message}")?;
+            }
+            PingOutcome::Unreachable => write!(f, "unreachable")?,
+        }
+        write!(f, " [{} in {} ms]", self.action, self.latency_ms)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     #[test]
     fn backoff_doubles_caps_and_jitters_down() {

@@ -15,6 +15,7 @@ mod types;
 mod unions;
 
 pub use entities::prune as prune_entities;
+pub(crate) use ping::declared as declared_ping;
 pub use types::join_docs;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};

@@ -32,15 +32,26 @@ pub struct VersionEntry {
     /// Security schemes of the spec that this version offers. Default: all of them.
     #[serde(default)]
     pub auth: Option<Vec<String>>,
-    /// The action that tells whether a connection works.
+    /// The action that tells whether a connection works: an action id, or a table with the keys
+    /// of `x-connector-ping` (`action`, `successPath`, `successValues`, `failPath`, ...).
     #[serde(default)]
-    pub ping: Option<String>,
+    pub ping: Option<serde_json::Value>,
     /// Which operations the version has. Default: all of them.
     #[serde(default)]
     pub include: Include,
     /// Backend variables by name.
     #[serde(default)]
     pub variables: BTreeMap<String, VariableSpec>,
+}
+
+impl VersionEntry {
+    /// The ping's action id, however the ping is written.
+    pub fn ping_action(&self) -> Option<&str> {
+        match self.ping.as_ref()? {
+            serde_json::Value::String(action) => Some(action),
+            declared => declared.get("action")?.as_str(),
+        }
+    }
 }
 
 /// Whether a version is offered to new connections.

@@ -158,16 +158,15 @@ fn apply(entry: &VersionEntry, mut connector: Connector) -> Result<Connector, St
     }
     crate::lower::prune_entities(&mut connector);
     if let Some(ping) = &entry.ping {
-        if !connector.operations.iter().any(|op| &op.id == ping) {
-            return Err(format!("`ping`: the version has no action `{ping}`"));
+        let action = entry.ping_action().unwrap_or_default();
+        if !connector.operations.iter().any(|op| op.id == action) {
+            return Err(format!("`ping`: the version has no action `{action}`"));
         }
         // The manifest's ping wins over the spec's `x-connector-ping` and the default.
-        connector.ping = Some(connector_runtime::health::PingSpec {
-            action: ping.clone(),
-            input: serde_json::Value::Null,
-            check: None,
-            declared: true,
-        });
+        connector.ping = Some(
+            crate::lower::declared_ping(ping, &connector)
+                .map_err(|problem| format!("`ping`: {problem}"))?,
+        );
     }
     for (name, variable) in &entry.variables {
         if variable.location.checked() == Ok(manifest::Location::Server)
@@ -193,7 +192,7 @@ pub fn version_descriptor(version: &LoadedVersion) -> rv::VersionDescriptor {
             manifest::State::Active => rv::VersionState::Active,
             manifest::State::Deprecated => rv::VersionState::Deprecated,
         },
-        ping: entry.ping.as_deref().map(owned),
+        ping: entry.ping_action().map(owned),
         variables: Cow::Owned(variables(entry)),
         connector: Cow::Owned(crate::describe::connector_descriptor(&version.connector)),
     }

@@ -181,7 +181,7 @@ fn versions_static(loaded: &LoadedManifest) -> String {
                 manifest::State::Active => "Active",
                 manifest::State::Deprecated => "Deprecated",
             },
-            opt(version.entry.ping.as_deref()),
+            opt(version.entry.ping_action()),
             module_name(&version.entry.id),
         );
     }

@@ -175,7 +175,7 @@ pub fn auth_summary(alternatives: &[Vec<String>]) -> String {
 }
 
 /// Which action pings a connection, what it sends and what its answer must say.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct PingSpec {
     /// The action id.
     pub action: String,
@@ -188,6 +188,35 @@ pub struct PingSpec {
     /// Whether the spec declared it (`x-connector-ping`) rather than the default rule chose it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub declared: bool,
+    /// A 2xx answer is healthy only when the body holds one of these values at this path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub success: Option<ValuesCheck>,
+    /// An answer (even a 2xx) whose body holds one of these values at this path means the
+    /// credentials were refused, for APIs that report an expired token in a 200.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fail: Option<ValuesCheck>,
+    /// Where the body keeps a readable error message, for [`PingOutcome::Unhealthy`](crate::health::PingOutcome::Unhealthy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_path: Option<Vec<String>>,
+    /// How long the ping waits for its answer; [`DEFAULT_PING_TIMEOUT`](crate::health::DEFAULT_PING_TIMEOUT) when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_ms: Option<u64>,
+}
+
+/// Values of which the answer's body must hold one at a path.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct ValuesCheck {
+    /// Property names from the top of the body.
+    pub path: Vec<String>,
+    /// The accepted values.
+    pub values: Vec<Value>,
+}
+
+impl ValuesCheck {
+    /// Whether `body` holds one of the values at the path.
+    pub fn holds(&self, body: &Value) -> bool {
+        at_path(body, &self.path).is_some_and(|found| self.values.contains(found))
+    }
 }
 
 /// The value a ping's answer must hold at a path.
