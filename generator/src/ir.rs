@@ -29,6 +29,34 @@ pub struct Connector {
     pub types: BTreeMap<TypeId, TypeDef>,
     /// Operations, in spec order (paths, then methods in a fixed order).
     pub operations: Vec<Operation>,
+    /// Cargo features of a generated crate: one per tag, plus one for untagged operations.
+    pub features: Vec<Feature>,
+    /// How each type is used: the features that need it and the serde derives it needs.
+    pub type_uses: BTreeMap<TypeId, TypeUse>,
+}
+
+/// The feature of a generated crate that holds the operations without a tag.
+pub const UNTAGGED_FEATURE: &str = "untagged";
+
+/// A cargo feature of a generated crate: the operations of one tag and the types only they use.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Feature {
+    /// Cargo feature name (kebab-case, unique).
+    pub name: String,
+    /// The tag it stands for; `None` for the operations without a tag.
+    pub tag: Option<String>,
+}
+
+/// Who uses a named type.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TypeUse {
+    /// Features whose operations reach the type; empty when every feature does (or none: a
+    /// schema no operation uses), so that the type is always compiled.
+    pub features: Vec<String>,
+    /// Whether some operation sends it (derives `Serialize`).
+    pub serialize: bool,
+    /// Whether some operation receives it (derives `Deserialize`).
+    pub deserialize: bool,
 }
 
 /// Identifies a named type in [`Connector::types`].
@@ -354,6 +382,8 @@ pub struct Operation {
     pub description: Option<String>,
     /// `tags`.
     pub tags: Vec<String>,
+    /// The cargo features (see [`Connector::features`]) any of which enables the typed method.
+    pub features: Vec<String>,
     /// Whether the spec marks it deprecated.
     pub deprecated: bool,
     /// Parameters, path-item ones merged in; required ones first, in spec order.

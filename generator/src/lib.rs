@@ -186,6 +186,7 @@ fn render_modules(
     renderer: &Renderer,
     view: &ConnectorView,
     options: &Options,
+    gated: bool,
     dump: Option<&Path>,
 ) -> Result<Rendered, Error> {
     let mut modules = Vec::new();
@@ -194,7 +195,7 @@ fn render_modules(
         let text = renderer.render(
             &template,
             view,
-            context! { test_dispatch => options.test_dispatch },
+            context! { test_dispatch => options.test_dispatch, gated => gated },
         )?;
         modules.push((name, format::format_rust(&template, &text, dump)?));
     }
@@ -248,7 +249,9 @@ pub fn render_crate(
     let renderer = Renderer::new(options.templates.as_deref())?;
     let view = ConnectorView::new(connector, spec_label);
     let dump = Some(out_dir.join("target").join("connector-gen"));
-    let rendered = render_modules(&renderer, &view, options, dump.as_deref())?;
+    // A crate of its own declares one feature per tag; code included into another crate has no
+    // such features, so it is not gated.
+    let rendered = render_modules(&renderer, &view, options, true, dump.as_deref())?;
     let mut files = Vec::new();
     let root = render_root(&renderer, &view, None, dump.as_deref())?;
     files.push((
@@ -313,7 +316,7 @@ pub fn render_module(
 ) -> Result<String, Error> {
     let renderer = Renderer::new(options.templates.as_deref())?;
     let view = ConnectorView::new(connector, spec_label);
-    let rendered = render_modules(&renderer, &view, options, None)?;
+    let rendered = render_modules(&renderer, &view, options, false, None)?;
     let root = render_root(&renderer, &view, Some(&rendered), None)?;
     Ok(format!("{}{root}", banner(spec_label)))
 }

@@ -9,6 +9,7 @@ mod operations;
 mod recursion;
 mod types;
 mod unions;
+mod usage;
 
 pub use types::join_docs;
 
@@ -50,12 +51,14 @@ pub fn lower(
     lowerer.register_components();
     let servers = connector::servers(&mut lowerer);
     let security_schemes = connector::security_schemes(&mut lowerer);
-    let operations = operations::lower_operations(&mut lowerer, &security_schemes);
+    let mut operations = operations::lower_operations(&mut lowerer, &security_schemes);
     lowerer.drain_pending();
     let mut types = std::mem::take(&mut lowerer.types);
     finish::apply_nullable(&mut types, &lowerer.nullable_types);
     recursion::break_cycles(&mut types, lowerer.diags);
     finish::order_untagged(&mut types);
+    let features = usage::features(&mut operations);
+    let type_uses = usage::type_uses(&types, &operations, &features);
     Connector {
         crate_name: info.crate_name,
         module_name: info.module_name,
@@ -66,6 +69,8 @@ pub fn lower(
         security_schemes,
         types,
         operations,
+        features,
+        type_uses,
     }
 }
 

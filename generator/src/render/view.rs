@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::ir::{
     BodyKind, Connector, Field, Location, Method, OAuthFlowKind, Operation, Presence, Primitive,
-    SecurityKind, StatusMatch, Style, Success, TypeDef, TypeId, TypeKind, TypeRef,
+    SecurityKind, StatusMatch, Style, Success, TypeDef, TypeId, TypeKind, TypeRef, TypeUse,
 };
 
 const RESPONSE: &str = "::connector_runtime::Response";
@@ -86,6 +86,8 @@ pub struct ConnectorView {
     pub schemes: Vec<SchemeView>,
     pub types: Vec<TypeView>,
     pub operations: Vec<OperationView>,
+    /// Cargo feature names, one per tag (and one for untagged operations).
+    pub features: Vec<String>,
     /// The action catalogue as JSON text.
     pub catalogue_json: String,
 }
@@ -152,6 +154,12 @@ pub struct TypeView {
     /// Variants of a `responses` enum.
     pub status_variants: Vec<StatusVariantView>,
     pub target: Option<String>,
+    /// The `cfg` predicate of the features that need the type (none: always compiled).
+    pub cfg: Option<String>,
+    /// Whether to derive `Serialize` (the type is sent).
+    pub serialize: bool,
+    /// Whether to derive (or implement) `Deserialize` (the type is received).
+    pub deserialize: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -192,6 +200,8 @@ pub struct VariantView {
 #[derive(Debug, Serialize)]
 pub struct OperationView {
     pub id: String,
+    /// The `cfg` predicate of the features that enable the typed method.
+    pub cfg: Option<String>,
     pub fn_name: String,
     pub const_name: String,
     pub index: usize,
@@ -340,9 +350,10 @@ impl ConnectorView {
             schemes: connector.security_schemes.iter().map(scheme).collect(),
             types: connector
                 .types
-                .values()
-                .map(|t| type_view(t, &in_types))
+                .iter()
+                .map(|(id, t)| type_view(t, connector.type_uses.get(id), &in_types))
                 .collect(),
+            features: connector.features.iter().map(|f| f.name.clone()).collect(),
             operations: connector
                 .operations
                 .iter()
@@ -415,8 +426,27 @@ fn field(f: &Field, spell: &Spell<'_>) -> FieldView {
     }
 }
 
-fn type_view(def: &TypeDef, spell: &Spell<'_>) -> TypeView {
+/// The `cfg` predicate that holds when any of `features` is enabled.
+fn feature_cfg(features: &[String]) -> Option<String> {
+    match features {
+        [] => None,
+        [one] => Some(format!("feature = \"{one}\"")),
+        many => Some(format!(
+            "any({})",
+            many.iter()
+                .map(|f| format!("feature = \"{f}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
+fn type_view(def: &TypeDef, usage: Option<&TypeUse>, spell: &Spell<'_>) -> TypeView {
     let mut view = TypeView {
+        cfg: usage.and_then(|u| feature_cfg(&u.features)),
+        // A serde type needs one derive at least for its `#[serde]` attributes to be accepted.
+        serialize: usage.is_none_or(|u| u.serialize || !u.deserialize),
+        deserialize: usage.is_none_or(|u| u.deserialize || !u.serialize),
         name: def.rust_name.clone(),
         docs: def
             .docs
@@ -672,6 +702,7 @@ fn operation(op: &Operation, index: usize, spell: &Spell<'_>) -> OperationView {
     };
     OperationView {
         id: op.id.clone(),
+        cfg: feature_cfg(&op.features),
         fn_name: op.rust_name.clone(),
         const_name: op.const_name.clone(),
         index,
