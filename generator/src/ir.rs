@@ -38,20 +38,26 @@ pub struct Connector {
 /// The feature of a generated crate that holds the operations without a tag.
 pub const UNTAGGED_FEATURE: &str = "untagged";
 
+/// The feature of a generated crate that holds the schemas no operation uses (off by default).
+pub const UNUSED_FEATURE: &str = "unused-schemas";
+
 /// A cargo feature of a generated crate: the operations of one tag and the types only they use.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Feature {
     /// Cargo feature name (kebab-case, unique).
     pub name: String,
-    /// The tag it stands for; `None` for the operations without a tag.
+    /// The tag it stands for; `None` for the operations without a tag (and for the schemas
+    /// no operation uses).
     pub tag: Option<String>,
+    /// Whether the `default` feature enables it (every tag's does).
+    pub default: bool,
 }
 
 /// Who uses a named type.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct TypeUse {
-    /// Features whose operations reach the type; empty when every feature does (or none: a
-    /// schema no operation uses), so that the type is always compiled.
+    /// Features that need the type; empty when every tag's feature does, so that the type is
+    /// always compiled.
     pub features: Vec<String>,
     /// Whether some operation sends it (derives `Serialize`).
     pub serialize: bool,

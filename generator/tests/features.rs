@@ -69,6 +69,7 @@ components:
       type: object
       properties:
         name: {type: string}
+        owner: {$ref: '#/components/schemas/Owner'}
     Unused:
       type: object
       properties:
@@ -101,7 +102,7 @@ fn generate(dir: &Path) -> PathBuf {
     out
 }
 
-/// The item that follows the doc comment naming `name`'s schema, with its attributes.
+/// The declaration `decl` with its doc comment and attributes.
 fn item<'a>(code: &'a str, decl: &str) -> &'a str {
     let at = code
         .find(decl)
@@ -131,9 +132,18 @@ fn types_carry_the_features_and_derives_their_operations_need() {
     );
     assert!(store.contains("::serde::Deserialize)]"), "{store}");
     assert!(!store.contains("Serialize,"), "{store}");
-    // Pet is reached by `pets` and by an unused component schema, which is always compiled.
+    // Pet is reached by `pets` and by a schema no operation uses, which has a feature of its own.
     let pet = item(&types, "pub struct Pet ");
-    assert!(!pet.contains("cfg("), "{pet}");
+    assert!(
+        pet.contains(r#"#[cfg(any(feature = "pets", feature = "unused-schemas"))]"#),
+        "{pet}"
+    );
+    let unused = item(&types, "pub struct Unused");
+    assert!(
+        unused.contains(r#"#[cfg(feature = "unused-schemas")]"#),
+        "{unused}"
+    );
+    assert!(manifest.contains("\nunused-schemas = []"), "{manifest}");
     // Owner is sent (in NewPet) and received (Pet, health) and reached by every feature.
     let owner = item(&types, "pub struct Owner");
     assert!(!owner.contains("cfg("), "{owner}");
@@ -174,7 +184,7 @@ fn every_feature_alone_compiles_without_warnings() {
     std::fs::copy(repo().join("Cargo.lock"), out.join("Cargo.lock")).unwrap();
     check(&out, &[]);
     check(&out, &["--no-default-features"]);
-    for feature in ["pets", "store-front", "untagged"] {
+    for feature in ["pets", "store-front", "untagged", "unused-schemas"] {
         check(&out, &["--no-default-features", "--features", feature]);
     }
     // Without `pets`, its method and the types only it uses are gone.

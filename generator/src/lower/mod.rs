@@ -57,8 +57,8 @@ pub fn lower(
     finish::apply_nullable(&mut types, &lowerer.nullable_types);
     recursion::break_cycles(&mut types, lowerer.diags);
     finish::order_untagged(&mut types);
-    let features = usage::features(&mut operations);
-    let type_uses = usage::type_uses(&types, &operations, &features);
+    let mut features = usage::features(&mut operations);
+    let type_uses = usage::type_uses(&types, &operations, &mut features);
     Connector {
         crate_name: info.crate_name,
         module_name: info.module_name,

@@ -9,17 +9,18 @@ use heck::ToKebabCase;
 
 use crate::ir::{
     Feature, Operation, Success, TypeDef, TypeId, TypeKind, TypeRef, TypeUse, UNTAGGED_FEATURE,
+    UNUSED_FEATURE,
 };
 
 /// Feature names cargo or the generated crate already use.
-const RESERVED: [&str; 3] = ["default", "cli", "std"];
+const RESERVED: [&str; 4] = ["default", "cli", "std", UNUSED_FEATURE];
 
 /// One cargo feature per tag (in first-seen order, untagged operations last), with every
 /// operation's `features` filled in.
 pub(crate) fn features(operations: &mut [Operation]) -> Vec<Feature> {
     let mut features: Vec<Feature> = Vec::new();
     let mut by_tag: BTreeMap<Option<String>, usize> = BTreeMap::new();
-    let mut taken: BTreeSet<String> = RESERVED.iter().map(|s| (*s).to_owned()).collect();
+    let mut taken: Vec<String> = RESERVED.iter().map(|s| (*s).to_owned()).collect();
     let mut claim = |tag: Option<&str>, features: &mut Vec<Feature>| -> usize {
         if let Some(index) = by_tag.get(&tag.map(str::to_owned)) {
             return *index;
@@ -28,17 +29,13 @@ pub(crate) fn features(operations: &mut [Operation]) -> Vec<Feature> {
             Some(tag) => feature_name(tag),
             None => UNTAGGED_FEATURE.to_owned(),
         };
-        let mut name = base.clone();
-        let mut n = 2;
-        while taken.contains(&name) {
-            name = format!("{base}-{n}");
-            n += 1;
-        }
-        taken.insert(name.clone());
+        let name = unique_name(&base, &taken);
+        taken.push(name.clone());
         by_tag.insert(tag.map(str::to_owned), features.len());
         features.push(Feature {
             name,
             tag: tag.map(str::to_owned),
+            default: true,
         });
         features.len() - 1
     };
@@ -64,6 +61,17 @@ pub(crate) fn features(operations: &mut [Operation]) -> Vec<Feature> {
         op.features = names;
     }
     features
+}
+
+/// `base`, or `base-2`, `base-3`, ... when it is taken.
+fn unique_name<S: AsRef<str>>(base: &str, taken: &[S]) -> String {
+    let mut name = base.to_owned();
+    let mut n = 2;
+    while taken.iter().any(|t| t.as_ref() == name) {
+        name = format!("{base}-{n}");
+        n += 1;
+    }
+    name
 }
 
 /// A valid cargo feature name for a tag: kebab-case ASCII letters, digits and dashes, starting
@@ -93,14 +101,17 @@ fn feature_name(tag: &str) -> String {
 pub(crate) fn type_uses(
     types: &BTreeMap<TypeId, TypeDef>,
     operations: &[Operation],
-    features: &[Feature],
+    features: &mut Vec<Feature>,
 ) -> BTreeMap<TypeId, TypeUse> {
+    let tags = features.len();
     let index: BTreeMap<&str, usize> = features
         .iter()
         .enumerate()
         .map(|(i, f)| (f.name.as_str(), i))
         .collect();
-    let all: BTreeSet<usize> = (0..features.len()).collect();
+    // Schemas no operation uses (GitHub's webhook payloads are hundreds) get a feature of their
+    // own, off by default, so that only users who want them pay for them.
+    let unused: BTreeSet<usize> = BTreeSet::from([tags]);
     let mut state: BTreeMap<TypeId, Reach> = BTreeMap::new();
     let mut work: Vec<TypeId> = Vec::new();
     for op in operations {
@@ -122,8 +133,17 @@ pub(crate) fn type_uses(
         .filter(|id| !state.contains_key(id))
         .copied()
         .collect();
+    if !unreached.is_empty() {
+        let taken: Vec<&str> = features.iter().map(|f| f.name.as_str()).collect();
+        let name = unique_name(UNUSED_FEATURE, &taken);
+        features.push(Feature {
+            name,
+            tag: None,
+            default: false,
+        });
+    }
     for id in unreached {
-        reach(&mut state, &mut work, id, &all, true, true);
+        reach(&mut state, &mut work, id, &unused, true, true);
     }
     while let Some(id) = work.pop() {
         let Some(current) = state.get(&id).cloned() else {
@@ -148,7 +168,7 @@ pub(crate) fn type_uses(
         .keys()
         .map(|id| {
             let reach = state.remove(id).unwrap_or_default();
-            let gate = if reach.features.len() >= features.len() {
+            let gate = if (0..tags).all(|i| reach.features.contains(&i)) {
                 Vec::new()
             } else {
                 reach

@@ -5,6 +5,7 @@
 //! string can never become code even if a template forgets to quote it.
 
 mod markdown;
+mod tables;
 mod text;
 pub(crate) mod view;
 

@@ -86,8 +86,12 @@ pub struct ConnectorView {
     pub schemes: Vec<SchemeView>,
     pub types: Vec<TypeView>,
     pub operations: Vec<OperationView>,
-    /// Cargo feature names, one per tag (and one for untagged operations).
+    /// Cargo feature names, one per tag (and one for untagged operations, one for unused schemas).
     pub features: Vec<String>,
+    /// The features `default` enables.
+    pub default_features: Vec<String>,
+    /// Distinct parameter and response descriptors, which operations refer to by index.
+    pub tables: super::tables::Tables,
     /// The action catalogue as JSON text.
     pub catalogue_json: String,
 }
@@ -232,6 +236,10 @@ pub struct OperationView {
     /// The "Responses" and "Errors" sections of the method docs.
     pub response_docs: Option<String>,
     pub responses: Vec<ResponseView>,
+    /// Indices of the parameters in the shared table ([`super::tables`]).
+    pub param_refs: Vec<usize>,
+    /// Indices of the responses in the shared table.
+    pub response_refs: Vec<usize>,
     pub security: Vec<Vec<String>>,
     /// One sentence naming the security schemes the action accepts.
     pub auth_doc: String,
@@ -321,7 +329,16 @@ impl ConnectorView {
             types: &connector.types,
             prefix: "super::types::",
         };
+        let mut operations: Vec<OperationView> = connector
+            .operations
+            .iter()
+            .enumerate()
+            .map(|(index, op)| operation(op, index, &outside))
+            .collect();
+        let tables = super::tables::intern(&mut operations);
         Self {
+            tables,
+            operations,
             crate_name: connector.crate_name.clone(),
             module_name: connector.module_name.clone(),
             title: connector.title.clone(),
@@ -354,11 +371,11 @@ impl ConnectorView {
                 .map(|(id, t)| type_view(t, connector.type_uses.get(id), &in_types))
                 .collect(),
             features: connector.features.iter().map(|f| f.name.clone()).collect(),
-            operations: connector
-                .operations
+            default_features: connector
+                .features
                 .iter()
-                .enumerate()
-                .map(|(index, op)| operation(op, index, &outside))
+                .filter(|f| f.default)
+                .map(|f| f.name.clone())
                 .collect(),
         }
     }
@@ -739,6 +756,8 @@ fn operation(op: &Operation, index: usize, spell: &Spell<'_>) -> OperationView {
                 media_type: r.media_type.clone(),
             })
             .collect(),
+        param_refs: Vec::new(),
+        response_refs: Vec::new(),
         security: op.security.clone(),
         auth_doc: crate::inspect::auth_sentence(&op.security),
     }
