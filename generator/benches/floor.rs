@@ -11,9 +11,7 @@ fn deserialise(path: &Path) -> Result<f64, String> {
     for _ in 0..3 {
         let start = Instant::now();
         let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
-        let is_yaml = path
-            .extension()
-            .is_some_and(|e| e == "yaml" || e == "yml");
+        let is_yaml = path.extension().is_some_and(|e| e == "yaml" || e == "yml");
         let spec: openapiv3::OpenAPI = if is_yaml {
             serde_yaml::from_slice(&bytes).map_err(|e| e.to_string())?
         } else {

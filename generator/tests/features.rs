@@ -143,7 +143,7 @@ fn types_carry_the_features_and_derives_their_operations_need() {
         unused.contains(r#"#[cfg(feature = "unused-schemas")]"#),
         "{unused}"
     );
-    assert!(manifest.contains("\nunused-schemas = []"), "{manifest}");
+    assert!(manifest.contains("\n\"unused-schemas\" = []"), "{manifest}");
     // Owner is sent (in NewPet) and received (Pet, health) and reached by every feature.
     let owner = item(&types, "pub struct Owner");
     assert!(!owner.contains("cfg("), "{owner}");
@@ -153,7 +153,10 @@ fn types_carry_the_features_and_derives_their_operations_need() {
     );
     let client = std::fs::read_to_string(out.join("src/client.rs")).unwrap();
     let health = item(&client, "pub async fn health");
-    assert!(health.contains(r#"#[cfg(feature = "untagged")]"#), "{health}");
+    assert!(
+        health.contains(r#"#[cfg(feature = "untagged")]"#),
+        "{health}"
+    );
 }
 
 fn cargo_check(crate_dir: &Path, features: &[&str]) -> std::process::Output {
@@ -195,7 +198,10 @@ fn every_feature_alone_compiles_without_warnings() {
     );
     std::fs::write(&lib, code).unwrap();
     check(&out, &[]);
-    let stderr = check_fails(&out, &["--no-default-features", "--features", "store-front"]);
+    let stderr = check_fails(
+        &out,
+        &["--no-default-features", "--features", "store-front"],
+    );
     assert!(stderr.contains("NewPet"), "{stderr}");
 }
 

@@ -122,7 +122,10 @@ impl Clients {
     }
 }
 
-fn connection(descriptor: &connector_runtime::descriptor::ConnectorDescriptor, base: &str) -> Connection {
+fn connection(
+    descriptor: &connector_runtime::descriptor::ConnectorDescriptor,
+    base: &str,
+) -> Connection {
     Connection::builder(descriptor)
         .base_url(base)
         .allow_http_loopback(true)
