@@ -44,19 +44,24 @@ log="$work/log"
 echo "# connector-gen benchmarks, $(date -u +%Y-%m-%d), $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GB", $2/1048576}' /proc/meminfo) RAM"
 echo
 
-# Seconds and peak MiB of a command, as "S MIB", or "n/a" when it fails.
+# Wall seconds, peak MiB and CPU seconds (user + system, children included) of a command, as
+# "S MIB CPU", or "n/a" when it fails. On a shared machine the CPU seconds are the steadier figure.
 measure() {
   local out="$work/time.$$"
-  if /usr/bin/time -f '%e %M' -o "$out" "$@" >>"$log" 2>&1; then
-    awk '{printf "%.2f %.0f", $1, $2/1024}' "$out"
+  if /usr/bin/time -f '%e %M %U %S' -o "$out" "$@" >>"$log" 2>&1; then
+    tail -n 1 "$out" | awk '{printf "%.2f %.0f %.1f", $1, $2/1024, $3 + $4}'
   else
     echo "n/a"
   fi
   rm -f "$out"
 }
 
-seconds_of() { [ "$1" = "n/a" ] && echo "n/a" || echo "${1%% *}"; }
-mib_of() { [ "$1" = "n/a" ] && echo "n/a" || echo "${1##* }"; }
+field() { [ "$2" = "n/a" ] && echo "n/a" || echo "$2" | cut -d' ' -f"$1"; }
+seconds_of() { field 1 "$1"; }
+mib_of() { field 2 "$1"; }
+cpu_of() { field 3 "$1"; }
+# "wall s (CPU s)"
+timing() { [ "$1" = "n/a" ] && echo "n/a" || echo "$(seconds_of "$1") s ($(cpu_of "$1") s CPU)"; }
 
 # Installs a peer on first use and prints its program; returns 1 when the install fails.
 progenitor_bin() {
@@ -109,19 +114,19 @@ if want gen; then
       if bin=$(progenitor_bin); then
         rm -rf "$work/progenitor-$slug"
         r=$(measure "$bin" progenitor -i "$spec" -o "$work/progenitor-$slug" -n bench -v 0.1.0)
-        prog=$([ "$r" = "n/a" ] && echo "n/a (fails on this spec)" || echo "$(seconds_of "$r") s")
+        prog=$([ "$r" = "n/a" ] && echo "n/a (fails on this spec)" || timing "$r")
       else
         prog="n/a (cargo install cargo-progenitor failed)"
       fi
       if bin=$(openapi_generator_bin); then
         rm -rf "$work/oag-$slug"
         r=$(measure "$bin" generate -i "$spec" -g rust -o "$work/oag-$slug" --skip-validate-spec --package-name bench)
-        oag=$([ "$r" = "n/a" ] && echo "n/a (fails on this spec)" || echo "$(seconds_of "$r") s")
+        oag=$([ "$r" = "n/a" ] && echo "n/a (fails on this spec)" || timing "$r")
       else
         oag="n/a (pip install openapi-generator-cli failed)"
       fi
     fi
-    echo "| $name | ${size} MB | ${floor:-n/a} ms | $(seconds_of "$ours") s | $(mib_of "$ours") MiB | $prog | $oag |"
+    echo "| $name | ${size} MB | ${floor:-n/a} ms | $(timing "$ours") | $(mib_of "$ours") MiB | $prog | $oag |"
   done
   echo
 fi
@@ -132,7 +137,7 @@ compile_time() {
   (cd "$dir" && cargo clean --quiet -p "$package" >>"$log" 2>&1 || true)
   local r
   r=$(cd "$dir" && measure cargo "$@")
-  seconds_of "$r"
+  timing "$r"
 }
 
 if want compile && ! $quick; then
@@ -150,9 +155,9 @@ if want compile && ! $quick; then
   check_tag=$(compile_time "$crate" github check --quiet --no-default-features --features "$tag")
   build_all=$(compile_time "$crate" github build --quiet)
   build_tag=$(compile_time "$crate" github build --quiet --no-default-features --features "$tag")
-  echo "| crate | lines | cargo check | cargo build (debug) | check, feature \`$tag\` only | build, feature \`$tag\` only |"
+  echo "| crate | lines | cargo check, wall (CPU) | cargo build (debug) | check, feature \`$tag\` only | build, feature \`$tag\` only |"
   echo "| --- | ---: | ---: | ---: | ---: | ---: |"
-  echo "| connector-gen | $lines | $check_all s | $build_all s | $check_tag s | $build_tag s |"
+  echo "| connector-gen | $lines | $check_all | $build_all | $check_tag | $build_tag |"
   if $peers; then
     oag_crate="$work/oag-github"
     if [ ! -f "$oag_crate/Cargo.toml" ] && bin=$(openapi_generator_bin); then
@@ -166,7 +171,7 @@ if want compile && ! $quick; then
       oag_lines=$(find "$oag_crate/src" -name '*.rs' -exec cat {} + | wc -l)
       oag_check=$(compile_time "$oag_crate" "$name" check --quiet)
       oag_build=$(compile_time "$oag_crate" "$name" build --quiet)
-      echo "| OpenAPI Generator (rust) | $oag_lines | $oag_check s | $oag_build s | n/a (no features) | n/a |"
+      echo "| OpenAPI Generator (rust) | $oag_lines | $oag_check | $oag_build | n/a (no features) | n/a |"
     else
       echo "| OpenAPI Generator (rust) | n/a (generation failed) | | | | |"
     fi

@@ -184,7 +184,7 @@ struct Rendered {
 
 fn render_modules(
     renderer: &Renderer,
-    view: &ConnectorView,
+    view: &mut ConnectorView,
     options: &Options,
     gated: bool,
     dump: Option<&Path>,
@@ -192,12 +192,18 @@ fn render_modules(
     let mut modules = Vec::new();
     for (name, _, _) in MODULES {
         let template = format!("{name}.rs.j2");
-        let text = renderer.render(
-            &template,
-            view,
-            context! { test_dispatch => options.test_dispatch, gated => gated },
-        )?;
-        modules.push((name, format::format_rust(&template, &text, dump)?));
+        let extra = context! { test_dispatch => options.test_dispatch, gated => gated };
+        if name == "types" {
+            let mut code = String::new();
+            renderer.render_types(&template, view, extra, |text| {
+                code.push_str(&format::format_rust(&template, &text, dump)?);
+                Ok(())
+            })?;
+            modules.push((name, code));
+        } else {
+            let text = renderer.render(&template, view, extra)?;
+            modules.push((name, format::format_rust(&template, &text, dump)?));
+        }
     }
     Ok(Rendered { modules })
 }
@@ -247,11 +253,11 @@ pub fn render_crate(
     out_dir: &Path,
 ) -> Result<Vec<(String, String)>, Error> {
     let renderer = Renderer::new(options.templates.as_deref())?;
-    let view = ConnectorView::new(connector, spec_label);
+    let mut view = ConnectorView::new(connector, spec_label);
     let dump = Some(out_dir.join("target").join("connector-gen"));
     // A crate of its own declares one feature per tag; code included into another crate has no
     // such features, so it is not gated.
-    let rendered = render_modules(&renderer, &view, options, true, dump.as_deref())?;
+    let rendered = render_modules(&renderer, &mut view, options, true, dump.as_deref())?;
     let mut files = Vec::new();
     let root = render_root(&renderer, &view, None, dump.as_deref())?;
     files.push((
@@ -315,8 +321,8 @@ pub fn render_module(
     spec_label: &str,
 ) -> Result<String, Error> {
     let renderer = Renderer::new(options.templates.as_deref())?;
-    let view = ConnectorView::new(connector, spec_label);
-    let rendered = render_modules(&renderer, &view, options, false, None)?;
+    let mut view = ConnectorView::new(connector, spec_label);
+    let rendered = render_modules(&renderer, &mut view, options, false, None)?;
     let root = render_root(&renderer, &view, Some(&rendered), None)?;
     Ok(format!("{}{root}", banner(spec_label)))
 }

@@ -23,11 +23,11 @@ const PET: &str = r#"{"id":7,"name":"Rex","status":"available","tag":null,"birth
 /// that what the clients do is what the figures show.
 async fn serve(listener: TcpListener) {
     while let Ok((stream, _)) = listener.accept().await {
-        tokio::spawn(connection(stream));
+        tokio::spawn(answer(stream));
     }
 }
 
-async fn connection(mut stream: TcpStream) {
+async fn answer(mut stream: TcpStream) {
     let response = format!(
         "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{PET}",
         PET.len()
@@ -84,7 +84,7 @@ impl Clients {
     async fn call(&self, kind: Kind) {
         match kind {
             Kind::Reqwest => {
-                let pet: types::Pet = self
+                let body = self
                     .http
                     .get(format!("{}/pets/{}", self.base, 7))
                     .header("X-API-Key", KEY)
@@ -92,9 +92,10 @@ impl Clients {
                     .await
                     .and_then(|r| r.error_for_status())
                     .expect("reqwest call")
-                    .json()
+                    .bytes()
                     .await
                     .expect("reqwest body");
+                let pet: types::Pet = serde_json::from_slice(&body).expect("pet");
                 assert_eq!(pet.id, 7);
             }
             Kind::Typed => {
