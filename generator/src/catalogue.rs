@@ -27,27 +27,48 @@ pub fn catalogue_of(connector: &Connector, keep: impl Fn(&Operation) -> bool) ->
             .operations
             .iter()
             .filter(|op| keep(op))
-            .map(|op| Action {
-                id: op.id.clone(),
-                method: op.method.as_str().to_owned(),
-                path: op.path.clone(),
-                summary: op.summary.clone(),
-                description: op.description.clone(),
-                tags: op.tags.clone(),
-                deprecated: op.deprecated,
-                auth: op.security.clone(),
-                input_schema: schema::input_schema(connector, op),
-                output_schemas: schema::output_schemas(connector, op),
-                output_headers: schema::output_headers(op),
-            })
+            .map(|op| action(connector, op))
             .collect(),
     }
 }
 
-/// The catalogue as compact JSON text, as a generated crate embeds it.
+fn action(connector: &Connector, op: &Operation) -> Action {
+    Action {
+        id: op.id.clone(),
+        method: op.method.as_str().to_owned(),
+        path: op.path.clone(),
+        summary: op.summary.clone(),
+        description: op.description.clone(),
+        tags: op.tags.clone(),
+        deprecated: op.deprecated,
+        auth: op.security.clone(),
+        input_schema: schema::input_schema(connector, op),
+        output_schemas: schema::output_schemas(connector, op),
+        output_headers: schema::output_headers(op),
+    }
+}
+
+/// The catalogue as compact JSON text, as a generated crate embeds it: the same text as
+/// serialising [`catalogue`], but built an action at a time, because every action's schemas carry
+/// the definitions they reach and all of them at once, as JSON values, took gigabytes for
+/// Microsoft Graph.
 pub fn catalogue_json(connector: &Connector) -> String {
     // Serialising plain data (string keys only) into a string cannot fail.
-    serde_json::to_string(&catalogue(connector)).unwrap_or_default()
+    let head = serde_json::to_string(&catalogue_of(connector, |_| false)).unwrap_or_default();
+    // `actions` is the last field, so the text ends with its empty list.
+    let Some(open) = head.strip_suffix("[]}") else {
+        return serde_json::to_string(&catalogue(connector)).unwrap_or_default();
+    };
+    let mut text = String::from(open);
+    text.push('[');
+    for (index, op) in connector.operations.iter().enumerate() {
+        if index > 0 {
+            text.push(',');
+        }
+        text.push_str(&serde_json::to_string(&action(connector, op)).unwrap_or_default());
+    }
+    text.push_str("]}");
+    text
 }
 
 fn scheme(s: &SecurityScheme) -> SecuritySchemeInfo {
@@ -110,4 +131,25 @@ fn scheme(s: &SecurityScheme) -> SecuritySchemeInfo {
         }
     }
     info
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn streamed_catalogue_is_the_serialised_catalogue() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../specs");
+        for spec in [
+            "petstore.yaml",
+            "schemas.yaml",
+            "auth.yaml",
+            "responses.yaml",
+        ] {
+            let bytes = std::fs::read(dir.join(spec)).unwrap();
+            let lowered = crate::load_connector(&bytes, &crate::Options::default()).unwrap();
+            let whole = serde_json::to_string(&catalogue(&lowered.connector)).unwrap();
+            assert_eq!(catalogue_json(&lowered.connector), whole, "{spec}");
+        }
+    }
 }

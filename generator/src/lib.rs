@@ -180,19 +180,31 @@ const MODULES: [(&str, &str, &str); 3] = [
 
 struct Rendered {
     modules: Vec<(&'static str, String)>,
+    /// The action catalogue (JSON), written as `src/catalogue.json` by a crate of its own.
+    catalogue: String,
 }
 
 fn render_modules(
     renderer: &Renderer,
     view: &mut ConnectorView,
     options: &Options,
-    gated: bool,
+    own_crate: bool,
     dump: Option<&Path>,
 ) -> Result<Rendered, Error> {
+    // The catalogue is most of a large API's generated text (GitHub: 12 MB, Microsoft Graph:
+    // 600 MB). Each render converts the whole view, so it stays out of the view but for the one
+    // template that prints it, and a crate of its own reads it from a file instead, which spares
+    // a Rust literal of it, its syntax tree and its formatting.
+    let catalogue = std::mem::take(&mut view.catalogue_json);
     let mut modules = Vec::new();
     for (name, _, _) in MODULES {
         let template = format!("{name}.rs.j2");
-        let extra = context! { test_dispatch => options.test_dispatch, gated => gated };
+        let gated = own_crate;
+        let extra = context! {
+            test_dispatch => options.test_dispatch,
+            gated => gated,
+            catalogue_file => own_crate,
+        };
         if name == "types" {
             let mut code = String::new();
             renderer.render_types(&template, view, extra, |text| {
@@ -201,11 +213,15 @@ fn render_modules(
             })?;
             modules.push((name, code));
         } else {
-            let text = renderer.render(&template, view, extra)?;
-            modules.push((name, format::format_rust(&template, &text, dump)?));
+            if name == "operations" && !own_crate {
+                view.catalogue_json.clone_from(&catalogue);
+            }
+            let text = renderer.render(&template, view, extra);
+            view.catalogue_json = String::new();
+            modules.push((name, format::format_rust(&template, &text?, dump)?));
         }
     }
-    Ok(Rendered { modules })
+    Ok(Rendered { modules, catalogue })
 }
 
 fn render_root(
@@ -270,6 +286,7 @@ pub fn render_crate(
             format!("{}{content}", banner(spec_label)),
         ));
     }
+    files.push(("src/catalogue.json".to_owned(), rendered.catalogue));
     let main = renderer.render("main.rs.j2", &view, context! {})?;
     let main = format::format_rust("main.rs.j2", &main, dump.as_deref())?;
     files.push((
