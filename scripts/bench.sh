@@ -10,7 +10,7 @@
 #      (tests/benches/runtime.rs).
 #
 #   scripts/bench.sh                 # everything (the compile step takes many minutes on 2 cores)
-#   scripts/bench.sh --quick         # small specs only, no compiles, short runtime run (CI smoke)
+#   scripts/bench.sh --quick         # small specs, no peers, no compiles, short runtime run (CI smoke)
 #   scripts/bench.sh --only gen|compile|runtime
 #   scripts/bench.sh --no-peers      # skip progenitor and OpenAPI Generator
 #   BENCH_TAG=issues                 # the tag feature compiled alone (default: issues)
@@ -23,7 +23,7 @@ root=$PWD
 quick=false; only=""; peers=true
 while [ $# -gt 0 ]; do
   case "$1" in
-    --quick) quick=true ;;
+    --quick) quick=true; peers=false ;;
     --only) only="$2"; shift ;;
     --no-peers) peers=false ;;
     -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
@@ -49,7 +49,7 @@ echo
 measure() {
   local out="$work/time.$$"
   if /usr/bin/time -f '%e %M %U %S' -o "$out" "$@" >>"$log" 2>&1; then
-    tail -n 1 "$out" | awk '{printf "%.2f %.0f %.1f", $1, $2/1024, $3 + $4}'
+    tail -n 1 "$out" | awk '{printf "%.2f %.0f %.2f", $1, $2/1024, $3 + $4}'
   else
     echo "n/a"
   fi
@@ -104,7 +104,7 @@ if want gen; then
   floors=$(cargo bench --quiet -p connector-gen --bench floor -- "${specs[@]}" 2>>"$log")
   for spec in "${specs[@]}"; do
     name=$(basename "$(dirname "$spec")")/$(basename "$spec")
-    size=$(du -m "$spec" | cut -f1)
+    size=$(stat -c %s "$spec" | awk '{ printf "%.2f", $1 / 1048576 }')
     floor=$(printf '%s\n' "$floors" | awk -F'\t' -v s="$spec" '$1 == s { print $2 }')
     slug=$(echo "$name" | tr -c 'a-zA-Z0-9\n' '-')
     rm -rf "$work/gen-$slug"

@@ -26,7 +26,7 @@ fn deserialise(path: &Path) -> Result<f64, String> {
 fn main() {
     for arg in std::env::args().skip(1).filter(|a| !a.starts_with("--")) {
         match deserialise(Path::new(&arg)) {
-            Ok(ms) => println!("{arg}\t{ms:.0}"),
+            Ok(ms) => println!("{arg}\t{ms:.1}"),
             Err(why) => {
                 let why: String = why.chars().take(80).collect();
                 println!("{arg}\tn/a ({why})");
