@@ -10,6 +10,8 @@ fn main() {
         ("../specs/bodies.yaml", "bodies"),
         ("../specs/auth.yaml", "auth"),
         ("../specs/responses.yaml", "responses"),
+        // A manifest: one module per version and `VERSIONS`.
+        ("../specs/acme/connector.toml", "acme"),
     ];
     for (spec, name) in specs {
         let mut builder = connector_gen::build::Builder::new(spec)

@@ -61,22 +61,25 @@ impl Builder {
         self
     }
 
-    /// Generates the file and returns its path.
+    /// For a manifest: generates even when a version's spec no longer matches the lock file.
+    /// Default: such a change is an error (a published version does not change).
+    pub fn allow_changed_spec(mut self, allow: bool) -> Self {
+        self.options.allow_changed_spec = allow;
+        self
+    }
+
+    /// Generates the file and returns its path. The path given to [`new`](Self::new) may be a
+    /// connector manifest: the file then holds a module per version and `VERSIONS`; the lock
+    /// file beside the manifest is checked, never written (a build does not change sources).
     pub fn generate(self) -> Result<PathBuf, Error> {
+        if crate::versions::is_manifest(&self.spec) {
+            return self.generate_versions();
+        }
         println!("cargo:rerun-if-changed={}", self.spec.display());
         if let Some(dir) = &self.options.templates {
             println!("cargo:rerun-if-changed={}", dir.display());
         }
-        let out_dir = match self.out_dir {
-            Some(dir) => dir,
-            None => std::env::var_os("OUT_DIR")
-                .map(PathBuf::from)
-                .ok_or(Error::InvalidOption {
-                    option: "out_dir",
-                    message: "OUT_DIR is not set: call this from a build script or set out_dir"
-                        .to_owned(),
-                })?,
-        };
+        let out_dir = self.target_dir()?;
         let lowered = load_spec(&self.spec, &self.options)?;
         let code = render_module(&lowered.connector, &self.options, &spec_label(&self.spec))?;
         let path = emit::inside(&out_dir, &format!("{}.rs", lowered.connector.module_name))?;
@@ -86,6 +89,41 @@ impl Builder {
             lowered.warnings.len(),
             self.warnings_expected.as_deref(),
         ) {
+            println!("cargo:warning={line}");
+        }
+        Ok(path)
+    }
+}
+
+impl Builder {
+    fn target_dir(&self) -> Result<PathBuf, Error> {
+        match &self.out_dir {
+            Some(dir) => Ok(dir.clone()),
+            None => std::env::var_os("OUT_DIR")
+                .map(PathBuf::from)
+                .ok_or(Error::InvalidOption {
+                    option: "out_dir",
+                    message: "OUT_DIR is not set: call this from a build script or set out_dir"
+                        .to_owned(),
+                }),
+        }
+    }
+
+    fn generate_versions(self) -> Result<PathBuf, Error> {
+        println!("cargo:rerun-if-changed={}", self.spec.display());
+        let loaded = crate::versions::load_manifest(&self.spec, &self.options)?;
+        for version in &loaded.versions {
+            println!("cargo:rerun-if-changed={}", version.spec_path.display());
+        }
+        crate::versions::lock::check(&loaded, self.options.allow_changed_spec)?;
+        let out_dir = self.target_dir()?;
+        let label = spec_label(&self.spec);
+        let code = crate::versions::render_versioned_module(&loaded, &self.options, &label)?;
+        let module = heck::ToSnakeCase::to_snake_case(loaded.manifest.name.as_str());
+        let path = emit::inside(&out_dir, &format!("{module}.rs"))?;
+        emit::write_if_changed(&path, code.as_bytes())?;
+        let warnings: usize = loaded.versions.iter().map(|v| v.warnings.len()).sum();
+        if let Some(line) = warning_line(&label, warnings, self.warnings_expected.as_deref()) {
             println!("cargo:warning={line}");
         }
         Ok(path)

@@ -62,6 +62,14 @@ pub enum Error {
         /// The names found in it.
         found: Vec<String>,
     },
+    /// A connector manifest (or its lock file) cannot be used.
+    #[error("{}: {message}", path.display())]
+    Manifest {
+        /// The manifest or lock file.
+        path: PathBuf,
+        /// What is wrong, naming the key.
+        message: String,
+    },
     /// An option given by the caller is invalid.
     #[error("invalid option `{option}`: {message}")]
     InvalidOption {

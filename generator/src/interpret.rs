@@ -76,3 +76,36 @@ fn spec_error(err: &Error) -> ExitCode {
     }
     ExitCode::from(EXIT_BAD_INPUT)
 }
+
+/// `connector-gen run MANIFEST ACTION --version ID ...`: runs one action of a version (default:
+/// the connection file's, else the newest active one); returns the exit code.
+pub fn run_manifest(
+    manifest: &Path,
+    options: &Options,
+    version: Option<&str>,
+    args: &RunArgs,
+) -> ExitCode {
+    match crate::versions::load_manifest(manifest, options) {
+        Ok(loaded) => runner::run_versions(
+            &crate::versions::versioned_descriptor(&loaded),
+            version,
+            args,
+        ),
+        Err(err) => spec_error(&err),
+    }
+}
+
+/// `connector-gen describe MANIFEST [ACTION] --version ID`: the catalogue of one version.
+pub fn describe_manifest(
+    manifest: &Path,
+    options: &Options,
+    version: Option<&str>,
+    args: &DescribeArgs,
+) -> ExitCode {
+    let chosen = crate::versions::load_manifest(manifest, options)
+        .and_then(|loaded| loaded.select(version).map(|v| v.connector.clone()));
+    match chosen {
+        Ok(connector) => runner::describe(&crate::catalogue::catalogue(&connector), args),
+        Err(err) => spec_error(&err),
+    }
+}

@@ -37,6 +37,7 @@ mod readme;
 pub mod render;
 pub mod resolve;
 pub mod schema;
+pub mod versions;
 pub mod workspace;
 
 use std::path::{Path, PathBuf};
@@ -80,6 +81,10 @@ pub struct Options {
     /// dynamic interface's JSON input into each action's typed arguments and calls the typed
     /// method: for tests that compare typed and dynamic calls. Off by default.
     pub test_dispatch: bool,
+    /// For a manifest: generate even when the spec of a version recorded in the lock file
+    /// changed (a published version should not change; a new spec is a new version). Off by
+    /// default.
+    pub allow_changed_spec: bool,
 }
 
 impl Default for Options {
@@ -94,6 +99,7 @@ impl Default for Options {
             license: None,
             force: false,
             test_dispatch: false,
+            allow_changed_spec: false,
         }
     }
 }
@@ -373,11 +379,27 @@ pub fn generate_crate(
     out_dir: &Path,
     options: &Options,
 ) -> Result<Report, Error> {
+    if versions::is_manifest(spec_path) {
+        return versions::generate(spec_path, out_dir, options);
+    }
     let lowered = load_spec(spec_path, options)?;
     let runtime = options.runtime.checked()?;
     let previous = emit::check_output_dir(out_dir, options.force)?;
     let label = spec_label(spec_path);
     let files = render_crate(&lowered.connector, options, &label, out_dir)?;
+    write_crate(out_dir, lowered, runtime, &previous, files, options)
+}
+
+/// Writes a rendered crate's files (only those that changed), removes the ones an earlier run
+/// generated that are gone, and records the list.
+pub(crate) fn write_crate(
+    out_dir: &Path,
+    lowered: Lowered,
+    runtime: RuntimeDependency,
+    previous: &emit::Previous,
+    files: Vec<(String, String)>,
+    options: &Options,
+) -> Result<Report, Error> {
     std::fs::create_dir_all(out_dir).map_err(|source| Error::Io {
         action: "creating output directory",
         path: out_dir.to_path_buf(),
@@ -401,7 +423,7 @@ pub fn generate_crate(
         }
         generated.push(relative);
     }
-    report.removed = emit::remove_stale(out_dir, &previous, &generated)?;
+    report.removed = emit::remove_stale(out_dir, previous, &generated)?;
     // Written last: an interrupted run leaves the old list, which still names every file it
     // may remove.
     emit::write_if_changed(

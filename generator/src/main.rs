@@ -49,6 +49,30 @@ enum Command {
     /// Print a spec's action catalogue, or one action's input and output JSON Schemas.
     #[command(after_help = interpret_help(DESCRIBE_EXAMPLES))]
     Describe(InterpretArgs<DescribeArgs>),
+    /// List the changes between two specs (or two versions of a manifest), marking the breaking ones.
+    #[command(after_help = DIFF_HELP)]
+    Diff(DiffArgs),
+}
+
+const DIFF_HELP: &str = "\
+Examples:
+  connector-gen diff old.yaml new.yaml
+  connector-gen diff specs/acme/connector.toml:v1 specs/acme/connector.toml:v2 --json
+
+Breaking: a removed action, a removed or retyped field or parameter, a new required parameter or
+body field, a narrowed enum, a changed or removed auth scheme, a changed server.
+Exit status: 0 when nothing breaks, 1 when something does, 2 when a spec cannot be read.
+`--json` prints {\"changes\": [{\"breaking\", \"kind\", \"at\", \"message\"}], \"breaking\": N}.";
+
+#[derive(Args)]
+struct DiffArgs {
+    /// The old spec, or `MANIFEST:VERSION`.
+    old: String,
+    /// The new spec, or `MANIFEST:VERSION`.
+    new: String,
+    /// Print the changes as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 const RUN_EXAMPLES: &str = "\
@@ -77,6 +101,10 @@ struct InterpretArgs<T: clap::Args> {
     /// Connector name, as connection files give it (default: derived from the title).
     #[arg(long)]
     name: Option<String>,
+    /// With a manifest: the version to use (default: the connection file's, else the newest
+    /// active one).
+    #[arg(long, value_name = "ID")]
+    version: Option<String>,
 }
 
 impl<T: clap::Args> InterpretArgs<T> {
@@ -131,6 +159,10 @@ struct GenerateArgs {
     /// Give the crate its own `[workspace]`, even inside another workspace's folder.
     #[arg(long)]
     standalone: bool,
+    /// With a manifest: generate even though the spec of a version in the lock file changed
+    /// (a published version should not change; add a new version instead).
+    #[arg(long)]
+    allow_changed_spec: bool,
     /// Write into a folder that holds files connector-gen did not generate (files with the
     /// generated names are replaced; nothing is removed).
     #[arg(long)]
@@ -217,8 +249,24 @@ fn main() -> ExitCode {
     cli::finish(match cli.command {
         Command::Generate(args) => generate(*args),
         Command::Inspect(args) => inspect(args),
+        Command::Run(run) if is_manifest(&run.spec) => {
+            return connector_gen::interpret::run_manifest(
+                &run.spec,
+                &run.options(),
+                run.version.as_deref(),
+                &run.args,
+            )
+        }
         Command::Run(run) => {
             return connector_gen::interpret::run(&run.spec, &run.options(), &run.args)
+        }
+        Command::Describe(describe) if is_manifest(&describe.spec) => {
+            return connector_gen::interpret::describe_manifest(
+                &describe.spec,
+                &describe.options(),
+                describe.version.as_deref(),
+                &describe.args,
+            )
         }
         Command::Describe(describe) => {
             return connector_gen::interpret::describe(
@@ -227,7 +275,54 @@ fn main() -> ExitCode {
                 &describe.args,
             )
         }
+        Command::Diff(args) => return diff(&args),
     })
+}
+
+/// `diff`: 0 when nothing breaks, 1 when something does, 2 when a side cannot be loaded.
+fn diff(args: &DiffArgs) -> ExitCode {
+    let load = |side: &str| -> Result<connector_gen::ir::Connector, connector_gen::Error> {
+        let (path, version) = match side.rsplit_once(':') {
+            Some((path, id)) if is_manifest(std::path::Path::new(path)) => (path, Some(id)),
+            _ => (side, None),
+        };
+        let path = std::path::Path::new(path);
+        match version {
+            Some(id) => {
+                let loaded = connector_gen::versions::load_manifest(path, &Options::default())?;
+                Ok(loaded.select(Some(id))?.connector.clone())
+            }
+            None => Ok(connector_gen::load_spec(path, &Options::default())?.connector),
+        }
+    };
+    let sides = load(&args.old).and_then(|old| Ok((old, load(&args.new)?)));
+    let (old, new) = match sides {
+        Ok(sides) => sides,
+        Err(err) => {
+            cli::finish(Err(Failure::Generator(err)));
+            return ExitCode::from(cli::EXIT_USAGE);
+        }
+    };
+    let changes = connector_gen::versions::diff::diff(&old, &new);
+    let breaking = changes.iter().filter(|c| c.breaking).count();
+    let text = if args.json {
+        let value = serde_json::json!({ "changes": changes, "breaking": breaking });
+        format!(
+            "{}\n",
+            serde_json::to_string_pretty(&value).unwrap_or_default()
+        )
+    } else {
+        connector_gen::versions::diff::human(&changes)
+    };
+    match out(&text) {
+        Ok(()) | Err(Failure::ClosedStdout) => {}
+        Err(other) => return cli::finish(Err(other)),
+    }
+    ExitCode::from(if breaking > 0 { cli::EXIT_FAILURE } else { 0 })
+}
+
+fn is_manifest(path: &std::path::Path) -> bool {
+    connector_gen::versions::is_manifest(path)
 }
 
 fn generate(args: GenerateArgs) -> Result<(), Failure> {
@@ -247,6 +342,7 @@ fn generate(args: GenerateArgs) -> Result<(), Failure> {
         crate_version: args.crate_version,
         license: args.license,
         force: args.force,
+        allow_changed_spec: args.allow_changed_spec,
         ..Options::default()
     };
     let report = connector_gen::generate_crate(&args.spec, &args.out, &options)?;

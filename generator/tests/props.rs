@@ -159,7 +159,7 @@ fn pointer(path: &[Value]) -> String {
 fn scalar(choice: u32, text: &str) -> Value {
     match choice % 9 {
         0 => Value::Null,
-        1 => Value::Bool(choice % 2 == 0),
+        1 => Value::Bool(choice.is_multiple_of(2)),
         2 => Value::from(i64::MIN),
         3 => Value::from(u64::MAX),
         4 => Value::from(-1.5e300),

@@ -17,6 +17,9 @@ use crate::connection::{Connection, ConnectionBuilder};
 use crate::descriptor::ConnectorDescriptor;
 use crate::error::Error;
 use crate::secret::Secret;
+use crate::tls::Tls;
+use crate::variables::Given;
+use crate::versions::{VariableDescriptor, VersionState, VersionedConnector};
 
 mod validate;
 
@@ -51,6 +54,10 @@ pub struct ConnectionConfig {
     allow_http_loopback: bool,
     auth_failure_statuses: Vec<u16>,
     warnings: Vec<String>,
+    /// Backend variables of the pinned version, and the values the file gives them.
+    declared: Vec<VariableDescriptor>,
+    backend: Vec<(String, Given)>,
+    tls: Tls,
 }
 
 impl ConnectionConfig {
@@ -80,8 +87,60 @@ impl ConnectionConfig {
             .unwrap_or_default();
         let dir = path.parent().map(Path::to_path_buf);
         let value = parse(&text, &extension).map_err(fail)?;
-        Self::from_value(connector, value, &name, dir.as_deref())
+        Self::from_value(connector, value, &name, dir.as_deref(), None)
             .map_err(|problems| Error::ConnectionFile { file, problems })
+    }
+
+    /// Reads and validates a connection file of a connector with versions: the file's `version`
+    /// picks one (it may be left out when the connector has a single version), and its
+    /// `[variables]` are checked against that version's backend variables. A deprecated
+    /// version works, with a warning.
+    pub fn from_file_in(
+        connector: &VersionedConnector,
+        path: impl AsRef<Path>,
+    ) -> Result<Self, Error> {
+        let path = path.as_ref();
+        let file = path.display().to_string();
+        let fail = |problems: Vec<String>| Error::ConnectionFile {
+            file: file.clone(),
+            problems,
+        };
+        let extension = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let text = std::fs::read_to_string(path)
+            .map_err(|err| fail(vec![format!("cannot read the file: {}", err.kind())]))?;
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let value = parse(&text, &extension).map_err(|p| fail(vec![p]))?;
+        let version = pinned(connector, &value).map_err(|p| fail(vec![p]))?;
+        Self::from_value(
+            &version.connector,
+            value,
+            &name,
+            path.parent(),
+            Some(version),
+        )
+        .map_err(fail)
+    }
+
+    /// Creates the connection to the version the file pins.
+    pub fn connect_in(&self, connector: &VersionedConnector) -> Result<Connection, Error> {
+        let id = self.version.as_deref();
+        let version = connector.select(id).map_err(|message| Error::Config {
+            key: "version".into(),
+            message,
+        })?;
+        self.connect(&version.connector)
+    }
+
+    /// The version the file pins, if it names one.
+    pub fn version(&self) -> Option<&str> {
+        self.version.as_deref()
     }
 
     /// Validates a connection given as text in `format` (`toml`, `yaml` or `json`), named
@@ -98,7 +157,7 @@ impl ConnectionConfig {
             problems,
         };
         let value = parse(text, format).map_err(|p| fail(vec![p]))?;
-        Self::from_value(connector, value, name, dir).map_err(fail)
+        Self::from_value(connector, value, name, dir, None).map_err(fail)
     }
 
     fn from_value(
@@ -106,13 +165,24 @@ impl ConnectionConfig {
         value: Value,
         name: &str,
         dir: Option<&Path>,
+        pinned: Option<&crate::versions::VersionDescriptor>,
     ) -> Result<Self, Vec<String>> {
         let mut v = Validator {
             problems: Vec::new(),
             warnings: Vec::new(),
             dir: dir.map(Path::to_path_buf),
+            pinned: pinned.cloned(),
         };
-        let config = v.connection(connector, &value, name);
+        if let Some(version) = pinned.filter(|v| v.state == VersionState::Deprecated) {
+            v.warnings.push(format!(
+                "version `{}` of connector `{}` is deprecated; move the connection to a newer version",
+                version.id, connector.name
+            ));
+        }
+        let mut config = v.connection(connector, &value, name);
+        if let Some(version) = pinned {
+            config.version = Some(version.id.to_string());
+        }
         if v.problems.is_empty() {
             for warning in &v.warnings {
                 tracing::warn!(connection = %name, "{warning}");
@@ -139,7 +209,15 @@ impl ConnectionConfig {
     /// A builder configured from this file, for settings a file cannot hold (an HTTP client,
     /// a clock).
     pub fn builder(&self, connector: &ConnectorDescriptor) -> ConnectionBuilder {
-        let mut b = Connection::builder(connector);
+        let mut b = Connection::builder(connector)
+            .declare_variables(self.declared.clone())
+            .tls(self.tls.clone());
+        for (name, value) in &self.backend {
+            b = match value {
+                Given::Plain(value) => b.variable(name, value.clone()),
+                Given::Secret(secret) => b.secret_variable(name, secret.clone()),
+            };
+        }
         if let Some(server) = self.server {
             b = b.server(server);
         }
@@ -270,6 +348,28 @@ pub fn load_dir(
     }
 }
 
+/// The version a parsed file pins: its `version` key, or the only version there is.
+fn pinned<'c>(
+    connector: &'c VersionedConnector,
+    value: &Value,
+) -> Result<&'c crate::versions::VersionDescriptor, String> {
+    match value.get("version") {
+        Some(Value::String(id)) => connector
+            .select(Some(id))
+            .map_err(|m| format!("`version`: {m}")),
+        Some(_) => Err("`version`: expected the id of a version, as text".into()),
+        None if connector.versions.len() == 1 => connector.select(None),
+        None => {
+            let ids: Vec<&str> = connector.versions.iter().map(|v| v.id.as_ref()).collect();
+            Err(format!(
+                "`version`: missing: pin one of the versions of connector `{}`: {}",
+                connector.name,
+                ids.join(", ")
+            ))
+        }
+    }
+}
+
 /// Parses text of a format into a JSON value; the message never quotes the text.
 fn parse(text: &str, format: &str) -> Result<Value, String> {
     match format {
@@ -319,6 +419,10 @@ impl fmt::Debug for ConnectionConfig {
             .field("server", &self.server)
             .field("base_url", &self.base_url)
             .field("variables", &self.variables)
+            .field(
+                "backend_variables",
+                &self.backend.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+            )
             // Credential and Secret print `[REDACTED]` for every secret.
             .field("credentials", &self.credentials)
             .field("timeout", &self.timeout)
@@ -350,6 +454,17 @@ impl Serialize for ConnectionConfig {
             "server": self.server,
             "base_url": self.base_url,
             "variables": self.variables.iter().cloned().collect::<BTreeMap<_, _>>(),
+            "backend_variables": self
+                .backend
+                .iter()
+                .map(|(name, value)| {
+                    let shown = match value {
+                        Given::Plain(value) => value.clone(),
+                        Given::Secret(_) => json!(MASK),
+                    };
+                    (name.clone(), shown)
+                })
+                .collect::<Map<String, Value>>(),
             "credentials": credentials,
             "timeout": self.timeout.map(|t| t.as_secs_f64()),
             "token_timeout": self.token_timeout.map(|t| t.as_secs_f64()),

@@ -20,6 +20,8 @@ use crate::error::Error;
 use crate::oauth::{self, Endpoint, TokenSettings, TokenSource};
 use crate::response::{Response, StreamingResponse};
 use crate::secret::Secret;
+use crate::variables::{self, Backend, Given};
+use crate::versions::{VariableDescriptor, VersionDescriptor};
 use crate::{dynamic, encoding, executor, server};
 
 /// Default whole-request timeout.
@@ -79,12 +81,22 @@ pub(crate) struct Inner {
     pub(crate) auth_failure_body: Option<(Vec<String>, Vec<String>)>,
     /// The connector's catalogue and input validators, loaded on the first dynamic call.
     pub(crate) actions: dynamic::Actions,
+    /// Backend variables placed in path parameters and JSON bodies.
+    pub(crate) backend: Backend,
 }
 
 impl Connection {
     /// Starts configuring a connection to `connector`.
     pub fn builder(connector: &ConnectorDescriptor) -> ConnectionBuilder {
         ConnectionBuilder::new(connector.clone())
+    }
+
+    /// Starts configuring a connection pinned to one version of a connector: its operations,
+    /// auth and backend variables (see [`ConnectionBuilder::variable`]).
+    pub fn version_builder(version: &VersionDescriptor) -> ConnectionBuilder {
+        let mut builder = ConnectionBuilder::new(version.connector.as_ref().clone());
+        builder.declared = version.variables.to_vec();
+        builder
     }
 
     /// Sends one operation with its arguments and returns the 2xx response.
@@ -193,6 +205,9 @@ pub struct ConnectionBuilder {
     auth_failure_statuses: Vec<u16>,
     follow_cross_origin: bool,
     auth_failure_body: Option<(Vec<String>, Vec<String>)>,
+    declared: Vec<VariableDescriptor>,
+    given: Vec<(String, Given)>,
+    tls: crate::tls::Tls,
 }
 
 impl ConnectionBuilder {
@@ -218,7 +233,52 @@ impl ConnectionBuilder {
             auth_failure_statuses: vec![401],
             follow_cross_origin: false,
             auth_failure_body: None,
+            declared: Vec::new(),
+            given: Vec::new(),
+            tls: crate::tls::Tls::default(),
         }
+    }
+
+    /// Declares the backend variables a connection file's pinned version has.
+    pub(crate) fn declare_variables(mut self, declared: Vec<VariableDescriptor>) -> Self {
+        if !declared.is_empty() {
+            self.declared = declared;
+        }
+        self
+    }
+
+    pub(crate) fn tls(mut self, tls: crate::tls::Tls) -> Self {
+        self.tls = tls;
+        self
+    }
+
+    /// Gives a backend variable of the pinned version (see [`Connection::version_builder`]), or
+    /// a server URL variable, its value: text, a number or a boolean. Every value is checked by
+    /// [`build`](Self::build), which reports all problems at once. Default: the variable's
+    /// default. A value in a path parameter or JSON body field replaces the caller's.
+    pub fn variable(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.given.push((name.into(), Given::Plain(value.into())));
+        self
+    }
+
+    /// Gives a `secret` backend variable its value; it is never shown in `Debug`, errors or logs.
+    pub fn secret_variable(mut self, name: impl Into<String>, value: impl Into<Secret>) -> Self {
+        self.given.push((name.into(), Given::Secret(value.into())));
+        self
+    }
+
+    /// Trusts the certificate authorities in this PEM text too, besides the system's roots, for
+    /// a backend or proxy with a private CA. Default: only the built-in roots.
+    pub fn root_certificates_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.tls.roots.push(pem.into());
+        self
+    }
+
+    /// Presents this client certificate for mutual TLS: `pem` holds the certificate (chain)
+    /// and its private key. Default: no client certificate.
+    pub fn client_identity_pem(mut self, pem: impl Into<Secret>) -> Self {
+        self.tls.identity = Some(pem.into());
+        self
     }
 
     /// Picks a server by its index in the connector's server list. Default: 0, the first.
@@ -386,6 +446,8 @@ impl ConnectionBuilder {
     pub fn build(mut self) -> Result<Connection, Error> {
         check_timeout("timeout", self.timeout)?;
         check_timeout("token_timeout", self.token_timeout)?;
+        let backend = self.backend()?;
+        self.variables.extend(backend.server.iter().cloned());
         let base_url = match &self.base_url {
             Some(url) => server::check_base_url(url)?,
             None => self.server_url()?,
@@ -403,7 +465,8 @@ impl ConnectionBuilder {
 
         let sends_secrets = !credentials.is_empty()
             || !self.extra_headers.is_empty()
-            || !self.extra_query.is_empty();
+            || !self.extra_query.is_empty()
+            || backend.sends_secrets();
         if sends_secrets {
             let parsed = reqwest::Url::parse(&base_url).map_err(|err| Error::Config {
                 key: "base_url".into(),
@@ -437,7 +500,9 @@ impl ConnectionBuilder {
                 Ok((header, value))
             })
             .collect::<Result<Vec<_>, Error>>()?;
-        let extra_query = self
+        let mut extra_headers = extra_headers;
+        extra_headers.extend(backend.headers.iter().cloned());
+        let mut extra_query: Vec<(String, String)> = self
             .extra_query
             .iter()
             .map(|(name, value)| {
@@ -447,6 +512,7 @@ impl ConnectionBuilder {
                 )
             })
             .collect();
+        extra_query.extend(backend.query_pairs());
 
         let user_agent = match &self.user_agent {
             Some(agent) => HeaderValue::from_str(agent).map_err(|_| Error::Config {
@@ -458,6 +524,12 @@ impl ConnectionBuilder {
             }
         };
 
+        if self.client.is_some() && !self.tls.is_empty() {
+            return Err(Error::Config {
+                key: "tls".into(),
+                message: "set certificates on the injected HTTP client instead".into(),
+            });
+        }
         let proxy = match &self.proxy {
             None => None,
             Some(_) if self.client.is_some() => {
@@ -486,6 +558,7 @@ impl ConnectionBuilder {
             if let Some(timeout) = connect_timeout {
                 builder = builder.connect_timeout(timeout);
             }
+            let builder = self.tls.apply(builder)?;
             safe_client(builder, "could not create the default HTTP client")
         };
         let injected = self.client.is_some();
@@ -551,6 +624,7 @@ impl ConnectionBuilder {
                 cross_origin_client,
                 auth_failure_body: self.auth_failure_body,
                 actions: dynamic::Actions::default(),
+                backend,
             }),
         })
     }
@@ -613,6 +687,22 @@ impl ConnectionBuilder {
             Some(SecuritySchemeKind::OpenIdConnect { url }) => Ok(Endpoint::Discover(check(url)?)),
             _ => Ok(Endpoint::None),
         }
+    }
+
+    /// Checks the backend variables of the pinned version and of the chosen server.
+    fn backend(&self) -> Result<Backend, Error> {
+        let server_variables: Vec<&str> = self
+            .connector
+            .servers
+            .get(self.server)
+            .map(|s| s.variables.iter().map(|v| v.name.as_ref()).collect())
+            .unwrap_or_default();
+        variables::check(&self.declared, &server_variables, &self.given).map_err(|problems| {
+            Error::Config {
+                key: "variables".into(),
+                message: problems.join("; "),
+            }
+        })
     }
 
     fn server_url(&self) -> Result<String, Error> {

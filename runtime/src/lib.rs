@@ -88,6 +88,9 @@ pub mod runner;
 mod secret;
 pub mod serde_support;
 mod server;
+mod tls;
+mod variables;
+pub mod versions;
 
 mod send;
 
@@ -103,3 +106,4 @@ pub use response::{Response, StreamingResponse, Typed};
 pub use secret::Secret;
 /// Re-exported so generated code depends only on this crate and `serde`.
 pub use serde_json;
+pub use versions::{VersionDescriptor, VersionedConnector};

@@ -32,6 +32,8 @@ pub(crate) fn prepare(
     op: &OperationDescriptor,
     args: &Args,
 ) -> Result<Prepared, Error> {
+    let filled = inner.backend.fill(op, args);
+    let args = filled.as_ref().unwrap_or(args);
     check_declared(op, args)?;
     let auth = auth::authorize(&inner.connector, op, &inner.credentials)?;
 

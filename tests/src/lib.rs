@@ -38,3 +38,9 @@ pub mod auth {
 pub mod responses {
     include!(concat!(env!("OUT_DIR"), "/responses.rs"));
 }
+
+/// The two-version Acme orders connector (`specs/acme/connector.toml`): `acme::v1` (deprecated)
+/// and `acme::v2`, listed with their backend variables in `acme::VERSIONS`.
+pub mod acme {
+    include!(concat!(env!("OUT_DIR"), "/acme.rs"));
+}

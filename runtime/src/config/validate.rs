@@ -10,12 +10,16 @@ use super::ConnectionConfig;
 use crate::auth::{ClientAuth, Credential, Grant, OAuth2Credential};
 use crate::descriptor::{ConnectorDescriptor, SecuritySchemeKind};
 use crate::secret::Secret;
+use crate::variables::{self, Given};
+use crate::versions::{VariableKind, VariableLocation, VersionDescriptor};
 
 /// Walks a parsed file, collecting every problem.
 pub(super) struct Validator {
     pub(super) problems: Vec<String>,
     pub(super) warnings: Vec<String>,
     pub(super) dir: Option<PathBuf>,
+    /// The version the file pins, when the connector has versions.
+    pub(super) pinned: Option<VersionDescriptor>,
 }
 
 const TOP_KEYS: &[&str] = &[
@@ -33,6 +37,7 @@ const TOP_KEYS: &[&str] = &[
     "query",
     "allow_http_loopback",
     "auth_failure_statuses",
+    "tls",
 ];
 
 impl Validator {
@@ -218,6 +223,13 @@ impl Validator {
             allow_http_loopback: false,
             auth_failure_statuses: Vec::new(),
             warnings: Vec::new(),
+            declared: self
+                .pinned
+                .as_ref()
+                .map(|v| v.variables.to_vec())
+                .unwrap_or_default(),
+            backend: Vec::new(),
+            tls: crate::tls::Tls::default(),
         };
         let Some(map) = self.table(value, "(top level)", TOP_KEYS) else {
             return config;
@@ -240,7 +252,11 @@ impl Validator {
         }
         if let Some(v) = map.get("version") {
             if let Some(given) = self.string(v, "version") {
-                if given != connector.version {
+                let expected = match &self.pinned {
+                    Some(pinned) => pinned.id.clone(),
+                    None => connector.version.clone(),
+                };
+                if given != expected {
                     self.problem(
                         "version",
                         format!(
@@ -252,7 +268,28 @@ impl Validator {
                 config.version = Some(given);
             }
         }
-        if let Some(v) = map.get("server") {
+        if let Some(Value::String(url)) = map.get("server") {
+            // A server chosen by its URL template, as the spec writes it.
+            match connector.servers.iter().position(|s| s.url == *url) {
+                Some(index) => config.server = Some(index),
+                None => {
+                    let urls: Vec<&str> =
+                        connector.servers.iter().map(|s| s.url.as_ref()).collect();
+                    self.problem(
+                        "server",
+                        format!(
+                            "connector `{}` has no server with that URL (it has: {})",
+                            connector.name,
+                            if urls.is_empty() {
+                                "none".into()
+                            } else {
+                                urls.join(", ")
+                            }
+                        ),
+                    );
+                }
+            }
+        } else if let Some(v) = map.get("server") {
             if let Some(index) = self.integer(v, "server", 0) {
                 match usize::try_from(index)
                     .ok()
@@ -279,7 +316,19 @@ impl Validator {
                 v,
                 config.server.unwrap_or(0),
                 &mut config.variables,
+                &mut config.backend,
             );
+        } else if !config.declared.is_empty() {
+            self.variables(
+                connector,
+                &Value::Object(Map::new()),
+                config.server.unwrap_or(0),
+                &mut config.variables,
+                &mut config.backend,
+            );
+        }
+        if let Some(v) = map.get("tls") {
+            config.tls = self.tls(v);
         }
         if let Some(v) = map.get("credentials") {
             self.credentials(connector, v, &mut config.credentials);
@@ -353,12 +402,15 @@ impl Validator {
         config
     }
 
+    /// Server variables go to `out` (checked by the server's rules, one by one so that every
+    /// problem shows); backend variables of the pinned version to `backend`, checked together.
     fn variables(
         &mut self,
         connector: &ConnectorDescriptor,
         value: &Value,
         server: usize,
         out: &mut Vec<(String, String)>,
+        backend: &mut Vec<(String, Given)>,
     ) {
         let Some(map) = value.as_object() else {
             self.problem(
@@ -367,39 +419,105 @@ impl Validator {
             );
             return;
         };
-        let declared = connector
-            .servers
-            .get(server)
-            .map(|s| &s.variables[..])
-            .unwrap_or(&[]);
+        let declared = self
+            .pinned
+            .as_ref()
+            .map(|v| v.variables.to_vec())
+            .unwrap_or_default();
+        let chosen = connector.servers.get(server);
+        let server_names: Vec<&str> = chosen
+            .map(|s| s.variables.iter().map(|v| v.name.as_ref()).collect())
+            .unwrap_or_default();
+        let mut given = Vec::new();
         for (name, value) in map {
             let at = join("variables", name);
-            let Some(variable) = declared.iter().find(|v| v.name == *name) else {
-                self.problem(
-                    &at,
-                    format!(
-                        "unknown variable{}",
-                        hint(name, declared.iter().map(|v| v.name.as_ref()))
-                    ),
-                );
-                continue;
+            let rule = declared.iter().find(|d| d.name == *name);
+            let secret = rule.is_some_and(|d| d.kind == VariableKind::Secret);
+            let entry = match value {
+                Value::Object(_) | Value::String(_) if secret => match self.secret(value, &at) {
+                    Some(s) => Given::Secret(s),
+                    None => continue,
+                },
+                other => Given::Plain(other.clone()),
             };
-            let text = match value {
-                Value::String(s) => s.clone(),
-                Value::Number(n) => n.to_string(),
-                Value::Bool(b) => b.to_string(),
-                other => {
-                    self.problem(&at, format!("expected text, found {}", kind(other)));
+            let in_server = server_names.contains(&name.as_str())
+                && rule.is_none_or(|d| d.location == VariableLocation::Server);
+            if let (true, Given::Plain(plain), Some(chosen)) = (in_server, &entry, chosen) {
+                let text = match plain {
+                    Value::String(s) => s.clone(),
+                    Value::Number(n) => n.to_string(),
+                    Value::Bool(b) => b.to_string(),
+                    other => {
+                        self.problem(&at, format!("expected text, found {}", kind(other)));
+                        continue;
+                    }
+                };
+                let pair = [(name.clone(), text.clone())];
+                match crate::server::resolve(chosen, &pair) {
+                    Ok(_) => out.push((name.clone(), text)),
+                    Err(err) => self.problem(&at, server_problem(err)),
+                }
+                // The manifest's rules (type, pattern) are checked below; a refused value is
+                // still given, so it is not also reported as missing.
+                if rule.is_none() {
                     continue;
                 }
-            };
-            if !variable.allowed.is_empty() && !variable.allowed.iter().any(|a| *a == text) {
-                let allowed: Vec<&str> = variable.allowed.iter().map(|a| a.as_ref()).collect();
-                self.problem(&at, format!("must be one of: {}", allowed.join(", ")));
-                continue;
             }
-            out.push((name.clone(), text));
+            given.push((name.clone(), entry));
         }
+        match variables::check(&declared, &server_names, &given) {
+            Ok(_) => backend.extend(given),
+            Err(problems) => self.problems.extend(problems),
+        }
+    }
+
+    /// `tls = { ca_file = "ca.pem", client_cert = "client.pem", client_key = { file = "client.key" } }`
+    fn tls(&mut self, value: &Value) -> crate::tls::Tls {
+        let mut tls = crate::tls::Tls::default();
+        let Some(map) = self.table(value, "tls", &["ca_file", "client_cert", "client_key"]) else {
+            return tls;
+        };
+        let read = |this: &mut Self, key: &str| -> Option<String> {
+            let at = join("tls", key);
+            let file = this.string(map.get(key)?, &at)?;
+            let full = match &this.dir {
+                Some(dir) => dir.join(&file),
+                None => PathBuf::from(&file),
+            };
+            match std::fs::read_to_string(&full) {
+                Ok(text) if text.contains("-----BEGIN CERTIFICATE-----") => Some(text),
+                Ok(_) => {
+                    this.problem(&at, format!("`{file}` holds no PEM certificate"));
+                    None
+                }
+                Err(err) => {
+                    this.problem(&at, format!("cannot read `{file}`: {}", err.kind()));
+                    None
+                }
+            }
+        };
+        if let Some(ca) = read(self, "ca_file") {
+            tls.roots.push(ca.into_bytes());
+        }
+        let cert = read(self, "client_cert");
+        let key = map
+            .get("client_key")
+            .and_then(|k| self.secret_with(k, "tls.client_key", false));
+        match (cert, key) {
+            (Some(cert), Some(key)) => {
+                tls.identity = Some(Secret::new(format!("{cert}\n{}\n", key.expose())));
+            }
+            (None, None) => {}
+            _ if map.contains_key("client_cert") != map.contains_key("client_key") => {
+                self.problem(
+                    "tls",
+                    "give both `client_cert` and `client_key`, or neither",
+                );
+            }
+            // A part was given but unreadable: already reported.
+            _ => {}
+        }
+        tls
     }
 
     fn credentials(
@@ -698,6 +816,15 @@ impl Validator {
 }
 
 /// `a.b`, or `b` at the top level.
+/// The reason of a server variable's error, which names the variable already by its key.
+fn server_problem(err: crate::error::Error) -> String {
+    match err {
+        crate::error::Error::InvalidServerVariable { reason, .. } => reason,
+        crate::error::Error::Config { message, .. } => message,
+        other => other.to_string(),
+    }
+}
+
 fn join(path: &str, key: &str) -> String {
     if path.is_empty() || path == "(top level)" {
         key.to_owned()

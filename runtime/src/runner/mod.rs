@@ -5,6 +5,9 @@
 //! JSON goes to stdout, diagnostics to stderr. Exit codes: see [`EXIT_CODES`].
 
 mod output;
+mod versions;
+
+pub use versions::{main_versions, run_versions};
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -73,15 +76,27 @@ pub struct DescribeArgs {
 
 /// Runs one action and prints its output; returns the exit code.
 pub fn run(connector: &ConnectorDescriptor, args: &RunArgs) -> ExitCode {
-    let outcome = prepare(connector, args).and_then(|(connection, input)| {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|err| Problem::connection(format!("cannot start the async runtime: {err}")))?;
-        runtime
-            .block_on(connection.execute_action(&args.action, input))
-            .map_err(Problem::from)
-    });
+    run_with(|| base_builder(connector, args), args)
+}
+
+/// Runs one action with the connection `builder` gives (before the command line's overrides).
+fn run_with(
+    builder: impl FnOnce() -> Result<ConnectionBuilder, Problem>,
+    args: &RunArgs,
+) -> ExitCode {
+    let outcome = builder()
+        .and_then(|builder| prepare(builder, args))
+        .and_then(|(connection, input)| {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|err| {
+                    Problem::connection(format!("cannot start the async runtime: {err}"))
+                })?;
+            runtime
+                .block_on(connection.execute_action(&args.action, input))
+                .map_err(Problem::from)
+        });
     match outcome {
         Ok(output) => {
             let shown = if args.full {
@@ -181,6 +196,17 @@ enum Command {
 
 /// The whole program of a generated connector's binary: `actions`, `describe`, `run`.
 pub fn main(connector: &ConnectorDescriptor) -> ExitCode {
+    main_from(connector, std::env::args_os().collect(), |args| {
+        run(connector, args)
+    })
+}
+
+/// The program over `argv`, running actions with `run_action`.
+fn main_from(
+    connector: &ConnectorDescriptor,
+    argv: Vec<std::ffi::OsString>,
+    run_action: impl FnOnce(&RunArgs) -> ExitCode,
+) -> ExitCode {
     let catalogue = match catalogue_of(connector) {
         Ok(catalogue) => catalogue,
         Err(err) => return Problem::from(err).report(),
@@ -198,7 +224,7 @@ pub fn main(connector: &ConnectorDescriptor) -> ExitCode {
             output::indent(&actions_table(&catalogue))
         ));
     // Usage errors exit with 2, as bad input does.
-    let matches = command.get_matches();
+    let matches = command.get_matches_from(argv);
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(err) => err.exit(),
@@ -206,27 +232,31 @@ pub fn main(connector: &ConnectorDescriptor) -> ExitCode {
     match cli.command {
         Command::Actions { json } => describe(&catalogue, &DescribeArgs { action: None, json }),
         Command::Describe(args) => describe(&catalogue, &args),
-        Command::Run(args) => run(connector, &args),
+        Command::Run(args) => run_action(&args),
     }
 }
 
-/// The connection (file, then overrides) and the parsed input.
-fn prepare(
+/// The connection the file describes, or a default one.
+fn base_builder(
     connector: &ConnectorDescriptor,
     args: &RunArgs,
-) -> Result<(Connection, Value), Problem> {
-    let input = read_input(&args.input)?;
-    let mut builder: ConnectionBuilder = match &args.connection {
+) -> Result<ConnectionBuilder, Problem> {
+    Ok(match &args.connection {
         Some(path) => ConnectionConfig::from_file(connector, path)?.builder(connector),
         None => Connection::builder(connector),
-    };
+    })
+}
+
+/// The connection (file, then the command line's overrides) and the parsed input.
+fn prepare(mut builder: ConnectionBuilder, args: &RunArgs) -> Result<(Connection, Value), Problem> {
+    let input = read_input(&args.input)?;
     for var in &args.vars {
         let Some((name, value)) = var.split_once('=') else {
             return Err(Problem::input(format!(
                 "--var takes NAME=VALUE, got `{var}`"
             )));
         };
-        builder = builder.server_variable(name, value);
+        builder = builder.variable(name, value);
     }
     if let Some(url) = &args.base_url {
         builder = builder.base_url(url);

@@ -130,38 +130,42 @@ pub fn connection_file(connector: &ConnectorDescriptor, dir: &Path) -> PathBuf {
 /// user would: `connector-gen generate`, then `cargo build --features cli`. Returns its binary.
 pub fn generated_petstore_binary() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let out = target_dir().join("generated-cli").join("petstore");
-        let ran = run(
-            &connector_gen(),
-            &[
-                "generate",
-                "specs/petstore.yaml",
-                "--out",
-                &out.to_string_lossy(),
-                "--name",
-                "petstore",
-                "--runtime-path",
-                &repo_root().join("runtime").to_string_lossy(),
-            ],
-            None,
-        );
-        assert_eq!(ran.code, 0, "generate: {ran:?}");
-        // The workspace's lock file pins the same dependency versions the runtime is tested with.
-        std::fs::copy(repo_root().join("Cargo.lock"), out.join("Cargo.lock")).expect("Cargo.lock");
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let status = Command::new(cargo)
-            .args(["build", "--quiet", "--features", "cli"])
-            .current_dir(&out)
-            // The workspace's target folder: the dependencies are already built there.
-            .env("CARGO_TARGET_DIR", target_dir())
-            .status()
-            .expect("running cargo build for the generated crate");
-        assert!(
-            status.success(),
-            "building the generated petstore crate failed"
-        );
-        target_dir().join("debug").join("petstore")
-    })
-    .clone()
+    BIN.get_or_init(|| generated_binary("specs/petstore.yaml", "petstore"))
+        .clone()
+}
+
+/// The connector of `spec` (a spec or a manifest) generated as a standalone crate named `name`
+/// and built with its `cli` feature; returns its binary.
+pub fn generated_binary(spec: &str, name: &str) -> PathBuf {
+    let out = target_dir().join("generated-cli").join(name);
+    let ran = run(
+        &connector_gen(),
+        &[
+            "generate",
+            spec,
+            "--out",
+            &out.to_string_lossy(),
+            "--name",
+            name,
+            "--runtime-path",
+            &repo_root().join("runtime").to_string_lossy(),
+        ],
+        None,
+    );
+    assert_eq!(ran.code, 0, "generate: {ran:?}");
+    // The workspace's lock file pins the same dependency versions the runtime is tested with.
+    std::fs::copy(repo_root().join("Cargo.lock"), out.join("Cargo.lock")).expect("Cargo.lock");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = Command::new(cargo)
+        .args(["build", "--quiet", "--features", "cli"])
+        .current_dir(&out)
+        // The workspace's target folder: the dependencies are already built there.
+        .env("CARGO_TARGET_DIR", target_dir())
+        .status()
+        .expect("running cargo build for the generated crate");
+    assert!(
+        status.success(),
+        "building the generated {name} crate failed"
+    );
+    target_dir().join("debug").join(name)
 }
