@@ -292,7 +292,10 @@ pub fn render_crate(
             format!("{}{content}", banner(spec_label)),
         ));
     }
-    files.push(("src/catalogue.json".to_owned(), rendered.catalogue));
+    files.push((
+        "src/catalogue.json".to_owned(),
+        render::ascii_json(&rendered.catalogue),
+    ));
     let main = renderer.render("main.rs.j2", &view, context! {})?;
     let main = format::format_rust("main.rs.j2", &main, dump.as_deref())?;
     files.push((

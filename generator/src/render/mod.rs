@@ -15,7 +15,7 @@ use minijinja::value::Value;
 use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior};
 
 use crate::error::Error;
-pub use text::{doc_comment, doc_value, rust_literal, toml_literal, visible_text};
+pub use text::{ascii_json, doc_comment, doc_value, rust_literal, toml_literal, visible_text};
 use view::ConnectorView;
 
 /// The templates embedded in the binary, by name.
