@@ -10,6 +10,7 @@ fn main() {
         ("../specs/bodies.yaml", "bodies"),
         ("../specs/auth.yaml", "auth"),
         ("../specs/responses.yaml", "responses"),
+        ("../specs/entities.yaml", "kennel"),
         // A manifest: one module per version and `VERSIONS`.
         ("../specs/acme/connector.toml", "acme"),
     ];

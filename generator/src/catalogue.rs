@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use connector_runtime::catalogue::{Action, Catalogue, SecuritySchemeInfo};
+use connector_runtime::catalogue::{Action, Catalogue, Entity, SecuritySchemeInfo};
 use serde_json::{json, Value};
 
 use crate::ir::{Connector, OAuthFlowKind, Operation, SecurityKind, SecurityScheme};
@@ -18,17 +18,65 @@ pub fn catalogue(connector: &Connector) -> Catalogue {
 /// and a large API has a thousand.
 pub fn catalogue_of(connector: &Connector, keep: impl Fn(&Operation) -> bool) -> Catalogue {
     Catalogue {
-        name: connector.crate_name.clone(),
-        title: connector.title.clone(),
-        version: connector.version.clone(),
-        description: connector.description.clone(),
-        security_schemes: connector.security_schemes.iter().map(scheme).collect(),
         actions: connector
             .operations
             .iter()
             .filter(|op| keep(op))
             .map(|op| action(connector, op))
             .collect(),
+        ..shell(connector, &keep)
+    }
+}
+
+/// The catalogue of the actions `keep` accepts, but for the actions themselves.
+fn shell(connector: &Connector, keep: &impl Fn(&Operation) -> bool) -> Catalogue {
+    let kept: std::collections::BTreeSet<&str> = connector
+        .operations
+        .iter()
+        .filter(|op| keep(op))
+        .map(|op| op.id.as_str())
+        .collect();
+    Catalogue {
+        name: connector.crate_name.clone(),
+        title: connector.title.clone(),
+        version: connector.version.clone(),
+        description: connector.description.clone(),
+        security_schemes: connector.security_schemes.iter().map(scheme).collect(),
+        actions: Vec::new(),
+        entities: connector
+            .entities
+            .iter()
+            .filter(|e| e.operations.values().any(|id| kept.contains(id.as_str())))
+            .map(|e| entity(connector, e))
+            .collect(),
+        ping: connector
+            .ping
+            .clone()
+            .filter(|p| kept.contains(p.action.as_str())),
+    }
+}
+
+/// An entity as the catalogue shows it.
+pub fn entity(connector: &Connector, e: &crate::ir::Entity) -> Entity {
+    Entity {
+        record_schema: e
+            .record
+            .as_ref()
+            .map_or_else(|| json!({}), |ty| schema::type_schema(connector, ty)),
+        ..entity_outline(e)
+    }
+}
+
+/// An entity without its record schema (which is the costly part).
+pub fn entity_outline(e: &crate::ir::Entity) -> Entity {
+    Entity {
+        name: e.name.clone(),
+        key: e.key.clone(),
+        key_param: e.key_param.clone(),
+        record_schema: json!({}),
+        fields: e.fields.clone(),
+        scope: e.scope.clone(),
+        operations: e.operations.clone(),
     }
 }
 
@@ -45,6 +93,7 @@ fn action(connector: &Connector, op: &Operation) -> Action {
         input_schema: schema::input_schema(connector, op),
         output_schemas: schema::output_schemas(connector, op),
         output_headers: schema::output_headers(op),
+        paging: connector.paging.get(&op.id).cloned(),
     }
 }
 
@@ -54,20 +103,23 @@ fn action(connector: &Connector, op: &Operation) -> Action {
 /// Microsoft Graph.
 pub fn catalogue_json(connector: &Connector) -> String {
     // Serialising plain data (string keys only) into a string cannot fail.
-    let head = serde_json::to_string(&catalogue_of(connector, |_| false)).unwrap_or_default();
-    // `actions` is the last field, so the text ends with its empty list.
-    let Some(open) = head.strip_suffix("[]}") else {
-        return serde_json::to_string(&catalogue(connector)).unwrap_or_default();
+    let whole = || serde_json::to_string(&catalogue(connector)).unwrap_or_default();
+    let head = serde_json::to_string(&shell(connector, &|_| true)).unwrap_or_default();
+    // The first `"actions":[]` is the catalogue's own (the fields before it, names and security
+    // schemes, hold no such key); the actions go between its brackets.
+    let Some(at) = head.find(r#""actions":[]"#) else {
+        return whole();
     };
-    let mut text = String::from(open);
-    text.push('[');
+    let split = at + r#""actions":["#.len();
+    let mut text = String::with_capacity(head.len());
+    text.push_str(&head[..split]);
     for (index, op) in connector.operations.iter().enumerate() {
         if index > 0 {
             text.push(',');
         }
         text.push_str(&serde_json::to_string(&action(connector, op)).unwrap_or_default());
     }
-    text.push_str("]}");
+    text.push_str(&head[split..]);
     text
 }
 

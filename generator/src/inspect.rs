@@ -40,6 +40,45 @@ pub fn actions_table(connector: &Connector) -> String {
     out
 }
 
+/// The entities found: name, scope, key and the action of each operation.
+pub fn entities_table(connector: &Connector) -> String {
+    let mut out = format!("{} entities\n", connector.entities.len());
+    for entity in &connector.entities {
+        let scope = if entity.scope.is_empty() {
+            String::new()
+        } else {
+            format!(" (scope: {})", entity.scope.join(", "))
+        };
+        let key = entity.key.as_deref().unwrap_or("none");
+        let ops: Vec<String> = entity
+            .operations
+            .iter()
+            .map(|(kind, id)| format!("{}={id}", kind.as_str()))
+            .collect();
+        let _ = writeln!(
+            out,
+            "  {}{scope}  [key: {key}]  {}",
+            entity.name,
+            ops.join(" ")
+        );
+    }
+    out
+}
+
+/// Why each operation was or was not taken by an entity (`inspect --explain`).
+pub fn entity_explanation(connector: &Connector) -> String {
+    let mut out = String::new();
+    for note in &connector.entity_notes {
+        let verdict = if note.taken.is_some() {
+            "taken"
+        } else {
+            "action"
+        };
+        let _ = writeln!(out, "  {:<6} {}: {}", verdict, note.action, note.reason);
+    }
+    out
+}
+
 /// Security alternatives as a sentence for generated docs.
 pub(crate) fn auth_sentence(security: &[Vec<String>]) -> String {
     if security.is_empty() {

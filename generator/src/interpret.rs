@@ -7,9 +7,11 @@ use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
-use connector_runtime::catalogue::Catalogue;
+use connector_runtime::catalogue::{Catalogue, OperationKind};
 use connector_runtime::descriptor::ConnectorDescriptor;
-use connector_runtime::runner::{self, DescribeArgs, RunArgs, EXIT_BAD_INPUT};
+use connector_runtime::runner::{
+    self, DescribeArgs, EntityArgs, PingArgs, RunArgs, EXIT_BAD_INPUT,
+};
 
 use crate::{Error, Options};
 
@@ -106,6 +108,82 @@ pub fn describe_manifest(
         .and_then(|loaded| loaded.select(version).map(|v| v.connector.clone()));
     match chosen {
         Ok(connector) => runner::describe(&crate::catalogue::catalogue(&connector), args),
+        Err(err) => spec_error(&err),
+    }
+}
+
+/// `connector-gen entities SPEC`: prints the spec's entities.
+pub fn entities(spec: &Path, options: &Options, json: bool) -> ExitCode {
+    let lowered = crate::read_spec(spec).and_then(|bytes| crate::load_connector(&bytes, options));
+    match lowered {
+        Ok(lowered) => {
+            let entities = lowered
+                .connector
+                .entities
+                .iter()
+                .map(|e| crate::catalogue::entity(&lowered.connector, e))
+                .collect();
+            let catalogue = Catalogue {
+                entities,
+                ..crate::catalogue::catalogue_of(&lowered.connector, |_| false)
+            };
+            runner::entities(&catalogue, json)
+        }
+        Err(err) => spec_error(&err),
+    }
+}
+
+/// `connector-gen list|get|create|update|delete SPEC ENTITY ...`: one entity operation, with only
+/// that entity's actions in the catalogue.
+pub fn entity(spec: &Path, options: &Options, kind: OperationKind, args: &EntityArgs) -> ExitCode {
+    let lowered = crate::read_spec(spec).and_then(|bytes| crate::load_connector(&bytes, options));
+    match lowered {
+        Ok(lowered) => {
+            let connector = &lowered.connector;
+            let ids: Vec<&String> = connector
+                .entities
+                .iter()
+                .filter(|e| e.name == args.entity)
+                .flat_map(|e| e.operations.values())
+                .collect();
+            let mut only = crate::catalogue::catalogue_of(connector, |op| ids.contains(&&op.id));
+            if only.entities.is_empty() {
+                // An unknown name: every entity's name (without schemas) for the hint.
+                only.entities = connector
+                    .entities
+                    .iter()
+                    .map(|e| connector_runtime::catalogue::Entity {
+                        record_schema: serde_json::Value::Null,
+                        operations: Default::default(),
+                        ..crate::catalogue::entity_outline(e)
+                    })
+                    .collect();
+            }
+            let descriptor = ConnectorDescriptor {
+                catalogue: Some(Cow::Owned(serde_json::to_string(&only).unwrap_or_default())),
+                ..crate::describe::without_catalogue(connector)
+            };
+            runner::entity(&descriptor, kind, args)
+        }
+        Err(err) => spec_error(&err),
+    }
+}
+
+/// `connector-gen ping SPEC`: pings with only the ping action's schemas built.
+pub fn ping(spec: &Path, options: &Options, args: &PingArgs) -> ExitCode {
+    let lowered = crate::read_spec(spec).and_then(|bytes| crate::load_connector(&bytes, options));
+    match lowered {
+        Ok(lowered) => {
+            let connector = &lowered.connector;
+            let action = connector.ping.as_ref().map(|p| p.action.as_str());
+            let only =
+                crate::catalogue::catalogue_of(connector, |op| Some(op.id.as_str()) == action);
+            let descriptor = ConnectorDescriptor {
+                catalogue: Some(Cow::Owned(serde_json::to_string(&only).unwrap_or_default())),
+                ..crate::describe::without_catalogue(connector)
+            };
+            runner::ping(&descriptor, args)
+        }
         Err(err) => spec_error(&err),
     }
 }

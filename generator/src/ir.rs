@@ -33,6 +33,15 @@ pub struct Connector {
     pub features: Vec<Feature>,
     /// How each type is used: the features that need it and the serde derives it needs.
     pub type_uses: BTreeMap<TypeId, TypeUse>,
+    /// Entities found in the paths, by name.
+    pub entities: Vec<Entity>,
+    /// How the listing actions hold records and page, by action id.
+    pub paging: BTreeMap<String, Paging>,
+    /// The action that pings a connection.
+    pub ping: Option<connector_runtime::health::PingSpec>,
+    /// Why each operation was or was not taken by an entity (`inspect --explain`).
+    #[serde(skip)]
+    pub entity_notes: Vec<EntityNote>,
 }
 
 /// The feature of a generated crate that holds the operations without a tag.
@@ -63,6 +72,40 @@ pub struct TypeUse {
     pub serialize: bool,
     /// Whether some operation receives it (derives `Deserialize`).
     pub deserialize: bool,
+}
+
+pub use connector_runtime::catalogue::{EntityField, OperationKind, PageStyle, Pagination, Paging};
+
+/// A resource found in the paths, with the actions that list, get, create, update and delete it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Entity {
+    /// Unique snake_case name (`pets`, `owner_pets`).
+    pub name: String,
+    /// Rust type-style name (`Pets`, `OwnerPets`).
+    pub rust_name: String,
+    /// The record's key field, when known.
+    pub key: Option<String>,
+    /// The item path's last parameter (`petId`).
+    pub key_param: Option<String>,
+    /// The record type.
+    pub record: Option<TypeRef>,
+    /// The record's top-level fields, with their flags.
+    pub fields: Vec<EntityField>,
+    /// Parameters of the parent resources (`ownerId`), in path order.
+    pub scope: Vec<String>,
+    /// Action id by operation kind.
+    pub operations: BTreeMap<OperationKind, String>,
+}
+
+/// Whether one operation was taken by an entity, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EntityNote {
+    /// The action id.
+    pub action: String,
+    /// The entity and the kind it serves as, when taken.
+    pub taken: Option<(String, OperationKind)>,
+    /// Why, in words.
+    pub reason: String,
 }
 
 /// Identifies a named type in [`Connector::types`].

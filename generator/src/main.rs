@@ -8,7 +8,8 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use cli::{err_line, out, Failure};
 use connector_gen::{GitReference, Options, Placement, RuntimeDependency, WorkspaceMode};
-use connector_runtime::runner::{DescribeArgs, RunArgs, EXIT_CODES};
+use connector_runtime::catalogue::OperationKind;
+use connector_runtime::runner::{DescribeArgs, EntityArgs, PingArgs, RunArgs, EXIT_CODES};
 
 const MAIN_HELP: &str = "\
 Examples:
@@ -49,6 +50,28 @@ enum Command {
     /// Print a spec's action catalogue, or one action's input and output JSON Schemas.
     #[command(after_help = interpret_help(DESCRIBE_EXAMPLES))]
     Describe(InterpretArgs<DescribeArgs>),
+    /// List a spec's entities (resources with List, Get, Create, Update, Delete).
+    #[command(after_help = interpret_help(ENTITY_EXAMPLES))]
+    Entities(InterpretArgs<EntitiesArgs>),
+    /// Stream an entity's records, one JSON object a line, fetching pages as they are read.
+    #[command(after_help = interpret_help(ENTITY_EXAMPLES))]
+    List(InterpretArgs<EntityArgs>),
+    /// Read one record of an entity by key.
+    #[command(after_help = interpret_help(ENTITY_EXAMPLES))]
+    Get(InterpretArgs<EntityArgs>),
+    /// Create a record of an entity from `--input`.
+    #[command(after_help = interpret_help(ENTITY_EXAMPLES))]
+    Create(InterpretArgs<EntityArgs>),
+    /// Change a record of an entity with `--input`.
+    #[command(after_help = interpret_help(ENTITY_EXAMPLES))]
+    Update(InterpretArgs<EntityArgs>),
+    /// Delete a record of an entity by key.
+    #[command(after_help = interpret_help(ENTITY_EXAMPLES))]
+    Delete(InterpretArgs<EntityArgs>),
+    /// Ping the API (the declared ping action, else a cheap GET): reachable, credentials
+    /// accepted, latency; as JSON.
+    #[command(after_help = interpret_help(PING_EXAMPLES))]
+    Ping(InterpretArgs<PingArgs>),
     /// List the changes between two specs (or two versions of a manifest), marking the breaking ones.
     #[command(after_help = DIFF_HELP)]
     Diff(DiffArgs),
@@ -74,6 +97,30 @@ struct DiffArgs {
     #[arg(long)]
     json: bool,
 }
+
+const PING_EXAMPLES: &str = "\
+Examples:
+  connector-gen ping specs/petstore.yaml --connection shop.toml
+  connector-gen ping specs/entities.yaml --base-url http://127.0.0.1:4010
+
+Exit codes: 0 the ping worked, 3 the API could not be reached, 4 it answered but the ping
+failed (a rejected credential, an unexpected body), 2 bad input.";
+
+/// Arguments of `entities`.
+#[derive(Args)]
+struct EntitiesArgs {
+    /// Print the entities as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+const ENTITY_EXAMPLES: &str = "\
+Examples:
+  connector-gen entities specs/petstore.yaml
+  connector-gen list specs/petstore.yaml pets --limit 10 --base-url http://127.0.0.1:4010
+  connector-gen get specs/petstore.yaml pets 7 --connection shop.toml
+  connector-gen create specs/petstore.yaml pets --input '{\"name\": \"Rex\"}'
+  connector-gen list specs/entities.yaml owner_pets --scope ownerId=o1";
 
 const RUN_EXAMPLES: &str = "\
 Examples:
@@ -133,7 +180,8 @@ Examples:
   connector-gen inspect specs/petstore.yaml
   connector-gen inspect specs/petstore.yaml --json | jq '.warnings'
 
-`--json` prints {\"spec\": FILE NAME, \"connector\": THE LOWERED CONNECTOR, \"warnings\": [...]}.";
+`--json` prints {\"spec\": FILE NAME, \"connector\": THE LOWERED CONNECTOR, \"entities\": [...],
+\"warnings\": [...]}. `--explain` says why each operation was or was not taken by an entity.";
 
 #[derive(Args)]
 struct GenerateArgs {
@@ -231,6 +279,9 @@ struct InspectArgs {
     /// Print the lowered connector (IR) and the warnings as one JSON object.
     #[arg(long)]
     json: bool,
+    /// Also say, for every operation, why it was or was not taken by an entity.
+    #[arg(long)]
+    explain: bool,
 }
 
 fn main() -> ExitCode {
@@ -260,6 +311,15 @@ fn main() -> ExitCode {
         Command::Run(run) => {
             return connector_gen::interpret::run(&run.spec, &run.options(), &run.args)
         }
+        Command::Entities(list) => {
+            return connector_gen::interpret::entities(&list.spec, &list.options(), list.args.json)
+        }
+        Command::Ping(p) => return connector_gen::interpret::ping(&p.spec, &p.options(), &p.args),
+        Command::List(e) => return entity_command(OperationKind::List, &e),
+        Command::Get(e) => return entity_command(OperationKind::Get, &e),
+        Command::Create(e) => return entity_command(OperationKind::Create, &e),
+        Command::Update(e) => return entity_command(OperationKind::Update, &e),
+        Command::Delete(e) => return entity_command(OperationKind::Delete, &e),
         Command::Describe(describe) if is_manifest(&describe.spec) => {
             return connector_gen::interpret::describe_manifest(
                 &describe.spec,
@@ -277,6 +337,10 @@ fn main() -> ExitCode {
         }
         Command::Diff(args) => return diff(&args),
     })
+}
+
+fn entity_command(kind: OperationKind, e: &InterpretArgs<EntityArgs>) -> ExitCode {
+    connector_gen::interpret::entity(&e.spec, &e.options(), kind, &e.args)
 }
 
 /// `diff`: 0 when nothing breaks, 1 when something does, 2 when a side cannot be loaded.
@@ -401,6 +465,7 @@ fn placement_line(placement: &Placement) -> String {
 struct InspectJson<'a> {
     spec: String,
     connector: &'a connector_gen::ir::Connector,
+    entities: Vec<connector_runtime::catalogue::Entity>,
     warnings: &'a [connector_gen::Diagnostic],
 }
 
@@ -410,6 +475,12 @@ fn inspect(args: InspectArgs) -> Result<(), Failure> {
         let document = InspectJson {
             spec: connector_gen::spec_label(&args.spec),
             connector: &lowered.connector,
+            entities: lowered
+                .connector
+                .entities
+                .iter()
+                .map(|e| connector_gen::catalogue::entity(&lowered.connector, e))
+                .collect(),
             warnings: &lowered.warnings,
         };
         let mut text = serde_json::to_string_pretty(&document).map_err(Failure::Json)?;
@@ -417,6 +488,12 @@ fn inspect(args: InspectArgs) -> Result<(), Failure> {
         return out(&text);
     }
     out(&connector_gen::inspect::actions_table(&lowered.connector))?;
+    out(&connector_gen::inspect::entities_table(&lowered.connector))?;
+    if args.explain {
+        out(&connector_gen::inspect::entity_explanation(
+            &lowered.connector,
+        ))?;
+    }
     for warning in &lowered.warnings {
         err_line(&warning.to_string());
     }

@@ -90,6 +90,13 @@ fn output_schema(connector: &Connector, response: &Response) -> Value {
     builder.finish(schema)
 }
 
+/// A standalone schema of one type (an entity's record).
+pub fn type_schema(connector: &Connector, ty: &TypeRef) -> Value {
+    let mut builder = Builder::new(connector);
+    let schema = builder.type_ref(ty);
+    builder.finish(schema)
+}
+
 /// `200`, `2XX` or `default`, as OpenAPI writes a response's key.
 pub fn status_key(status: StatusMatch) -> String {
     match status {

@@ -81,6 +81,8 @@ pub(crate) struct Inner {
     pub(crate) auth_failure_body: Option<(Vec<String>, Vec<String>)>,
     /// The connector's catalogue and input validators, loaded on the first dynamic call.
     pub(crate) actions: dynamic::Actions,
+    /// Online or offline, when health checks are enabled.
+    pub(crate) health: crate::health::HealthSlot,
     /// Backend variables placed in path parameters and JSON bodies.
     pub(crate) backend: Backend,
 }
@@ -104,6 +106,7 @@ impl Connection {
     /// Arguments and credentials are checked before anything is sent; a non-2xx status is
     /// [`Error::Status`].
     pub async fn execute(&self, op: &OperationDescriptor, args: Args) -> Result<Response, Error> {
+        self.inner.health.check()?;
         executor::execute(&self.inner, op, &args).await
     }
 
@@ -114,6 +117,7 @@ impl Connection {
         op: &OperationDescriptor,
         args: Args,
     ) -> Result<StreamingResponse, Error> {
+        self.inner.health.check()?;
         executor::execute_streaming(&self.inner, op, &args).await
     }
 
@@ -131,12 +135,17 @@ impl Connection {
     /// Like [`execute_json`](Self::execute_json), but also returns the status and the response
     /// headers the action declares for it.
     pub async fn execute_action(&self, action: &str, input: Value) -> Result<ActionOutput, Error> {
+        self.inner.health.check()?;
         dynamic::execute(&self.inner, action, input).await
     }
 
     /// The connector's action catalogue, parsed on first use; `None` when the connector has none.
     pub fn catalogue(&self) -> Result<Option<&crate::catalogue::Catalogue>, Error> {
         self.inner.actions.catalogue(&self.inner.connector)
+    }
+
+    pub(crate) fn inner(&self) -> &Inner {
+        &self.inner
     }
 
     /// The connector this connection talks to.
@@ -624,6 +633,7 @@ impl ConnectionBuilder {
                 cross_origin_client,
                 auth_failure_body: self.auth_failure_body,
                 actions: dynamic::Actions::default(),
+                health: Default::default(),
                 backend,
             }),
         })

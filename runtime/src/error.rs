@@ -129,6 +129,14 @@ pub enum Error {
         message: String,
     },
 
+    /// Health checks are on and the connection's last ping failed: nothing is sent until a
+    /// background re-probe succeeds.
+    #[error("the connection is offline (last ping: {reason}); it is re-probed in the background")]
+    Offline {
+        /// Why the last ping failed.
+        reason: String,
+    },
+
     /// The connector has no operation with this id.
     #[error("the connector has no action `{name}`{hint}")]
     UnknownAction {

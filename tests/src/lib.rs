@@ -39,6 +39,12 @@ pub mod responses {
     include!(concat!(env!("OUT_DIR"), "/responses.rs"));
 }
 
+/// Entities: nested, partial and renamed resources, one listing per pagination style, a declared
+/// ping (`specs/entities.yaml`).
+pub mod kennel {
+    include!(concat!(env!("OUT_DIR"), "/kennel.rs"));
+}
+
 /// The two-version Acme orders connector (`specs/acme/connector.toml`): `acme::v1` (deprecated)
 /// and `acme::v2`, listed with their backend variables in `acme::VERSIONS`.
 pub mod acme {

@@ -10,7 +10,7 @@ use connector_gen::{load_connector, Options};
 use connector_runtime::catalogue::Catalogue;
 use connector_runtime::descriptor::ConnectorDescriptor;
 use connector_runtime::{Connection, ConnectionConfig, Error};
-use connector_tests::{auth, awkward, bodies, parameters, petstore, responses, schemas};
+use connector_tests::{auth, awkward, bodies, kennel, parameters, petstore, responses, schemas};
 use serde_json::{json, Value};
 use support::cli::{connection_file, connector_gen, run};
 use support::examples::{input_for, load_spec};
@@ -50,6 +50,10 @@ macro_rules! by_connector {
                 use responses as $c;
                 $body
             }
+            "kennel" => {
+                use kennel as $c;
+                $body
+            }
             other => panic!("no connector {other}"),
         }
     };
@@ -69,6 +73,7 @@ fn samples() -> Vec<(&'static str, &'static str, &'static ConnectorDescriptor)> 
         ("specs/bodies.yaml", "bodies", &bodies::CONNECTOR),
         ("specs/auth.yaml", "auth", &auth::CONNECTOR),
         ("specs/responses.yaml", "responses", &responses::CONNECTOR),
+        ("specs/entities.yaml", "kennel", &kennel::CONNECTOR),
     ]
 }
 

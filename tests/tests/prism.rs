@@ -10,7 +10,7 @@ mod support;
 
 use connector_runtime::descriptor::{ConnectorDescriptor, SecuritySchemeKind};
 use connector_runtime::{Args, Binary, Connection, Credential, Error, Multipart};
-use connector_tests::{auth, awkward, bodies, parameters, petstore, responses, schemas};
+use connector_tests::{auth, awkward, bodies, kennel, parameters, petstore, responses, schemas};
 use serde_json::{json, Value};
 use support::cli::{connection_file, connector_gen, generated_petstore_binary, run};
 use support::examples::{input_for, load_spec};
@@ -190,6 +190,12 @@ async fn petstore_every_action() {
 async fn awkward_every_action() {
     let mut prism = prism_or_skip!("specs/awkward.yaml");
     every_action(&mut prism, "specs/awkward.yaml", &awkward::CONNECTOR).await;
+}
+
+#[tokio::test]
+async fn entities_every_action() {
+    let mut prism = prism_or_skip!("specs/entities.yaml");
+    every_action(&mut prism, "specs/entities.yaml", &kennel::CONNECTOR).await;
 }
 
 #[tokio::test]
@@ -414,6 +420,7 @@ fn every_sample_spec_is_checked_against_prism() {
         "auth",
         "awkward",
         "bodies",
+        "entities",
         "parameters",
         "petstore",
         "responses",

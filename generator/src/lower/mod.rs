@@ -1,16 +1,21 @@
 //! Lower: the spec becomes the IR, with every name and every type decided here.
 
 mod connector;
+mod entities;
 mod facts;
 mod finish;
 pub mod naming;
 mod objects;
 mod operations;
+mod paging;
+mod ping;
 mod recursion;
+mod shapes;
 mod types;
 mod unions;
 mod usage;
 
+pub use entities::prune as prune_entities;
 pub use types::join_docs;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -59,7 +64,7 @@ pub fn lower(
     finish::order_untagged(&mut types);
     let mut features = usage::features(&mut operations);
     let type_uses = usage::type_uses(&types, &operations, &mut features);
-    Connector {
+    let mut connector = Connector {
         crate_name: info.crate_name,
         module_name: info.module_name,
         title: info.title,
@@ -71,7 +76,17 @@ pub fn lower(
         operations,
         features,
         type_uses,
-    }
+        entities: Vec::new(),
+        paging: BTreeMap::new(),
+        entity_notes: Vec::new(),
+        ping: None,
+    };
+    let found = entities::find(&lowerer.spec, &connector, lowerer.diags);
+    connector.entities = found.entities;
+    connector.paging = found.paging;
+    connector.entity_notes = found.notes;
+    connector.ping = ping::ping_of(lowerer.spec.root(), &connector, lowerer.diags);
+    connector
 }
 
 /// State shared by the lowering passes.

@@ -4,6 +4,7 @@
 //! `ty` and `expr` check with `syn` that the text is one identifier, type or expression, so a spec
 //! string can never become code even if a template forgets to quote it.
 
+mod entities;
 mod markdown;
 mod tables;
 mod text;
@@ -32,6 +33,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     (
         "client.rs.j2",
         include_str!("../../../templates/client.rs.j2"),
+    ),
+    (
+        "entities.rs.j2",
+        include_str!("../../../templates/entities.rs.j2"),
     ),
     (
         "Cargo.toml.j2",

@@ -17,13 +17,13 @@ const RESPONSE: &str = "::connector_runtime::Response";
 const JSON_VALUE: &str = "::connector_runtime::serde_json::Value";
 
 /// Spells type expressions, with named types behind `prefix` (empty inside the types module).
-struct Spell<'a> {
+pub(crate) struct Spell<'a> {
     types: &'a BTreeMap<TypeId, TypeDef>,
     prefix: &'a str,
 }
 
 impl Spell<'_> {
-    fn ty(&self, ty: &TypeRef) -> String {
+    pub(crate) fn ty(&self, ty: &TypeRef) -> String {
         match ty {
             TypeRef::Named(id) => match self.types.get(id) {
                 Some(def) => format!("{}{}", self.prefix, def.rust_name),
@@ -42,7 +42,7 @@ impl Spell<'_> {
 
     /// How a required value is passed to a client method: small copies by value, text as `&str`,
     /// everything else by reference.
-    fn arg(&self, ty: &TypeRef) -> String {
+    pub(crate) fn arg(&self, ty: &TypeRef) -> String {
         match ty {
             TypeRef::Primitive(Primitive::String) => "&str".to_owned(),
             TypeRef::Primitive(p) => primitive(*p).to_owned(),
@@ -94,6 +94,10 @@ pub struct ConnectorView {
     pub tables: super::tables::Tables,
     /// The action catalogue as JSON text.
     pub catalogue_json: String,
+    /// The typed entity handles.
+    pub entities: Vec<super::entities::EntityView>,
+    /// The `…_stream` methods of paginated plain actions.
+    pub streams: Vec<super::entities::StreamView>,
 }
 
 #[derive(Debug, Serialize)]
@@ -321,6 +325,19 @@ pub struct ResponseView {
 impl ConnectorView {
     /// Builds the view of a connector; `spec_label` names the spec in the generated banner/docs.
     pub fn new(connector: &Connector, spec_label: &str) -> Self {
+        let outside = Spell {
+            types: &connector.types,
+            prefix: "super::types::",
+        };
+        let (entities, streams) = super::entities::entity_views(connector, &outside);
+        Self {
+            entities,
+            streams,
+            ..Self::without_entities(connector, spec_label)
+        }
+    }
+
+    fn without_entities(connector: &Connector, spec_label: &str) -> Self {
         let in_types = Spell {
             types: &connector.types,
             prefix: "",
@@ -346,6 +363,8 @@ impl ConnectorView {
             docs: connector.description.clone(),
             spec_label: spec_label.to_owned(),
             catalogue_json: crate::catalogue::catalogue_json(connector),
+            entities: Vec::new(),
+            streams: Vec::new(),
             servers: connector
                 .servers
                 .iter()
@@ -444,7 +463,7 @@ fn field(f: &Field, spell: &Spell<'_>) -> FieldView {
 }
 
 /// The `cfg` predicate that holds when any of `features` is enabled.
-fn feature_cfg(features: &[String]) -> Option<String> {
+pub(crate) fn feature_cfg(features: &[String]) -> Option<String> {
     match features {
         [] => None,
         [one] => Some(format!("feature = \"{one}\"")),

@@ -156,10 +156,18 @@ fn apply(entry: &VersionEntry, mut connector: Connector) -> Result<Connector, St
             !op.security.is_empty()
         });
     }
+    crate::lower::prune_entities(&mut connector);
     if let Some(ping) = &entry.ping {
         if !connector.operations.iter().any(|op| &op.id == ping) {
             return Err(format!("`ping`: the version has no action `{ping}`"));
         }
+        // The manifest's ping wins over the spec's `x-connector-ping` and the default.
+        connector.ping = Some(connector_runtime::health::PingSpec {
+            action: ping.clone(),
+            input: serde_json::Value::Null,
+            check: None,
+            declared: true,
+        });
     }
     for (name, variable) in &entry.variables {
         if variable.location.checked() == Ok(manifest::Location::Server)

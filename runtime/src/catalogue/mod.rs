@@ -7,6 +7,7 @@
 //!
 //! [`ConnectorDescriptor::catalogue`]: crate::descriptor::ConnectorDescriptor::catalogue
 
+mod entities;
 mod validate;
 
 use std::collections::BTreeMap;
@@ -16,6 +17,7 @@ use serde_json::Value;
 
 use crate::error::Error;
 
+pub use entities::{at_path, Entity, EntityField, OperationKind, PageStyle, Pagination, Paging};
 pub(crate) use validate::Validators;
 
 /// Everything a caller needs to discover a connector's actions.
@@ -36,6 +38,13 @@ pub struct Catalogue {
     /// Actions, in spec order.
     #[serde(default)]
     pub actions: Vec<Action>,
+    /// Entities, by name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub entities: Vec<Entity>,
+    /// The action that pings a connection: declared with `x-connector-ping`, else the cheapest
+    /// GET without required parameters (a List with a page size of 1 preferred).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ping: Option<crate::health::PingSpec>,
 }
 
 /// A security scheme as the catalogue shows it (OpenAPI's vocabulary).
@@ -100,6 +109,9 @@ pub struct Action {
     /// Declared response headers, by declared status.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub output_headers: BTreeMap<String, Vec<String>>,
+    /// Where the records of a listing are and how its pages follow each other.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paging: Option<Paging>,
 }
 
 impl Catalogue {
@@ -119,6 +131,11 @@ impl Catalogue {
     /// Finds an action by id.
     pub fn action(&self, id: &str) -> Option<&Action> {
         self.actions.iter().find(|a| a.id == id)
+    }
+
+    /// Finds an entity by name.
+    pub fn entity(&self, name: &str) -> Option<&Entity> {
+        self.entities.iter().find(|e| e.name == name)
     }
 }
 

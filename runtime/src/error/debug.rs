@@ -57,6 +57,7 @@ impl fmt::Debug for Error {
             } => variant!(f, "InvalidParameter", operation, name, reason),
             Error::InvalidHeaderValue { name } => variant!(f, "InvalidHeaderValue", name),
             Error::InvalidInput { message } => variant!(f, "InvalidInput", message),
+            Error::Offline { reason } => variant!(f, "Offline", reason),
             Error::UnknownAction { name, hint } => variant!(f, "UnknownAction", name, hint),
             Error::InvalidActionInput { action, problems } => {
                 variant!(f, "InvalidActionInput", action, problems)

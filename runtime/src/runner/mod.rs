@@ -4,6 +4,7 @@
 //!
 //! JSON goes to stdout, diagnostics to stderr. Exit codes: see [`EXIT_CODES`].
 
+mod entities;
 mod output;
 mod versions;
 
@@ -16,11 +17,12 @@ use std::process::ExitCode;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use serde_json::Value;
 
-use crate::catalogue::Catalogue;
+use crate::catalogue::{Catalogue, OperationKind};
 use crate::config::ConnectionConfig;
 use crate::connection::{Connection, ConnectionBuilder};
 use crate::descriptor::ConnectorDescriptor;
 use crate::error::Error;
+pub use entities::{entities, entity, ping, EntityArgs, PingArgs};
 pub use output::{action_text, actions_table};
 use output::{print_json, Problem};
 
@@ -168,8 +170,11 @@ pub fn catalogue_of(connector: &ConnectorDescriptor) -> Result<Catalogue, Error>
                     input_schema: serde_json::json!({}),
                     output_schemas: Default::default(),
                     output_headers: Default::default(),
+                    paging: None,
                 })
                 .collect(),
+            entities: Vec::new(),
+            ping: None,
         }),
     }
 }
@@ -192,9 +197,28 @@ enum Command {
     Describe(DescribeArgs),
     /// Run an action and print its response body as JSON.
     Run(RunArgs),
+    /// List the entities.
+    Entities {
+        /// Print them as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stream an entity's records, one JSON object a line.
+    List(EntityArgs),
+    /// Read one record.
+    Get(EntityArgs),
+    /// Create a record from `--input`.
+    Create(EntityArgs),
+    /// Change a record with `--input`.
+    Update(EntityArgs),
+    /// Delete a record.
+    Delete(EntityArgs),
+    /// Ping the API: reachable, credentials accepted, latency.
+    Ping(PingArgs),
 }
 
-/// The whole program of a generated connector's binary: `actions`, `describe`, `run`.
+/// The whole program of a generated connector's binary: `actions`, `describe`, `run` and the
+/// entity commands.
 pub fn main(connector: &ConnectorDescriptor) -> ExitCode {
     main_from(connector, std::env::args_os().collect(), |args| {
         run(connector, args)
@@ -233,6 +257,13 @@ fn main_from(
         Command::Actions { json } => describe(&catalogue, &DescribeArgs { action: None, json }),
         Command::Describe(args) => describe(&catalogue, &args),
         Command::Run(args) => run_action(&args),
+        Command::Entities { json } => entities(&catalogue, json),
+        Command::List(args) => entity(connector, OperationKind::List, &args),
+        Command::Get(args) => entity(connector, OperationKind::Get, &args),
+        Command::Create(args) => entity(connector, OperationKind::Create, &args),
+        Command::Update(args) => entity(connector, OperationKind::Update, &args),
+        Command::Delete(args) => entity(connector, OperationKind::Delete, &args),
+        Command::Ping(args) => ping(connector, &args),
     }
 }
 

@@ -162,7 +162,7 @@ pub(crate) fn indent(text: &str) -> String {
 }
 
 /// Spec text on one line, control characters dropped so that a spec cannot forge output lines.
-fn one_line(text: &str) -> String {
+pub(crate) fn one_line(text: &str) -> String {
     text.split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
@@ -188,6 +188,7 @@ mod tests {
             input_schema: serde_json::json!({}),
             output_schemas: Default::default(),
             output_headers: Default::default(),
+            paging: None,
         }
     }
 
@@ -200,6 +201,8 @@ mod tests {
             description: None,
             security_schemes: Vec::new(),
             actions: vec![hostile()],
+            entities: Vec::new(),
+            ping: None,
         };
         let table = actions_table(&catalogue);
         let text = action_text(&hostile());

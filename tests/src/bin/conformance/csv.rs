@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::Path;
 
 use crate::compile::Compiled;
-use crate::generate::{Generated, Outcome};
+use crate::generate::{EntityCounts, Generated, Outcome};
 use crate::sample::relative_name;
 
 fn field(text: &str) -> String {
@@ -15,26 +15,28 @@ fn field(text: &str) -> String {
     }
 }
 
-/// Writes `spec,openapi_30,status,millis,actions,types,warnings,message`.
+/// Writes `spec,openapi_30,status,millis,actions,types,warnings,entities,entity_operations,paginated,message`.
 pub fn write_generation(path: &Path, results: &[Generated]) -> std::io::Result<()> {
     let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
     writeln!(
         out,
-        "spec,openapi_30,status,millis,actions,types,warnings,message"
+        "spec,openapi_30,status,millis,actions,types,warnings,entities,entity_operations,paginated,message"
     )?;
     for r in results {
-        let (status, actions, types, warnings, message) = match &r.outcome {
+        let none = EntityCounts::default();
+        let (status, actions, types, warnings, e, message) = match &r.outcome {
             Outcome::Ok {
                 actions,
                 types,
                 warnings,
-            } => ("ok", *actions, *types, *warnings, String::new()),
-            Outcome::Error(m) => ("error", 0, 0, 0, m.clone()),
-            Outcome::Panic(m) => ("panic", 0, 0, 0, m.clone()),
+                entities,
+            } => ("ok", *actions, *types, *warnings, *entities, String::new()),
+            Outcome::Error(m) => ("error", 0, 0, 0, none, m.clone()),
+            Outcome::Panic(m) => ("panic", 0, 0, 0, none, m.clone()),
         };
         writeln!(
             out,
-            "{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{}",
             field(&relative_name(&r.spec)),
             r.is_30,
             status,
@@ -42,6 +44,9 @@ pub fn write_generation(path: &Path, results: &[Generated]) -> std::io::Result<(
             actions,
             types,
             warnings,
+            e.entities,
+            e.operations,
+            e.paginated,
             field(&message)
         )?;
     }

@@ -16,6 +16,8 @@ pub enum Outcome {
         types: usize,
         /// Warnings reported.
         warnings: usize,
+        /// What the entity finder found.
+        entities: EntityCounts,
     },
     /// The generator reported an error (its first line).
     Error(String),
@@ -27,6 +29,35 @@ impl Outcome {
     /// Whether the generator panicked.
     pub fn is_panic(&self) -> bool {
         matches!(self, Outcome::Panic(_))
+    }
+}
+
+/// What the entity finder found in one spec.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EntityCounts {
+    /// Entities.
+    pub entities: usize,
+    /// Operations taken by an entity.
+    pub operations: usize,
+    /// Operations that stayed plain actions.
+    pub plain: usize,
+    /// Actions with a pagination style.
+    pub paginated: usize,
+}
+
+impl EntityCounts {
+    fn of(connector: &connector_gen::ir::Connector) -> Self {
+        let operations: usize = connector.entities.iter().map(|e| e.operations.len()).sum();
+        EntityCounts {
+            entities: connector.entities.len(),
+            operations,
+            plain: connector.operations.len() - operations,
+            paginated: connector
+                .paging
+                .values()
+                .filter(|p| p.pagination.is_some())
+                .count(),
+        }
     }
 }
 
@@ -70,13 +101,15 @@ fn generate_one(spec: &PathBuf) -> Generated {
             lowered.connector.operations.len(),
             lowered.connector.types.len(),
             lowered.warnings.len(),
+            EntityCounts::of(&lowered.connector),
         ))
     }));
     let outcome = match result {
-        Ok(Ok((actions, types, warnings))) => Outcome::Ok {
+        Ok(Ok((actions, types, warnings, entities))) => Outcome::Ok {
             actions,
             types,
             warnings,
+            entities,
         },
         Ok(Err(err)) => Outcome::Error(first_line(&err.to_string())),
         Err(panic) => Outcome::Panic(
@@ -155,6 +188,27 @@ pub fn summarise(results: &[Generated]) -> String {
         total_time.as_secs_f64(),
         slowest.map(|r| crate::sample::relative_name(&r.spec)).unwrap_or_default(),
         slowest.map_or(0.0, |r| r.elapsed.as_secs_f64()),
+    )
+}
+
+/// One line: the entity finder's totals over the specs that generated.
+pub fn summarise_entities(results: &[Generated]) -> String {
+    let mut total = EntityCounts::default();
+    let mut with_entities = 0;
+    let mut ok = 0;
+    for r in results {
+        if let Outcome::Ok { entities, .. } = &r.outcome {
+            ok += 1;
+            with_entities += usize::from(entities.entities > 0);
+            total.entities += entities.entities;
+            total.operations += entities.operations;
+            total.plain += entities.plain;
+            total.paginated += entities.paginated;
+        }
+    }
+    format!(
+        "entities: {} in {}/{} specs; {} operations taken by entities, {} stayed plain actions; {} paginated actions",
+        total.entities, with_entities, ok, total.operations, total.plain, total.paginated
     )
 }
 

@@ -94,6 +94,7 @@ fn main() -> ExitCode {
         eprintln!("error: writing generation.csv: {e}");
     }
     println!("{summary}");
+    println!("{}", generate::summarise_entities(&results));
     for line in generate::top_failures(&results, 10) {
         println!("  {line}");
     }
