@@ -17,6 +17,19 @@ pub fn catalogue(connector: &Connector) -> Catalogue {
 /// The catalogue with only the actions `keep` accepts: `run` needs the schemas of one action,
 /// and a large API has a thousand.
 pub fn catalogue_of(connector: &Connector, keep: impl Fn(&Operation) -> bool) -> Catalogue {
+    Catalogue {
+        actions: connector
+            .operations
+            .iter()
+            .filter(|op| keep(op))
+            .map(|op| action(connector, op))
+            .collect(),
+        ..shell(connector, &keep)
+    }
+}
+
+/// The catalogue of the actions `keep` accepts, but for the actions themselves.
+fn shell(connector: &Connector, keep: &impl Fn(&Operation) -> bool) -> Catalogue {
     let kept: std::collections::BTreeSet<&str> = connector
         .operations
         .iter()
@@ -29,26 +42,7 @@ pub fn catalogue_of(connector: &Connector, keep: impl Fn(&Operation) -> bool) ->
         version: connector.version.clone(),
         description: connector.description.clone(),
         security_schemes: connector.security_schemes.iter().map(scheme).collect(),
-        actions: connector
-            .operations
-            .iter()
-            .filter(|op| keep(op))
-            .map(|op| Action {
-                id: op.id.clone(),
-                method: op.method.as_str().to_owned(),
-                path: op.path.clone(),
-                summary: op.summary.clone(),
-                description: op.description.clone(),
-                tags: op.tags.clone(),
-                deprecated: op.deprecated,
-                idempotent: op.idempotent,
-                auth: op.security.clone(),
-                input_schema: schema::input_schema(connector, op),
-                output_schemas: schema::output_schemas(connector, op),
-                output_headers: schema::output_headers(op),
-                paging: connector.paging.get(&op.id).cloned(),
-            })
-            .collect(),
+        actions: Vec::new(),
         entities: connector
             .entities
             .iter()
@@ -86,10 +80,48 @@ pub fn entity_outline(e: &crate::ir::Entity) -> Entity {
     }
 }
 
-/// The catalogue as compact JSON text, as a generated crate embeds it.
+fn action(connector: &Connector, op: &Operation) -> Action {
+    Action {
+        id: op.id.clone(),
+        method: op.method.as_str().to_owned(),
+        path: op.path.clone(),
+        summary: op.summary.clone(),
+        description: op.description.clone(),
+        tags: op.tags.clone(),
+        deprecated: op.deprecated,
+        idempotent: op.idempotent,
+        auth: op.security.clone(),
+        input_schema: schema::input_schema(connector, op),
+        output_schemas: schema::output_schemas(connector, op),
+        output_headers: schema::output_headers(op),
+        paging: connector.paging.get(&op.id).cloned(),
+    }
+}
+
+/// The catalogue as compact JSON text, as a generated crate embeds it: the same text as
+/// serialising [`catalogue`], but built an action at a time, because every action's schemas carry
+/// the definitions they reach and all of them at once, as JSON values, took gigabytes for
+/// Microsoft Graph.
 pub fn catalogue_json(connector: &Connector) -> String {
     // Serialising plain data (string keys only) into a string cannot fail.
-    serde_json::to_string(&catalogue(connector)).unwrap_or_default()
+    let whole = || serde_json::to_string(&catalogue(connector)).unwrap_or_default();
+    let head = serde_json::to_string(&shell(connector, &|_| true)).unwrap_or_default();
+    // The first `"actions":[]` is the catalogue's own (the fields before it, names and security
+    // schemes, hold no such key); the actions go between its brackets.
+    let Some(at) = head.find(r#""actions":[]"#) else {
+        return whole();
+    };
+    let split = at + r#""actions":["#.len();
+    let mut text = String::with_capacity(head.len());
+    text.push_str(&head[..split]);
+    for (index, op) in connector.operations.iter().enumerate() {
+        if index > 0 {
+            text.push(',');
+        }
+        text.push_str(&serde_json::to_string(&action(connector, op)).unwrap_or_default());
+    }
+    text.push_str(&head[split..]);
+    text
 }
 
 fn scheme(s: &SecurityScheme) -> SecuritySchemeInfo {
@@ -152,4 +184,25 @@ fn scheme(s: &SecurityScheme) -> SecuritySchemeInfo {
         }
     }
     info
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn streamed_catalogue_is_the_serialised_catalogue() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../specs");
+        for spec in [
+            "petstore.yaml",
+            "schemas.yaml",
+            "auth.yaml",
+            "responses.yaml",
+        ] {
+            let bytes = std::fs::read(dir.join(spec)).unwrap();
+            let lowered = crate::load_connector(&bytes, &crate::Options::default()).unwrap();
+            let whole = serde_json::to_string(&catalogue(&lowered.connector)).unwrap();
+            assert_eq!(catalogue_json(&lowered.connector), whole, "{spec}");
+        }
+    }
 }

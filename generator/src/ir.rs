@@ -29,6 +29,10 @@ pub struct Connector {
     pub types: BTreeMap<TypeId, TypeDef>,
     /// Operations, in spec order (paths, then methods in a fixed order).
     pub operations: Vec<Operation>,
+    /// Cargo features of a generated crate: one per tag, plus one for untagged operations.
+    pub features: Vec<Feature>,
+    /// How each type is used: the features that need it and the serde derives it needs.
+    pub type_uses: BTreeMap<TypeId, TypeUse>,
     /// Entities found in the paths, by name.
     pub entities: Vec<Entity>,
     /// How the listing actions hold records and page, by action id.
@@ -38,6 +42,36 @@ pub struct Connector {
     /// Why each operation was or was not taken by an entity (`inspect --explain`).
     #[serde(skip)]
     pub entity_notes: Vec<EntityNote>,
+}
+
+/// The feature of a generated crate that holds the operations without a tag.
+pub const UNTAGGED_FEATURE: &str = "untagged";
+
+/// The feature of a generated crate that holds the schemas no operation uses (off by default).
+pub const UNUSED_FEATURE: &str = "unused-schemas";
+
+/// A cargo feature of a generated crate: the operations of one tag and the types only they use.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Feature {
+    /// Cargo feature name (kebab-case, unique).
+    pub name: String,
+    /// The tag it stands for; `None` for the operations without a tag (and for the schemas
+    /// no operation uses).
+    pub tag: Option<String>,
+    /// Whether the `default` feature enables it (every tag's does).
+    pub default: bool,
+}
+
+/// Who uses a named type.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TypeUse {
+    /// Features that need the type; empty when every tag's feature does, so that the type is
+    /// always compiled.
+    pub features: Vec<String>,
+    /// Whether some operation sends it (derives `Serialize`).
+    pub serialize: bool,
+    /// Whether some operation receives it (derives `Deserialize`).
+    pub deserialize: bool,
 }
 
 pub use connector_runtime::catalogue::{EntityField, OperationKind, PageStyle, Pagination, Paging};
@@ -397,6 +431,8 @@ pub struct Operation {
     pub description: Option<String>,
     /// `tags`.
     pub tags: Vec<String>,
+    /// The cargo features (see [`Connector::features`]) any of which enables the typed method.
+    pub features: Vec<String>,
     /// Whether the spec marks it deprecated.
     pub deprecated: bool,
     /// `x-connector-idempotent: true`: a POST or PATCH that carries an idempotency key and so

@@ -191,25 +191,48 @@ const MODULES: [(&str, &str, &str); 4] = [
 
 struct Rendered {
     modules: Vec<(&'static str, String)>,
+    /// The action catalogue (JSON), written as `src/catalogue.json` by a crate of its own.
+    catalogue: String,
 }
 
 fn render_modules(
     renderer: &Renderer,
-    view: &ConnectorView,
+    view: &mut ConnectorView,
     options: &Options,
+    own_crate: bool,
     dump: Option<&Path>,
 ) -> Result<Rendered, Error> {
+    // The catalogue is most of a large API's generated text (GitHub: 12 MB, Microsoft Graph:
+    // 600 MB). Each render converts the whole view, so it stays out of the view but for the one
+    // template that prints it, and a crate of its own reads it from a file instead, which spares
+    // a Rust literal of it, its syntax tree and its formatting.
+    let catalogue = std::mem::take(&mut view.catalogue_json);
     let mut modules = Vec::new();
     for (name, _, _) in MODULES {
         let template = format!("{name}.rs.j2");
-        let text = renderer.render(
-            &template,
-            view,
-            context! { test_dispatch => options.test_dispatch },
-        )?;
-        modules.push((name, format::format_rust(&template, &text, dump)?));
+        let gated = own_crate;
+        let extra = context! {
+            test_dispatch => options.test_dispatch,
+            gated => gated,
+            catalogue_file => own_crate,
+        };
+        if name == "types" {
+            let mut code = String::new();
+            renderer.render_types(&template, view, extra, |text| {
+                code.push_str(&format::format_rust(&template, &text, dump)?);
+                Ok(())
+            })?;
+            modules.push((name, code));
+        } else {
+            if name == "operations" && !own_crate {
+                view.catalogue_json.clone_from(&catalogue);
+            }
+            let text = renderer.render(&template, view, extra);
+            view.catalogue_json = String::new();
+            modules.push((name, format::format_rust(&template, &text?, dump)?));
+        }
     }
-    Ok(Rendered { modules })
+    Ok(Rendered { modules, catalogue })
 }
 
 fn render_root(
@@ -257,9 +280,11 @@ pub fn render_crate(
     out_dir: &Path,
 ) -> Result<Vec<(String, String)>, Error> {
     let renderer = Renderer::new(options.templates.as_deref())?;
-    let view = ConnectorView::new(connector, spec_label);
+    let mut view = ConnectorView::new(connector, spec_label);
     let dump = Some(out_dir.join("target").join("connector-gen"));
-    let rendered = render_modules(&renderer, &view, options, dump.as_deref())?;
+    // A crate of its own declares one feature per tag; code included into another crate has no
+    // such features, so it is not gated.
+    let rendered = render_modules(&renderer, &mut view, options, true, dump.as_deref())?;
     let mut files = Vec::new();
     let root = render_root(&renderer, &view, None, dump.as_deref())?;
     files.push((
@@ -272,6 +297,10 @@ pub fn render_crate(
             format!("{}{content}", banner(spec_label)),
         ));
     }
+    files.push((
+        "src/catalogue.json".to_owned(),
+        render::ascii_json(&rendered.catalogue),
+    ));
     let main = renderer.render("main.rs.j2", &view, context! {})?;
     let main = format::format_rust("main.rs.j2", &main, dump.as_deref())?;
     files.push((
@@ -323,8 +352,8 @@ pub fn render_module(
     spec_label: &str,
 ) -> Result<String, Error> {
     let renderer = Renderer::new(options.templates.as_deref())?;
-    let view = ConnectorView::new(connector, spec_label);
-    let rendered = render_modules(&renderer, &view, options, None)?;
+    let mut view = ConnectorView::new(connector, spec_label);
+    let rendered = render_modules(&renderer, &mut view, options, false, None)?;
     let root = render_root(&renderer, &view, Some(&rendered), None)?;
     Ok(format!("{}{root}", banner(spec_label)))
 }

@@ -13,6 +13,7 @@ mod recursion;
 mod shapes;
 mod types;
 mod unions;
+mod usage;
 
 pub use entities::prune as prune_entities;
 pub(crate) use ping::declared as declared_ping;
@@ -56,12 +57,14 @@ pub fn lower(
     lowerer.register_components();
     let servers = connector::servers(&mut lowerer);
     let security_schemes = connector::security_schemes(&mut lowerer);
-    let operations = operations::lower_operations(&mut lowerer, &security_schemes);
+    let mut operations = operations::lower_operations(&mut lowerer, &security_schemes);
     lowerer.drain_pending();
     let mut types = std::mem::take(&mut lowerer.types);
     finish::apply_nullable(&mut types, &lowerer.nullable_types);
     recursion::break_cycles(&mut types, lowerer.diags);
     finish::order_untagged(&mut types);
+    let mut features = usage::features(&mut operations);
+    let type_uses = usage::type_uses(&types, &operations, &mut features);
     let mut connector = Connector {
         crate_name: info.crate_name,
         module_name: info.module_name,
@@ -72,6 +75,8 @@ pub fn lower(
         security_schemes,
         types,
         operations,
+        features,
+        type_uses,
         entities: Vec::new(),
         paging: BTreeMap::new(),
         entity_notes: Vec::new(),

@@ -165,6 +165,7 @@ fn lower_operation(
         summary: op.summary.clone().filter(|s| !s.trim().is_empty()),
         description: op.description.clone().filter(|s| !s.trim().is_empty()),
         tags: op.tags.clone(),
+        features: Vec::new(),
         deprecated: op.deprecated,
         idempotent: op
             .extensions

@@ -34,6 +34,9 @@ pub struct EntityView {
     pub delete: bool,
     /// Action ids, for the docs.
     pub actions: String,
+    /// The `cfg` predicate under which every action of the entity, and so every type it uses,
+    /// is compiled (per-tag features of a crate of its own).
+    pub cfg: Option<String>,
 }
 
 /// A scope argument.
@@ -161,7 +164,21 @@ fn view(
         .record
         .as_ref()
         .map_or(VALUE.to_owned(), |ty: &TypeRef| spell.ty(ty));
+    let mut gates: Vec<String> = Vec::new();
+    for op in OperationKind::ALL.into_iter().filter_map(op) {
+        if let Some(gate) = super::view::feature_cfg(&op.features) {
+            if !gates.contains(&gate) {
+                gates.push(gate);
+            }
+        }
+    }
+    let cfg = match gates.len() {
+        0 => None,
+        1 => gates.pop(),
+        _ => Some(format!("all({})", gates.join(", "))),
+    };
     EntityView {
+        cfg,
         name: e.name.clone(),
         type_name: types.claim(format!("{}Entity", e.rust_name)),
         accessor: methods.claim(naming::snake_name(&e.name, "entity")),

@@ -6,6 +6,7 @@
 
 mod entities;
 mod markdown;
+mod tables;
 mod text;
 pub(crate) mod view;
 
@@ -15,7 +16,7 @@ use minijinja::value::Value;
 use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior};
 
 use crate::error::Error;
-pub use text::{doc_comment, doc_value, rust_literal, toml_literal, visible_text};
+pub use text::{ascii_json, doc_comment, doc_value, rust_literal, toml_literal, visible_text};
 use view::ConnectorView;
 
 /// The templates embedded in the binary, by name.
@@ -116,6 +117,47 @@ impl Renderer {
             .map_err(err)
     }
 }
+
+impl Renderer {
+    /// Renders the `types` module's template once per batch of [`TYPES_PER_BATCH`] types (the
+    /// view's other fields unchanged) and hands each piece to `each`. Formatting a piece at a time
+    /// bounds the syntax tree held in memory: for Microsoft Graph's 20 MB spec the whole module's
+    /// tree took gigabytes. The template must print its types independently of each other.
+    pub(crate) fn render_types(
+        &self,
+        template: &str,
+        view: &mut ConnectorView,
+        extra: Value,
+        mut each: impl FnMut(String) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let err = |source| Error::Template {
+            template: template.to_owned(),
+            source,
+        };
+        let tmpl = self.env.get_template(template).map_err(err)?;
+        let types = std::mem::take(&mut view.types);
+        // The rest of the view is converted once; each batch shares it.
+        let base = Value::from_serialize(&*view);
+        view.types = types;
+        let mut fields: std::collections::BTreeMap<String, Value> = Default::default();
+        for key in base.try_iter().map_err(err)? {
+            let value = base.get_item(&key).map_err(err)?;
+            fields.insert(key.to_string(), value);
+        }
+        for batch in view.types.chunks(TYPES_PER_BATCH) {
+            fields.insert("types".to_owned(), Value::from_serialize(batch));
+            let c = Value::from(fields.clone());
+            each(
+                tmpl.render(minijinja::context! { c => c, ..extra.clone() })
+                    .map_err(err)?,
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Types per piece of the `types` module (see [`Renderer::render_types`]).
+pub(crate) const TYPES_PER_BATCH: usize = 400;
 
 fn read(path: &PathBuf) -> Result<String, Error> {
     std::fs::read_to_string(path).map_err(|source| Error::Io {

@@ -22,6 +22,25 @@ pub fn visible_text(text: &str) -> String {
         .collect()
 }
 
+/// JSON text with every character outside ASCII written as a `\uXXXX` escape (a surrogate pair
+/// past the basic plane): the same JSON value, and a generated file in which no invisible or bidi
+/// character from the spec can hide. Raw non-ASCII characters only occur inside JSON strings,
+/// where the escape means the same.
+pub fn ascii_json(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                let _ = write!(out, "\\u{unit:04x}");
+            }
+        }
+    }
+    out
+}
+
 /// A Rust string literal that round-trips `value` exactly. Everything outside printable ASCII is
 /// written as a `\u{..}` escape, so no spec string can close the literal or hide characters.
 pub fn rust_literal(value: &str) -> String {
@@ -213,5 +232,22 @@ mod tests {
     fn unclosed_fences_are_closed() {
         let doc = doc_comment("```\ncode");
         assert!(doc.ends_with("/// ```\n"));
+    }
+}
+
+#[cfg(test)]
+mod ascii_json_tests {
+    use super::ascii_json;
+
+    #[test]
+    fn non_ascii_becomes_escapes_of_the_same_json_value() {
+        let json = serde_json::json!({"k\u{202e}": "caf\u{e9} \u{1f600} \u{200b}"}).to_string();
+        let escaped = ascii_json(&json);
+        assert!(escaped.is_ascii(), "{escaped}");
+        let back: serde_json::Value = serde_json::from_str(&escaped).unwrap();
+        assert_eq!(
+            back,
+            serde_json::from_str::<serde_json::Value>(&json).unwrap()
+        );
     }
 }

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::ir::{
     BodyKind, Connector, Field, Location, Method, OAuthFlowKind, Operation, Presence, Primitive,
-    SecurityKind, StatusMatch, Style, Success, TypeDef, TypeId, TypeKind, TypeRef,
+    SecurityKind, StatusMatch, Style, Success, TypeDef, TypeId, TypeKind, TypeRef, TypeUse,
 };
 
 const RESPONSE: &str = "::connector_runtime::Response";
@@ -86,6 +86,12 @@ pub struct ConnectorView {
     pub schemes: Vec<SchemeView>,
     pub types: Vec<TypeView>,
     pub operations: Vec<OperationView>,
+    /// Cargo feature names, one per tag (and one for untagged operations, one for unused schemas).
+    pub features: Vec<String>,
+    /// The features `default` enables.
+    pub default_features: Vec<String>,
+    /// Distinct parameter and response descriptors, which operations refer to by index.
+    pub tables: super::tables::Tables,
     /// The action catalogue as JSON text.
     pub catalogue_json: String,
     /// The typed entity handles.
@@ -156,6 +162,12 @@ pub struct TypeView {
     /// Variants of a `responses` enum.
     pub status_variants: Vec<StatusVariantView>,
     pub target: Option<String>,
+    /// The `cfg` predicate of the features that need the type (none: always compiled).
+    pub cfg: Option<String>,
+    /// Whether to derive `Serialize` (the type is sent).
+    pub serialize: bool,
+    /// Whether to derive (or implement) `Deserialize` (the type is received).
+    pub deserialize: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -196,6 +208,8 @@ pub struct VariantView {
 #[derive(Debug, Serialize)]
 pub struct OperationView {
     pub id: String,
+    /// The `cfg` predicate of the features that enable the typed method.
+    pub cfg: Option<String>,
     pub fn_name: String,
     pub const_name: String,
     pub index: usize,
@@ -226,6 +240,10 @@ pub struct OperationView {
     /// The "Responses" and "Errors" sections of the method docs.
     pub response_docs: Option<String>,
     pub responses: Vec<ResponseView>,
+    /// Indices of the parameters in the shared table ([`super::tables`]).
+    pub param_refs: Vec<usize>,
+    /// Indices of the responses in the shared table.
+    pub response_refs: Vec<usize>,
     pub security: Vec<Vec<String>>,
     /// One sentence naming the security schemes the action accepts.
     pub auth_doc: String,
@@ -328,7 +346,16 @@ impl ConnectorView {
             types: &connector.types,
             prefix: "super::types::",
         };
+        let mut operations: Vec<OperationView> = connector
+            .operations
+            .iter()
+            .enumerate()
+            .map(|(index, op)| operation(op, index, &outside))
+            .collect();
+        let tables = super::tables::intern(&mut operations);
         Self {
+            tables,
+            operations,
             crate_name: connector.crate_name.clone(),
             module_name: connector.module_name.clone(),
             title: connector.title.clone(),
@@ -359,14 +386,15 @@ impl ConnectorView {
             schemes: connector.security_schemes.iter().map(scheme).collect(),
             types: connector
                 .types
-                .values()
-                .map(|t| type_view(t, &in_types))
-                .collect(),
-            operations: connector
-                .operations
                 .iter()
-                .enumerate()
-                .map(|(index, op)| operation(op, index, &outside))
+                .map(|(id, t)| type_view(t, connector.type_uses.get(id), &in_types))
+                .collect(),
+            features: connector.features.iter().map(|f| f.name.clone()).collect(),
+            default_features: connector
+                .features
+                .iter()
+                .filter(|f| f.default)
+                .map(|f| f.name.clone())
                 .collect(),
         }
     }
@@ -434,8 +462,27 @@ fn field(f: &Field, spell: &Spell<'_>) -> FieldView {
     }
 }
 
-fn type_view(def: &TypeDef, spell: &Spell<'_>) -> TypeView {
+/// The `cfg` predicate that holds when any of `features` is enabled.
+pub(crate) fn feature_cfg(features: &[String]) -> Option<String> {
+    match features {
+        [] => None,
+        [one] => Some(format!("feature = \"{one}\"")),
+        many => Some(format!(
+            "any({})",
+            many.iter()
+                .map(|f| format!("feature = \"{f}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
+fn type_view(def: &TypeDef, usage: Option<&TypeUse>, spell: &Spell<'_>) -> TypeView {
     let mut view = TypeView {
+        cfg: usage.and_then(|u| feature_cfg(&u.features)),
+        // A serde type needs one derive at least for its `#[serde]` attributes to be accepted.
+        serialize: usage.is_none_or(|u| u.serialize || !u.deserialize),
+        deserialize: usage.is_none_or(|u| u.deserialize || !u.serialize),
         name: def.rust_name.clone(),
         docs: def
             .docs
@@ -691,6 +738,7 @@ fn operation(op: &Operation, index: usize, spell: &Spell<'_>) -> OperationView {
     };
     OperationView {
         id: op.id.clone(),
+        cfg: feature_cfg(&op.features),
         fn_name: op.rust_name.clone(),
         const_name: op.const_name.clone(),
         index,
@@ -727,6 +775,8 @@ fn operation(op: &Operation, index: usize, spell: &Spell<'_>) -> OperationView {
                 media_type: r.media_type.clone(),
             })
             .collect(),
+        param_refs: Vec::new(),
+        response_refs: Vec::new(),
         security: op.security.clone(),
         auth_doc: crate::inspect::auth_sentence(&op.security),
     }

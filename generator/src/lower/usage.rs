@@ -1,0 +1,309 @@
+//! Who uses each type: the cargo feature (one per tag) that gates it, and whether it is sent,
+//! received or both, which decides its serde derives. Compile time of a large connector is mostly
+//! serde derives, so a type gets only the derives its operations need, and only the features of
+//! the operations that reach it compile it.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use heck::ToKebabCase;
+
+use crate::ir::{
+    Feature, Operation, Success, TypeDef, TypeId, TypeKind, TypeRef, TypeUse, UNTAGGED_FEATURE,
+    UNUSED_FEATURE,
+};
+
+/// Feature names cargo or the generated crate already use.
+const RESERVED: [&str; 4] = ["default", "cli", "std", UNUSED_FEATURE];
+
+/// One cargo feature per tag (in first-seen order, untagged operations last), with every
+/// operation's `features` filled in.
+pub(crate) fn features(operations: &mut [Operation]) -> Vec<Feature> {
+    let mut features: Vec<Feature> = Vec::new();
+    let mut by_tag: BTreeMap<Option<String>, usize> = BTreeMap::new();
+    let mut taken: Vec<String> = RESERVED.iter().map(|s| (*s).to_owned()).collect();
+    let mut claim = |tag: Option<&str>, features: &mut Vec<Feature>| -> usize {
+        if let Some(index) = by_tag.get(&tag.map(str::to_owned)) {
+            return *index;
+        }
+        let base = match tag {
+            Some(tag) => feature_name(tag),
+            None => UNTAGGED_FEATURE.to_owned(),
+        };
+        let name = unique_name(&base, &taken);
+        taken.push(name.clone());
+        by_tag.insert(tag.map(str::to_owned), features.len());
+        features.push(Feature {
+            name,
+            tag: tag.map(str::to_owned),
+            default: true,
+        });
+        features.len() - 1
+    };
+    // Tags first, so that a tag spelled `untagged` keeps its name.
+    for op in operations.iter() {
+        for tag in &op.tags {
+            claim(Some(tag), &mut features);
+        }
+    }
+    for op in operations.iter_mut() {
+        let mut names: Vec<String> = Vec::new();
+        if op.tags.is_empty() {
+            let index = claim(None, &mut features);
+            names.push(features[index].name.clone());
+        } else {
+            for tag in &op.tags {
+                let index = claim(Some(tag), &mut features);
+                if !names.contains(&features[index].name) {
+                    names.push(features[index].name.clone());
+                }
+            }
+        }
+        op.features = names;
+    }
+    features
+}
+
+/// `base`, or `base-2`, `base-3`, ... when it is taken.
+fn unique_name<S: AsRef<str>>(base: &str, taken: &[S]) -> String {
+    let mut name = base.to_owned();
+    let mut n = 2;
+    while taken.iter().any(|t| t.as_ref() == name) {
+        name = format!("{base}-{n}");
+        n += 1;
+    }
+    name
+}
+
+/// A valid cargo feature name for a tag: kebab-case ASCII letters, digits and dashes, starting
+/// with a letter or digit.
+fn feature_name(tag: &str) -> String {
+    let kebab = tag.to_kebab_case();
+    let name: String = kebab
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let name = name.trim_matches('-').to_owned();
+    let mut collapsed = String::with_capacity(name.len());
+    for c in name.chars() {
+        if !(c == '-' && collapsed.ends_with('-')) {
+            collapsed.push(c);
+        }
+    }
+    if collapsed.is_empty() {
+        "tag".to_owned()
+    } else {
+        collapsed
+    }
+}
+
+/// How each type is used. A type no operation reaches (a component schema kept for users) counts
+/// as used by every feature and in both directions, so the types it mentions are always there.
+pub(crate) fn type_uses(
+    types: &BTreeMap<TypeId, TypeDef>,
+    operations: &[Operation],
+    features: &mut Vec<Feature>,
+) -> BTreeMap<TypeId, TypeUse> {
+    let tags = features.len();
+    let index: BTreeMap<&str, usize> = features
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.name.as_str(), i))
+        .collect();
+    // Schemas no operation uses (GitHub's webhook payloads are hundreds) get a feature of their
+    // own, off by default, so that only users who want them pay for them.
+    let unused: BTreeSet<usize> = BTreeSet::from([tags]);
+    let mut state: BTreeMap<TypeId, Reach> = BTreeMap::new();
+    let mut work: Vec<TypeId> = Vec::new();
+    for op in operations {
+        let gate: BTreeSet<usize> = op
+            .features
+            .iter()
+            .filter_map(|f| index.get(f.as_str()).copied())
+            .collect();
+        let (sent, received) = operation_types(op);
+        for id in sent {
+            reach(&mut state, &mut work, id, &gate, true, false);
+        }
+        for id in received {
+            reach(&mut state, &mut work, id, &gate, false, true);
+        }
+    }
+    let unreached: Vec<TypeId> = types
+        .keys()
+        .filter(|id| !state.contains_key(id))
+        .copied()
+        .collect();
+    if !unreached.is_empty() {
+        let taken: Vec<&str> = features.iter().map(|f| f.name.as_str()).collect();
+        let name = unique_name(UNUSED_FEATURE, &taken);
+        features.push(Feature {
+            name,
+            tag: None,
+            default: false,
+        });
+    }
+    for id in unreached {
+        reach(&mut state, &mut work, id, &unused, true, true);
+    }
+    while let Some(id) = work.pop() {
+        let Some(current) = state.get(&id).cloned() else {
+            continue;
+        };
+        let mut inner = Vec::new();
+        if let Some(def) = types.get(&id) {
+            mentioned(&def.kind, &mut inner);
+        }
+        for next in inner {
+            reach(
+                &mut state,
+                &mut work,
+                next,
+                &current.features,
+                current.sent,
+                current.received,
+            );
+        }
+    }
+    types
+        .keys()
+        .map(|id| {
+            let reach = state.remove(id).unwrap_or_default();
+            let gate = if (0..tags).all(|i| reach.features.contains(&i)) {
+                Vec::new()
+            } else {
+                reach
+                    .features
+                    .iter()
+                    .filter_map(|i| features.get(*i).map(|f| f.name.clone()))
+                    .collect()
+            };
+            let kind = types.get(id).map(|d| &d.kind);
+            // Options and status enums are built and matched by the client, never (de)serialised.
+            let plain = matches!(
+                kind,
+                Some(TypeKind::Options { .. } | TypeKind::Responses { .. })
+            );
+            (
+                *id,
+                TypeUse {
+                    features: gate,
+                    serialize: reach.sent && !plain,
+                    deserialize: reach.received && !plain,
+                },
+            )
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, Default)]
+struct Reach {
+    features: BTreeSet<usize>,
+    sent: bool,
+    received: bool,
+}
+
+/// Adds what reaches `id`; queues it again when that added anything.
+fn reach(
+    state: &mut BTreeMap<TypeId, Reach>,
+    work: &mut Vec<TypeId>,
+    id: TypeId,
+    features: &BTreeSet<usize>,
+    sent: bool,
+    received: bool,
+) {
+    let entry = state.entry(id).or_default();
+    let before = (entry.features.len(), entry.sent, entry.received);
+    entry.features.extend(features.iter().copied());
+    entry.sent |= sent;
+    entry.received |= received;
+    let fresh = before == (0, false, false);
+    if fresh || before != (entry.features.len(), entry.sent, entry.received) {
+        work.push(id);
+    }
+}
+
+/// The named types an operation sends (parameters, body) and receives (responses).
+fn operation_types(op: &Operation) -> (Vec<TypeId>, Vec<TypeId>) {
+    let mut sent = Vec::new();
+    let mut received = Vec::new();
+    for param in &op.params {
+        named_in(&param.ty, &mut sent);
+    }
+    if let Some(id) = op.options_type {
+        sent.push(id);
+    }
+    if let Some(body) = &op.body {
+        named_in(&body.ty, &mut sent);
+        if let Some(field) = &body.content_type_field {
+            sent.push(field.ty);
+        }
+    }
+    match &op.success {
+        Success::Json(ty) => named_in(ty, &mut received),
+        Success::ByStatus(id) => received.push(*id),
+        Success::Unit | Success::Raw => {}
+    }
+    for response in &op.responses {
+        if let Some(ty) = &response.ty {
+            named_in(ty, &mut received);
+        }
+    }
+    (sent, received)
+}
+
+fn mentioned(kind: &TypeKind, out: &mut Vec<TypeId>) {
+    match kind {
+        TypeKind::Struct { fields, additional } => {
+            for field in fields {
+                named_in(&field.ty, out);
+            }
+            if let Some((_, ty)) = additional {
+                named_in(ty, out);
+            }
+        }
+        TypeKind::Options { fields } => {
+            for field in fields {
+                named_in(&field.ty, out);
+            }
+        }
+        TypeKind::Union { variants, .. } => {
+            for variant in variants {
+                named_in(&variant.ty, out);
+            }
+        }
+        TypeKind::Responses { variants } => {
+            for variant in variants {
+                if let Success::Json(ty) = &variant.body {
+                    named_in(ty, out);
+                }
+            }
+        }
+        TypeKind::Alias { target } => named_in(target, out),
+        TypeKind::Enum { .. } | TypeKind::IntEnum { .. } => {}
+    }
+}
+
+fn named_in(ty: &TypeRef, out: &mut Vec<TypeId>) {
+    match ty {
+        TypeRef::Named(id) => out.push(*id),
+        TypeRef::List(inner)
+        | TypeRef::Map(inner)
+        | TypeRef::Option(inner)
+        | TypeRef::Boxed(inner) => named_in(inner, out),
+        TypeRef::Primitive(_) | TypeRef::Json => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::feature_name;
+
+    #[test]
+    fn feature_names_are_valid_cargo_names() {
+        assert_eq!(feature_name("Issues"), "issues");
+        assert_eq!(feature_name("code-scanning"), "code-scanning");
+        assert_eq!(feature_name("Pet Store (v2)"), "pet-store-v2");
+        assert_eq!(feature_name("élan"), "lan");
+        assert_eq!(feature_name("!!!"), "tag");
+    }
+}

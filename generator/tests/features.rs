@@ -1,0 +1,212 @@
+//! Per-tag cargo features and lean derives of a generated crate: each tag is a feature (all on by
+//! default, untagged operations in a feature of their own), a type used only by one tag's
+//! operations is compiled only with that feature, and a type gets `Serialize` only when it is
+//! sent and `Deserialize` only when it is received. Every feature combination compiles without
+//! warnings.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const SPEC: &str = r#"
+openapi: 3.0.3
+info: {title: Tagged, version: 1.0.0}
+paths:
+  /pets:
+    post:
+      operationId: createPet
+      tags: [Pets]
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/NewPet'}
+      responses:
+        '201':
+          description: created
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Pet'}
+  /stores/{id}:
+    get:
+      operationId: getStore
+      tags: [Store Front]
+      parameters:
+        - {name: id, in: path, required: true, schema: {type: integer}}
+      responses:
+        '200':
+          description: a store
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Store'}
+  /health:
+    get:
+      operationId: health
+      responses:
+        '200':
+          description: ok
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Owner'}
+components:
+  schemas:
+    NewPet:
+      type: object
+      required: [name]
+      properties:
+        name: {type: string}
+        owner: {$ref: '#/components/schemas/Owner'}
+    Pet:
+      type: object
+      required: [id]
+      properties:
+        id: {type: integer}
+        owner: {$ref: '#/components/schemas/Owner'}
+    Owner:
+      type: object
+      properties:
+        name: {type: string}
+    Store:
+      type: object
+      properties:
+        name: {type: string}
+        owner: {$ref: '#/components/schemas/Owner'}
+    Unused:
+      type: object
+      properties:
+        pet: {$ref: '#/components/schemas/Pet'}
+"#;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .canonicalize()
+        .unwrap()
+}
+
+fn generate(dir: &Path) -> PathBuf {
+    let spec = dir.join("tagged.yaml");
+    std::fs::write(&spec, SPEC).unwrap();
+    let out = dir.join("tagged");
+    let output = Command::new(env!("CARGO_BIN_EXE_connector-gen"))
+        .arg("generate")
+        .arg(&spec)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    out
+}
+
+/// The declaration `decl` with its doc comment and attributes.
+fn item<'a>(code: &'a str, decl: &str) -> &'a str {
+    let at = code
+        .find(decl)
+        .unwrap_or_else(|| panic!("no `{decl}` in {code}"));
+    let start = code[..at].rfind("///").unwrap_or(0);
+    &code[start..at + decl.len()]
+}
+
+#[test]
+fn types_carry_the_features_and_derives_their_operations_need() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = generate(dir.path());
+    let manifest = std::fs::read_to_string(out.join("Cargo.toml")).unwrap();
+    assert!(
+        manifest.contains(r#"default = ["pets", "store-front", "untagged", ]"#),
+        "{manifest}"
+    );
+    let types = std::fs::read_to_string(out.join("src/types.rs")).unwrap();
+    let new_pet = item(&types, "pub struct NewPet");
+    assert!(new_pet.contains(r#"#[cfg(feature = "pets")]"#), "{new_pet}");
+    assert!(new_pet.contains("::serde::Serialize)]"), "{new_pet}");
+    assert!(!new_pet.contains("Deserialize"), "{new_pet}");
+    let store = item(&types, "pub struct Store");
+    assert!(
+        store.contains(r#"#[cfg(feature = "store-front")]"#),
+        "{store}"
+    );
+    assert!(store.contains("::serde::Deserialize)]"), "{store}");
+    assert!(!store.contains("Serialize,"), "{store}");
+    // Pet is reached by `pets` and by a schema no operation uses, which has a feature of its own.
+    let pet = item(&types, "pub struct Pet ");
+    assert!(
+        pet.contains(r#"#[cfg(any(feature = "pets", feature = "unused-schemas"))]"#),
+        "{pet}"
+    );
+    let unused = item(&types, "pub struct Unused");
+    assert!(
+        unused.contains(r#"#[cfg(feature = "unused-schemas")]"#),
+        "{unused}"
+    );
+    assert!(manifest.contains("\n\"unused-schemas\" = []"), "{manifest}");
+    // Owner is sent (in NewPet) and received (Pet, health) and reached by every feature.
+    let owner = item(&types, "pub struct Owner");
+    assert!(!owner.contains("cfg("), "{owner}");
+    assert!(
+        owner.contains("::serde::Serialize, ::serde::Deserialize)]"),
+        "{owner}"
+    );
+    let client = std::fs::read_to_string(out.join("src/client.rs")).unwrap();
+    let health = item(&client, "pub async fn health");
+    assert!(
+        health.contains(r#"#[cfg(feature = "untagged")]"#),
+        "{health}"
+    );
+}
+
+fn cargo_check(crate_dir: &Path, features: &[&str]) -> std::process::Output {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("target"));
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .args(["check", "--offline", "--manifest-path"])
+        .arg(crate_dir.join("Cargo.toml"))
+        .args(features)
+        .env("CARGO_TARGET_DIR", target)
+        .output()
+        .unwrap()
+}
+
+/// `cargo check` of the generated crate with these feature arguments; fails on any warning.
+fn check(crate_dir: &Path, features: &[&str]) {
+    let output = cargo_check(crate_dir, features);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{features:?}: {stderr}");
+    assert!(!stderr.contains("warning:"), "{features:?}: {stderr}");
+}
+
+#[test]
+fn every_feature_alone_compiles_without_warnings() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = generate(dir.path());
+    std::fs::copy(repo().join("Cargo.lock"), out.join("Cargo.lock")).unwrap();
+    check(&out, &[]);
+    check(&out, &["--no-default-features"]);
+    for feature in ["pets", "store-front", "untagged", "unused-schemas"] {
+        check(&out, &["--no-default-features", "--features", feature]);
+    }
+    // Without `pets`, its method and the types only it uses are gone.
+    let lib = out.join("src/lib.rs");
+    let mut code = std::fs::read_to_string(&lib).unwrap();
+    code.push_str(
+        "\n/// Uses what the `pets` feature brings.\npub fn probe(c: &Client, b: &types::NewPet) { let _ = c.create_pet(b); }\n",
+    );
+    std::fs::write(&lib, code).unwrap();
+    check(&out, &[]);
+    let stderr = check_fails(
+        &out,
+        &["--no-default-features", "--features", "store-front"],
+    );
+    assert!(stderr.contains("NewPet"), "{stderr}");
+}
+
+fn check_fails(crate_dir: &Path, features: &[&str]) -> String {
+    let output = cargo_check(crate_dir, features);
+    assert!(!output.status.success(), "{features:?} compiled");
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}

