@@ -70,18 +70,28 @@ impl Error {
             | Error::RateLimited { attempts, .. }
             | Error::RetryBudgetExhausted { attempts, .. }
             | Error::DeadlineExceeded { attempts, .. } => *attempts,
-            Error::Config { .. }
-            | Error::InvalidServerVariable { .. }
-            | Error::MissingCredentials { .. }
-            | Error::ConnectionFile { .. }
-            | Error::MissingParameter { .. }
-            | Error::InvalidParameter { .. }
-            | Error::InvalidHeaderValue { .. }
-            | Error::InvalidInput { .. }
-            | Error::UnknownAction { .. }
-            | Error::Encode { .. } => 0,
+            err if err.is_bad_input() => 0,
             _ => 1,
         }
+    }
+
+    /// Whether the call was refused before anything was sent, because of what the caller or
+    /// the connection's configuration gave (a setting, a parameter, the input, the action).
+    pub fn is_bad_input(&self) -> bool {
+        matches!(
+            self,
+            Error::Config { .. }
+                | Error::InvalidServerVariable { .. }
+                | Error::MissingCredentials { .. }
+                | Error::ConnectionFile { .. }
+                | Error::MissingParameter { .. }
+                | Error::InvalidParameter { .. }
+                | Error::InvalidHeaderValue { .. }
+                | Error::InvalidInput { .. }
+                | Error::InvalidActionInput { .. }
+                | Error::UnknownAction { .. }
+                | Error::Encode { .. }
+        )
     }
 
     /// Whether the request timed out: connecting, an attempt, a stalled stream, or the call's
@@ -186,5 +196,20 @@ mod tests {
             assert_eq!(at(&[("retry-after", bad)]), None, "{bad}");
         }
         assert_eq!(at(&[]), None);
+    }
+
+    #[test]
+    fn input_errors_sent_nothing() {
+        let invalid = Error::InvalidActionInput {
+            action: "listPets".into(),
+            problems: vec!["/limt: unknown key".into()],
+        };
+        assert!(invalid.is_bad_input());
+        assert_eq!(invalid.attempts(), 0);
+        let refused = Error::ConnectTimeout {
+            operation: "listPets".into(),
+            timeout: Duration::from_secs(1),
+        };
+        assert!(!refused.is_bad_input());
     }
 }

@@ -1,14 +1,13 @@
 //! `entities`, `list`, `get`, `create`, `update`, `delete`: the entity commands of the runner.
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use futures_util::StreamExt;
 use serde_json::{Map, Value};
 
 use super::output::{print_json, print_text, Problem};
-use super::{base_builder, prepare, RunArgs, EXIT_OK};
+use super::{base_builder, prepare, ConnectArgs, EXIT_OK};
 use crate::catalogue::{Catalogue, OperationKind};
 use crate::connection::Connection;
 use crate::descriptor::ConnectorDescriptor;
@@ -34,15 +33,9 @@ pub struct EntityArgs {
     /// list: records per page, when the API lets the caller choose.
     #[arg(long, value_name = "N")]
     pub page_size: Option<u64>,
-    /// A connection file (TOML, YAML or JSON) with base URL, credentials and settings.
-    #[arg(long, value_name = "FILE")]
-    pub connection: Option<PathBuf>,
-    /// Base URL to call instead of the spec's (or the connection file's) server.
-    #[arg(long, value_name = "URL")]
-    pub base_url: Option<String>,
-    /// A server variable, `NAME=VALUE` (repeatable).
-    #[arg(long = "var", value_name = "NAME=VALUE")]
-    pub vars: Vec<String>,
+    /// Where and how to connect.
+    #[command(flatten)]
+    pub connect: ConnectArgs,
 }
 
 /// Prints the entities table, or the catalogue's entities as JSON.
@@ -86,16 +79,9 @@ fn run_entity(
     kind: OperationKind,
     args: &EntityArgs,
 ) -> Result<(), Problem> {
-    let run_args = RunArgs {
-        action: String::new(),
-        input: args.input.clone().unwrap_or_else(|| "{}".into()),
-        connection: args.connection.clone(),
-        base_url: args.base_url.clone(),
-        vars: args.vars.clone(),
-        full: false,
-    };
-    let (connection, input) =
-        base_builder(connector, &run_args).and_then(|builder| prepare(builder, &run_args))?;
+    let input = args.input.as_deref().unwrap_or("{}");
+    let (connection, input) = base_builder(connector, &args.connect)
+        .and_then(|builder| prepare(builder, &args.connect, input))?;
     let entity = connection.entity(&args.entity)?;
     let mut scope = Map::new();
     for pair in &args.scopes {
@@ -201,31 +187,17 @@ fn param_value(
 /// Arguments of `ping`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct PingArgs {
-    /// A connection file (TOML, YAML or JSON) with base URL, credentials and settings.
-    #[arg(long, value_name = "FILE")]
-    pub connection: Option<PathBuf>,
-    /// Base URL to call instead of the spec's (or the connection file's) server.
-    #[arg(long, value_name = "URL")]
-    pub base_url: Option<String>,
-    /// A server variable, `NAME=VALUE` (repeatable).
-    #[arg(long = "var", value_name = "NAME=VALUE")]
-    pub vars: Vec<String>,
+    /// Where and how to connect.
+    #[command(flatten)]
+    pub connect: ConnectArgs,
 }
 
 /// Pings the connection and prints the result as JSON: exit 0 when it worked, 3 when the API
 /// could not be reached, 4 when it answered but the ping failed or a credential is missing or
 /// rejected.
 pub fn ping(connector: &ConnectorDescriptor, args: &PingArgs) -> ExitCode {
-    let run_args = RunArgs {
-        action: String::new(),
-        input: "{}".into(),
-        connection: args.connection.clone(),
-        base_url: args.base_url.clone(),
-        vars: args.vars.clone(),
-        full: false,
-    };
-    let outcome = base_builder(connector, &run_args)
-        .and_then(|builder| prepare(builder, &run_args))
+    let outcome = base_builder(connector, &args.connect)
+        .and_then(|builder| prepare(builder, &args.connect, "{}"))
         .and_then(|(connection, _)| {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()

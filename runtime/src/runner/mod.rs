@@ -52,6 +52,17 @@ pub struct RunArgs {
     /// name, plus `body` for the request body.
     #[arg(long, short, value_name = "JSON|@FILE|-", default_value = "{}")]
     pub input: String,
+    /// Where and how to connect.
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    /// Print `{"status", "headers", "body"}` instead of the body alone.
+    #[arg(long)]
+    pub full: bool,
+}
+
+/// The connection options every command that calls the API takes.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ConnectArgs {
     /// A connection file (TOML, YAML or JSON) with base URL, credentials and settings.
     #[arg(long, value_name = "FILE")]
     pub connection: Option<PathBuf>,
@@ -61,9 +72,6 @@ pub struct RunArgs {
     /// A server variable, `NAME=VALUE` (repeatable).
     #[arg(long = "var", value_name = "NAME=VALUE")]
     pub vars: Vec<String>,
-    /// Print `{"status", "headers", "body"}` instead of the body alone.
-    #[arg(long)]
-    pub full: bool,
 }
 
 /// Arguments of `describe [ACTION]`.
@@ -78,7 +86,7 @@ pub struct DescribeArgs {
 
 /// Runs one action and prints its output; returns the exit code.
 pub fn run(connector: &ConnectorDescriptor, args: &RunArgs) -> ExitCode {
-    run_with(|| base_builder(connector, args), args)
+    run_with(|| base_builder(connector, &args.connect), args)
 }
 
 /// Runs one action with the connection `builder` gives (before the command line's overrides).
@@ -87,7 +95,7 @@ fn run_with(
     args: &RunArgs,
 ) -> ExitCode {
     let outcome = builder()
-        .and_then(|builder| prepare(builder, args))
+        .and_then(|builder| prepare(builder, &args.connect, &args.input))
         .and_then(|(connection, input)| {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -271,7 +279,7 @@ fn main_from(
 /// The connection the file describes, or a default one.
 fn base_builder(
     connector: &ConnectorDescriptor,
-    args: &RunArgs,
+    args: &ConnectArgs,
 ) -> Result<ConnectionBuilder, Problem> {
     Ok(match &args.connection {
         Some(path) => ConnectionConfig::from_file(connector, path)?.builder(connector),
@@ -280,8 +288,12 @@ fn base_builder(
 }
 
 /// The connection (file, then the command line's overrides) and the parsed input.
-fn prepare(mut builder: ConnectionBuilder, args: &RunArgs) -> Result<(Connection, Value), Problem> {
-    let input = read_input(&args.input)?;
+fn prepare(
+    mut builder: ConnectionBuilder,
+    args: &ConnectArgs,
+    input: &str,
+) -> Result<(Connection, Value), Problem> {
+    let input = read_input(input)?;
     for var in &args.vars {
         let Some((name, value)) = var.split_once('=') else {
             return Err(Problem::input(format!(

@@ -55,17 +55,7 @@ impl From<Error> for Problem {
         let code = match &err {
             Error::Status { .. } | Error::AuthRejected { .. } => EXIT_STATUS,
             _ if answered => EXIT_STATUS,
-            Error::Config { .. }
-            | Error::InvalidServerVariable { .. }
-            | Error::MissingCredentials { .. }
-            | Error::ConnectionFile { .. }
-            | Error::MissingParameter { .. }
-            | Error::InvalidParameter { .. }
-            | Error::InvalidHeaderValue { .. }
-            | Error::InvalidInput { .. }
-            | Error::InvalidActionInput { .. }
-            | Error::UnknownAction { .. }
-            | Error::Encode { .. } => EXIT_BAD_INPUT,
+            err if err.is_bad_input() => EXIT_BAD_INPUT,
             _ => EXIT_CONNECTION,
         };
         let body = err.body().map(|bytes| {

@@ -55,7 +55,7 @@ fn pinned_builder(
     requested: Option<&str>,
     args: &RunArgs,
 ) -> Result<ConnectionBuilder, Problem> {
-    let Some(path) = &args.connection else {
+    let Some(path) = &args.connect.connection else {
         return Ok(Connection::version_builder(select(connector, requested)?));
     };
     let config = ConnectionConfig::from_file_in(connector, path)?;
