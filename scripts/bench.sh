@@ -7,16 +7,20 @@
 #      (dependencies prebuilt, `cargo clean -p` first), whole and with one tag feature, beside
 #      OpenAPI Generator's crate for the same spec;
 #   3. runtime: typed, dynamic and interpreted calls beside a hand-written reqwest client
-#      (tests/benches/runtime.rs).
+#      (tests/benches/runtime.rs);
+#   4. conformance: `cargo check` CPU seconds of each crate of the conformance compile sample,
+#      generated before the compile time work and now (scripts/bench-conformance.sh).
 #
 #   scripts/bench.sh                 # everything (the compile step takes many minutes on 2 cores)
 #   scripts/bench.sh --quick         # small specs, no peers, no compiles, short runtime run (CI smoke)
-#   scripts/bench.sh --only gen|compile|runtime
+#   scripts/bench.sh --only gen|compile|runtime|conformance
 #   scripts/bench.sh --no-peers      # skip progenitor and OpenAPI Generator
 #   BENCH_TAG=issues                 # the tag feature compiled alone (default: issues)
+#   BENCH_SAMPLE=150                 # specs in the conformance sample (default 150)
 #
 # Peers are installed into .cache/peers on first use (cargo install, pip install). Generated
-# crates and their target folder live in .cache/bench and are reused between runs.
+# crates live in .cache/bench; everything builds in the one target folder. A peer that fails on a
+# spec shows "n/a" and the first error line of its output.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -26,7 +30,7 @@ while [ $# -gt 0 ]; do
     --quick) quick=true; peers=false ;;
     --only) only="$2"; shift ;;
     --no-peers) peers=false ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
   shift
@@ -46,14 +50,32 @@ echo
 
 # Wall seconds, peak MiB and CPU seconds (user + system, children included) of a command, as
 # "S MIB CPU", or "n/a" when it fails. On a shared machine the CPU seconds are the steadier figure.
+# The command's output is appended to the log and kept in $work/last.out.
 measure() {
-  local out="$work/time.$$"
-  if /usr/bin/time -f '%e %M %U %S' -o "$out" "$@" >>"$log" 2>&1; then
+  local out="$work/time.$$" status=0
+  /usr/bin/time -f '%e %M %U %S' -o "$out" "$@" >"$work/last.out" 2>&1 || status=$?
+  cat "$work/last.out" >>"$log"
+  if [ "$status" -eq 0 ]; then
     tail -n 1 "$out" | awk '{printf "%.2f %.0f %.2f", $1, $2/1024, $3 + $4}'
   else
     echo "n/a"
   fi
   rm -f "$out"
+}
+
+# Why the last measured command failed: its first error line, fit for a table cell.
+why_failed() {
+  local line
+  line=$(grep -m 1 -iE 'error|exception|panicked' "$work/last.out" || tail -n 1 "$work/last.out")
+  echo "$line" | sed 's/^[[:space:]]*//; s/|/\//g; s/`//g' | cut -c 1-140
+}
+# A peer's cell: "wall s (CPU s CPU), MiB" or "n/a (why)".
+peer_cell() {
+  if [ "$1" = "n/a" ]; then
+    echo "n/a ($(why_failed))"
+  else
+    echo "$(timing "$1"), $(mib_of "$1") MiB"
+  fi
 }
 
 field() { [ "$2" = "n/a" ] && echo "n/a" || echo "$2" | cut -d' ' -f"$1"; }
@@ -114,14 +136,14 @@ if want gen; then
       if bin=$(progenitor_bin); then
         rm -rf "$work/progenitor-$slug"
         r=$(measure "$bin" progenitor -i "$spec" -o "$work/progenitor-$slug" -n bench -v 0.1.0)
-        prog=$([ "$r" = "n/a" ] && echo "n/a (fails on this spec)" || timing "$r")
+        prog=$(peer_cell "$r")
       else
         prog="n/a (cargo install cargo-progenitor failed)"
       fi
       if bin=$(openapi_generator_bin); then
         rm -rf "$work/oag-$slug"
         r=$(measure "$bin" generate -i "$spec" -g rust -o "$work/oag-$slug" --skip-validate-spec --package-name bench)
-        oag=$([ "$r" = "n/a" ] && echo "n/a (fails on this spec)" || timing "$r")
+        oag=$(peer_cell "$r")
       else
         oag="n/a (pip install openapi-generator-cli failed)"
       fi
@@ -147,7 +169,8 @@ if want compile && ! $quick; then
   crate="$work/github"
   rm -rf "$crate"
   "$gen" generate "$github" --out "$crate" --name github >>"$log" 2>&1
-  export CARGO_TARGET_DIR="$work/target"
+  # The repository's lock file: the dependency versions already built in the target folder.
+  cp Cargo.lock "$crate/Cargo.lock"
   lines=$(cat "$crate"/src/*.rs | wc -l)
   # Dependencies first, in both modes, with the crate itself nearly empty.
   (cd "$crate" && cargo check --quiet --no-default-features >>"$log" 2>&1 && cargo build --quiet --no-default-features >>"$log" 2>&1)
@@ -176,7 +199,11 @@ if want compile && ! $quick; then
       echo "| OpenAPI Generator (rust) | n/a (generation failed) | | | | |"
     fi
   fi
-  export CARGO_TARGET_DIR="$root/target"
+  echo
+fi
+
+if want conformance && ! $quick; then
+  scripts/bench-conformance.sh "${BENCH_SAMPLE:-150}"
   echo
 fi
 
