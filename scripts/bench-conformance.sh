@@ -11,7 +11,7 @@
 #   scripts/bench-conformance.sh [N]      # N specs (default 150)
 #   BENCH_BEFORE=REV scripts/bench-conformance.sh
 #
-# The old generator is built from `git archive REV` into .cache/bench/conformance/src-REV, with
+# The old generator is built from `git archive REV` into .cache/bench/conformance/src-REV, in
 # this checkout's target folder; the crates and a per-crate TSV (conformance.tsv) are in
 # .cache/bench/conformance. Prints Markdown; called by `scripts/bench.sh --only conformance`.
 set -euo pipefail
@@ -27,21 +27,24 @@ mkdir -p "$work"
 : > "$log"
 corpus=$(scripts/fetch-corpus.sh)
 
-# Builds the generator of the sources in $1 and copies it to $2: both checkouts write the same
-# target/release/connector-gen, so each side keeps its own copy.
-build_generator() {
-  (cd "$1" && cargo build --quiet --release -p connector-gen >>"$log" 2>&1)
-  cp "$CARGO_TARGET_DIR/release/connector-gen" "$2"
-}
+# Both checkouts' connector-gen have the same place in their workspace, so cargo gives them the
+# same unit in the shared target folder and would take one for the other as up to date. The old
+# generator is built once (its binary kept by revision), then its sources are touched so that the
+# next build of this checkout's compiles again.
 old_src="$work/src-$before"
-if [ ! -f "$old_src/Cargo.toml" ]; then
+old_gen="$work/connector-gen-$before"
+if [ ! -x "$old_gen" ]; then
   rm -rf "$old_src" && mkdir -p "$old_src"
   git archive "$before" | tar -x -C "$old_src"
+  (cd "$old_src" && cargo build --quiet --release -p connector-gen >>"$log" 2>&1)
+  cp "$CARGO_TARGET_DIR/release/connector-gen" "$old_gen"
+  find "$old_src" -type f -exec touch {} +
 fi
-build_generator "$old_src" "$work/connector-gen-before"
-build_generator "$root" "$work/connector-gen-now"
-if cmp -s "$work/connector-gen-before" "$work/connector-gen-now"; then
-  echo "error: the generators of $before and of this checkout are the same file" >&2
+cargo build --quiet --release -p connector-gen >>"$log" 2>&1
+now_gen="$work/connector-gen-now"
+cp "$CARGO_TARGET_DIR/release/connector-gen" "$now_gen"
+if cmp -s "$old_gen" "$now_gen"; then
+  echo "error: the generator built from this checkout is the one of $before" >&2
   exit 1
 fi
 
@@ -99,8 +102,8 @@ check_crate() {
 
 best() { awk -v a="$1" -v b="$2" 'BEGIN { print (b + 0 < a + 0) ? b : a }'; }
 
-generate_side "$work/before" "$work/connector-gen-before" "$old_src/runtime" "$old_src/Cargo.lock"
-generate_side "$work/now" "$work/connector-gen-now" "$root/runtime" "$root/Cargo.lock"
+generate_side "$work/before" "$old_gen" "$old_src/runtime" "$old_src/Cargo.lock"
+generate_side "$work/now" "$now_gen" "$root/runtime" "$root/Cargo.lock"
 
 tsv="$work/conformance.tsv"
 # Columns 6 and 7: pass, fail, or whether the crate was generated when it was not checked.

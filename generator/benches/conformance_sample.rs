@@ -10,7 +10,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-#[allow(dead_code)]
+#[allow(dead_code, unused_imports)]
 #[path = "../../tests/src/bin/conformance/sample.rs"]
 mod sample;
 
