@@ -63,10 +63,13 @@ measure() {
   rm -f "$out"
 }
 
-# Why the last measured command failed: its first error line, fit for a table cell.
+# Why the last measured command failed, fit for a table cell: a panic's message, else the first
+# line that reports an error or exception, else the last line.
 why_failed() {
-  local line
-  line=$(grep -m 1 -iE 'error|exception|panicked' "$work/last.out" || tail -n 1 "$work/last.out")
+  local out="$work/last.out" line
+  line=$(grep -m 1 -A 1 'panicked at' "$out" | tail -n 1 || true)
+  [ -n "$line" ] || line=$(grep -m 1 -E '^Exception in thread|^Error|^error|^gen fail' "$out" || true)
+  [ -n "$line" ] || line=$(tail -n 1 "$out")
   echo "$line" | sed 's/^[[:space:]]*//; s/|/\//g; s/`//g' | cut -c 1-140
 }
 # A peer's cell: "wall s (CPU s CPU), MiB" or "n/a (why)".
