@@ -130,7 +130,7 @@ if want gen; then
   floors=$(cargo bench --quiet -p connector-gen --bench floor -- "${specs[@]}" 2>>"$log")
   for spec in "${specs[@]}"; do
     name=$(basename "$(dirname "$spec")")/$(basename "$spec")
-    size=$(stat -c %s "$spec" | awk '{ printf "%.2f", $1 / 1048576 }')
+    size=$(stat -c %s "$spec" | awk '{ if ($1 < 1048576) printf "%.0f KB", $1 / 1024; else printf "%.2f MB", $1 / 1048576 }')
     floor=$(printf '%s\n' "$floors" | awk -F'\t' -v s="$spec" '$1 == s { print $2 }')
     slug=$(echo "$name" | tr -c 'a-zA-Z0-9\n' '-')
     rm -rf "$work/gen-$slug"
@@ -152,7 +152,7 @@ if want gen; then
         oag="n/a (pip install openapi-generator-cli failed)"
       fi
     fi
-    echo "| $name | ${size} MB | ${floor:-n/a} ms | $(timing "$ours") | $(mib_of "$ours") MiB | $prog | $oag |"
+    echo "| $name | ${size} | ${floor:-n/a} ms | $(timing "$ours") | $(mib_of "$ours") MiB | $prog | $oag |"
   done
   echo
 fi
