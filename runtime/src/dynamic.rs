@@ -8,9 +8,10 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::catalogue::{Catalogue, Validators};
+use crate::connection::Inner;
 use crate::descriptor::ConnectorDescriptor;
 use crate::error::Error;
-use crate::pipeline::{self, Pipeline};
+use crate::pipeline;
 use crate::wire::args::Args;
 use crate::wire::request::is_json;
 use crate::wire::response::Response;
@@ -71,24 +72,21 @@ impl Actions {
 /// Runs `action` with JSON input: validated against the catalogue's input schema (when the
 /// connector has one), then sent through the one executor.
 pub(crate) async fn execute(
-    pipeline: &Pipeline,
-    base_url: &str,
-    actions: &Actions,
+    connection: &Inner,
     action: &str,
     input: Value,
 ) -> Result<ActionOutput, Error> {
-    execute_with(pipeline, base_url, actions, action, input, false).await
+    execute_with(connection, action, input, false).await
 }
 
 /// Like [`execute`], with exactly one attempt when `single_attempt` is set (a ping).
 pub(crate) async fn execute_with(
-    pipeline: &Pipeline,
-    base_url: &str,
-    actions: &Actions,
+    connection: &Inner,
     action: &str,
     input: Value,
     single_attempt: bool,
 ) -> Result<ActionOutput, Error> {
+    let (pipeline, actions) = (&*connection.pipeline, &*connection.actions);
     let connector = &*pipeline.connector;
     let catalogue = actions.catalogue(connector)?;
     let Some(op) = connector.operation(action) else {
@@ -106,7 +104,8 @@ pub(crate) async fn execute_with(
         idempotent: described.is_some_and(|d| d.idempotent),
         single_attempt,
     };
-    let response = pipeline::execute(pipeline, base_url, op, &args, options).await?;
+    let base_url = connection.base_url_for(op)?;
+    let response = pipeline::execute(pipeline, &base_url, op, &args, options).await?;
     let headers = described
         .map(|d| d.headers_for(response.status()))
         .unwrap_or_default()

@@ -10,6 +10,7 @@ mod operations;
 mod paging;
 mod ping;
 mod recursion;
+mod servers;
 mod shapes;
 mod types;
 mod unions;
@@ -55,7 +56,7 @@ pub fn lower(
     };
     let info = connector::info(&mut lowerer, options);
     lowerer.register_components();
-    let servers = connector::servers(&mut lowerer);
+    let servers = servers::connector_servers(&mut lowerer);
     let security_schemes = connector::security_schemes(&mut lowerer);
     let mut operations = operations::lower_operations(&mut lowerer, &security_schemes);
     lowerer.drain_pending();

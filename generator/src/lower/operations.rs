@@ -79,18 +79,20 @@ pub(crate) fn lower_operations(
             continue;
         };
         let shared_params = item.get("parameters");
+        let path_servers = super::servers::path_servers(lw, item, &item_at);
         for (key, method) in METHODS {
             let Some(op_value) = item.get(key) else {
                 continue;
             };
             let at = pointer(&item_at, key);
-            let op: openapiv3::Operation = match spec.parse(op_value, &at) {
-                Ok(op) => op,
-                Err(diag) => {
-                    lw.diags.fragment_failed(diag, "operation skipped");
-                    continue;
-                }
-            };
+            let op: openapiv3::Operation =
+                match spec.parse(&super::servers::without_servers(op_value), &at) {
+                    Ok(op) => op,
+                    Err(diag) => {
+                        lw.diags.fragment_failed(diag, "operation skipped");
+                        continue;
+                    }
+                };
             let context = OpContext {
                 path,
                 method,
@@ -100,7 +102,9 @@ pub(crate) fn lower_operations(
                 global_security,
                 schemes,
             };
-            if let Some(operation) = lower_operation(lw, &op, &context, &mut names) {
+            if let Some(mut operation) = lower_operation(lw, &op, &context, &mut names) {
+                operation.servers =
+                    super::servers::operation_servers(lw, op_value, &at, path_servers.as_deref());
                 out.push(operation);
             }
         }
@@ -179,6 +183,7 @@ fn lower_operation(
         success_headers,
         responses,
         security,
+        servers: Vec::new(),
         pointer: cx.at.to_owned(),
     })
 }
