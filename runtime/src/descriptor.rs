@@ -45,6 +45,10 @@ impl ConnectorDescriptor {
     }
 }
 
+/// No servers of an operation's own: what most operations have (generated code writes this
+/// short name for it).
+pub const NO_SERVERS: List<ServerDescriptor> = Cow::Borrowed(&[]);
+
 /// One entry of the spec's `servers` list.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServerDescriptor {

@@ -126,3 +126,121 @@ fn base_of(
     )?;
     Ok(Ok(url))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use super::*;
+    use crate::descriptor::{Method, ServerVariableDescriptor};
+
+    fn server(url: &str, variables: &[&str]) -> ServerDescriptor {
+        ServerDescriptor {
+            url: url.to_owned().into(),
+            description: None,
+            variables: variables
+                .iter()
+                .map(|name| ServerVariableDescriptor {
+                    name: (*name).to_owned().into(),
+                    default: "d".into(),
+                    allowed: Cow::Borrowed(&[]),
+                    description: None,
+                })
+                .collect(),
+        }
+    }
+
+    fn op(id: &str, servers: Vec<ServerDescriptor>) -> OperationDescriptor {
+        OperationDescriptor {
+            id: id.to_owned().into(),
+            method: Method::Get,
+            path: "/x".into(),
+            summary: None,
+            params: Cow::Borrowed(&[]),
+            body: None,
+            responses: Cow::Borrowed(&[]),
+            security: Cow::Borrowed(&[]),
+            deprecated: false,
+            servers: Cow::Owned(servers),
+        }
+    }
+
+    fn connector(ops: Vec<OperationDescriptor>) -> ConnectorDescriptor {
+        ConnectorDescriptor {
+            name: "c".into(),
+            title: "C".into(),
+            version: "1".into(),
+            servers: Cow::Owned(vec![server("https://api.example.com/v1", &[])]),
+            security_schemes: Cow::Borrowed(&[]),
+            operations: Cow::Owned(ops),
+            catalogue: None,
+        }
+    }
+
+    fn choice(values: &[(&str, &str)]) -> Choice {
+        Choice {
+            chosen: Some("https://api.example.com/v1".into()),
+            values: values
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+                .collect(),
+            sends_secrets: false,
+            allow_http_loopback: false,
+        }
+    }
+
+    const BASE: &str = "https://api.example.com/v1";
+
+    #[test]
+    fn a_server_the_spec_broke_fails_only_its_actions_calls() {
+        let broken = op("broken", vec![server("https://{nope}.example.com", &[])]);
+        let fine = op(
+            "fine",
+            vec![server("https://{zone}.example.com", &["zone"])],
+        );
+        let connector = connector(vec![broken.clone(), fine.clone()]);
+        let servers = OpServers::resolve(&connector, choice(&[("zone", "eu")]), BASE).unwrap();
+        assert_eq!(
+            servers.base_url(&fine, BASE).unwrap(),
+            "https://eu.example.com"
+        );
+        let err = servers.base_url(&broken, BASE).unwrap_err().to_string();
+        assert!(
+            err.contains("action `broken`") && err.contains("undeclared variable `nope`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn relative_servers_are_joined_to_the_connectors() {
+        let connector = connector(vec![
+            op("root", vec![server("/v2", &[])]),
+            op("below", vec![server("{stage}/beta", &["stage"])]),
+        ]);
+        let servers = OpServers::resolve(&connector, choice(&[("stage", "s1")]), BASE).unwrap();
+        let base = |i: usize| {
+            servers
+                .base_url(&connector.operations[i], BASE)
+                .unwrap()
+                .into_owned()
+        };
+        assert_eq!(base(0), "https://api.example.com/v2");
+        assert_eq!(base(1), "https://api.example.com/v1/s1/beta");
+        // A value cannot climb out of its segment of a relative URL either.
+        let err = OpServers::resolve(&connector, choice(&[("stage", "..")]), BASE);
+        assert!(matches!(err, Err(Error::InvalidServerVariable { .. })));
+    }
+
+    #[test]
+    fn an_operation_from_elsewhere_is_resolved_when_called() {
+        let servers = OpServers::resolve(&connector(Vec::new()), choice(&[]), BASE).unwrap();
+        let foreign = op("foreign", vec![server("https://other.example.com/", &[])]);
+        assert_eq!(
+            servers.base_url(&foreign, BASE).unwrap(),
+            "https://other.example.com"
+        );
+        // Under a base URL override every operation goes to the connection's URL.
+        let overridden = OpServers::default();
+        assert_eq!(overridden.base_url(&foreign, BASE).unwrap(), BASE);
+    }
+}
