@@ -151,7 +151,14 @@ impl Connection {
     /// headers the action declares for it.
     pub async fn execute_action(&self, action: &str, input: Value) -> Result<ActionOutput, Error> {
         self.inner.health.check()?;
-        dynamic::execute(&self.inner, action, input).await
+        dynamic::execute(
+            &self.inner.pipeline,
+            |op| self.inner.base_url_for(op),
+            &self.inner.actions,
+            action,
+            input,
+        )
+        .await
     }
 
     /// The connector's action catalogue, parsed on first use; `None` when the connector has none.

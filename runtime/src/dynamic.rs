@@ -1,5 +1,6 @@
 //! The dynamic interface: operation input and output as plain JSON.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
@@ -8,10 +9,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::catalogue::{Catalogue, Validators};
-use crate::connection::Inner;
-use crate::descriptor::ConnectorDescriptor;
+use crate::descriptor::{ConnectorDescriptor, OperationDescriptor};
 use crate::error::Error;
-use crate::pipeline;
+use crate::pipeline::{self, Pipeline};
 use crate::wire::args::Args;
 use crate::wire::request::is_json;
 use crate::wire::response::Response;
@@ -71,22 +71,26 @@ impl Actions {
 
 /// Runs `action` with JSON input: validated against the catalogue's input schema (when the
 /// connector has one), then sent through the one executor.
-pub(crate) async fn execute(
-    connection: &Inner,
+pub(crate) async fn execute<'a>(
+    pipeline: &Pipeline,
+    base_url: impl Fn(&OperationDescriptor) -> Result<Cow<'a, str>, Error>,
+    actions: &Actions,
     action: &str,
     input: Value,
 ) -> Result<ActionOutput, Error> {
-    execute_with(connection, action, input, false).await
+    execute_with(pipeline, base_url, actions, action, input, false).await
 }
 
 /// Like [`execute`], with exactly one attempt when `single_attempt` is set (a ping).
-pub(crate) async fn execute_with(
-    connection: &Inner,
+/// `base_url` gives an operation's base URL: the connection's, or one of its own servers.
+pub(crate) async fn execute_with<'a>(
+    pipeline: &Pipeline,
+    base_url: impl Fn(&OperationDescriptor) -> Result<Cow<'a, str>, Error>,
+    actions: &Actions,
     action: &str,
     input: Value,
     single_attempt: bool,
 ) -> Result<ActionOutput, Error> {
-    let (pipeline, actions) = (&*connection.pipeline, &*connection.actions);
     let connector = &*pipeline.connector;
     let catalogue = actions.catalogue(connector)?;
     let Some(op) = connector.operation(action) else {
@@ -104,7 +108,7 @@ pub(crate) async fn execute_with(
         idempotent: described.is_some_and(|d| d.idempotent),
         single_attempt,
     };
-    let base_url = connection.base_url_for(op)?;
+    let base_url = base_url(op)?;
     let response = pipeline::execute(pipeline, &base_url, op, &args, options).await?;
     let headers = described
         .map(|d| d.headers_for(response.status()))

@@ -95,7 +95,14 @@ impl Connection {
             .map_or(DEFAULT_PING_TIMEOUT, Duration::from_millis);
         let inner = self.inner();
         // One attempt: a ping reports what one request found, not what retries hid.
-        let call = crate::dynamic::execute_with(inner, &spec.action, input, true);
+        let call = crate::dynamic::execute_with(
+            &inner.pipeline,
+            |op| inner.base_url_for(op),
+            &inner.actions,
+            &spec.action,
+            input,
+            true,
+        );
         let outcome = tokio::time::timeout(limit, call).await;
         let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         let mut result = PingResult {
