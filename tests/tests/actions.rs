@@ -56,6 +56,10 @@ macro_rules! by_connector {
                 use kennel as $c;
                 $body
             }
+            "servers" => {
+                use servers as $c;
+                $body
+            }
             other => panic!("no connector {other}"),
         }
     };
