@@ -72,6 +72,10 @@ enum Command {
     /// accepted, latency; as JSON.
     #[command(after_help = interpret_help(PING_EXAMPLES))]
     Ping(InterpretArgs<PingArgs>),
+    /// Print every version of a manifest (or a spec's one) with its state, actions, entities and
+    /// backend variables, as JSON.
+    #[command(after_help = VERSIONS_HELP)]
+    Versions(VersionsArgs),
     /// List the changes between two specs (or two versions of a manifest), marking the breaking ones.
     #[command(after_help = DIFF_HELP)]
     Diff(DiffArgs),
@@ -96,6 +100,21 @@ struct DiffArgs {
     /// Print the changes as JSON.
     #[arg(long)]
     json: bool,
+}
+
+const VERSIONS_HELP: &str = "\
+Examples:
+  connector-gen versions specs/acme/connector.toml
+  connector-gen versions specs/acme/connector.toml | jq '.versions[] | {id, state}'
+
+Prints {\"name\", \"default_version\", \"versions\": [{\"id\", \"state\", \"api_version\", \"ping\",
+\"actions\", \"entities\", \"variables\"}]}; a spec without a manifest is one version, whose id is
+its info.version. Exit status: 0, or 1 when the manifest or a spec cannot be read.";
+
+#[derive(Args)]
+struct VersionsArgs {
+    /// A connector manifest (`connector.toml`), or an OpenAPI document.
+    source: PathBuf,
 }
 
 const PING_EXAMPLES: &str = "\
@@ -141,7 +160,7 @@ fn interpret_help(examples: &str) -> String {
 /// A spec interpreted at run time, and the runner's own arguments.
 #[derive(Args)]
 struct InterpretArgs<T: clap::Args> {
-    /// The OpenAPI document (YAML or JSON).
+    /// The OpenAPI document (YAML or JSON), or a connector manifest (`connector.toml`).
     spec: PathBuf,
     #[command(flatten)]
     args: T,
@@ -161,6 +180,10 @@ impl<T: clap::Args> InterpretArgs<T> {
             ..Options::default()
         }
     }
+
+    fn version(&self) -> Option<&str> {
+        self.version.as_deref()
+    }
 }
 
 const GENERATE_HELP: &str = "\
@@ -179,9 +202,11 @@ const INSPECT_HELP: &str = "\
 Examples:
   connector-gen inspect specs/petstore.yaml
   connector-gen inspect specs/petstore.yaml --json | jq '.warnings'
+  connector-gen inspect specs/acme/connector.toml --version v2
 
 `--json` prints {\"spec\": FILE NAME, \"connector\": THE LOWERED CONNECTOR, \"entities\": [...],
-\"warnings\": [...]}. `--explain` says why each operation was or was not taken by an entity.";
+\"warnings\": [...]}; for a manifest, {\"manifest\", \"name\", \"versions\": [{\"id\", \"state\", and the
+same fields}]}. `--explain` says why each operation was or was not taken by an entity.";
 
 #[derive(Args)]
 struct GenerateArgs {
@@ -274,8 +299,12 @@ impl RuntimeArgs {
 
 #[derive(Args)]
 struct InspectArgs {
-    /// The OpenAPI document (YAML or JSON).
+    /// The OpenAPI document (YAML or JSON), or a connector manifest (`connector.toml`): each of
+    /// its versions is shown.
     spec: PathBuf,
+    /// With a manifest: show only this version.
+    #[arg(long, value_name = "ID")]
+    version: Option<String>,
     /// Print the lowered connector (IR) and the warnings as one JSON object.
     #[arg(long)]
     json: bool,
@@ -300,47 +329,35 @@ fn main() -> ExitCode {
     cli::finish(match cli.command {
         Command::Generate(args) => generate(*args),
         Command::Inspect(args) => inspect(args),
-        Command::Run(run) if is_manifest(&run.spec) => {
-            return connector_gen::interpret::run_manifest(
-                &run.spec,
-                &run.options(),
-                run.version.as_deref(),
-                &run.args,
+        Command::Run(a) => {
+            return connector_gen::interpret::run(&a.spec, &a.options(), a.version(), &a.args)
+        }
+        Command::Entities(a) => {
+            return connector_gen::interpret::entities(
+                &a.spec,
+                &a.options(),
+                a.version(),
+                a.args.json,
             )
         }
-        Command::Run(run) => {
-            return connector_gen::interpret::run(&run.spec, &run.options(), &run.args)
+        Command::Ping(a) => {
+            return connector_gen::interpret::ping(&a.spec, &a.options(), a.version(), &a.args)
         }
-        Command::Entities(list) => {
-            return connector_gen::interpret::entities(&list.spec, &list.options(), list.args.json)
-        }
-        Command::Ping(p) => return connector_gen::interpret::ping(&p.spec, &p.options(), &p.args),
         Command::List(e) => return entity_command(OperationKind::List, &e),
         Command::Get(e) => return entity_command(OperationKind::Get, &e),
         Command::Create(e) => return entity_command(OperationKind::Create, &e),
         Command::Update(e) => return entity_command(OperationKind::Update, &e),
         Command::Delete(e) => return entity_command(OperationKind::Delete, &e),
-        Command::Describe(describe) if is_manifest(&describe.spec) => {
-            return connector_gen::interpret::describe_manifest(
-                &describe.spec,
-                &describe.options(),
-                describe.version.as_deref(),
-                &describe.args,
-            )
+        Command::Describe(a) => {
+            return connector_gen::interpret::describe(&a.spec, &a.options(), a.version(), &a.args)
         }
-        Command::Describe(describe) => {
-            return connector_gen::interpret::describe(
-                &describe.spec,
-                &describe.options(),
-                &describe.args,
-            )
-        }
+        Command::Versions(args) => versions(&args),
         Command::Diff(args) => return diff(&args),
     })
 }
 
 fn entity_command(kind: OperationKind, e: &InterpretArgs<EntityArgs>) -> ExitCode {
-    connector_gen::interpret::entity(&e.spec, &e.options(), kind, &e.args)
+    connector_gen::interpret::entity(&e.spec, &e.options(), e.version(), kind, &e.args)
 }
 
 /// `diff`: 0 when nothing breaks, 1 when something does, 2 when a side cannot be loaded.
@@ -383,6 +400,13 @@ fn diff(args: &DiffArgs) -> ExitCode {
         Err(other) => return cli::finish(Err(other)),
     }
     ExitCode::from(if breaking > 0 { cli::EXIT_FAILURE } else { 0 })
+}
+
+fn versions(args: &VersionsArgs) -> Result<(), Failure> {
+    print_json(&connector_gen::interpret::versions(
+        &args.source,
+        &Options::default(),
+    )?)
 }
 
 fn is_manifest(path: &std::path::Path) -> bool {
@@ -469,33 +493,100 @@ struct InspectJson<'a> {
     warnings: &'a [connector_gen::Diagnostic],
 }
 
-fn inspect(args: InspectArgs) -> Result<(), Failure> {
-    let lowered = connector_gen::load_spec(&args.spec, &Options::default())?;
-    if args.json {
-        let document = InspectJson {
-            spec: connector_gen::spec_label(&args.spec),
-            connector: &lowered.connector,
-            entities: lowered
-                .connector
+impl<'a> InspectJson<'a> {
+    fn new(
+        spec: &std::path::Path,
+        connector: &'a connector_gen::ir::Connector,
+        warnings: &'a [connector_gen::Diagnostic],
+    ) -> Self {
+        InspectJson {
+            spec: connector_gen::spec_label(spec),
+            connector,
+            entities: connector
                 .entities
                 .iter()
-                .map(|e| connector_gen::catalogue::entity(&lowered.connector, e))
+                .map(|e| connector_gen::catalogue::entity(connector, e))
                 .collect(),
-            warnings: &lowered.warnings,
-        };
-        let mut text = serde_json::to_string_pretty(&document).map_err(Failure::Json)?;
-        text.push('\n');
-        return out(&text);
+            warnings,
+        }
     }
-    out(&connector_gen::inspect::actions_table(&lowered.connector))?;
-    out(&connector_gen::inspect::entities_table(&lowered.connector))?;
-    if args.explain {
-        out(&connector_gen::inspect::entity_explanation(
-            &lowered.connector,
-        ))?;
+}
+
+/// One version of a manifest in `inspect --json`: the version's id and state, then what
+/// `inspect --json` shows for a spec.
+#[derive(serde::Serialize)]
+struct InspectVersionJson<'a> {
+    id: &'a str,
+    state: &'a str,
+    #[serde(flatten)]
+    spec: InspectJson<'a>,
+}
+
+fn inspect(args: InspectArgs) -> Result<(), Failure> {
+    if is_manifest(&args.spec) {
+        return inspect_manifest(&args);
     }
+    let lowered = connector_gen::load_spec(&args.spec, &Options::default())?;
+    if args.json {
+        let document = InspectJson::new(&args.spec, &lowered.connector, &lowered.warnings);
+        return print_json(&document);
+    }
+    inspect_text(&lowered.connector, args.explain)?;
     for warning in &lowered.warnings {
         err_line(&warning.to_string());
     }
     Ok(())
+}
+
+/// `inspect MANIFEST`: each version (or the one `--version` names) as `inspect` shows a spec.
+fn inspect_manifest(args: &InspectArgs) -> Result<(), Failure> {
+    let loaded = connector_gen::versions::load_manifest(&args.spec, &Options::default())?;
+    let chosen: Vec<&connector_gen::versions::LoadedVersion> = match &args.version {
+        Some(id) => vec![loaded.select(Some(id))?],
+        None => loaded.versions.iter().collect(),
+    };
+    if args.json {
+        let versions: Vec<InspectVersionJson> = chosen
+            .iter()
+            .map(|v| InspectVersionJson {
+                id: &v.entry.id,
+                state: v.entry.state.as_str(),
+                spec: InspectJson::new(&v.spec_path, &v.connector, &v.warnings),
+            })
+            .collect();
+        let document = serde_json::json!({
+            "manifest": connector_gen::spec_label(&args.spec),
+            "name": loaded.manifest.name,
+            "versions": versions,
+        });
+        return print_json(&document);
+    }
+    for v in chosen {
+        out(&format!(
+            "version {} ({}), spec {}\n",
+            v.entry.id,
+            v.entry.state.as_str(),
+            connector_gen::spec_label(&v.spec_path)
+        ))?;
+        inspect_text(&v.connector, args.explain)?;
+        for warning in &v.warnings {
+            err_line(&format!("version {}: {warning}", v.entry.id));
+        }
+    }
+    Ok(())
+}
+
+fn inspect_text(connector: &connector_gen::ir::Connector, explain: bool) -> Result<(), Failure> {
+    out(&connector_gen::inspect::actions_table(connector))?;
+    out(&connector_gen::inspect::entities_table(connector))?;
+    if explain {
+        out(&connector_gen::inspect::entity_explanation(connector))?;
+    }
+    Ok(())
+}
+
+fn print_json(value: &impl serde::Serialize) -> Result<(), Failure> {
+    let mut text = serde_json::to_string_pretty(value).map_err(Failure::Json)?;
+    text.push('\n');
+    out(&text)
 }

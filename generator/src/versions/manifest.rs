@@ -65,6 +65,16 @@ pub enum State {
     Deprecated,
 }
 
+impl State {
+    /// The state as the manifest writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Active => "active",
+            State::Deprecated => "deprecated",
+        }
+    }
+}
+
 /// An operation filter: an operation is kept when it matches any listed criterion (or when
 /// none is listed).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]

@@ -11,7 +11,7 @@ mod render;
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
-use connector_runtime::descriptor::Text;
+use connector_runtime::descriptor::{ConnectorDescriptor, Text};
 use connector_runtime::versions as rv;
 
 use crate::ir::Connector;
@@ -185,6 +185,15 @@ fn apply(entry: &VersionEntry, mut connector: Connector) -> Result<Connector, St
 
 /// The runtime descriptor of a loaded version (operations, auth, variables).
 pub fn version_descriptor(version: &LoadedVersion) -> rv::VersionDescriptor {
+    version_descriptor_with(version, crate::describe::connector_descriptor)
+}
+
+/// The runtime descriptor of a loaded version, with the connector descriptor `describe` makes
+/// (a catalogue of only the actions a command needs, say).
+fn version_descriptor_with(
+    version: &LoadedVersion,
+    describe: impl Fn(&Connector) -> ConnectorDescriptor,
+) -> rv::VersionDescriptor {
     let entry = &version.entry;
     rv::VersionDescriptor {
         id: owned(&entry.id),
@@ -194,7 +203,7 @@ pub fn version_descriptor(version: &LoadedVersion) -> rv::VersionDescriptor {
         },
         ping: entry.ping_action().map(owned),
         variables: Cow::Owned(variables(entry)),
-        connector: Cow::Owned(crate::describe::connector_descriptor(&version.connector)),
+        connector: Cow::Owned(describe(&version.connector)),
     }
 }
 
@@ -242,9 +251,24 @@ pub fn variables(entry: &VersionEntry) -> Vec<rv::VariableDescriptor> {
 
 /// The runtime descriptor of the whole manifest.
 pub fn versioned_descriptor(loaded: &LoadedManifest) -> rv::VersionedConnector {
+    versioned_descriptor_with(loaded, crate::describe::connector_descriptor)
+}
+
+/// The runtime descriptor of the whole manifest, each version's connector descriptor made by
+/// `describe`.
+pub fn versioned_descriptor_with(
+    loaded: &LoadedManifest,
+    describe: impl Fn(&Connector) -> ConnectorDescriptor,
+) -> rv::VersionedConnector {
     rv::VersionedConnector {
         name: owned(&loaded.manifest.name),
-        versions: Cow::Owned(loaded.versions.iter().map(version_descriptor).collect()),
+        versions: Cow::Owned(
+            loaded
+                .versions
+                .iter()
+                .map(|v| version_descriptor_with(v, &describe))
+                .collect(),
+        ),
     }
 }
 
