@@ -195,13 +195,26 @@ struct Rendered {
     catalogue: String,
 }
 
+/// Where the rendered modules go, which decides what they may rely on.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Target {
+    /// Files of a crate of their own: gated by the crate's tag features, the catalogue in
+    /// `src/catalogue.json`.
+    OwnCrate,
+    /// A version module inline in a crate of its own: gated, the catalogue inline.
+    GatedInline,
+    /// Code for `include!` in another crate, which has no tag features.
+    Included,
+}
+
 fn render_modules(
     renderer: &Renderer,
     view: &mut ConnectorView,
     options: &Options,
-    own_crate: bool,
+    target: Target,
     dump: Option<&Path>,
 ) -> Result<Rendered, Error> {
+    let own_crate = target == Target::OwnCrate;
     // The catalogue is most of a large API's generated text (GitHub: 12 MB, Microsoft Graph:
     // 600 MB). Each render converts the whole view, so it stays out of the view but for the one
     // template that prints it, and a crate of its own reads it from a file instead, which spares
@@ -210,7 +223,7 @@ fn render_modules(
     let mut modules = Vec::new();
     for (name, _, _) in MODULES {
         let template = format!("{name}.rs.j2");
-        let gated = own_crate;
+        let gated = target != Target::Included;
         let extra = context! {
             test_dispatch => options.test_dispatch,
             gated => gated,
@@ -284,7 +297,13 @@ pub fn render_crate(
     let dump = Some(out_dir.join("target").join("connector-gen"));
     // A crate of its own declares one feature per tag; code included into another crate has no
     // such features, so it is not gated.
-    let rendered = render_modules(&renderer, &mut view, options, true, dump.as_deref())?;
+    let rendered = render_modules(
+        &renderer,
+        &mut view,
+        options,
+        Target::OwnCrate,
+        dump.as_deref(),
+    )?;
     let mut files = Vec::new();
     let root = render_root(&renderer, &view, None, dump.as_deref())?;
     files.push((
@@ -351,9 +370,20 @@ pub fn render_module(
     options: &Options,
     spec_label: &str,
 ) -> Result<String, Error> {
+    render_inline(connector, options, spec_label, Target::Included)
+}
+
+/// One file with the whole connector as inline modules, gated by tag features when `gated`
+/// (a version module of a crate that declares them).
+pub(crate) fn render_inline(
+    connector: &Connector,
+    options: &Options,
+    spec_label: &str,
+    target: Target,
+) -> Result<String, Error> {
     let renderer = Renderer::new(options.templates.as_deref())?;
     let mut view = ConnectorView::new(connector, spec_label);
-    let rendered = render_modules(&renderer, &mut view, options, false, None)?;
+    let rendered = render_modules(&renderer, &mut view, options, target, None)?;
     let root = render_root(&renderer, &view, Some(&rendered), None)?;
     Ok(format!("{}{root}", banner(spec_label)))
 }

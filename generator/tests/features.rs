@@ -210,3 +210,46 @@ fn check_fails(crate_dir: &Path, features: &[&str]) -> String {
     assert!(!output.status.success(), "{features:?} compiled");
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
+
+/// A crate with versions declares the tag features of every version, and each version's code is
+/// gated by them as a single spec's is.
+#[test]
+fn a_crate_with_versions_is_gated_by_the_tags_of_every_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let specs = dir.path().join("acme");
+    std::fs::create_dir(&specs).unwrap();
+    for file in ["connector.toml", "acme-v1.yaml", "acme-v2.yaml"] {
+        std::fs::copy(repo().join("specs/acme").join(file), specs.join(file)).unwrap();
+    }
+    let out = dir.path().join("crate");
+    let output = Command::new(env!("CARGO_BIN_EXE_connector-gen"))
+        .arg("generate")
+        .arg(specs.join("connector.toml"))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let manifest = std::fs::read_to_string(out.join("Cargo.toml")).unwrap();
+    assert!(manifest.contains("\n\"orders\" = []"), "{manifest}");
+    assert!(manifest.contains("\n\"health\" = []"), "{manifest}");
+    let lib = std::fs::read_to_string(out.join("src/lib.rs")).unwrap();
+    let cancel = item(&lib, "pub async fn cancel_order");
+    assert!(cancel.contains(r#"#[cfg(feature = "orders")]"#), "{cancel}");
+    std::fs::copy(repo().join("Cargo.lock"), out.join("Cargo.lock")).unwrap();
+    for feature in ["orders", "health", "unused-schemas"] {
+        check(&out, &["--no-default-features", "--features", feature]);
+    }
+    let mut code = lib;
+    code.push_str(
+        "\n/// Uses what the `orders` feature brings.\npub fn probe() { let _ = v2::Client::cancel_order; }\n",
+    );
+    std::fs::write(out.join("src/lib.rs"), code).unwrap();
+    check(&out, &[]);
+    let stderr = check_fails(&out, &["--no-default-features", "--features", "health"]);
+    assert!(stderr.contains("cancel_order"), "{stderr}");
+}
