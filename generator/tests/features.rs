@@ -70,6 +70,11 @@ components:
       properties:
         name: {type: string}
         owner: {$ref: '#/components/schemas/Owner'}
+        address: {$ref: '#/components/schemas/Address'}
+    Address:
+      type: object
+      properties:
+        street: {type: string}
     Unused:
       type: object
       properties:
@@ -132,6 +137,14 @@ fn types_carry_the_features_and_derives_their_operations_need() {
     );
     assert!(store.contains("::serde::Deserialize)]"), "{store}");
     assert!(!store.contains("Serialize,"), "{store}");
+    // Reached only through Store: the same feature and derives, not those of unused schemas.
+    let address = item(&types, "pub struct Address");
+    assert!(
+        address.contains(r#"#[cfg(feature = "store-front")]"#),
+        "{address}"
+    );
+    assert!(address.contains("::serde::Deserialize)]"), "{address}");
+    assert!(!address.contains("Serialize,"), "{address}");
     // Pet is reached by `pets` and by a schema no operation uses, which has a feature of its own.
     let pet = item(&types, "pub struct Pet ");
     assert!(

@@ -128,6 +128,9 @@ pub(crate) fn type_uses(
             reach(&mut state, &mut work, id, &gate, false, true);
         }
     }
+    // What the operations reach is settled first: a type reached only through another type is
+    // not unused.
+    spread(types, &mut state, &mut work);
     let unreached: Vec<TypeId> = types
         .keys()
         .filter(|id| !state.contains_key(id))
@@ -145,25 +148,7 @@ pub(crate) fn type_uses(
     for id in unreached {
         reach(&mut state, &mut work, id, &unused, true, true);
     }
-    while let Some(id) = work.pop() {
-        let Some(current) = state.get(&id).cloned() else {
-            continue;
-        };
-        let mut inner = Vec::new();
-        if let Some(def) = types.get(&id) {
-            mentioned(&def.kind, &mut inner);
-        }
-        for next in inner {
-            reach(
-                &mut state,
-                &mut work,
-                next,
-                &current.features,
-                current.sent,
-                current.received,
-            );
-        }
-    }
+    spread(types, &mut state, &mut work);
     types
         .keys()
         .map(|id| {
@@ -193,6 +178,55 @@ pub(crate) fn type_uses(
             )
         })
         .collect()
+}
+
+/// The types that `operations` use, directly or through other types.
+pub(crate) fn reachable(
+    types: &BTreeMap<TypeId, TypeDef>,
+    operations: &[Operation],
+) -> BTreeSet<TypeId> {
+    let mut work: Vec<TypeId> = Vec::new();
+    for op in operations {
+        let (sent, received) = operation_types(op);
+        work.extend(sent);
+        work.extend(received);
+    }
+    let mut seen = BTreeSet::new();
+    while let Some(id) = work.pop() {
+        if seen.insert(id) {
+            if let Some(def) = types.get(&id) {
+                mentioned(&def.kind, &mut work);
+            }
+        }
+    }
+    seen
+}
+
+/// Carries what reaches each queued type to the types it mentions, until nothing changes.
+fn spread(
+    types: &BTreeMap<TypeId, TypeDef>,
+    state: &mut BTreeMap<TypeId, Reach>,
+    work: &mut Vec<TypeId>,
+) {
+    while let Some(id) = work.pop() {
+        let Some(current) = state.get(&id).cloned() else {
+            continue;
+        };
+        let mut inner = Vec::new();
+        if let Some(def) = types.get(&id) {
+            mentioned(&def.kind, &mut inner);
+        }
+        for next in inner {
+            reach(
+                state,
+                work,
+                next,
+                &current.features,
+                current.sent,
+                current.received,
+            );
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default)]
