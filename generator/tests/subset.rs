@@ -3,8 +3,10 @@
 //! matches; only the schemas the kept operations reach are lowered and emitted; names do not
 //! change; a value that keeps nothing is an error naming its flag; the subset crate compiles.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
+
+#[path = "support/crates.rs"]
+mod crates;
 
 use connector_gen::ir::Connector;
 use connector_gen::{load_connector, Error, Include, Options};
@@ -253,24 +255,8 @@ fn the_builder_takes_the_same_filter() {
     );
 }
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .canonicalize()
-        .unwrap()
-}
-
 fn generate(dir: &Path, flags: &[&str]) -> std::process::Output {
-    let spec = dir.join("shop.yaml");
-    std::fs::write(&spec, SPEC).unwrap();
-    Command::new(env!("CARGO_BIN_EXE_connector-gen"))
-        .arg("generate")
-        .arg(&spec)
-        .arg("--out")
-        .arg(dir.join("shop"))
-        .args(flags)
-        .output()
-        .unwrap()
+    crates::generate(dir, "shop", SPEC, flags).1
 }
 
 #[test]
@@ -294,31 +280,10 @@ fn the_command_line_names_the_flag_that_keeps_nothing() {
 #[test]
 fn a_subset_crate_compiles_without_warnings() {
     let dir = tempfile::tempdir().unwrap();
-    let output = generate(
-        dir.path(),
-        &["--include-tag", "stores", "--include-path", "/pets/"],
-    );
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let flags = ["--include-tag", "stores", "--include-path", "/pets/"];
+    let (out, stdout) = crates::generated(dir.path(), "shop", SPEC, &flags);
     assert!(stdout.contains(": 3 actions, 3 types;"), "{stdout}");
-    let out = dir.path().join("shop");
     let manifest = std::fs::read_to_string(out.join("Cargo.toml")).unwrap();
     assert!(!manifest.contains("unused-schemas"), "{manifest}");
-    std::fs::copy(repo().join("Cargo.lock"), out.join("Cargo.lock")).unwrap();
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("target"));
-    let check = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-        .args(["check", "--offline", "--manifest-path"])
-        .arg(out.join("Cargo.toml"))
-        .env("CARGO_TARGET_DIR", target)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&check.stderr);
-    assert!(check.status.success(), "{stderr}");
-    assert!(!stderr.contains("warning:"), "{stderr}");
+    crates::check(&out, &[]);
 }

@@ -1,6 +1,7 @@
 //! Lower: the spec becomes the IR, with every name and every type decided here.
 
 mod connector;
+mod dedup;
 mod entities;
 mod facts;
 mod finish;
@@ -15,6 +16,7 @@ mod shapes;
 mod types;
 mod unions;
 mod usage;
+mod walk;
 
 pub use entities::prune as prune_entities;
 pub(crate) use ping::declared as declared_ping;
@@ -79,6 +81,8 @@ pub fn lower(
         let used = usage::reachable(&types, &operations);
         types.retain(|id, _| used.contains(id));
     }
+    dedup::merge_identical(&mut types, &mut operations);
+    dedup::collapse_wrappers(&mut types, &mut operations);
     let mut features = usage::features(&mut operations);
     let type_uses = usage::type_uses(&types, &operations, &mut features);
     let mut connector = Connector {

@@ -7,6 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use heck::ToKebabCase;
 
+use super::walk::{each_named, each_ref};
+
 use crate::ir::{
     Feature, Operation, Success, TypeDef, TypeId, TypeKind, TypeRef, TypeUse, UNTAGGED_FEATURE,
     UNUSED_FEATURE,
@@ -286,46 +288,11 @@ fn operation_types(op: &Operation) -> (Vec<TypeId>, Vec<TypeId>) {
 }
 
 fn mentioned(kind: &TypeKind, out: &mut Vec<TypeId>) {
-    match kind {
-        TypeKind::Struct { fields, additional } => {
-            for field in fields {
-                named_in(&field.ty, out);
-            }
-            if let Some((_, ty)) = additional {
-                named_in(ty, out);
-            }
-        }
-        TypeKind::Options { fields } => {
-            for field in fields {
-                named_in(&field.ty, out);
-            }
-        }
-        TypeKind::Union { variants, .. } => {
-            for variant in variants {
-                named_in(&variant.ty, out);
-            }
-        }
-        TypeKind::Responses { variants } => {
-            for variant in variants {
-                if let Success::Json(ty) = &variant.body {
-                    named_in(ty, out);
-                }
-            }
-        }
-        TypeKind::Alias { target } => named_in(target, out),
-        TypeKind::Enum { .. } | TypeKind::IntEnum { .. } => {}
-    }
+    each_ref(kind, &mut |ty| named_in(ty, out));
 }
 
 fn named_in(ty: &TypeRef, out: &mut Vec<TypeId>) {
-    match ty {
-        TypeRef::Named(id) => out.push(*id),
-        TypeRef::List(inner)
-        | TypeRef::Map(inner)
-        | TypeRef::Option(inner)
-        | TypeRef::Boxed(inner) => named_in(inner, out),
-        TypeRef::Primitive(_) | TypeRef::Json => {}
-    }
+    each_named(ty, &mut |id| out.push(id));
 }
 
 #[cfg(test)]
