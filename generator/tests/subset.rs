@@ -287,3 +287,22 @@ fn a_subset_crate_compiles_without_warnings() {
     assert!(!manifest.contains("unused-schemas"), "{manifest}");
     crates::check(&out, &[]);
 }
+
+#[test]
+fn a_manifest_keeps_its_own_include_tables() {
+    let manifest = crates::repo().join("specs/acme/connector.toml");
+    let options = Options {
+        include: Include {
+            tags: strings(&["orders"]),
+            ..Include::default()
+        },
+        ..Options::default()
+    };
+    match connector_gen::versions::load_manifest(&manifest, &options) {
+        Err(Error::InvalidOption { option, message }) => {
+            assert_eq!(option, "include");
+            assert!(message.contains("`include` tables"), "{message}");
+        }
+        other => panic!("expected an invalid option, got {other:?}"),
+    }
+}
