@@ -49,6 +49,7 @@ pub use dependency::{GitReference, RuntimeDependency};
 pub use diagnostics::{Code, Diagnostic, Severity};
 pub use error::Error;
 use ir::Connector;
+pub use lower::Include;
 use render::view::ConnectorView;
 use render::Renderer;
 pub use workspace::{Placement, WorkspaceMode};
@@ -85,6 +86,11 @@ pub struct Options {
     /// changed (a published version should not change; a new spec is a new version). Off by
     /// default.
     pub allow_changed_spec: bool,
+    /// The operations to generate, by tag, path prefix or operation id (the union of the
+    /// matches); only the schemas they use become types. A listed value that matches no
+    /// operation is an error naming its option. Default: every operation. A manifest chooses
+    /// per version with its `include` table instead.
+    pub include: Include,
 }
 
 impl Default for Options {
@@ -100,6 +106,7 @@ impl Default for Options {
             force: false,
             test_dispatch: false,
             allow_changed_spec: false,
+            include: Include::default(),
         }
     }
 }
@@ -113,12 +120,53 @@ pub struct Lowered {
     pub warnings: Vec<Diagnostic>,
 }
 
-/// Runs `load → resolve → lower` on spec bytes. Errors list every problem found, sorted by location.
+/// Runs `load → resolve → lower` on spec bytes, keeping the operations of
+/// [`Options::include`]. Errors list every problem found, sorted by location.
 pub fn load_connector(bytes: &[u8], options: &Options) -> Result<Lowered, Error> {
+    let lowered = lower_spec(bytes, options, &options.include)?;
+    let unmatched = options.include.unmatched(&lowered.connector.operations);
+    let Some(first) = unmatched.first() else {
+        return Ok(lowered);
+    };
+    let mut message: Vec<String> = unmatched
+        .iter()
+        .map(|u| {
+            format!(
+                "`--{} {}` matches no operation of the spec",
+                u.criterion.flag(),
+                u.value
+            )
+        })
+        .collect();
+    if unmatched
+        .iter()
+        .any(|u| u.criterion == lower::select::Criterion::Tag)
+    {
+        // Only on this error path is the document read again, for the tags it could have been.
+        let document =
+            load::load(bytes, options.max_spec_bytes).map_err(|d| Error::Spec(vec![d]))?;
+        message.push(format!(
+            "the spec's tags are: {}",
+            lower::select::spec_tags(&document.root).join(", ")
+        ));
+    }
+    Err(Error::InvalidOption {
+        option: first.criterion.flag(),
+        message: message.join("; "),
+    })
+}
+
+/// Runs `load → resolve → lower` on spec bytes, keeping the operations `include` keeps.
+pub(crate) fn lower_spec(
+    bytes: &[u8],
+    options: &Options,
+    include: &Include,
+) -> Result<Lowered, Error> {
     let document = load::load(bytes, options.max_spec_bytes).map_err(|d| Error::Spec(vec![d]))?;
     let mut diags = diagnostics::Diagnostics::default();
     let lower_options = lower::LowerOptions {
         name: options.name.clone(),
+        include: include.clone(),
     };
     let connector = lower::lower(&document.root, &lower_options, &mut diags);
     if diags.has_errors() {

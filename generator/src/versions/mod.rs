@@ -77,6 +77,15 @@ impl LoadedManifest {
 /// reported, each naming the version.
 pub fn load_manifest(path: &Path, options: &Options) -> Result<LoadedManifest, Error> {
     let manifest = manifest::read(path)?;
+    if !options.include.is_empty() {
+        return Err(Error::InvalidOption {
+            option: "include",
+            message: format!(
+                "{} is a manifest: its versions choose their operations with `include` tables",
+                path.display()
+            ),
+        });
+    }
     let dir = path.parent().unwrap_or(Path::new(""));
     let mut versions = Vec::new();
     for entry in &manifest.versions {
@@ -89,14 +98,24 @@ pub fn load_manifest(path: &Path, options: &Options) -> Result<LoadedManifest, E
         let Lowered {
             connector,
             warnings,
-        } = crate::load_connector(&spec_bytes, &options).map_err(|err| Error::InSpec {
-            path: spec_path.clone(),
-            source: Box::new(err),
+        } = crate::lower_spec(&spec_bytes, &options, &entry.include).map_err(|err| {
+            Error::InSpec {
+                path: spec_path.clone(),
+                source: Box::new(err),
+            }
         })?;
-        let connector = apply(entry, connector).map_err(|message| Error::Manifest {
+        let fail = |message: String| Error::Manifest {
             path: path.to_path_buf(),
             message: format!("version `{}`: {message}", entry.id),
-        })?;
+        };
+        if let Some(unmatched) = entry.include.unmatched(&connector.operations).first() {
+            return Err(fail(format!(
+                "`include.{}`: `{}` matches no operation of the spec",
+                unmatched.criterion.key(),
+                unmatched.value
+            )));
+        }
+        let connector = apply(entry, connector).map_err(fail)?;
         versions.push(LoadedVersion {
             entry: entry.clone(),
             spec_path,
@@ -112,22 +131,9 @@ pub fn load_manifest(path: &Path, options: &Options) -> Result<LoadedManifest, E
     })
 }
 
-/// Applies a version's operation filter and auth choice, and checks its ping and variables.
+/// Applies a version's auth choice (its operation filter was applied while lowering), and
+/// checks its ping and variables.
 fn apply(entry: &VersionEntry, mut connector: Connector) -> Result<Connector, String> {
-    let include = &entry.include;
-    if !include.is_empty() {
-        connector.operations.retain(|op| {
-            op.tags.iter().any(|t| include.tags.contains(t))
-                || include
-                    .paths
-                    .iter()
-                    .any(|p| op.path.starts_with(p.as_str()))
-                || include.operations.contains(&op.id)
-        });
-        if connector.operations.is_empty() {
-            return Err("`include` keeps no operation of the spec".into());
-        }
-    }
     if let Some(auth) = &entry.auth {
         for name in auth {
             if !connector.security_schemes.iter().any(|s| &s.name == name) {
