@@ -237,6 +237,21 @@ paths:
     }
 
     #[test]
+    fn a_subset_warns_only_about_the_servers_it_keeps() {
+        let spec = SPEC.replace(
+            "      - url: https://{region}.reports.example.com\n",
+            "      - description: no url\n",
+        );
+        let mut options = Options::default();
+        options.include.operations = vec!["getStatus".into()];
+        let lowered = load_connector(spec.as_bytes(), &options).expect("the subset lowers");
+        assert!(lowered.warnings.is_empty(), "{:?}", lowered.warnings);
+        options.include.operations = vec!["listReports".into()];
+        let lowered = load_connector(spec.as_bytes(), &options).expect("the subset lowers");
+        assert_eq!(lowered.warnings.len(), 1, "{:?}", lowered.warnings);
+    }
+
+    #[test]
     fn a_malformed_operation_list_keeps_the_operation_with_its_paths_servers() {
         let spec = SPEC.replace(
             "        - url: /v2\n",
