@@ -95,6 +95,7 @@ fn action(connector: &Connector, op: &Operation) -> Action {
         output_schemas: schema::output_schemas(connector, op),
         output_headers: schema::output_headers(op),
         paging: connector.paging.get(&op.id).cloned(),
+        servers: op.servers.iter().map(|s| s.url.clone()).collect(),
     }
 }
 

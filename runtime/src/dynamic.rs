@@ -1,5 +1,6 @@
 //! The dynamic interface: operation input and output as plain JSON.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
@@ -8,7 +9,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::catalogue::{Catalogue, Validators};
-use crate::descriptor::ConnectorDescriptor;
+use crate::descriptor::{ConnectorDescriptor, OperationDescriptor};
 use crate::error::Error;
 use crate::pipeline::{self, Pipeline};
 use crate::wire::args::Args;
@@ -70,9 +71,9 @@ impl Actions {
 
 /// Runs `action` with JSON input: validated against the catalogue's input schema (when the
 /// connector has one), then sent through the one executor.
-pub(crate) async fn execute(
+pub(crate) async fn execute<'a>(
     pipeline: &Pipeline,
-    base_url: &str,
+    base_url: impl Fn(&OperationDescriptor) -> Result<Cow<'a, str>, Error>,
     actions: &Actions,
     action: &str,
     input: Value,
@@ -81,9 +82,10 @@ pub(crate) async fn execute(
 }
 
 /// Like [`execute`], with exactly one attempt when `single_attempt` is set (a ping).
-pub(crate) async fn execute_with(
+/// `base_url` gives an operation's base URL: the connection's, or one of its own servers.
+pub(crate) async fn execute_with<'a>(
     pipeline: &Pipeline,
-    base_url: &str,
+    base_url: impl Fn(&OperationDescriptor) -> Result<Cow<'a, str>, Error>,
     actions: &Actions,
     action: &str,
     input: Value,
@@ -106,7 +108,8 @@ pub(crate) async fn execute_with(
         idempotent: described.is_some_and(|d| d.idempotent),
         single_attempt,
     };
-    let response = pipeline::execute(pipeline, base_url, op, &args, options).await?;
+    let base_url = base_url(op)?;
+    let response = pipeline::execute(pipeline, &base_url, op, &args, options).await?;
     let headers = described
         .map(|d| d.headers_for(response.status()))
         .unwrap_or_default()
