@@ -48,3 +48,41 @@ fn call_futures_stay_small() {
         "a dynamic call's future takes {dynamic} bytes"
     );
 }
+
+/// Actions called by name are found through an index: the first operation with the id wins,
+/// as a scan of the list finds it, and an unknown name is still reported with a hint.
+#[tokio::test]
+async fn actions_are_found_by_name_as_a_scan_finds_them() {
+    let server = server().await;
+    let connector = connector(
+        vec![
+            op("listPets", Method::Get, "/pets"),
+            op("getPet", Method::Get, "/first"),
+            op("getPet", Method::Get, "/second"),
+        ],
+        Vec::new(),
+    );
+    let connection = builder(&server, &connector).build().unwrap();
+    for _ in 0..2 {
+        connection
+            .execute_json("getPet", serde_json::Value::Null)
+            .await
+            .unwrap();
+    }
+    let paths: Vec<String> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.url.path().to_owned())
+        .collect();
+    assert_eq!(paths, ["/first", "/first"]);
+    let err = connection
+        .execute_json("getPets", serde_json::Value::Null)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, connector_runtime::Error::UnknownAction { name, hint } if name == "getPets" && hint.contains("getPet")),
+        "{err:?}"
+    );
+}

@@ -38,6 +38,7 @@ pub(crate) struct Outgoing {
 pub(crate) fn outgoing(
     pipeline: &Pipeline,
     op: &OperationDescriptor,
+    base_url: &str,
     prepared: Prepared,
 ) -> Result<(Outgoing, Option<reqwest::Body>), Error> {
     let Prepared {
@@ -47,13 +48,16 @@ pub(crate) fn outgoing(
         body,
     } = prepared;
     let url = with_query(url, &pipeline.extra_query);
-    let url = Url::parse(&url).map_err(|err| Error::InvalidInput {
-        // The URL itself is not quoted: its query may carry an API key.
-        message: format!(
-            "operation `{}` produced an invalid request URL: {err}",
-            op.id
-        ),
-    })?;
+    let url = pipeline
+        .base_urls
+        .parse(base_url, &url)
+        .map_err(|err| Error::InvalidInput {
+            // The URL itself is not quoted: its query may carry an API key.
+            message: format!(
+                "operation `{}` produced an invalid request URL: {err}",
+                op.id
+            ),
+        })?;
     for (name, value) in &pipeline.extra_headers {
         headers.insert(name.clone(), value.clone());
     }

@@ -88,6 +88,8 @@ pub(crate) struct Pipeline {
     pub(crate) cross_origin_client: Option<reqwest::Client>,
     /// A success body that means "token rejected": the JSON path (split on `.`) and its values.
     pub(crate) auth_failure_body: Option<(Vec<String>, Vec<String>)>,
+    /// The base URLs of this connection and the ones derived from it, each parsed once.
+    pub(crate) base_urls: crate::wire::base_url::BaseUrls,
 }
 
 /// Largest successful body the runtime buffers.
@@ -195,7 +197,7 @@ where
     let args = filled.as_ref().unwrap_or(args);
     let parts = auth::authorize(&pipeline.connector, op, &pipeline.credentials)?;
     let prepared = request::prepare(op, args, base_url, &pipeline.user_agent, parts)?;
-    let (mut out, mut stream) = attempt::outgoing(pipeline, op, prepared)?;
+    let (mut out, mut stream) = attempt::outgoing(pipeline, op, base_url, prepared)?;
     let request_id = Uuid::v4(&pipeline.ids);
     // A header the operation declares as a parameter is the caller's to send or not.
     let declared = |name: &HeaderName| {
@@ -254,7 +256,10 @@ where
     async move {
         let mut attempts = 0;
         loop {
-            let started = pipeline.clock.now();
+            let started = match attempts {
+                0 => call.start,
+                _ => pipeline.clock.now(),
+            };
             let remaining = call.remaining_at(started);
             if remaining.is_zero() {
                 return Err(call.deadline_exceeded(attempts));
@@ -378,7 +383,8 @@ impl Call<'_> {
         Fut: Future<Output = Result<T, Error>>,
     {
         let pipeline = self.pipeline;
-        let deadline = after(remaining);
+        let mut now = tokio::time::Instant::now();
+        let deadline = after(now, remaining);
         if let Some(rate) = &pipeline.rate {
             // The wait for a slot counts toward the deadline, not toward the attempt's timeout.
             let acquire = Box::pin(rate.acquire(
@@ -388,9 +394,10 @@ impl Call<'_> {
                 &*pipeline.rng,
             ));
             tokio::time::timeout_at(deadline, acquire).await.ok()?;
+            now = tokio::time::Instant::now();
         }
         let timeout = pipeline.timeout;
-        let timed_out = after(timeout);
+        let timed_out = after(now, timeout);
         let exchange = async {
             // The permit is held until the body is read (or, for a stream, until the headers
             // arrive), and released before the next attempt.
@@ -484,10 +491,9 @@ impl Call<'_> {
     }
 }
 
-/// The tokio instant `duration` from now, as `tokio::time::timeout` computes it (a duration too
-/// long to add is as good as forever).
-fn after(duration: Duration) -> tokio::time::Instant {
-    let now = tokio::time::Instant::now();
+/// The tokio instant `duration` after `now`, as `tokio::time::timeout` computes it (a duration
+/// too long to add is as good as forever).
+fn after(now: tokio::time::Instant, duration: Duration) -> tokio::time::Instant {
     now.checked_add(duration)
         .unwrap_or_else(|| now + Duration::from_secs(86_400 * 365 * 30))
 }

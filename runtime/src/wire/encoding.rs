@@ -3,6 +3,8 @@
 //! Every function here returns text that is already safe for its place in the request: values
 //! can never introduce a delimiter of the surrounding syntax.
 
+use std::borrow::Cow;
+
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS, NON_ALPHANUMERIC};
 use serde_json::Value;
 
@@ -85,12 +87,14 @@ fn text(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
         Value::Null => String::new(),
+        // The number's own text, as the JSON text of the value would be, without the serializer.
+        Value::Number(n) => n.to_string(),
         other => other.to_string(),
     }
 }
 
 fn encode(set: &'static AsciiSet) -> impl Fn(&str) -> String {
-    move |s| utf8_percent_encode(s, set).to_string()
+    move |s| Cow::from(utf8_percent_encode(s, set)).into_owned()
 }
 
 /// Percent-encodes a query name or value, or any other single URL component.
@@ -128,7 +132,6 @@ fn simple(value: &Flat, explode: bool, enc: &dyn Fn(&str) -> String) -> String {
 
 /// The text substituted for a path parameter's placeholder.
 pub(crate) fn path_value(param: &ParamDescriptor, value: &Flat) -> String {
-    let name = component(&param.name);
     match param.style {
         ParamStyle::Label => {
             let enc = encode(LABEL);
@@ -143,6 +146,7 @@ pub(crate) fn path_value(param: &ParamDescriptor, value: &Flat) -> String {
             format!(".{body}")
         }
         ParamStyle::Matrix => {
+            let name = component(&param.name);
             let enc = encode(UNRESERVED);
             match value {
                 // The table writes an empty value as the bare name.
@@ -242,6 +246,23 @@ mod tests {
     use super::*;
     use crate::descriptor::ParamLocation;
     use serde_json::json;
+
+    #[test]
+    fn numbers_read_as_their_json_text() {
+        for value in [
+            json!(0),
+            json!(-7),
+            json!(i64::MIN),
+            json!(u64::MAX),
+            json!(0.1),
+            json!(-0.0),
+            json!(1e300),
+            json!(1.0),
+            json!(2.5e-8),
+        ] {
+            assert_eq!(text(&value), value.to_string());
+        }
+    }
 
     fn param(location: ParamLocation, style: ParamStyle, explode: bool) -> ParamDescriptor {
         ParamDescriptor {

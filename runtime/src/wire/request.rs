@@ -6,7 +6,11 @@ use reqwest::header::{
     HeaderMap, HeaderName, HeaderValue, ACCEPT, CONTENT_TYPE, COOKIE, USER_AGENT,
 };
 
-use crate::descriptor::{Method, OperationDescriptor, ParamDescriptor, ParamLocation, StatusMatch};
+use bytes::Bytes;
+
+use crate::descriptor::{
+    Method, OperationDescriptor, ParamDescriptor, ParamLocation, StatusMatch, Text,
+};
 use crate::error::Error;
 use crate::wire::args::Args;
 use crate::wire::body;
@@ -25,7 +29,7 @@ pub(crate) struct Prepared {
 }
 
 /// What the chosen credentials add to one request (the auth module decides them).
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub(crate) struct AuthParts {
     /// Headers, each marked sensitive.
     pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
@@ -33,6 +37,15 @@ pub(crate) struct AuthParts {
     pub(crate) query: Vec<(String, String)>,
     /// Encoded `name=value` cookie pairs.
     pub(crate) cookies: Vec<String>,
+}
+
+impl AuthParts {
+    /// Adds `other`'s parts after these.
+    pub(crate) fn extend(&mut self, other: &AuthParts) {
+        self.headers.extend(other.headers.iter().cloned());
+        self.query.extend(other.query.iter().cloned());
+        self.cookies.extend(other.cookies.iter().cloned());
+    }
 }
 
 /// Checks `args` against `op` and encodes the request to `base_url` with the credential parts
@@ -228,23 +241,33 @@ fn header(
 
 /// The media types of the operation's 2xx responses, else JSON.
 fn accept(op: &OperationDescriptor) -> HeaderValue {
-    let mut types: Vec<&str> = Vec::new();
+    let mut types: Vec<&Text> = Vec::new();
     for response in op.responses.iter() {
         let success = match response.status {
             StatusMatch::Code(code) => (200..300).contains(&code),
             StatusMatch::Range(digit) => digit == 2,
             StatusMatch::Default => false,
         };
-        if let (true, Some(media)) = (success, response.media_type.as_deref()) {
+        if let (true, Some(media)) = (success, response.media_type.as_ref()) {
             if !types.contains(&media) {
                 types.push(media);
             }
         }
     }
-    if types.is_empty() {
-        return HeaderValue::from_static(JSON);
+    let json = || HeaderValue::from_static(JSON);
+    match types.as_slice() {
+        [] => json(),
+        // Most operations answer one type; a generated descriptor's is static and needs no copy.
+        [one] if one.as_ref() == JSON => json(),
+        [Text::Borrowed(one)] => {
+            HeaderValue::from_maybe_shared(Bytes::from_static((*one).as_bytes()))
+                .unwrap_or_else(|_| json())
+        }
+        _ => {
+            let joined: Vec<&str> = types.iter().map(|t| t.as_ref()).collect();
+            HeaderValue::from_str(&joined.join(", ")).unwrap_or_else(|_| json())
+        }
     }
-    HeaderValue::from_str(&types.join(", ")).unwrap_or(HeaderValue::from_static(JSON))
 }
 
 /// A parameter value reduced for its style, or JSON text for a `content` parameter.
