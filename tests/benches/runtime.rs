@@ -37,7 +37,10 @@ const AGENT: &str = concat!("connector-runtime/", env!("CARGO_PKG_VERSION"));
 const PET: &str = r#"{"id":7,"name":"Rex","status":"available","tag":null,"birthDate":"2020-01-02","owner":{"name":"Ann","email":"ann@example.com"}}"#;
 
 /// Answers every request on a kept-alive connection with the same pet, as fast as it can, so
-/// that what the clients do is what the figures show.
+/// that what the clients do is what the figures show. The server runs in the clients' thread,
+/// so its work is in every figure: it finds the end of a request head with a vectorised search,
+/// so that a longer request (the runtime sends a request id) costs the server next to nothing
+/// more, as it would on a server of its own.
 async fn serve(listener: TcpListener) {
     while let Ok((stream, _)) = listener.accept().await {
         tokio::spawn(answer(stream));
@@ -51,9 +54,10 @@ async fn answer(mut stream: TcpStream) {
     );
     let mut buffer = Vec::with_capacity(4096);
     let mut chunk = [0u8; 4096];
+    let head_end = memchr::memmem::Finder::new(b"\r\n\r\n");
     loop {
         let end = loop {
-            if let Some(at) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+            if let Some(at) = head_end.find(&buffer) {
                 break at + 4;
             }
             match stream.read(&mut chunk).await {

@@ -167,6 +167,31 @@ pub(crate) fn path_value(param: &ParamDescriptor, value: &Flat) -> String {
     }
 }
 
+/// Appends a string or integer path value of a `simple`-style parameter (the default) to `path`,
+/// encoded as [`path_value`] encodes it, without the intermediate texts. `false`, with nothing
+/// appended, for any other value or style, and for `""`, `.` and `..`, which the caller refuses.
+pub(crate) fn push_simple_scalar(
+    path: &mut String,
+    param: &ParamDescriptor,
+    value: &Value,
+) -> bool {
+    if param.json || matches!(param.style, ParamStyle::Label | ParamStyle::Matrix) {
+        return false;
+    }
+    match value {
+        Value::String(s) if !matches!(s.as_str(), "" | "." | "..") => {
+            path.extend(utf8_percent_encode(s, UNRESERVED));
+            true
+        }
+        // Digits and `-` need no encoding.
+        Value::Number(n) if n.is_i64() || n.is_u64() => {
+            use std::fmt::Write as _;
+            write!(path, "{n}").is_ok()
+        }
+        _ => false,
+    }
+}
+
 /// The encoded `name=value` pairs of a query parameter.
 pub(crate) fn query_pairs(param: &ParamDescriptor, value: &Flat) -> Vec<(String, String)> {
     let name = component(&param.name);
@@ -246,6 +271,40 @@ mod tests {
     use super::*;
     use crate::descriptor::ParamLocation;
     use serde_json::json;
+
+    #[test]
+    fn simple_scalars_are_appended_as_path_value_encodes_them() {
+        for style in [ParamStyle::Simple, ParamStyle::Form] {
+            let p = param(ParamLocation::Path, style, false);
+            for value in [
+                json!("a b/ü%"),
+                json!("../admin?x=1#f"),
+                json!("%2e%2e"),
+                json!(7),
+                json!(-12),
+                json!(u64::MAX),
+            ] {
+                let mut path = "/x/".to_owned();
+                assert!(push_simple_scalar(&mut path, &p, &value), "{value}");
+                let expected = path_value(&p, &Flat::from_value(&value));
+                assert_eq!(path, format!("/x/{expected}"));
+            }
+            for value in [
+                json!(""),
+                json!("."),
+                json!(".."),
+                json!(1.5),
+                json!(true),
+                json!([1]),
+            ] {
+                let mut path = String::new();
+                assert!(!push_simple_scalar(&mut path, &p, &value), "{value}");
+                assert!(path.is_empty());
+            }
+        }
+        let label = param(ParamLocation::Path, ParamStyle::Label, false);
+        assert!(!push_simple_scalar(&mut String::new(), &label, &json!("a")));
+    }
 
     #[test]
     fn numbers_read_as_their_json_text() {

@@ -197,6 +197,11 @@ fn substitute_path(op: &OperationDescriptor, args: &Args) -> Result<String, Erro
                 name: name.to_owned(),
                 location: "path",
             })?;
+        path.push_str(&rest[..open]);
+        rest = &rest[close + 1..];
+        if encoding::push_simple_scalar(&mut path, param, value) {
+            continue;
+        }
         let flat = flat(param, value);
         let encoded = encoding::path_value(param, &flat);
         // An empty or dot segment would change which resource the path names.
@@ -207,9 +212,7 @@ fn substitute_path(op: &OperationDescriptor, args: &Args) -> Result<String, Erro
                 "a path parameter must not be empty, `.` or `..`",
             ));
         }
-        path.push_str(&rest[..open]);
         path.push_str(&encoded);
-        rest = &rest[close + 1..];
     }
     path.push_str(rest);
     Ok(path)
