@@ -9,14 +9,16 @@
 //!   client's work plus the same server work, on one thread, with no cross-thread wake-ups;
 //! - the hand-written client is built with the transport settings the runtime gives its own
 //!   client and sends the same request headers (`User-Agent`, `Accept`, the API key); only what
-//!   the runtime adds by itself (a request id) is left out, and counted as overhead;
+//!   the runtime adds by itself (a request id, the per-attempt timeout) is left out, and counted
+//!   as overhead. A second hand-written client with reqwest's own 30 s timeout shows what the
+//!   timeout alone costs;
 //! - the clients take turns in many short rounds, each round starting with the next client, so
 //!   load from elsewhere falls on all of them alike;
 //! - time is read both from the wall clock and from the thread's CPU clock, which does not run
 //!   while another process has the core; the difference to the hand-written client is taken
 //!   within each round (paired), and its median and quartiles over the rounds are reported.
 //!
-//! `-- --profile typed|dynamic|interpreted|reqwest [SECONDS]` runs one client alone in a loop
+//! `-- --profile typed|dynamic|interpreted|reqwest|reqwest-timeout [SECONDS]` runs one client alone in a loop
 //! (default 20 s), for `perf record`.
 
 use std::path::Path;
@@ -38,9 +40,8 @@ const PET: &str = r#"{"id":7,"name":"Rex","status":"available","tag":null,"birth
 
 /// Answers every request on a kept-alive connection with the same pet, as fast as it can, so
 /// that what the clients do is what the figures show. The server runs in the clients' thread,
-/// so its work is in every figure: it finds the end of a request head with a vectorised search,
-/// so that a longer request (the runtime sends a request id) costs the server next to nothing
-/// more, as it would on a server of its own.
+/// so its work is in every figure; it finds the end of a request head with a vectorised search,
+/// so that a longer request (the runtime sends a request id) costs it next to nothing more.
 async fn serve(listener: TcpListener) {
     while let Ok((stream, _)) = listener.accept().await {
         tokio::spawn(answer(stream));
@@ -76,17 +77,25 @@ async fn answer(mut stream: TcpStream) {
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Reqwest,
+    ReqwestTimeout,
     Typed,
     Dynamic,
     Interpreted,
 }
 
 impl Kind {
-    const ALL: [Kind; 4] = [Kind::Reqwest, Kind::Typed, Kind::Dynamic, Kind::Interpreted];
+    const ALL: [Kind; 5] = [
+        Kind::Reqwest,
+        Kind::ReqwestTimeout,
+        Kind::Typed,
+        Kind::Dynamic,
+        Kind::Interpreted,
+    ];
 
     fn label(self) -> &'static str {
         match self {
             Kind::Reqwest => "hand-written reqwest",
+            Kind::ReqwestTimeout => "hand-written, 30 s timeout",
             Kind::Typed => "typed (client.get_pet)",
             Kind::Dynamic => "dynamic (execute_json)",
             Kind::Interpreted => "interpreted (spec, no codegen)",
@@ -96,6 +105,7 @@ impl Kind {
     fn parse(name: &str) -> Option<Kind> {
         Some(match name {
             "reqwest" => Kind::Reqwest,
+            "reqwest-timeout" => Kind::ReqwestTimeout,
             "typed" => Kind::Typed,
             "dynamic" => Kind::Dynamic,
             "interpreted" => Kind::Interpreted,
@@ -107,6 +117,7 @@ impl Kind {
 struct Clients {
     base: String,
     http: reqwest::Client,
+    http_timeout: reqwest::Client,
     typed: Client,
     interpreted: Connection,
 }
@@ -114,9 +125,12 @@ struct Clients {
 impl Clients {
     async fn call(&self, kind: Kind) {
         match kind {
-            Kind::Reqwest => {
-                let body = self
-                    .http
+            Kind::Reqwest | Kind::ReqwestTimeout => {
+                let http = match kind {
+                    Kind::Reqwest => &self.http,
+                    _ => &self.http_timeout,
+                };
+                let body = http
                     .get(format!("{}/pets/{}", self.base, 7))
                     .header(USER_AGENT, AGENT)
                     .header(ACCEPT, "application/json")
@@ -191,14 +205,12 @@ fn thread_cpu() -> Duration {
 
 /// The hand-written client, with the transport settings the runtime gives its own client
 /// (`connection.rs`: connect timeout, idle pool size, no redirects, no `Referer`).
-fn hand_written() -> reqwest::Client {
+fn hand_written() -> reqwest::ClientBuilder {
     reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(10))
         .pool_max_idle_per_host(connector_runtime::DEFAULT_CONCURRENCY)
         .redirect(reqwest::redirect::Policy::none())
         .referer(false)
-        .build()
-        .expect("reqwest client")
 }
 
 fn connection(
@@ -232,7 +244,7 @@ fn main() {
         let kind = args
             .get(i + 1)
             .and_then(|k| Kind::parse(k))
-            .expect("--profile needs reqwest, typed, dynamic or interpreted");
+            .expect("--profile needs reqwest, reqwest-timeout, typed, dynamic or interpreted");
         let seconds = args.get(i + 2).and_then(|s| s.parse().ok()).unwrap_or(20);
         (kind, Duration::from_secs(seconds))
     });
@@ -250,7 +262,12 @@ fn main() {
             connector_gen::interpret::load_descriptor(&spec, &connector_gen::Options::default())
                 .expect("petstore spec");
         let clients = Clients {
-            http: hand_written(),
+            http: hand_written().build().expect("reqwest client"),
+            // The runtime's default per-attempt timeout.
+            http_timeout: hand_written()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .expect("reqwest client"),
             typed: Client::new(connection(&CONNECTOR, &base)),
             interpreted: connection(&interpreted, &base),
             base,

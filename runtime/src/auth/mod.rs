@@ -16,7 +16,7 @@ use crate::descriptor::{
 use crate::error::Error;
 use crate::secret::Secret;
 use crate::wire::encoding;
-use crate::wire::request::AuthParts;
+use crate::wire::request::{AuthParts, Authorized};
 
 /// A credential for one security scheme of a connector.
 ///
@@ -219,9 +219,10 @@ pub(crate) struct Credentials {
 
 pub(crate) struct Entry {
     credential: Credential,
-    /// The credential's parts for its scheme; `None` when they cannot be formed (the builder
-    /// checks every credential against its scheme, so this is reported, never expected).
-    placed: OnceLock<Option<AuthParts>>,
+    /// The credential's parts for its scheme, or the key and message of the configuration
+    /// error that forming them gives (the builder checks every credential against its scheme
+    /// first, so that is reported, never expected).
+    placed: OnceLock<Result<AuthParts, (String, String)>>,
 }
 
 type Pairs<'a> = std::iter::Map<
@@ -269,14 +270,14 @@ impl<'a> IntoIterator for &'a Credentials {
 }
 
 /// Picks the first security alternative of `op` that the credentials satisfy and places them.
-pub(crate) fn authorize(
+pub(crate) fn authorize<'a>(
     connector: &ConnectorDescriptor,
     op: &OperationDescriptor,
-    credentials: &Credentials,
-) -> Result<AuthParts, Error> {
-    let mut parts = AuthParts::default();
+    credentials: &'a Credentials,
+) -> Result<Authorized<'a>, Error> {
+    let mut chosen = Authorized::Anonymous;
     let Some(requirement) = choose(op, credentials)? else {
-        return Ok(parts);
+        return Ok(chosen);
     };
     for name in requirement.iter() {
         let scheme = connector.security_scheme(name).ok_or_else(|| Error::Config {
@@ -291,16 +292,19 @@ pub(crate) fn authorize(
         };
         let placed = entry.placed.get_or_init(|| {
             let mut placed = AuthParts::default();
-            place(scheme, &entry.credential, &mut placed).ok()?;
-            Some(placed)
+            match place(scheme, &entry.credential, &mut placed) {
+                Ok(()) => Ok(placed),
+                Err(Error::Config { key, message }) => Err((key, message)),
+                Err(other) => Err((scheme.name.to_string(), other.to_string())),
+            }
         });
-        match placed {
-            Some(placed) => parts.extend(placed),
-            // Placed again for the error it reports.
-            None => place(scheme, &entry.credential, &mut parts)?,
-        }
+        let placed = placed.as_ref().map_err(|(key, message)| Error::Config {
+            key: key.clone(),
+            message: message.clone(),
+        })?;
+        chosen = chosen.and(placed);
     }
-    Ok(parts)
+    Ok(chosen)
 }
 
 /// The first security alternative of `op` whose schemes all have credentials; `None` when the

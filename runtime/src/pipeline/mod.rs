@@ -211,14 +211,14 @@ where
         .as_ref()
         .filter(|name| !out.headers.contains_key(*name) && !declared(name))
     {
-        if let Ok(value) = HeaderValue::from_bytes(request_id.as_bytes()) {
+        if let Some(value) = request_id.header_value() {
             out.headers.insert(name.clone(), value);
         }
     }
     let keyed = !is_idempotent(op.method)
         && (options.idempotent || pipeline.idempotent.contains(op.id.as_ref()));
     if keyed && !out.headers.contains_key(&pipeline.idempotency_header) {
-        if let Ok(value) = HeaderValue::from_bytes(Uuid::v4(&pipeline.ids).as_bytes()) {
+        if let Some(value) = Uuid::v4(&pipeline.ids).header_value() {
             out.headers
                 .insert(pipeline.idempotency_header.clone(), value);
         }
@@ -536,8 +536,8 @@ impl Uuid {
         Uuid(text)
     }
 
-    fn as_bytes(&self) -> &[u8] {
-        &self.0
+    fn header_value(&self) -> Option<HeaderValue> {
+        HeaderValue::from_bytes(&self.0).ok()
     }
 
     fn as_str(&self) -> &str {
@@ -623,6 +623,10 @@ mod tests {
                 low & 0xFFFF_FFFF_FFFF
             )
         };
-        assert_eq!(Uuid::v4(&rng).as_str(), expected);
+        let uuid = Uuid::v4(&rng);
+        assert_eq!(uuid.as_str(), expected);
+        let value = uuid.header_value().unwrap();
+        assert_eq!(value.clone().to_str().unwrap(), expected);
+        assert_eq!(value.to_str().unwrap(), expected);
     }
 }

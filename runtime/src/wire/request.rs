@@ -39,12 +39,38 @@ pub(crate) struct AuthParts {
     pub(crate) cookies: Vec<String>,
 }
 
-impl AuthParts {
-    /// Adds `other`'s parts after these.
-    pub(crate) fn extend(&mut self, other: &AuthParts) {
-        self.headers.extend(other.headers.iter().cloned());
-        self.query.extend(other.query.iter().cloned());
-        self.cookies.extend(other.cookies.iter().cloned());
+/// The credential parts a request carries: those of each scheme of the chosen security
+/// alternative, borrowed from the connection, which forms them once.
+#[derive(Default)]
+pub(crate) enum Authorized<'a> {
+    /// No credentials.
+    #[default]
+    Anonymous,
+    /// One scheme's, the usual case.
+    One(&'a AuthParts),
+    /// An alternative that needs several schemes at once.
+    Several(Vec<&'a AuthParts>),
+}
+
+impl<'a> Authorized<'a> {
+    /// These and `parts` as well.
+    pub(crate) fn and(self, parts: &'a AuthParts) -> Self {
+        match self {
+            Authorized::Anonymous => Authorized::One(parts),
+            Authorized::One(first) => Authorized::Several(vec![first, parts]),
+            Authorized::Several(mut all) => {
+                all.push(parts);
+                Authorized::Several(all)
+            }
+        }
+    }
+
+    fn parts(&self) -> &[&'a AuthParts] {
+        match self {
+            Authorized::Anonymous => &[],
+            Authorized::One(one) => std::slice::from_ref(one),
+            Authorized::Several(all) => all,
+        }
     }
 }
 
@@ -55,21 +81,26 @@ pub(crate) fn prepare(
     args: &Args,
     base_url: &str,
     user_agent: &HeaderValue,
-    auth: AuthParts,
+    auth: Authorized<'_>,
 ) -> Result<Prepared, Error> {
     check_declared(op, args)?;
 
-    let path = substitute_path(op, args)?;
+    let mut url = String::with_capacity(base_url.len() + op.path.len() + 16);
+    url.push_str(base_url);
+    substitute_path(&mut url, op, args)?;
     let mut query = Vec::new();
     let mut headers = HeaderMap::new();
     let mut cookies = Vec::new();
     for param in op.params.iter() {
+        // Path parameters are already in the path.
+        if param.location == ParamLocation::Path {
+            continue;
+        }
         let Some(value) = args.get(param.location, &param.name) else {
             continue;
         };
         let value = flat(param, value);
         match param.location {
-            // Already substituted into the template.
             ParamLocation::Path => {}
             ParamLocation::Query => query.extend(encoding::query_pairs(param, &value)),
             ParamLocation::Header => {
@@ -80,11 +111,11 @@ pub(crate) fn prepare(
         }
     }
 
-    let cookie_holds_credential = !auth.cookies.is_empty();
-    query.extend(auth.query);
-    cookies.extend(auth.cookies);
-    let mut url = format!("{base_url}{path}");
-    for (i, (name, value)) in query.iter().enumerate() {
+    let auth = auth.parts();
+    let cookie_holds_credential = auth.iter().any(|parts| !parts.cookies.is_empty());
+    cookies.extend(auth.iter().flat_map(|parts| parts.cookies.iter().cloned()));
+    let credential_query = auth.iter().flat_map(|parts| parts.query.iter());
+    for (i, (name, value)) in query.iter().chain(credential_query).enumerate() {
         url.push(if i == 0 { '?' } else { '&' });
         url.push_str(name);
         url.push('=');
@@ -117,8 +148,8 @@ pub(crate) fn prepare(
         _ => None,
     };
     // Credentials go last so that no parameter can replace them.
-    for (name, value) in auth.headers {
-        headers.insert(name, value);
+    for (name, value) in auth.iter().flat_map(|parts| parts.headers.iter()) {
+        headers.insert(name.clone(), value.clone());
     }
 
     Ok(Prepared {
@@ -169,14 +200,13 @@ fn check_declared(op: &OperationDescriptor, args: &Args) -> Result<(), Error> {
     }
 }
 
-/// Replaces each `{name}` of the path template with its encoded value.
-fn substitute_path(op: &OperationDescriptor, args: &Args) -> Result<String, Error> {
+/// Appends the path template to `path`, each `{name}` replaced with its encoded value.
+fn substitute_path(path: &mut String, op: &OperationDescriptor, args: &Args) -> Result<(), Error> {
     let invalid = |name: &str, reason: &str| Error::InvalidParameter {
         operation: op.id.to_string(),
         name: name.to_owned(),
         reason: reason.to_owned(),
     };
-    let mut path = String::with_capacity(op.path.len());
     if !op.path.starts_with('/') {
         path.push('/');
     }
@@ -199,7 +229,7 @@ fn substitute_path(op: &OperationDescriptor, args: &Args) -> Result<String, Erro
             })?;
         path.push_str(&rest[..open]);
         rest = &rest[close + 1..];
-        if encoding::push_simple_scalar(&mut path, param, value) {
+        if encoding::push_simple_scalar(path, param, value) {
             continue;
         }
         let flat = flat(param, value);
@@ -215,7 +245,7 @@ fn substitute_path(op: &OperationDescriptor, args: &Args) -> Result<String, Erro
         path.push_str(&encoded);
     }
     path.push_str(rest);
-    Ok(path)
+    Ok(())
 }
 
 fn header(
