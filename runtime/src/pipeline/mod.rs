@@ -121,20 +121,23 @@ impl CallOptions {
 }
 
 /// Executes `op` with `args` and reads the whole 2xx body.
-pub(crate) async fn execute(
-    pipeline: &Pipeline,
-    base_url: &str,
-    op: &OperationDescriptor,
-    args: &Args,
+///
+/// Not an `async fn`: the call's future is handed to the caller as it is, not moved into one
+/// more future around it (every such move copies all of it).
+pub(crate) fn execute<'a>(
+    pipeline: &'a Pipeline,
+    base_url: &'a str,
+    op: &'a OperationDescriptor,
+    args: &'a Args,
     options: CallOptions,
-) -> Result<Response, Error> {
+) -> impl Future<Output = Result<Response, Error>> + 'a {
     invoke(
         pipeline,
         base_url,
         op,
         args,
         options,
-        |response| async move {
+        move |response| async move {
             let mut response = response;
             let status = response.status().as_u16();
             // Taken, not cloned: the body is read from the response, not its headers.
@@ -152,19 +155,18 @@ pub(crate) async fn execute(
             Ok(Response::new(op.id.clone(), status, headers, body))
         },
     )
-    .await
 }
 
 /// Executes `op` with `args` and hands back the 2xx body unread, to be streamed: the attempt
 /// (and its concurrency permit) ends when the headers arrive, and the stream is bounded by the
 /// idle timeout between chunks instead.
-pub(crate) async fn execute_streaming(
-    pipeline: &Pipeline,
-    base_url: &str,
-    op: &OperationDescriptor,
-    args: &Args,
+pub(crate) fn execute_streaming<'a>(
+    pipeline: &'a Pipeline,
+    base_url: &'a str,
+    op: &'a OperationDescriptor,
+    args: &'a Args,
     options: CallOptions,
-) -> Result<StreamingResponse, Error> {
+) -> impl Future<Output = Result<StreamingResponse, Error>> + 'a {
     let idle = pipeline.idle_timeout;
     invoke(
         pipeline,
@@ -172,9 +174,8 @@ pub(crate) async fn execute_streaming(
         op,
         args,
         options,
-        |response| async move { Ok(StreamingResponse::new(op.id.clone(), response, idle)) },
+        move |response| async move { Ok(StreamingResponse::new(op.id.clone(), response, idle)) },
     )
-    .await
 }
 
 /// One call: prepare once, then the retry loop, each attempt under the deadline and limits.
