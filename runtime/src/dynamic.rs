@@ -153,6 +153,8 @@ pub(crate) async fn execute_with(
     };
     let response = pipeline::execute(pipeline, base_url, op, &args, options).await?;
     let headers = described
+        // Most actions declare no response headers: nothing to look up then.
+        .filter(|d| !d.output_headers.is_empty())
         .map(|d| d.headers_for(response.status()))
         .unwrap_or_default()
         .iter()

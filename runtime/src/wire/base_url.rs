@@ -84,8 +84,8 @@ impl Base {
         let (parsed, authority) = self.parsed.as_ref()?;
         let rest = url.get(*authority..)?;
         // Two slashes (or backslashes, which http and https read as slashes) would start
-        // another authority.
-        let mut chars = rest.chars();
+        // another authority; tabs and line breaks between them are dropped by the parser.
+        let mut chars = rest.chars().filter(|c| !matches!(c, '\t' | '\n' | '\r'));
         let path = chars.next() == Some('/') && !matches!(chars.next(), Some('/' | '\\'));
         path.then(|| parsed.join(rest))
     }
@@ -135,6 +135,10 @@ mod tests {
                 "/a/%2e%2e/b",
                 "/a b/ü?x y#frag",
                 "/a\tb\n/c ",
+                "/\t\\evil.example",
+                "/\n/evil.example",
+                "\t//evil.example",
+                "\u{c}/x",
                 "",
                 "?q=1",
                 "pets",
@@ -179,12 +183,21 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 2_000, ..ProptestConfig::default() })]
+        #![proptest_config(ProptestConfig { cases: 4_000, ..ProptestConfig::default() })]
 
         #[test]
         fn any_request_url_is_parsed_as_a_whole_text_would_be(
             base in proptest::sample::select(BASES),
-            rest in "[/\\\\?#%.a-zA-Z0-9 \t\u{e9}\u{1F600}:@\\[\\]-]{0,24}",
+            rest in "[/\\\\?#%.a-zA-Z0-9 \t\r\n\u{0}\u{c}\u{e9}\u{1F600}:@\\[\\]-]{0,24}",
+        ) {
+            same(base, &format!("{base}{rest}"));
+        }
+
+        /// Short texts of the characters that decide where a path starts.
+        #[test]
+        fn path_starts_are_read_as_a_whole_text_would_be(
+            base in proptest::sample::select(BASES),
+            rest in "[/\\\\\t\n\r ?#.a]{0,6}",
         ) {
             same(base, &format!("{base}{rest}"));
         }

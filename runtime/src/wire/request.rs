@@ -312,10 +312,21 @@ fn flat(param: &ParamDescriptor, value: &serde_json::Value) -> Flat {
     }
 }
 
-/// Whether a media type is `application/json` or a `+json` type, ignoring parameters.
+/// Whether a media type is `application/json` or a `+json` type, ignoring parameters and case
+/// (what comparing [`media_essence`](crate::descriptor::media_essence) tells, without forming it:
+/// every dynamic call's response is asked).
 pub(crate) fn is_json(media: &str) -> bool {
-    let essence = crate::descriptor::media_essence(media);
-    essence == JSON || (essence.contains('/') && essence.ends_with("+json"))
+    let essence = media
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .as_bytes();
+    let suffix = b"+json";
+    essence.eq_ignore_ascii_case(JSON.as_bytes())
+        || (essence.contains(&b'/')
+            && essence.len() >= suffix.len()
+            && essence[essence.len() - suffix.len()..].eq_ignore_ascii_case(suffix))
 }
 
 fn method(method: Method) -> reqwest::Method {
@@ -328,5 +339,32 @@ fn method(method: Method) -> reqwest::Method {
         Method::Head => reqwest::Method::HEAD,
         Method::Patch => reqwest::Method::PATCH,
         Method::Trace => reqwest::Method::TRACE,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_media_types_are_told_as_their_essence_tells() {
+        for media in [
+            "application/json",
+            "Application/JSON; charset=utf-8",
+            " application/json ;q=1",
+            "application/problem+json",
+            "application/vnd.github.v3+JSON",
+            "text/plain",
+            "+json",
+            "json",
+            "application/jsonx",
+            "",
+            "é/ü+json",
+            "application/xml; profile=+json",
+        ] {
+            let essence = crate::descriptor::media_essence(media);
+            let expected = essence == JSON || (essence.contains('/') && essence.ends_with("+json"));
+            assert_eq!(is_json(media), expected, "{media:?}");
+        }
     }
 }
