@@ -754,6 +754,7 @@ impl ConnectionBuilder {
                     follow_cross_origin: self.follow_cross_origin,
                     cross_origin_client,
                     auth_failure_body: self.auth_failure_body,
+                    base_urls: Default::default(),
                 }),
             }),
         })

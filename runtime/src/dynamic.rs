@@ -33,6 +33,17 @@ pub struct ActionOutput {
 pub(crate) struct Actions {
     loaded: OnceLock<Result<Option<Catalogue>, String>>,
     validators: Validators,
+    /// Where each action is among the connector's operations and the catalogue's actions, by
+    /// id, built on first use: a call by name finds its action without scanning them all
+    /// (GitHub's spec has a thousand).
+    index: OnceLock<BTreeMap<String, Place>>,
+}
+
+/// Positions of one action id (the first of each list with that id, as a scan finds).
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+struct Place {
+    operation: Option<usize>,
+    action: Option<usize>,
 }
 
 impl Actions {
@@ -47,7 +58,40 @@ impl Actions {
             return false;
         }
         matches!(self.catalogue(connector), Ok(Some(catalogue))
-            if catalogue.action(&op.id).is_some_and(|a| a.idempotent))
+            if self.action(connector, catalogue, &op.id).is_some_and(|a| a.idempotent))
+    }
+
+    /// Where `id` is among the operations and the catalogue's actions.
+    fn place(
+        &self,
+        connector: &ConnectorDescriptor,
+        catalogue: Option<&Catalogue>,
+        id: &str,
+    ) -> Place {
+        let index = self.index.get_or_init(|| {
+            let mut index: BTreeMap<String, Place> = BTreeMap::new();
+            for (i, op) in connector.operations.iter().enumerate() {
+                let place = index.entry(op.id.to_string()).or_default();
+                place.operation.get_or_insert(i);
+            }
+            for (i, action) in catalogue.iter().flat_map(|c| c.actions.iter()).enumerate() {
+                let place = index.entry(action.id.clone()).or_default();
+                place.action.get_or_insert(i);
+            }
+            index
+        });
+        index.get(id).copied().unwrap_or_default()
+    }
+
+    /// The catalogue's action `id`.
+    fn action<'c>(
+        &self,
+        connector: &ConnectorDescriptor,
+        catalogue: &'c Catalogue,
+        id: &str,
+    ) -> Option<&'c crate::catalogue::Action> {
+        let place = self.place(connector, Some(catalogue), id);
+        catalogue.actions.get(place.action?)
     }
 
     pub(crate) fn catalogue(
@@ -93,13 +137,14 @@ pub(crate) async fn execute_with<'a>(
 ) -> Result<ActionOutput, Error> {
     let connector = &*pipeline.connector;
     let catalogue = actions.catalogue(connector)?;
-    let Some(op) = connector.operation(action) else {
+    let place = actions.place(connector, catalogue, action);
+    let Some(op) = place.operation.and_then(|i| connector.operations.get(i)) else {
         return Err(Error::UnknownAction {
             name: action.to_owned(),
             hint: crate::error::hint(action, connector.operations.iter().map(|o| o.id.as_ref())),
         });
     };
-    let described = catalogue.and_then(|c| c.action(action));
+    let described = catalogue.and_then(|c| c.actions.get(place.action?));
     if let Some(described) = described {
         actions.validators.check(described, &input)?;
     }
@@ -111,6 +156,8 @@ pub(crate) async fn execute_with<'a>(
     let base_url = base_url(op)?;
     let response = pipeline::execute(pipeline, &base_url, op, &args, options).await?;
     let headers = described
+        // Most actions declare no response headers: nothing to look up then.
+        .filter(|d| !d.output_headers.is_empty())
         .map(|d| d.headers_for(response.status()))
         .unwrap_or_default()
         .iter()

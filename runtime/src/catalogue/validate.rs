@@ -25,6 +25,10 @@ impl Validators {
         let Some(validator) = self.validator(action) else {
             return Ok(());
         };
+        // Most inputs are valid: the yes-or-no check stops early and builds no error.
+        if validator.is_valid(input) {
+            return Ok(());
+        }
         let mut problems: Vec<(String, String)> = Vec::new();
         for error in validator.iter_errors(input) {
             describe(&error, &action.input_schema, &mut problems);
@@ -49,6 +53,9 @@ impl Validators {
             .compiled
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(validator) = compiled.get(&action.id) {
+            return validator.clone();
+        }
         compiled
             .entry(action.id.clone())
             .or_insert_with(|| compile(action))
