@@ -484,3 +484,32 @@ fn overrides_rename_redirect_and_report_their_mistakes() {
     // The unknown ping falls back to the default: a List without required parameters.
     assert_eq!(lowered.connector.ping.as_ref().unwrap().action, "search");
 }
+
+/// A key parameter is found in an item path with a trailing slash (`/aquifers/{aquifer_id}/`),
+/// and the typed `get` takes it: without it, the generated method's key had no type at all.
+#[test]
+fn a_trailing_slash_keeps_the_key_parameter() {
+    let record = json!({"type": "object", "properties": {"aquifer_id": {"type": "integer"}}});
+    let mut list = get_returning(json!({"type": "array", "items": record}));
+    list["operationId"] = json!("aquifers_list");
+    let mut get = get_returning(record);
+    get["operationId"] = json!("aquifers_read");
+    let spec = json!({
+        "openapi": "3.0.3",
+        "info": {"title": "Wells", "version": "1"},
+        "paths": {
+            "/aquifers/": {"get": list},
+            "/aquifers/{aquifer_id}/": {
+                "parameters": [{"name": "aquifer_id", "in": "path", "required": true, "schema": {"type": "integer"}}],
+                "get": get
+            }
+        }
+    });
+    let lowered = lower(spec);
+    let entity = &lowered.connector.entities[0];
+    assert_eq!(entity.key_param.as_deref(), Some("aquifer_id"));
+    assert_eq!(entity.key.as_deref(), Some("aquifer_id"));
+    let code =
+        connector_gen::render_module(&lowered.connector, &Options::default(), "wells").unwrap();
+    assert!(code.contains("            id: i64,\n"), "{code}");
+}

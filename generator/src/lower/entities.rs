@@ -248,7 +248,8 @@ fn build(
     ]
     .into_iter()
     .find_map(|kind| {
-        let path = &op(kind)?.path;
+        // `/aquifers/{aquifer_id}/`: a trailing slash is no segment of its own.
+        let path = op(kind)?.path.trim_end_matches('/');
         let last = path.rsplit('/').next()?;
         Some(last.strip_prefix('{')?.strip_suffix('}')?.to_owned())
     });
