@@ -97,10 +97,11 @@ pub(crate) async fn execute_with(
             hint: crate::error::hint(action, connector.operations.iter().map(|o| o.id.as_ref())),
         });
     };
-    let described = catalogue.and_then(|c| c.action(action));
-    if let Some(described) = described {
-        actions.validators.check(described, &input)?;
+    let described = catalogue.and_then(|c| Some((c, c.action(action)?)));
+    if let Some((catalogue, described)) = described {
+        actions.validators.check(catalogue, described, &input)?;
     }
+    let described = described.map(|(_, described)| described);
     let args = Args::from_json(op, input)?;
     let options = pipeline::CallOptions {
         idempotent: described.is_some_and(|d| d.idempotent),
