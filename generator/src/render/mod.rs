@@ -213,8 +213,10 @@ fn doc_filter(value: Option<String>) -> Value {
 }
 
 fn checked<T: syn::parse::Parse>(value: String, what: &str) -> Result<Value, minijinja::Error> {
-    match syn::parse_str::<T>(&value) {
-        Ok(_) => Ok(Value::from_safe_string(value)),
+    let parsed = syn::parse_str::<T>(&value).map(drop);
+    crate::format::forget_spans();
+    match parsed {
+        Ok(()) => Ok(Value::from_safe_string(value)),
         Err(e) => Err(minijinja::Error::new(
             ErrorKind::InvalidOperation,
             format!("{value:?} is not a Rust {what}: {e}"),
