@@ -48,6 +48,28 @@ impl Builder {
         self
     }
 
+    /// Keeps the operations with this tag (repeatable; the connector has the union of what the
+    /// `include_*` calls keep, and only the types those operations use). Default: every
+    /// operation. A tag that matches no operation is an error naming `include-tag`.
+    pub fn include_tag(mut self, tag: impl Into<String>) -> Self {
+        self.options.include.tags.push(tag.into());
+        self
+    }
+
+    /// Keeps the operations whose path starts with this prefix, segment by segment (`/repos`
+    /// keeps `/repos/{owner}`, not `/repositories`); see [`include_tag`](Self::include_tag).
+    pub fn include_path(mut self, prefix: impl Into<String>) -> Self {
+        self.options.include.paths.push(prefix.into());
+        self
+    }
+
+    /// Keeps the operation with this id (its `operationId`); see
+    /// [`include_tag`](Self::include_tag).
+    pub fn include_operation(mut self, id: impl Into<String>) -> Self {
+        self.options.include.operations.push(id.into());
+        self
+    }
+
     /// Where to write. Default: the `OUT_DIR` cargo gives build scripts.
     pub fn out_dir(mut self, dir: impl AsRef<Path>) -> Self {
         self.out_dir = Some(dir.as_ref().to_path_buf());

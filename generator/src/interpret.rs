@@ -1,6 +1,11 @@
-//! Interpreting a spec at run time (`connector-gen run` and `describe`): the spec is lowered and
-//! mapped to runtime descriptors ([`describe`](crate::describe)), then the runtime's generic
-//! command line runs it. Nothing is generated or compiled.
+//! Interpreting a spec or a manifest at run time (`connector-gen run`, `describe`, the entity
+//! commands and `ping`): the spec is lowered and mapped to runtime descriptors
+//! ([`describe`](crate::describe)), then the runtime's generic command line runs it. Nothing is
+//! generated or compiled, and each command builds the schemas of only the actions it needs: a
+//! large API has a thousand.
+//!
+//! A manifest is a connector with versions: the command runs on the version `--version` names,
+//! else the one the connection file pins, else the newest active one.
 
 use std::borrow::Cow;
 use std::io::Write;
@@ -12,8 +17,54 @@ use connector_runtime::descriptor::ConnectorDescriptor;
 use connector_runtime::runner::{
     self, DescribeArgs, EntityArgs, PingArgs, RunArgs, EXIT_BAD_INPUT,
 };
+use connector_runtime::versions::VersionedConnector;
 
+use crate::ir::Connector;
+use crate::versions::LoadedManifest;
 use crate::{Error, Options};
+
+/// What the commands interpret: a spec (a connector with one version) or a manifest.
+#[derive(Debug)]
+pub enum Source {
+    /// A single spec, lowered.
+    Spec(Box<Connector>),
+    /// A manifest, every version lowered.
+    Manifest(LoadedManifest),
+}
+
+impl Source {
+    /// Reads the spec or manifest at `path` (a manifest is recognised by its name, see
+    /// [`is_manifest`](crate::versions::is_manifest)).
+    pub fn load(path: &Path, options: &Options) -> Result<Source, Error> {
+        if crate::versions::is_manifest(path) {
+            return Ok(Source::Manifest(crate::versions::load_manifest(
+                path, options,
+            )?));
+        }
+        let bytes = crate::read_spec(path)?;
+        Ok(Source::Spec(Box::new(
+            crate::load_connector(&bytes, options)?.connector,
+        )))
+    }
+
+    /// The connector of the version `version` (default: the newest active one). A single spec
+    /// is one version, whose id is its `info.version`.
+    pub fn connector(&self, version: Option<&str>) -> Result<&Connector, Error> {
+        match self {
+            Source::Manifest(loaded) => Ok(&loaded.select(version)?.connector),
+            Source::Spec(connector) => match version {
+                Some(id) if id != connector.version => Err(Error::InvalidOption {
+                    option: "version",
+                    message: format!(
+                        "a single spec is one version, `{}` (its info.version); a manifest lists several",
+                        connector.version
+                    ),
+                }),
+                _ => Ok(connector),
+            },
+        }
+    }
+}
 
 /// The descriptor (catalogue included) of the spec at `spec`.
 pub fn load_descriptor(spec: &Path, options: &Options) -> Result<ConnectorDescriptor, Error> {
@@ -22,31 +73,40 @@ pub fn load_descriptor(spec: &Path, options: &Options) -> Result<ConnectorDescri
     Ok(crate::describe::connector_descriptor(&lowered.connector))
 }
 
-/// `connector-gen run SPEC ACTION ...`: runs one action of the spec; returns the exit code.
-/// Only that action's schemas are built: they are all validation needs.
-pub fn run(spec: &Path, options: &Options, args: &RunArgs) -> ExitCode {
-    let lowered = crate::read_spec(spec).and_then(|bytes| crate::load_connector(&bytes, options));
-    match lowered {
-        Ok(lowered) => {
-            let only =
-                crate::catalogue::catalogue_of(&lowered.connector, |op| op.id == args.action);
-            let connector = ConnectorDescriptor {
-                catalogue: Some(Cow::Owned(serde_json::to_string(&only).unwrap_or_default())),
-                ..crate::describe::without_catalogue(&lowered.connector)
-            };
-            runner::run(&connector, args)
+/// The catalogue of the spec at `spec`, as `describe --json` prints it.
+pub fn catalogue(spec: &Path, options: &Options) -> Result<Catalogue, Error> {
+    let bytes = crate::read_spec(spec)?;
+    Ok(crate::catalogue::catalogue(
+        &crate::load_connector(&bytes, options)?.connector,
+    ))
+}
+
+/// `connector-gen run SOURCE ACTION ...`: runs one action; returns the exit code.
+pub fn run(path: &Path, options: &Options, version: Option<&str>, args: &RunArgs) -> ExitCode {
+    let only = |c: &Connector| crate::catalogue::catalogue_of(c, |op| op.id == args.action);
+    match Source::load(path, options) {
+        Ok(Source::Spec(connector)) => runner::run(&descriptor_with(&connector, only), args),
+        Ok(Source::Manifest(loaded)) => {
+            runner::run_versions(&versioned_with(&loaded, only), version, args)
         }
         Err(err) => spec_error(&err),
     }
 }
 
-/// `connector-gen describe SPEC [ACTION]`: prints the catalogue or one action (building only
+/// `connector-gen describe SOURCE [ACTION]`: prints the catalogue or one action (building only
 /// that action's schemas when it exists).
-pub fn describe(spec: &Path, options: &Options, args: &DescribeArgs) -> ExitCode {
-    let lowered = crate::read_spec(spec).and_then(|bytes| crate::load_connector(&bytes, options));
-    match lowered {
-        Ok(lowered) => {
-            let connector = &lowered.connector;
+pub fn describe(
+    path: &Path,
+    options: &Options,
+    version: Option<&str>,
+    args: &DescribeArgs,
+) -> ExitCode {
+    let source = match Source::load(path, options) {
+        Ok(source) => source,
+        Err(err) => return spec_error(&err),
+    };
+    match source.connector(version) {
+        Ok(connector) => {
             let catalogue = match &args.action {
                 Some(id) if connector.operations.iter().any(|op| &op.id == id) => {
                     crate::catalogue::catalogue_of(connector, |op| &op.id == id)
@@ -59,12 +119,108 @@ pub fn describe(spec: &Path, options: &Options, args: &DescribeArgs) -> ExitCode
     }
 }
 
-/// The catalogue of the spec at `spec`, as `describe --json` prints it.
-pub fn catalogue(spec: &Path, options: &Options) -> Result<Catalogue, Error> {
-    let bytes = crate::read_spec(spec)?;
-    Ok(crate::catalogue::catalogue(
-        &crate::load_connector(&bytes, options)?.connector,
-    ))
+/// `connector-gen entities SOURCE`: prints the entities (of one version).
+pub fn entities(path: &Path, options: &Options, version: Option<&str>, json: bool) -> ExitCode {
+    let source = match Source::load(path, options) {
+        Ok(source) => source,
+        Err(err) => return spec_error(&err),
+    };
+    match source.connector(version) {
+        Ok(connector) => {
+            let catalogue = Catalogue {
+                entities: connector
+                    .entities
+                    .iter()
+                    .map(|e| crate::catalogue::entity(connector, e))
+                    .collect(),
+                ..crate::catalogue::catalogue_of(connector, |_| false)
+            };
+            runner::entities(&catalogue, json)
+        }
+        Err(err) => spec_error(&err),
+    }
+}
+
+/// `connector-gen list|get|create|update|delete SOURCE ENTITY ...`: one entity operation, with
+/// only that entity's actions in the catalogue.
+pub fn entity(
+    path: &Path,
+    options: &Options,
+    version: Option<&str>,
+    kind: OperationKind,
+    args: &EntityArgs,
+) -> ExitCode {
+    let only = |c: &Connector| entity_catalogue(c, &args.entity);
+    match Source::load(path, options) {
+        Ok(Source::Spec(connector)) => {
+            runner::entity(&descriptor_with(&connector, only), kind, args)
+        }
+        Ok(Source::Manifest(loaded)) => {
+            runner::entity_versions(&versioned_with(&loaded, only), version, kind, args)
+        }
+        Err(err) => spec_error(&err),
+    }
+}
+
+/// `connector-gen ping SOURCE`: pings with only the ping action's schemas built.
+pub fn ping(path: &Path, options: &Options, version: Option<&str>, args: &PingArgs) -> ExitCode {
+    let only = |c: &Connector| {
+        let action = c.ping.as_ref().map(|p| p.action.as_str());
+        crate::catalogue::catalogue_of(c, |op| Some(op.id.as_str()) == action)
+    };
+    match Source::load(path, options) {
+        Ok(Source::Spec(connector)) => runner::ping(&descriptor_with(&connector, only), args),
+        Ok(Source::Manifest(loaded)) => {
+            runner::ping_versions(&versioned_with(&loaded, only), version, args)
+        }
+        Err(err) => spec_error(&err),
+    }
+}
+
+/// The entity `name`'s actions; for an unknown name, every entity's outline (no schemas) so
+/// that the runner can suggest one.
+fn entity_catalogue(connector: &Connector, name: &str) -> Catalogue {
+    let ids: Vec<&String> = connector
+        .entities
+        .iter()
+        .filter(|e| e.name == name)
+        .flat_map(|e| e.operations.values())
+        .collect();
+    let mut only = crate::catalogue::catalogue_of(connector, |op| ids.contains(&&op.id));
+    if only.entities.is_empty() {
+        only.entities = connector
+            .entities
+            .iter()
+            .map(|e| connector_runtime::catalogue::Entity {
+                record_schema: serde_json::Value::Null,
+                operations: Default::default(),
+                ..crate::catalogue::entity_outline(e)
+            })
+            .collect();
+    }
+    only
+}
+
+/// The connector's descriptor with the catalogue `catalogue` makes of it.
+fn descriptor_with(
+    connector: &Connector,
+    catalogue: impl Fn(&Connector) -> Catalogue,
+) -> ConnectorDescriptor {
+    ConnectorDescriptor {
+        // Serialising plain data (string keys only) into a string cannot fail.
+        catalogue: Some(Cow::Owned(
+            serde_json::to_string(&catalogue(connector)).unwrap_or_default(),
+        )),
+        ..crate::describe::without_catalogue(connector)
+    }
+}
+
+/// The manifest's descriptor, each version with the catalogue `catalogue` makes of it.
+fn versioned_with(
+    loaded: &LoadedManifest,
+    catalogue: impl Fn(&Connector) -> Catalogue,
+) -> VersionedConnector {
+    crate::versions::versioned_descriptor_with(loaded, |c| descriptor_with(c, &catalogue))
 }
 
 fn spec_error(err: &Error) -> ExitCode {
@@ -79,111 +235,22 @@ fn spec_error(err: &Error) -> ExitCode {
     ExitCode::from(EXIT_BAD_INPUT)
 }
 
-/// `connector-gen run MANIFEST ACTION --version ID ...`: runs one action of a version (default:
-/// the connection file's, else the newest active one); returns the exit code.
-pub fn run_manifest(
-    manifest: &Path,
-    options: &Options,
-    version: Option<&str>,
-    args: &RunArgs,
-) -> ExitCode {
-    match crate::versions::load_manifest(manifest, options) {
-        Ok(loaded) => runner::run_versions(
-            &crate::versions::versioned_descriptor(&loaded),
-            version,
-            args,
-        ),
-        Err(err) => spec_error(&err),
-    }
-}
-
-/// `connector-gen describe MANIFEST [ACTION] --version ID`: the catalogue of one version.
-pub fn describe_manifest(
-    manifest: &Path,
-    options: &Options,
-    version: Option<&str>,
-    args: &DescribeArgs,
-) -> ExitCode {
-    let chosen = crate::versions::load_manifest(manifest, options)
-        .and_then(|loaded| loaded.select(version).map(|v| v.connector.clone()));
-    match chosen {
-        Ok(connector) => runner::describe(&crate::catalogue::catalogue(&connector), args),
-        Err(err) => spec_error(&err),
-    }
-}
-
-/// `connector-gen entities SPEC`: prints the spec's entities.
-pub fn entities(spec: &Path, options: &Options, json: bool) -> ExitCode {
-    let lowered = crate::read_spec(spec).and_then(|bytes| crate::load_connector(&bytes, options));
-    match lowered {
-        Ok(lowered) => {
-            let entities = lowered
-                .connector
-                .entities
-                .iter()
-                .map(|e| crate::catalogue::entity(&lowered.connector, e))
-                .collect();
-            let catalogue = Catalogue {
-                entities,
-                ..crate::catalogue::catalogue_of(&lowered.connector, |_| false)
-            };
-            runner::entities(&catalogue, json)
+/// `connector-gen versions SOURCE`: every version with its state, actions, entities and
+/// variables, as a generated connector's `versions` command prints it.
+pub fn versions(path: &Path, options: &Options) -> Result<serde_json::Value, Error> {
+    // Listing needs the actions' ids and the entities' names, not their schemas.
+    let outline = |c: &Connector| Catalogue {
+        entities: c
+            .entities
+            .iter()
+            .map(crate::catalogue::entity_outline)
+            .collect(),
+        ..crate::catalogue::catalogue_of(c, |_| false)
+    };
+    Ok(match Source::load(path, options)? {
+        Source::Spec(connector) => {
+            VersionedConnector::single(&descriptor_with(&connector, outline)).catalogue()
         }
-        Err(err) => spec_error(&err),
-    }
-}
-
-/// `connector-gen list|get|create|update|delete SPEC ENTITY ...`: one entity operation, with only
-/// that entity's actions in the catalogue.
-pub fn entity(spec: &Path, options: &Options, kind: OperationKind, args: &EntityArgs) -> ExitCode {
-    let lowered = crate::read_spec(spec).and_then(|bytes| crate::load_connector(&bytes, options));
-    match lowered {
-        Ok(lowered) => {
-            let connector = &lowered.connector;
-            let ids: Vec<&String> = connector
-                .entities
-                .iter()
-                .filter(|e| e.name == args.entity)
-                .flat_map(|e| e.operations.values())
-                .collect();
-            let mut only = crate::catalogue::catalogue_of(connector, |op| ids.contains(&&op.id));
-            if only.entities.is_empty() {
-                // An unknown name: every entity's name (without schemas) for the hint.
-                only.entities = connector
-                    .entities
-                    .iter()
-                    .map(|e| connector_runtime::catalogue::Entity {
-                        record_schema: serde_json::Value::Null,
-                        operations: Default::default(),
-                        ..crate::catalogue::entity_outline(e)
-                    })
-                    .collect();
-            }
-            let descriptor = ConnectorDescriptor {
-                catalogue: Some(Cow::Owned(serde_json::to_string(&only).unwrap_or_default())),
-                ..crate::describe::without_catalogue(connector)
-            };
-            runner::entity(&descriptor, kind, args)
-        }
-        Err(err) => spec_error(&err),
-    }
-}
-
-/// `connector-gen ping SPEC`: pings with only the ping action's schemas built.
-pub fn ping(spec: &Path, options: &Options, args: &PingArgs) -> ExitCode {
-    let lowered = crate::read_spec(spec).and_then(|bytes| crate::load_connector(&bytes, options));
-    match lowered {
-        Ok(lowered) => {
-            let connector = &lowered.connector;
-            let action = connector.ping.as_ref().map(|p| p.action.as_str());
-            let only =
-                crate::catalogue::catalogue_of(connector, |op| Some(op.id.as_str()) == action);
-            let descriptor = ConnectorDescriptor {
-                catalogue: Some(Cow::Owned(serde_json::to_string(&only).unwrap_or_default())),
-                ..crate::describe::without_catalogue(connector)
-            };
-            runner::ping(&descriptor, args)
-        }
-        Err(err) => spec_error(&err),
-    }
+        Source::Manifest(loaded) => versioned_with(&loaded, outline).catalogue(),
+    })
 }

@@ -49,6 +49,7 @@ pub use dependency::{GitReference, RuntimeDependency};
 pub use diagnostics::{Code, Diagnostic, Severity};
 pub use error::Error;
 use ir::Connector;
+pub use lower::Include;
 use render::view::ConnectorView;
 use render::Renderer;
 pub use workspace::{Placement, WorkspaceMode};
@@ -85,6 +86,11 @@ pub struct Options {
     /// changed (a published version should not change; a new spec is a new version). Off by
     /// default.
     pub allow_changed_spec: bool,
+    /// The operations to generate, by tag, path prefix or operation id (the union of the
+    /// matches); only the schemas they use become types. A listed value that matches no
+    /// operation is an error naming its option. Default: every operation. A manifest chooses
+    /// per version with its `include` table instead.
+    pub include: Include,
 }
 
 impl Default for Options {
@@ -100,6 +106,7 @@ impl Default for Options {
             force: false,
             test_dispatch: false,
             allow_changed_spec: false,
+            include: Include::default(),
         }
     }
 }
@@ -113,12 +120,53 @@ pub struct Lowered {
     pub warnings: Vec<Diagnostic>,
 }
 
-/// Runs `load → resolve → lower` on spec bytes. Errors list every problem found, sorted by location.
+/// Runs `load → resolve → lower` on spec bytes, keeping the operations of
+/// [`Options::include`]. Errors list every problem found, sorted by location.
 pub fn load_connector(bytes: &[u8], options: &Options) -> Result<Lowered, Error> {
+    let lowered = lower_spec(bytes, options, &options.include)?;
+    let unmatched = options.include.unmatched(&lowered.connector.operations);
+    let Some(first) = unmatched.first() else {
+        return Ok(lowered);
+    };
+    let mut message: Vec<String> = unmatched
+        .iter()
+        .map(|u| {
+            format!(
+                "`--{} {}` matches no operation of the spec",
+                u.criterion.flag(),
+                u.value
+            )
+        })
+        .collect();
+    if unmatched
+        .iter()
+        .any(|u| u.criterion == lower::select::Criterion::Tag)
+    {
+        // Only on this error path is the document read again, for the tags it could have been.
+        let document =
+            load::load(bytes, options.max_spec_bytes).map_err(|d| Error::Spec(vec![d]))?;
+        message.push(format!(
+            "the spec's tags are: {}",
+            lower::select::spec_tags(&document.root).join(", ")
+        ));
+    }
+    Err(Error::InvalidOption {
+        option: first.criterion.flag(),
+        message: message.join("; "),
+    })
+}
+
+/// Runs `load → resolve → lower` on spec bytes, keeping the operations `include` keeps.
+pub(crate) fn lower_spec(
+    bytes: &[u8],
+    options: &Options,
+    include: &Include,
+) -> Result<Lowered, Error> {
     let document = load::load(bytes, options.max_spec_bytes).map_err(|d| Error::Spec(vec![d]))?;
     let mut diags = diagnostics::Diagnostics::default();
     let lower_options = lower::LowerOptions {
         name: options.name.clone(),
+        include: include.clone(),
     };
     let connector = lower::lower(&document.root, &lower_options, &mut diags);
     if diags.has_errors() {
@@ -195,13 +243,26 @@ struct Rendered {
     catalogue: String,
 }
 
+/// Where the rendered modules go, which decides what they may rely on.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Target {
+    /// Files of a crate of their own: gated by the crate's tag features, the catalogue in
+    /// `src/catalogue.json`.
+    OwnCrate,
+    /// A version module inline in a crate of its own: gated, the catalogue inline.
+    GatedInline,
+    /// Code for `include!` in another crate, which has no tag features.
+    Included,
+}
+
 fn render_modules(
     renderer: &Renderer,
     view: &mut ConnectorView,
     options: &Options,
-    own_crate: bool,
+    target: Target,
     dump: Option<&Path>,
 ) -> Result<Rendered, Error> {
+    let own_crate = target == Target::OwnCrate;
     // The catalogue is most of a large API's generated text (GitHub: 12 MB, Microsoft Graph:
     // 600 MB). Each render converts the whole view, so it stays out of the view but for the one
     // template that prints it, and a crate of its own reads it from a file instead, which spares
@@ -210,7 +271,7 @@ fn render_modules(
     let mut modules = Vec::new();
     for (name, _, _) in MODULES {
         let template = format!("{name}.rs.j2");
-        let gated = own_crate;
+        let gated = target != Target::Included;
         let extra = context! {
             test_dispatch => options.test_dispatch,
             gated => gated,
@@ -284,7 +345,13 @@ pub fn render_crate(
     let dump = Some(out_dir.join("target").join("connector-gen"));
     // A crate of its own declares one feature per tag; code included into another crate has no
     // such features, so it is not gated.
-    let rendered = render_modules(&renderer, &mut view, options, true, dump.as_deref())?;
+    let rendered = render_modules(
+        &renderer,
+        &mut view,
+        options,
+        Target::OwnCrate,
+        dump.as_deref(),
+    )?;
     let mut files = Vec::new();
     let root = render_root(&renderer, &view, None, dump.as_deref())?;
     files.push((
@@ -351,9 +418,20 @@ pub fn render_module(
     options: &Options,
     spec_label: &str,
 ) -> Result<String, Error> {
+    render_inline(connector, options, spec_label, Target::Included)
+}
+
+/// One file with the whole connector as inline modules, gated by tag features when `gated`
+/// (a version module of a crate that declares them).
+pub(crate) fn render_inline(
+    connector: &Connector,
+    options: &Options,
+    spec_label: &str,
+    target: Target,
+) -> Result<String, Error> {
     let renderer = Renderer::new(options.templates.as_deref())?;
     let mut view = ConnectorView::new(connector, spec_label);
-    let rendered = render_modules(&renderer, &mut view, options, false, None)?;
+    let rendered = render_modules(&renderer, &mut view, options, target, None)?;
     let root = render_root(&renderer, &view, Some(&rendered), None)?;
     Ok(format!("{}{root}", banner(spec_label)))
 }

@@ -5,6 +5,10 @@
 //! warnings.
 
 use std::path::{Path, PathBuf};
+
+#[path = "support/crates.rs"]
+mod crates;
+use crates::{cargo_check, check, repo};
 use std::process::Command;
 
 const SPEC: &str = r#"
@@ -70,36 +74,19 @@ components:
       properties:
         name: {type: string}
         owner: {$ref: '#/components/schemas/Owner'}
+        address: {$ref: '#/components/schemas/Address'}
+    Address:
+      type: object
+      properties:
+        street: {type: string}
     Unused:
       type: object
       properties:
         pet: {$ref: '#/components/schemas/Pet'}
 "#;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .canonicalize()
-        .unwrap()
-}
-
 fn generate(dir: &Path) -> PathBuf {
-    let spec = dir.join("tagged.yaml");
-    std::fs::write(&spec, SPEC).unwrap();
-    let out = dir.join("tagged");
-    let output = Command::new(env!("CARGO_BIN_EXE_connector-gen"))
-        .arg("generate")
-        .arg(&spec)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    out
+    crates::generated(dir, "tagged", SPEC, &[]).0
 }
 
 /// The declaration `decl` with its doc comment and attributes.
@@ -132,6 +119,14 @@ fn types_carry_the_features_and_derives_their_operations_need() {
     );
     assert!(store.contains("::serde::Deserialize)]"), "{store}");
     assert!(!store.contains("Serialize,"), "{store}");
+    // Reached only through Store: the same feature and derives, not those of unused schemas.
+    let address = item(&types, "pub struct Address");
+    assert!(
+        address.contains(r#"#[cfg(feature = "store-front")]"#),
+        "{address}"
+    );
+    assert!(address.contains("::serde::Deserialize)]"), "{address}");
+    assert!(!address.contains("Serialize,"), "{address}");
     // Pet is reached by `pets` and by a schema no operation uses, which has a feature of its own.
     let pet = item(&types, "pub struct Pet ");
     assert!(
@@ -159,32 +154,10 @@ fn types_carry_the_features_and_derives_their_operations_need() {
     );
 }
 
-fn cargo_check(crate_dir: &Path, features: &[&str]) -> std::process::Output {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("target"));
-    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-        .args(["check", "--offline", "--manifest-path"])
-        .arg(crate_dir.join("Cargo.toml"))
-        .args(features)
-        .env("CARGO_TARGET_DIR", target)
-        .output()
-        .unwrap()
-}
-
-/// `cargo check` of the generated crate with these feature arguments; fails on any warning.
-fn check(crate_dir: &Path, features: &[&str]) {
-    let output = cargo_check(crate_dir, features);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{features:?}: {stderr}");
-    assert!(!stderr.contains("warning:"), "{features:?}: {stderr}");
-}
-
 #[test]
 fn every_feature_alone_compiles_without_warnings() {
     let dir = tempfile::tempdir().unwrap();
     let out = generate(dir.path());
-    std::fs::copy(repo().join("Cargo.lock"), out.join("Cargo.lock")).unwrap();
     check(&out, &[]);
     check(&out, &["--no-default-features"]);
     for feature in ["pets", "store-front", "untagged", "unused-schemas"] {
@@ -209,4 +182,47 @@ fn check_fails(crate_dir: &Path, features: &[&str]) -> String {
     let output = cargo_check(crate_dir, features);
     assert!(!output.status.success(), "{features:?} compiled");
     String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// A crate with versions declares the tag features of every version, and each version's code is
+/// gated by them as a single spec's is.
+#[test]
+fn a_crate_with_versions_is_gated_by_the_tags_of_every_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let specs = dir.path().join("acme");
+    std::fs::create_dir(&specs).unwrap();
+    for file in ["connector.toml", "acme-v1.yaml", "acme-v2.yaml"] {
+        std::fs::copy(repo().join("specs/acme").join(file), specs.join(file)).unwrap();
+    }
+    let out = dir.path().join("crate");
+    let output = Command::new(env!("CARGO_BIN_EXE_connector-gen"))
+        .arg("generate")
+        .arg(specs.join("connector.toml"))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let manifest = std::fs::read_to_string(out.join("Cargo.toml")).unwrap();
+    assert!(manifest.contains("\n\"orders\" = []"), "{manifest}");
+    assert!(manifest.contains("\n\"health\" = []"), "{manifest}");
+    let lib = std::fs::read_to_string(out.join("src/lib.rs")).unwrap();
+    let cancel = item(&lib, "pub async fn cancel_order");
+    assert!(cancel.contains(r#"#[cfg(feature = "orders")]"#), "{cancel}");
+    std::fs::copy(repo().join("Cargo.lock"), out.join("Cargo.lock")).unwrap();
+    for feature in ["orders", "health"] {
+        check(&out, &["--no-default-features", "--features", feature]);
+    }
+    let mut code = lib;
+    code.push_str(
+        "\n/// Uses what the `orders` feature brings.\npub fn probe() { let _ = v2::Client::cancel_order; }\n",
+    );
+    std::fs::write(out.join("src/lib.rs"), code).unwrap();
+    check(&out, &[]);
+    let stderr = check_fails(&out, &["--no-default-features", "--features", "health"]);
+    assert!(stderr.contains("cancel_order"), "{stderr}");
 }

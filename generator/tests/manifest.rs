@@ -81,7 +81,7 @@ fn mistakes_name_their_key() {
         ),
         (
             "name = \"a\"\n[[versions]]\nid = \"v1\"\nspec = \"acme-v1.yaml\"\ninclude = { tags = [\"nothing\"] }\n",
-            "`include` keeps no operation",
+            "version `v1`: `include.tags`: `nothing` matches no operation of the spec",
         ),
         (
             "name = \"a\"\n[[versions]]\nid = \"v1\"\nspec = \"acme-v1.yaml\"\n[versions.variables.x]\ntype = \"string\"\nlocation = { query = \"x\" }\nrequired_when = { y = \"1\", z = \"2\" }\n",

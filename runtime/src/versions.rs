@@ -98,6 +98,7 @@ impl VersionedConnector {
                     "api_version": v.connector.version,
                     "ping": v.ping,
                     "actions": v.connector.operations.iter().map(|op| op.id.as_ref()).collect::<Vec<_>>(),
+                    "entities": entity_names(&v.connector),
                     "variables": variables.into_iter().chain(server).collect::<Vec<_>>(),
                 })
             })
@@ -258,4 +259,15 @@ pub fn pattern_is_valid(pattern: &str) -> Result<(), String> {
     regex::Regex::new(pattern)
         .map(|_| ())
         .map_err(|err| err.to_string())
+}
+
+/// The names of a connector's entities, from its catalogue (none when it has no catalogue or
+/// the catalogue does not parse: listing versions must not fail on it).
+fn entity_names(connector: &ConnectorDescriptor) -> Vec<String> {
+    connector
+        .catalogue
+        .as_deref()
+        .and_then(|text| crate::catalogue::Catalogue::from_json(text).ok())
+        .map(|catalogue| catalogue.entities.into_iter().map(|e| e.name).collect())
+        .unwrap_or_default()
 }

@@ -528,3 +528,109 @@ fn the_binary_lists_every_version_with_state_actions_and_variables() {
         json!({"body": "/meta/account"})
     );
 }
+
+/// The entity commands and `ping` connect as `run` does: to the version the connection file
+/// pins, with that version's backend variables (a header the plain connector does not know).
+#[tokio::test]
+async fn entity_commands_and_ping_use_the_pinned_version_and_its_variables() {
+    let dir = tempfile::tempdir().unwrap();
+    for id in ["v1", "v2"] {
+        let server = MockServer::start().await;
+        Mock::given(any())
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(json!({"id": 1, "item": "book", "quantity": 2})),
+            )
+            .mount(&server)
+            .await;
+        let file = connection_file(id, &server, dir.path());
+        let file = file.to_string_lossy().into_owned();
+        let get = ["get", MANIFEST, "orders", "1", "--connection", &file];
+        let ping = ["ping", MANIFEST, "--connection", &file];
+        for (program, args) in [
+            (connector_gen(), &get[..]),
+            (connector_gen(), &ping[..]),
+            (
+                acme_binary(),
+                &["get", "orders", "1", "--connection", &file][..],
+            ),
+            (acme_binary(), &["ping", "--connection", &file][..]),
+        ] {
+            let ran = run(&program, args, None);
+            assert_eq!(ran.code, 0, "{id} {args:?}: {ran:?}");
+        }
+        let requests = server.received_requests().await.unwrap();
+        let paths: Vec<&str> = requests.iter().map(|r| r.url.path()).collect();
+        let order = format!("/api/{id}/orders/1");
+        // v2 moved its status action to `/health`.
+        let status = format!("/api/{id}/{}", if id == "v1" { "status" } else { "health" });
+        assert_eq!(paths, [&order, &status, &order, &status], "{id}");
+        let workspace = match id {
+            "v1" => "x-workspace",
+            _ => "x-acme-workspace",
+        };
+        for request in &requests {
+            assert_eq!(
+                request.headers.get(workspace).map(|v| v.as_bytes()),
+                Some(&b"ws-1"[..]),
+                "{id} {}",
+                request.url
+            );
+        }
+    }
+}
+
+#[test]
+fn connector_gen_lists_and_inspects_every_version_of_a_manifest() {
+    let listed = run(&connector_gen(), &["versions", MANIFEST], None);
+    assert_eq!(listed.code, 0, "{listed:?}");
+    // The same connector-level catalogue as the generated crate's, entities included.
+    assert_eq!(listed.json(), acme::VERSIONS.catalogue());
+    assert_eq!(listed.json()["versions"][1]["entities"], json!(["orders"]));
+    let single = run(&connector_gen(), &["versions", "specs/petstore.yaml"], None);
+    assert_eq!(single.code, 0, "{single:?}");
+    assert_eq!(single.json()["versions"][0]["id"], "1.2.0");
+
+    let inspected = run(&connector_gen(), &["inspect", MANIFEST, "--json"], None);
+    assert_eq!(inspected.code, 0, "{inspected:?}");
+    let versions: Vec<(String, String, usize)> = inspected.json()["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["id"].as_str().unwrap().to_owned(),
+                v["state"].as_str().unwrap().to_owned(),
+                v["connector"]["operations"].as_array().unwrap().len(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        versions,
+        [
+            ("v1".to_owned(), "deprecated".to_owned(), 5),
+            ("v2".to_owned(), "active".to_owned(), 5)
+        ]
+    );
+    let one = run(
+        &connector_gen(),
+        &["inspect", MANIFEST, "--version", "v2"],
+        None,
+    );
+    assert_eq!(one.code, 0, "{one:?}");
+    assert!(
+        one.stdout.starts_with("version v2 (active)"),
+        "{}",
+        one.stdout
+    );
+    assert!(one.stdout.contains("cancelOrder"), "{}", one.stdout);
+    assert!(!one.stdout.contains("version v1"), "{}", one.stdout);
+    // A single spec is one version: asking it for another is bad input naming its own.
+    let wrong = run(
+        &connector_gen(),
+        &["describe", "specs/petstore.yaml", "--version", "v9"],
+        None,
+    );
+    assert_eq!(wrong.code, 2, "{wrong:?}");
+    assert!(wrong.stderr.contains("`1.2.0`"), "{}", wrong.stderr);
+}

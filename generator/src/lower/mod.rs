@@ -1,6 +1,7 @@
 //! Lower: the spec becomes the IR, with every name and every type decided here.
 
 mod connector;
+mod dedup;
 mod entities;
 mod facts;
 mod finish;
@@ -10,13 +11,16 @@ mod operations;
 mod paging;
 mod ping;
 mod recursion;
+pub mod select;
 mod shapes;
 mod types;
 mod unions;
 mod usage;
+mod walk;
 
 pub use entities::prune as prune_entities;
 pub(crate) use ping::declared as declared_ping;
+pub use select::Include;
 pub use types::join_docs;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -31,6 +35,9 @@ use naming::Namespace;
 pub struct LowerOptions {
     /// Crate name; derived from `info.title` when absent.
     pub name: Option<String>,
+    /// The operations to keep (default: all). With a filter, only the schemas the kept
+    /// operations reach are lowered, and no type is kept that they do not use.
+    pub include: Include,
 }
 
 /// Lowers a loaded document into the IR. Problems go to `diags`; constructs that cannot be
@@ -47,6 +54,7 @@ pub fn lower(
         types: BTreeMap::new(),
         by_pointer: HashMap::new(),
         names: HashMap::new(),
+        reserved: HashMap::new(),
         nullable_types: BTreeSet::new(),
         merging: Vec::new(),
         type_names: Namespace::default(),
@@ -54,15 +62,27 @@ pub fn lower(
         next_id: 0,
     };
     let info = connector::info(&mut lowerer, options);
-    lowerer.register_components();
+    let subset = !options.include.is_empty();
+    // A subset lowers only the components its operations reach; the others keep their names
+    // reserved, so that a type is named alike in a subset and in the whole connector.
+    lowerer.register_components(!subset);
     let servers = connector::servers(&mut lowerer);
     let security_schemes = connector::security_schemes(&mut lowerer);
-    let mut operations = operations::lower_operations(&mut lowerer, &security_schemes);
+    let mut operations =
+        operations::lower_operations(&mut lowerer, &security_schemes, &options.include);
     lowerer.drain_pending();
     let mut types = std::mem::take(&mut lowerer.types);
     finish::apply_nullable(&mut types, &lowerer.nullable_types);
     recursion::break_cycles(&mut types, lowerer.diags);
     finish::order_untagged(&mut types);
+    if subset {
+        // Lowering a reached schema can lower others no kept operation uses (the members of an
+        // `allOf`, whose fields are copied): a subset has no use for them.
+        let used = usage::reachable(&types, &operations);
+        types.retain(|id, _| used.contains(id));
+    }
+    dedup::merge_identical(&mut types, &mut operations);
+    dedup::collapse_wrappers(&mut types, &mut operations);
     let mut features = usage::features(&mut operations);
     let type_uses = usage::type_uses(&types, &operations, &mut features);
     let mut connector = Connector {
@@ -99,6 +119,9 @@ pub(crate) struct Lowerer<'a, 'd> {
     by_pointer: HashMap<String, TypeId>,
     /// Names decided for ids, including those whose definition is not built yet.
     names: HashMap<TypeId, String>,
+    /// Names claimed for component schemas that get an id only when first referenced, by
+    /// pointer.
+    reserved: HashMap<String, String>,
     /// Named schemas declared `nullable`, whose references must admit `null`.
     pub(crate) nullable_types: BTreeSet<TypeId>,
     /// Pointers of the `allOf` members whose merge is under way, to stop recursive merges.
@@ -112,11 +135,16 @@ pub(crate) struct Lowerer<'a, 'd> {
 impl Lowerer<'_, '_> {
     /// Allocates an id and a unique name for a new named type.
     pub(crate) fn new_type_id(&mut self, name_hint: &str) -> (TypeId, String) {
+        let name = self.type_names.claim(naming::type_name(name_hint));
+        (self.named_id(name.clone()), name)
+    }
+
+    /// Allocates an id for a type whose unique name is already claimed.
+    fn named_id(&mut self, name: String) -> TypeId {
         let id = TypeId(self.next_id);
         self.next_id += 1;
-        let name = self.type_names.claim(naming::type_name(name_hint));
-        self.names.insert(id, name.clone());
-        (id, name)
+        self.names.insert(id, name);
+        id
     }
 
     /// The type of the schema at `pointer` (a `$ref` target), registering it on first sight.
@@ -124,16 +152,23 @@ impl Lowerer<'_, '_> {
         if let Some(id) = self.by_pointer.get(pointer) {
             return *id;
         }
-        let hint = pointer.rsplit('/').next().unwrap_or("Schema");
-        let hint = hint.replace("~1", "/").replace("~0", "~");
-        let (id, _) = self.new_type_id(&hint);
+        let id = match self.reserved.remove(pointer) {
+            Some(name) => self.named_id(name),
+            None => {
+                let hint = pointer.rsplit('/').next().unwrap_or("Schema");
+                let hint = hint.replace("~1", "/").replace("~0", "~");
+                self.new_type_id(&hint).0
+            }
+        };
         self.by_pointer.insert(pointer.to_owned(), id);
         self.pending.push((id, pointer.to_owned()));
         id
     }
 
     /// Registers every `components.schemas` entry first, so spec names win over derived names.
-    fn register_components(&mut self) {
+    /// With `lower_all`, every one is lowered; else each only claims its name, and is lowered
+    /// when something refers to it.
+    fn register_components(&mut self, lower_all: bool) {
         let names: Vec<String> = self
             .spec
             .root()
@@ -143,7 +178,12 @@ impl Lowerer<'_, '_> {
             .unwrap_or_default();
         for name in names {
             let pointer = crate::diagnostics::pointer("#/components/schemas", &name);
-            self.named_schema(&pointer);
+            if lower_all {
+                self.named_schema(&pointer);
+            } else if !self.reserved.contains_key(&pointer) {
+                let name = self.type_names.claim(naming::type_name(&name));
+                self.reserved.insert(pointer, name);
+            }
         }
     }
 

@@ -4,6 +4,7 @@ use openapiv3::{Parameter as OaParameter, ParameterSchemaOrContent, ReferenceOr,
 use serde_json::Value;
 
 use super::naming::{self, Namespace};
+use super::select::Include;
 use super::types::{lower_schema, optional, SchemaRef};
 use super::Lowerer;
 use crate::diagnostics::pointer;
@@ -34,9 +35,12 @@ struct Names {
     ids: Vec<String>,
 }
 
+/// Lowers the operations that `include` keeps. Every operation's action id and Rust names are
+/// claimed all the same, so that an action is named alike in a subset and in the whole connector.
 pub(crate) fn lower_operations(
     lw: &mut Lowerer<'_, '_>,
     schemes: &[SecurityScheme],
+    include: &Include,
 ) -> Vec<Operation> {
     let spec = lw.spec;
     let Some(paths) = spec.root().get("paths").and_then(Value::as_object) else {
@@ -100,7 +104,7 @@ pub(crate) fn lower_operations(
                 global_security,
                 schemes,
             };
-            if let Some(operation) = lower_operation(lw, &op, &context, &mut names) {
+            if let Some(operation) = lower_operation(lw, &op, &context, &mut names, include) {
                 out.push(operation);
             }
         }
@@ -123,10 +127,14 @@ fn lower_operation(
     op: &openapiv3::Operation,
     cx: &OpContext<'_>,
     names: &mut Names,
+    include: &Include,
 ) -> Option<Operation> {
     let id = operation_id(lw, op, cx, names);
     let rust_name = names.functions.claim(naming::snake_name(&id, "operation"));
     let const_name = names.constants.claim(naming::const_name(&id));
+    if !include.keeps(&id, cx.path, &op.tags) {
+        return None;
+    }
     let type_hint = naming::type_name(&id);
 
     let mut params = parameters(lw, op, cx, &type_hint)?;

@@ -7,6 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use heck::ToKebabCase;
 
+use super::walk::{each_named, each_ref};
+
 use crate::ir::{
     Feature, Operation, Success, TypeDef, TypeId, TypeKind, TypeRef, TypeUse, UNTAGGED_FEATURE,
     UNUSED_FEATURE,
@@ -128,6 +130,9 @@ pub(crate) fn type_uses(
             reach(&mut state, &mut work, id, &gate, false, true);
         }
     }
+    // What the operations reach is settled first: a type reached only through another type is
+    // not unused.
+    spread(types, &mut state, &mut work);
     let unreached: Vec<TypeId> = types
         .keys()
         .filter(|id| !state.contains_key(id))
@@ -145,25 +150,7 @@ pub(crate) fn type_uses(
     for id in unreached {
         reach(&mut state, &mut work, id, &unused, true, true);
     }
-    while let Some(id) = work.pop() {
-        let Some(current) = state.get(&id).cloned() else {
-            continue;
-        };
-        let mut inner = Vec::new();
-        if let Some(def) = types.get(&id) {
-            mentioned(&def.kind, &mut inner);
-        }
-        for next in inner {
-            reach(
-                &mut state,
-                &mut work,
-                next,
-                &current.features,
-                current.sent,
-                current.received,
-            );
-        }
-    }
+    spread(types, &mut state, &mut work);
     types
         .keys()
         .map(|id| {
@@ -193,6 +180,55 @@ pub(crate) fn type_uses(
             )
         })
         .collect()
+}
+
+/// The types that `operations` use, directly or through other types.
+pub(crate) fn reachable(
+    types: &BTreeMap<TypeId, TypeDef>,
+    operations: &[Operation],
+) -> BTreeSet<TypeId> {
+    let mut work: Vec<TypeId> = Vec::new();
+    for op in operations {
+        let (sent, received) = operation_types(op);
+        work.extend(sent);
+        work.extend(received);
+    }
+    let mut seen = BTreeSet::new();
+    while let Some(id) = work.pop() {
+        if seen.insert(id) {
+            if let Some(def) = types.get(&id) {
+                mentioned(&def.kind, &mut work);
+            }
+        }
+    }
+    seen
+}
+
+/// Carries what reaches each queued type to the types it mentions, until nothing changes.
+fn spread(
+    types: &BTreeMap<TypeId, TypeDef>,
+    state: &mut BTreeMap<TypeId, Reach>,
+    work: &mut Vec<TypeId>,
+) {
+    while let Some(id) = work.pop() {
+        let Some(current) = state.get(&id).cloned() else {
+            continue;
+        };
+        let mut inner = Vec::new();
+        if let Some(def) = types.get(&id) {
+            mentioned(&def.kind, &mut inner);
+        }
+        for next in inner {
+            reach(
+                state,
+                work,
+                next,
+                &current.features,
+                current.sent,
+                current.received,
+            );
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -252,46 +288,11 @@ fn operation_types(op: &Operation) -> (Vec<TypeId>, Vec<TypeId>) {
 }
 
 fn mentioned(kind: &TypeKind, out: &mut Vec<TypeId>) {
-    match kind {
-        TypeKind::Struct { fields, additional } => {
-            for field in fields {
-                named_in(&field.ty, out);
-            }
-            if let Some((_, ty)) = additional {
-                named_in(ty, out);
-            }
-        }
-        TypeKind::Options { fields } => {
-            for field in fields {
-                named_in(&field.ty, out);
-            }
-        }
-        TypeKind::Union { variants, .. } => {
-            for variant in variants {
-                named_in(&variant.ty, out);
-            }
-        }
-        TypeKind::Responses { variants } => {
-            for variant in variants {
-                if let Success::Json(ty) = &variant.body {
-                    named_in(ty, out);
-                }
-            }
-        }
-        TypeKind::Alias { target } => named_in(target, out),
-        TypeKind::Enum { .. } | TypeKind::IntEnum { .. } => {}
-    }
+    each_ref(kind, &mut |ty| named_in(ty, out));
 }
 
 fn named_in(ty: &TypeRef, out: &mut Vec<TypeId>) {
-    match ty {
-        TypeRef::Named(id) => out.push(*id),
-        TypeRef::List(inner)
-        | TypeRef::Map(inner)
-        | TypeRef::Option(inner)
-        | TypeRef::Boxed(inner) => named_in(inner, out),
-        TypeRef::Primitive(_) | TypeRef::Json => {}
-    }
+    each_named(ty, &mut |id| out.push(id));
 }
 
 #[cfg(test)]

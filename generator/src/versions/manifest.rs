@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::lower::Include;
 use crate::Error;
 
 /// A parsed manifest.
@@ -65,26 +66,13 @@ pub enum State {
     Deprecated,
 }
 
-/// An operation filter: an operation is kept when it matches any listed criterion (or when
-/// none is listed).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct Include {
-    /// Operations with one of these tags.
-    #[serde(default)]
-    pub tags: Vec<String>,
-    /// Operations whose path starts with one of these prefixes.
-    #[serde(default)]
-    pub paths: Vec<String>,
-    /// Operations with one of these ids.
-    #[serde(default)]
-    pub operations: Vec<String>,
-}
-
-impl Include {
-    /// Whether the filter lists nothing (keep every operation).
-    pub fn is_empty(&self) -> bool {
-        self.tags.is_empty() && self.paths.is_empty() && self.operations.is_empty()
+impl State {
+    /// The state as the manifest writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Active => "active",
+            State::Deprecated => "deprecated",
+        }
     }
 }
 

@@ -11,7 +11,7 @@ mod render;
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
-use connector_runtime::descriptor::Text;
+use connector_runtime::descriptor::{ConnectorDescriptor, Text};
 use connector_runtime::versions as rv;
 
 use crate::ir::Connector;
@@ -77,6 +77,15 @@ impl LoadedManifest {
 /// reported, each naming the version.
 pub fn load_manifest(path: &Path, options: &Options) -> Result<LoadedManifest, Error> {
     let manifest = manifest::read(path)?;
+    if !options.include.is_empty() {
+        return Err(Error::InvalidOption {
+            option: "include",
+            message: format!(
+                "{} is a manifest: its versions choose their operations with `include` tables",
+                path.display()
+            ),
+        });
+    }
     let dir = path.parent().unwrap_or(Path::new(""));
     let mut versions = Vec::new();
     for entry in &manifest.versions {
@@ -89,14 +98,24 @@ pub fn load_manifest(path: &Path, options: &Options) -> Result<LoadedManifest, E
         let Lowered {
             connector,
             warnings,
-        } = crate::load_connector(&spec_bytes, &options).map_err(|err| Error::InSpec {
-            path: spec_path.clone(),
-            source: Box::new(err),
+        } = crate::lower_spec(&spec_bytes, &options, &entry.include).map_err(|err| {
+            Error::InSpec {
+                path: spec_path.clone(),
+                source: Box::new(err),
+            }
         })?;
-        let connector = apply(entry, connector).map_err(|message| Error::Manifest {
+        let fail = |message: String| Error::Manifest {
             path: path.to_path_buf(),
             message: format!("version `{}`: {message}", entry.id),
-        })?;
+        };
+        if let Some(unmatched) = entry.include.unmatched(&connector.operations).first() {
+            return Err(fail(format!(
+                "`include.{}`: `{}` matches no operation of the spec",
+                unmatched.criterion.key(),
+                unmatched.value
+            )));
+        }
+        let connector = apply(entry, connector).map_err(fail)?;
         versions.push(LoadedVersion {
             entry: entry.clone(),
             spec_path,
@@ -112,22 +131,9 @@ pub fn load_manifest(path: &Path, options: &Options) -> Result<LoadedManifest, E
     })
 }
 
-/// Applies a version's operation filter and auth choice, and checks its ping and variables.
+/// Applies a version's auth choice (its operation filter was applied while lowering), and
+/// checks its ping and variables.
 fn apply(entry: &VersionEntry, mut connector: Connector) -> Result<Connector, String> {
-    let include = &entry.include;
-    if !include.is_empty() {
-        connector.operations.retain(|op| {
-            op.tags.iter().any(|t| include.tags.contains(t))
-                || include
-                    .paths
-                    .iter()
-                    .any(|p| op.path.starts_with(p.as_str()))
-                || include.operations.contains(&op.id)
-        });
-        if connector.operations.is_empty() {
-            return Err("`include` keeps no operation of the spec".into());
-        }
-    }
     if let Some(auth) = &entry.auth {
         for name in auth {
             if !connector.security_schemes.iter().any(|s| &s.name == name) {
@@ -185,6 +191,15 @@ fn apply(entry: &VersionEntry, mut connector: Connector) -> Result<Connector, St
 
 /// The runtime descriptor of a loaded version (operations, auth, variables).
 pub fn version_descriptor(version: &LoadedVersion) -> rv::VersionDescriptor {
+    version_descriptor_with(version, crate::describe::connector_descriptor)
+}
+
+/// The runtime descriptor of a loaded version, with the connector descriptor `describe` makes
+/// (a catalogue of only the actions a command needs, say).
+fn version_descriptor_with(
+    version: &LoadedVersion,
+    describe: impl Fn(&Connector) -> ConnectorDescriptor,
+) -> rv::VersionDescriptor {
     let entry = &version.entry;
     rv::VersionDescriptor {
         id: owned(&entry.id),
@@ -194,7 +209,7 @@ pub fn version_descriptor(version: &LoadedVersion) -> rv::VersionDescriptor {
         },
         ping: entry.ping_action().map(owned),
         variables: Cow::Owned(variables(entry)),
-        connector: Cow::Owned(crate::describe::connector_descriptor(&version.connector)),
+        connector: Cow::Owned(describe(&version.connector)),
     }
 }
 
@@ -242,9 +257,24 @@ pub fn variables(entry: &VersionEntry) -> Vec<rv::VariableDescriptor> {
 
 /// The runtime descriptor of the whole manifest.
 pub fn versioned_descriptor(loaded: &LoadedManifest) -> rv::VersionedConnector {
+    versioned_descriptor_with(loaded, crate::describe::connector_descriptor)
+}
+
+/// The runtime descriptor of the whole manifest, each version's connector descriptor made by
+/// `describe`.
+pub fn versioned_descriptor_with(
+    loaded: &LoadedManifest,
+    describe: impl Fn(&Connector) -> ConnectorDescriptor,
+) -> rv::VersionedConnector {
     rv::VersionedConnector {
         name: owned(&loaded.manifest.name),
-        versions: Cow::Owned(loaded.versions.iter().map(version_descriptor).collect()),
+        versions: Cow::Owned(
+            loaded
+                .versions
+                .iter()
+                .map(|v| version_descriptor_with(v, &describe))
+                .collect(),
+        ),
     }
 }
 

@@ -7,7 +7,7 @@ use futures_util::StreamExt;
 use serde_json::{Map, Value};
 
 use super::output::{print_json, print_text, Problem};
-use super::{base_builder, prepare, ConnectArgs, EXIT_OK};
+use super::{base_builder, prepare, ConnectArgs, MakeBuilder, EXIT_OK};
 use crate::catalogue::{Catalogue, OperationKind};
 use crate::connection::Connection;
 use crate::descriptor::ConnectorDescriptor;
@@ -73,20 +73,29 @@ pub fn entities(catalogue: &Catalogue, json: bool) -> ExitCode {
 
 /// Runs one entity operation; `list` prints one record a line as pages arrive.
 pub fn entity(connector: &ConnectorDescriptor, kind: OperationKind, args: &EntityArgs) -> ExitCode {
-    match run_entity(connector, kind, args) {
+    entity_with(&|connect| base_builder(connector, connect), kind, args)
+}
+
+/// Runs one entity operation on the connection `builder` makes.
+pub(super) fn entity_with(
+    builder: &MakeBuilder,
+    kind: OperationKind,
+    args: &EntityArgs,
+) -> ExitCode {
+    match run_entity(builder, kind, args) {
         Ok(()) => ExitCode::from(EXIT_OK),
         Err(problem) => problem.report(),
     }
 }
 
 fn run_entity(
-    connector: &ConnectorDescriptor,
+    builder: &MakeBuilder,
     kind: OperationKind,
     args: &EntityArgs,
 ) -> Result<(), Problem> {
     let input = args.input.as_deref().unwrap_or("{}");
-    let (connection, input) = base_builder(connector, &args.connect)
-        .and_then(|builder| prepare(builder, &args.connect, input))?;
+    let (connection, input) =
+        builder(&args.connect).and_then(|builder| prepare(builder, &args.connect, input))?;
     let entity = connection.entity(&args.entity)?;
     let mut scope = Map::new();
     for pair in &args.scopes {
@@ -201,7 +210,12 @@ pub struct PingArgs {
 /// could not be reached, 4 when it answered but the ping failed or a credential is missing or
 /// rejected.
 pub fn ping(connector: &ConnectorDescriptor, args: &PingArgs) -> ExitCode {
-    let outcome = base_builder(connector, &args.connect)
+    ping_with(&|connect| base_builder(connector, connect), args)
+}
+
+/// Pings the connection `builder` makes; see [`ping`].
+pub(super) fn ping_with(builder: &MakeBuilder, args: &PingArgs) -> ExitCode {
+    let outcome = builder(&args.connect)
         .and_then(|builder| prepare(builder, &args.connect, "{}"))
         .and_then(|(connection, _)| {
             let runtime = tokio::runtime::Builder::new_current_thread()

@@ -8,7 +8,7 @@ mod entities;
 mod output;
 mod versions;
 
-pub use versions::{main_versions, run_versions};
+pub use versions::{entity_versions, main_versions, ping_versions, run_versions};
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -83,6 +83,10 @@ pub struct DescribeArgs {
     #[arg(long)]
     pub json: bool,
 }
+
+/// How a command gets its connection from the command line's connection options: the
+/// connector's own connection file, or the version a file or `--version` pins.
+type MakeBuilder<'a> = dyn Fn(&ConnectArgs) -> Result<ConnectionBuilder, Problem> + 'a;
 
 /// Runs one action and prints its output; returns the exit code.
 pub fn run(connector: &ConnectorDescriptor, args: &RunArgs) -> ExitCode {
@@ -231,16 +235,16 @@ enum Command {
 /// The whole program of a generated connector's binary: `actions`, `describe`, `run` and the
 /// entity commands.
 pub fn main(connector: &ConnectorDescriptor) -> ExitCode {
-    main_from(connector, std::env::args_os().collect(), |args| {
-        run(connector, args)
+    main_from(connector, std::env::args_os().collect(), &|connect| {
+        base_builder(connector, connect)
     })
 }
 
-/// The program over `argv`, running actions with `run_action`.
+/// The program over `argv`; every command that calls the API connects through `builder`.
 fn main_from(
     connector: &ConnectorDescriptor,
     argv: Vec<std::ffi::OsString>,
-    run_action: impl FnOnce(&RunArgs) -> ExitCode,
+    builder: &MakeBuilder,
 ) -> ExitCode {
     let catalogue = match catalogue_of(connector) {
         Ok(catalogue) => catalogue,
@@ -267,14 +271,14 @@ fn main_from(
     match cli.command {
         Command::Actions { json } => describe(&catalogue, &DescribeArgs { action: None, json }),
         Command::Describe(args) => describe(&catalogue, &args),
-        Command::Run(args) => run_action(&args),
+        Command::Run(args) => run_with(|| builder(&args.connect), &args),
         Command::Entities { json } => entities(&catalogue, json),
-        Command::List(args) => entity(connector, OperationKind::List, &args),
-        Command::Get(args) => entity(connector, OperationKind::Get, &args),
-        Command::Create(args) => entity(connector, OperationKind::Create, &args),
-        Command::Update(args) => entity(connector, OperationKind::Update, &args),
-        Command::Delete(args) => entity(connector, OperationKind::Delete, &args),
-        Command::Ping(args) => ping(connector, &args),
+        Command::List(args) => entities::entity_with(builder, OperationKind::List, &args),
+        Command::Get(args) => entities::entity_with(builder, OperationKind::Get, &args),
+        Command::Create(args) => entities::entity_with(builder, OperationKind::Create, &args),
+        Command::Update(args) => entities::entity_with(builder, OperationKind::Update, &args),
+        Command::Delete(args) => entities::entity_with(builder, OperationKind::Delete, &args),
+        Command::Ping(args) => entities::ping_with(builder, &args),
     }
 }
 

@@ -4,8 +4,10 @@
 use std::ffi::OsString;
 use std::process::ExitCode;
 
+use super::entities::{entity_with, ping_with, EntityArgs, PingArgs};
 use super::output::Problem;
-use super::{main_from, run_with, RunArgs};
+use super::{main_from, run_with, ConnectArgs, RunArgs};
+use crate::catalogue::OperationKind;
 use crate::config::ConnectionConfig;
 use crate::connection::{Connection, ConnectionBuilder};
 use crate::versions::{VersionDescriptor, VersionedConnector};
@@ -17,7 +19,33 @@ pub fn run_versions(
     requested: Option<&str>,
     args: &RunArgs,
 ) -> ExitCode {
-    run_with(|| pinned_builder(connector, requested, args), args)
+    run_with(|| pinned_builder(connector, requested, &args.connect), args)
+}
+
+/// Runs one entity operation on the version `requested` (as [`run_versions`] picks it).
+pub fn entity_versions(
+    connector: &VersionedConnector,
+    requested: Option<&str>,
+    kind: OperationKind,
+    args: &EntityArgs,
+) -> ExitCode {
+    entity_with(
+        &|connect| pinned_builder(connector, requested, connect),
+        kind,
+        args,
+    )
+}
+
+/// Pings the version `requested` (as [`run_versions`] picks it), with its ping action.
+pub fn ping_versions(
+    connector: &VersionedConnector,
+    requested: Option<&str>,
+    args: &PingArgs,
+) -> ExitCode {
+    ping_with(
+        &|connect| pinned_builder(connector, requested, connect),
+        args,
+    )
 }
 
 /// The whole program of a generated connector with versions: `--version ID` anywhere on the
@@ -37,8 +65,8 @@ pub fn main_versions(connector: &VersionedConnector) -> ExitCode {
         Ok(version) => version,
         Err(problem) => return problem.report(),
     };
-    main_from(&version.connector, argv, |args| {
-        run_versions(connector, requested.as_deref(), args)
+    main_from(&version.connector, argv, &|connect| {
+        pinned_builder(connector, requested.as_deref(), connect)
     })
 }
 
@@ -53,9 +81,9 @@ fn select<'c>(
 fn pinned_builder(
     connector: &VersionedConnector,
     requested: Option<&str>,
-    args: &RunArgs,
+    connect: &ConnectArgs,
 ) -> Result<ConnectionBuilder, Problem> {
-    let Some(path) = &args.connect.connection else {
+    let Some(path) = &connect.connection else {
         return Ok(Connection::version_builder(select(connector, requested)?));
     };
     let config = ConnectionConfig::from_file_in(connector, path)?;

@@ -1,0 +1,66 @@
+//! Generated crates as a user gets them: written by the `connector-gen` binary, checked by cargo
+//! (offline, with the workspace's lock file and target folder, so dependencies are prebuilt).
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .canonicalize()
+        .unwrap()
+}
+
+/// Runs `connector-gen generate` on `spec` (written to `dir/NAME.yaml`) into `dir/NAME`, with
+/// extra `flags`; returns the output folder and what the command printed.
+pub fn generate(dir: &Path, name: &str, spec: &str, flags: &[&str]) -> (PathBuf, Output) {
+    let spec_path = dir.join(format!("{name}.yaml"));
+    std::fs::write(&spec_path, spec).unwrap();
+    let out = dir.join(name);
+    let output = Command::new(env!("CARGO_BIN_EXE_connector-gen"))
+        .arg("generate")
+        .arg(&spec_path)
+        .arg("--out")
+        .arg(&out)
+        .args(flags)
+        .output()
+        .unwrap();
+    (out, output)
+}
+
+/// Like [`generate`], failing the test when the command fails.
+pub fn generated(dir: &Path, name: &str, spec: &str, flags: &[&str]) -> (PathBuf, String) {
+    let (out, output) = generate(dir, name, spec, flags);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    std::fs::copy(repo().join("Cargo.lock"), out.join("Cargo.lock")).unwrap();
+    (out, String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// `cargo check` of a generated crate with these extra arguments (features).
+pub fn cargo_check(crate_dir: &Path, args: &[&str]) -> Output {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("target"));
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .args(["check", "--offline", "--manifest-path"])
+        .arg(crate_dir.join("Cargo.toml"))
+        .args(args)
+        .env("CARGO_TARGET_DIR", target)
+        .output()
+        .unwrap()
+}
+
+/// `cargo check` of a generated crate; fails the test on an error or any warning.
+pub fn check(crate_dir: &Path, args: &[&str]) {
+    let output = cargo_check(crate_dir, args);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{args:?}: {stderr}");
+    assert!(!stderr.contains("warning:"), "{args:?}: {stderr}");
+}
