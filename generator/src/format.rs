@@ -1,7 +1,10 @@
 //! Format: rendered text is parsed with `syn` and printed with `prettyplease`.
 //!
 //! Parsing is the check that a template produced valid Rust; a failure names the template and the
-//! line, and the unformatted text is kept for inspection.
+//! line, and the unformatted text is kept for inspection. A large text is formatted a piece at a
+//! time ([`pieces`]), which bounds the syntax tree held in memory.
+
+mod pieces;
 
 use std::path::Path;
 
@@ -10,6 +13,11 @@ use crate::error::Error;
 /// Formats the Rust text rendered by `template`. On a parse error the raw text is written to
 /// `dump_dir` (when given) so that the broken output can be inspected.
 pub fn format_rust(template: &str, text: &str, dump_dir: Option<&Path>) -> Result<String, Error> {
+    if text.len() > pieces::PIECE_BYTES {
+        if let Some(formatted) = pieces::format_in_pieces(text, pieces::PIECE_BYTES) {
+            return Ok(formatted);
+        }
+    }
     let parsed = syn::parse_file(text);
     let result = match parsed {
         Ok(file) => Ok(prettyplease::unparse(&file)),
