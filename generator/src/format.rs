@@ -5,6 +5,7 @@
 //! time ([`pieces`]), which bounds the syntax tree held in memory.
 
 mod pieces;
+mod scan;
 
 use std::path::Path;
 

@@ -253,13 +253,15 @@ pub(crate) enum Target {
     Included,
 }
 
-/// A piece of the modules that renders and formats on its own.
+/// A piece of the modules that renders on its own.
 enum Piece<'v> {
     Types(&'v [render::view::TypeView]),
     Module(&'static str),
 }
 
-/// Renders and formats the modules, pieces in parallel. `catalogue` is the catalogue's JSON,
+/// Renders the modules, pieces in parallel. A crate of its own gets each module formatted;
+/// inline modules are left as rendered, since the root that holds them is formatted with them
+/// (see [`render_root`]): each text is parsed once. `catalogue` is the catalogue's JSON,
 /// printed inline by code not in a crate of its own.
 fn render_modules(
     renderer: &Renderer,
@@ -275,8 +277,6 @@ fn render_modules(
         gated => target != Target::Included,
         catalogue_file => own_crate,
     };
-    // The two largest modules, operations and client, come far apart, so that two threads
-    // do not hold both their syntax trees at once.
     let mut pieces = vec![Piece::Module("operations")];
     pieces.extend(
         context
@@ -286,7 +286,7 @@ fn render_modules(
             .map(Piece::Types),
     );
     pieces.extend([Piece::Module("client"), Piece::Module("entities")]);
-    let formatted = render::in_parallel(&pieces, |piece| {
+    let rendered = render::in_parallel(&pieces, |piece| {
         let (name, c) = match piece {
             Piece::Types(batch) => (
                 "types",
@@ -301,21 +301,23 @@ fn render_modules(
             ),
             Piece::Module(name) => (*name, context.value(Vec::new())),
         };
-        let template = format!("{name}.rs.j2");
-        let text = renderer.render(&template, c, extra.clone())?;
-        Ok::<_, Error>((name, format::format_rust(&template, &text, dump)?))
+        let text = renderer.render(&format!("{name}.rs.j2"), c, extra.clone())?;
+        Ok::<_, Error>((name, text))
     })?;
-    let modules = MODULES
-        .iter()
-        .map(|(module, _, _)| {
-            let code = formatted
-                .iter()
-                .filter(|(name, _)| name == module)
-                .map(|(_, code)| code.as_str())
-                .collect();
-            (*module, code)
-        })
-        .collect();
+    let mut modules = Vec::new();
+    for (module, _, _) in MODULES {
+        // The types, rendered a batch at a time, are one text again.
+        let text: String = rendered
+            .iter()
+            .filter(|(name, _)| *name == module)
+            .map(|(_, text)| text.as_str())
+            .collect();
+        let code = match target {
+            Target::OwnCrate => format::format_rust(&format!("{module}.rs.j2"), &text, dump)?,
+            Target::GatedInline | Target::Included => text,
+        };
+        modules.push((module, code));
+    }
     Ok(Rendered { modules })
 }
 
@@ -345,7 +347,17 @@ fn render_root(
         context.value(Vec::new()),
         context! { modules => modules, crate_root => rendered.is_none() },
     )?;
-    format::format_rust("lib.rs.j2", &text, dump)
+    format::format_rust("lib.rs.j2", &text, dump).map_err(|err| {
+        // Inline modules are formatted with the root: a module that is not valid Rust is
+        // reported by the template that rendered it.
+        rendered
+            .into_iter()
+            .flat_map(|r| &r.modules)
+            .find_map(|(name, text)| {
+                format::format_rust(&format!("{name}.rs.j2"), text, dump).err()
+            })
+            .unwrap_or(err)
+    })
 }
 
 /// The view of `connector` as the templates see it, and the catalogue's JSON, which is kept

@@ -1,118 +1,267 @@
-//! Formatting a large text a piece at a time. The syntax tree of a whole module is many times
-//! its text (Microsoft Graph's 18 MB client took 800 MB to parse), but prettyplease prints the
-//! items of a file, and the items inside an `impl`, a `mod` or an array, one after another and
-//! each on its own: so the text is cut between items, each piece is formatted alone, and the
-//! printed pieces are joined.
+//! Formatting a large text a piece at a time, on two threads. The syntax tree of a whole module
+//! is many times its text (Microsoft Graph's 18 MB client took 800 MB to parse), but
+//! prettyplease prints the items of a file, and the items inside an `impl`, a `mod` or an array,
+//! one after another and each on its own: so the text is cut between items, each piece is
+//! formatted alone, and the printed pieces are joined.
 //!
-//! The cuts are found by a light scan that knows comments, strings and character literals but
-//! no grammar. A piece that does not parse, or prints in an unexpected shape, means the scan
-//! cut in the wrong place: the caller then formats the whole text, as before.
+//! A large item is cut inside its body (its largest bracketed part), at any depth: a piece from
+//! inside is formatted wrapped in the heads and tails of the items around it, with a mark after
+//! each head and before each tail (an item, or an array element), and only the lines between the
+//! innermost marks are kept, but for the heads printed by the first piece of an item and the
+//! tails printed by its last.
+//!
+//! The cuts come from a light scan ([`super::scan`]). A piece that does not parse, or prints in
+//! an unexpected shape, means a wrong cut: the item it was cut from is formatted uncut, and if
+//! even that fails the caller formats the whole text, as before.
+
+use super::scan::{cuts, largest_group, Cut};
 
 /// Pieces are cut at the first item boundary after this many bytes.
 pub(crate) const PIECE_BYTES: usize = 256 * 1024;
 
-/// prettyplease's line width: an array with more to print than this is printed an element a
-/// line.
+/// prettyplease's line width: an array with more to print than this prints an element a line.
 const ONE_LINE: usize = 100;
 
-/// Marks, in a piece cut out of an item's body, where the body starts and ends: an item for
-/// the body of an `impl` or `mod`, an element for an array.
-const START: &str = "__connector_gen_piece_start";
-const END: &str = "__connector_gen_piece_end";
+/// The names of the marks start with this; a text that holds it is formatted whole.
+const MARK: &str = "__connector_gen_piece_";
 
 /// `text` formatted a piece of about `piece_bytes` at a time, or `None` when a piece does not
 /// format on its own.
 pub(crate) fn format_in_pieces(text: &str, piece_bytes: usize) -> Option<String> {
+    if text.contains(MARK) {
+        return None;
+    }
+    let mut plan = Plan {
+        piece_bytes,
+        leaves: Vec::new(),
+    };
+    let nodes = plan.body(&mut Vec::new(), text, 1, 1);
+    let formatted =
+        crate::render::in_parallel(&plan.leaves, |leaf| Ok::<_, ()>(leaf.format())).ok()?;
     let mut out = String::with_capacity(text.len());
-    let mut chunk_start = 0;
-    let items = cuts(text, Cut::Items);
-    for (index, &end) in items.iter().enumerate() {
-        let item_start = if index == 0 { 0 } else { items[index - 1] };
-        let item = &text[item_start..end];
-        if item.len() > 2 * piece_bytes {
-            if chunk_start < item_start {
-                out.push_str(&format(&text[chunk_start..item_start])?);
-            }
-            // An item whose body does not cut (the fields of a struct) is formatted whole.
-            let formatted = format_large_item(item, piece_bytes).or_else(|| format(item))?;
-            out.push_str(&formatted);
-            chunk_start = end;
-        } else if end - chunk_start >= piece_bytes || index + 1 == items.len() {
-            out.push_str(&format(&text[chunk_start..end])?);
-            chunk_start = end;
-        }
+    for node in &nodes {
+        node.assemble(&formatted, &mut out)?;
     }
     Some(out)
 }
 
-/// One large item whose body (its largest bracketed part) is cut between the items or elements
-/// it holds; each cut is formatted between the item's head and tail, marked with [`START`] and
-/// [`END`], and only the lines between the marks are kept, but for the head's lines in the
-/// first piece and the tail's in the last.
-fn format_large_item(item: &str, piece_bytes: usize) -> Option<String> {
+/// An item whose body is cut: the text before its body's opening delimiter (included), the
+/// text from its closing delimiter on, and what separates the parts of the body.
+#[derive(Clone)]
+struct Level<'t> {
+    head: &'t str,
+    tail: &'t str,
+    kind: Cut,
+}
+
+/// One piece to format: `text`, inside the items `levels` (outermost first).
+struct Leaf<'t> {
+    levels: Vec<Level<'t>>,
+    text: &'t str,
+    /// The piece prints the heads of the levels from this one (1 is the outermost) inwards:
+    /// it is their first piece.
+    heads_from: usize,
+    /// The piece prints the tails of the levels from the innermost out to this one: it is their
+    /// last piece.
+    tails_to: usize,
+}
+
+/// The pieces of a text, in order: a piece, or an item cut into parts, which is formatted
+/// uncut (`whole`) if one of its parts fails.
+enum Node<'t> {
+    Leaf(usize),
+    Cut {
+        parts: Vec<Node<'t>>,
+        whole: Leaf<'t>,
+    },
+}
+
+struct Plan<'t> {
+    piece_bytes: usize,
+    leaves: Vec<Leaf<'t>>,
+}
+
+impl<'t> Plan<'t> {
+    /// The pieces of `text`, the body of the innermost of `levels` (the file itself when there
+    /// are none).
+    fn body(
+        &mut self,
+        levels: &mut Vec<Level<'t>>,
+        text: &'t str,
+        heads_from: usize,
+        tails_to: usize,
+    ) -> Vec<Node<'t>> {
+        let depth = levels.len();
+        let kind = levels.last().map_or(Cut::Items, |level| level.kind);
+        // Small items are gathered into pieces; a large one is a piece of its own, cut inside.
+        let mut units = Vec::new();
+        let mut from = 0;
+        let mut item_from = 0;
+        for to in cuts(text, kind) {
+            if to - item_from > 2 * self.piece_bytes {
+                if from < item_from {
+                    units.push((from, item_from, false));
+                }
+                units.push((item_from, to, true));
+                from = to;
+            } else if to - from >= self.piece_bytes {
+                units.push((from, to, false));
+                from = to;
+            }
+            item_from = to;
+        }
+        if from < text.len() || units.is_empty() {
+            units.push((from, text.len(), false));
+        }
+        let mut heads = heads_from;
+        let mut nodes = Vec::new();
+        for (index, &(from, to, large)) in units.iter().enumerate() {
+            let tails = if index + 1 == units.len() {
+                tails_to
+            } else {
+                depth + 1
+            };
+            let piece = &text[from..to];
+            let leaf = Leaf {
+                levels: levels.clone(),
+                text: piece,
+                heads_from: heads,
+                tails_to: tails,
+            };
+            let inner = if large { cut_item(piece) } else { None };
+            nodes.push(match inner {
+                Some((level, body)) => {
+                    levels.push(level);
+                    let parts = self.body(levels, body, heads, tails);
+                    levels.pop();
+                    Node::Cut { parts, whole: leaf }
+                }
+                None => {
+                    self.leaves.push(leaf);
+                    Node::Leaf(self.leaves.len() - 1)
+                }
+            });
+            heads = depth + 1;
+        }
+        nodes
+    }
+}
+
+/// The level and body of a large item, when its largest bracketed part can be cut: the items
+/// of a block, or the elements of an array too long for one line.
+fn cut_item(item: &str) -> Option<(Level<'_>, &str)> {
     let group = largest_group(item)?;
-    let (head, body, tail) = (
-        &item[..=group.open],
-        &item[group.open + 1..group.close],
-        &item[group.close..],
-    );
-    let (kind, start, end) = match group.delimiter {
-        b'{' => (
-            Cut::Items,
-            format!("fn {START}() {{}}"),
-            format!("fn {END}() {{}}"),
-        ),
-        // An array short enough for one line prints on one line, its elements cut or not.
+    let body = &item[group.open + 1..group.close];
+    let kind = match group.delimiter {
+        b'{' => Cut::Items,
         b'[' if body.bytes().filter(|b| !b.is_ascii_whitespace()).count() > ONE_LINE => {
-            (Cut::Elements, format!("{START},"), format!("{END},"))
+            Cut::Elements
         }
         _ => return None,
     };
-    if body.contains(START) || body.contains(END) {
-        return None;
-    }
-    let cuts = cuts(body, kind);
-    let mut pieces = Vec::new();
-    let mut from = 0;
-    for (index, &to) in cuts.iter().enumerate() {
-        if to - from >= piece_bytes || index + 1 == cuts.len() {
-            pieces.push(&body[from..to]);
-            from = to;
+    let level = Level {
+        head: &item[..=group.open],
+        tail: &item[group.close..],
+        kind,
+    };
+    Some((level, body))
+}
+
+impl Node<'_> {
+    fn assemble(&self, formatted: &[Option<String>], out: &mut String) -> Option<()> {
+        match self {
+            Node::Leaf(index) => out.push_str(formatted.get(*index)?.as_deref()?),
+            Node::Cut { parts, whole } => {
+                let mark = out.len();
+                if parts
+                    .iter()
+                    .try_for_each(|part| part.assemble(formatted, out))
+                    .is_none()
+                {
+                    // A wrong cut inside the item (the fields of a struct are not items).
+                    out.truncate(mark);
+                    out.push_str(&whole.format()?);
+                }
+            }
         }
+        Some(())
     }
-    let mut out = String::new();
-    for (index, piece) in pieces.iter().enumerate() {
-        // The last element of an array may have no comma after it.
-        let comma = if kind == Cut::Elements && !piece.trim_end().ends_with(',') {
-            ","
-        } else {
-            ""
-        };
-        let formatted = format(&format!("{head}\n{start}\n{piece}{comma}\n{end}\n{tail}"))?;
+}
+
+impl Leaf<'_> {
+    /// The piece formatted, with the heads and tails it prints.
+    fn format(&self) -> Option<String> {
+        if self.levels.is_empty() {
+            return format(self.text);
+        }
+        let depth = self.levels.len();
+        let mut text = String::with_capacity(self.text.len() + 256);
+        for (index, level) in self.levels.iter().enumerate() {
+            text.push_str(level.head);
+            text.push('\n');
+            text.push_str(&mark(index + 1, "start", level.kind));
+            text.push('\n');
+        }
+        text.push_str(self.text);
+        for (index, level) in self.levels.iter().enumerate().rev() {
+            // The last element of an array may have no comma after it.
+            if level.kind == Cut::Elements && !text.trim_end().ends_with(',') {
+                text.push(',');
+            }
+            text.push('\n');
+            text.push_str(&mark(index + 1, "end", level.kind));
+            text.push('\n');
+            text.push_str(level.tail);
+        }
+        let formatted = format(&text)?;
         let lines: Vec<&str> = formatted.split_inclusive('\n').collect();
-        // Each mark on exactly one line, the start first.
-        let at = |mark: &str| {
-            let mut found = lines.iter().enumerate().filter(|(_, l)| l.contains(mark));
+        // Each mark on exactly one line, nested as the levels are.
+        let line_of = |level: usize, end: &str| {
+            let name = format!("{MARK}{level}_{end}");
+            let mut found = lines.iter().enumerate().filter(|(_, l)| l.contains(&name));
             match (found.next(), found.next()) {
                 (Some((line, _)), None) => Some(line),
                 _ => None,
             }
         };
-        let (first, last) = (at(START)?, at(END)?);
-        if first >= last {
+        let starts = (1..=depth)
+            .map(|level| line_of(level, "start"))
+            .collect::<Option<Vec<_>>>()?;
+        let ends = (1..=depth)
+            .map(|level| line_of(level, "end"))
+            .collect::<Option<Vec<_>>>()?;
+        let nested = starts.windows(2).all(|w| w[0] < w[1])
+            && ends.windows(2).all(|w| w[0] > w[1])
+            && starts[depth - 1] < ends[depth - 1];
+        if !nested {
             return None;
         }
-        if index == 0 {
-            lines[..first].iter().for_each(|line| out.push_str(line));
+        let mut out = String::new();
+        let mut push =
+            |from: usize, to: usize| lines[from..to].iter().for_each(|l| out.push_str(l));
+        for level in self.heads_from..=depth {
+            let from = if level == 1 { 0 } else { starts[level - 2] + 1 };
+            push(from, starts[level - 1]);
         }
-        lines[first + 1..last]
-            .iter()
-            .for_each(|line| out.push_str(line));
-        if index + 1 == pieces.len() {
-            lines[last + 1..].iter().for_each(|line| out.push_str(line));
+        push(starts[depth - 1] + 1, ends[depth - 1]);
+        for level in (self.tails_to..=depth).rev() {
+            let to = if level == 1 {
+                lines.len()
+            } else {
+                ends[level - 2]
+            };
+            push(ends[level - 1] + 1, to);
         }
+        Some(out)
     }
-    Some(out)
+}
+
+/// The mark after a level's head (`start`) or before its tail (`end`): an item, or an element.
+fn mark(level: usize, end: &str, kind: Cut) -> String {
+    match kind {
+        Cut::Items => format!("fn {MARK}{level}_{end}() {{}}"),
+        Cut::Elements => format!("{MARK}{level}_{end},"),
+    }
 }
 
 fn format(text: &str) -> Option<String> {
@@ -121,196 +270,6 @@ fn format(text: &str) -> Option<String> {
         .map(|file| prettyplease::unparse(&file));
     super::forget_spans();
     formatted
-}
-
-/// What separates the parts of a text: items (a `;`, or a `}` that ends an item) or the
-/// elements of an array (a `,`).
-#[derive(Clone, Copy, PartialEq)]
-enum Cut {
-    Items,
-    Elements,
-}
-
-/// Byte offsets just after each separator at the top level of `text`, and its end.
-fn cuts(text: &str, kind: Cut) -> Vec<usize> {
-    let mut cuts = Vec::new();
-    let mut level = 0usize;
-    let mut tokens = Significant::new(text).peekable();
-    while let Some((at, byte)) = tokens.next() {
-        match byte {
-            b'{' | b'[' | b'(' => level += 1,
-            b'}' | b']' | b')' => {
-                level = level.saturating_sub(1);
-                let continued = tokens.peek().is_some_and(|&(next, following)| {
-                    matches!(following, b';' | b',' | b'.' | b'=' | b'?' | b')' | b']')
-                        || text[next..].starts_with("else")
-                });
-                if byte == b'}' && level == 0 && kind == Cut::Items && !continued {
-                    cuts.push(at + 1);
-                }
-            }
-            b';' if level == 0 && kind == Cut::Items => cuts.push(at + 1),
-            b',' if level == 0 && kind == Cut::Elements => cuts.push(at + 1),
-            _ => {}
-        }
-    }
-    if cuts.last() != Some(&text.len()) {
-        cuts.push(text.len());
-    }
-    cuts
-}
-
-/// A bracketed part of an item: where it opens and closes, and its opening delimiter.
-struct Group {
-    open: usize,
-    close: usize,
-    delimiter: u8,
-}
-
-/// The largest bracketed part at the top of `item` (the body of an `impl`, the elements of a
-/// static array).
-fn largest_group(item: &str) -> Option<Group> {
-    let mut largest: Option<Group> = None;
-    let mut level = 0usize;
-    let mut open = (0, b'{');
-    for (at, byte) in Significant::new(item) {
-        match byte {
-            b'{' | b'[' | b'(' => {
-                if level == 0 {
-                    open = (at, byte);
-                }
-                level += 1;
-            }
-            b'}' | b']' | b')' => {
-                level = level.checked_sub(1)?;
-                let longer = largest
-                    .as_ref()
-                    .is_none_or(|g| at - open.0 > g.close - g.open);
-                if level == 0 && longer {
-                    largest = Some(Group {
-                        open: open.0,
-                        close: at,
-                        delimiter: open.1,
-                    });
-                }
-            }
-            _ => {}
-        }
-    }
-    largest
-}
-
-/// The bytes of Rust text that are neither whitespace, comments, nor inside string and
-/// character literals, with their offsets.
-struct Significant<'t> {
-    text: &'t str,
-    at: usize,
-}
-
-impl<'t> Significant<'t> {
-    fn new(text: &'t str) -> Self {
-        Significant { text, at: 0 }
-    }
-
-    /// The offset after the literal or comment starting at `self.at`, if one does.
-    fn literal_end(&self) -> Option<usize> {
-        let rest = &self.text[self.at..];
-        let bytes = rest.as_bytes();
-        let after_ident = self.at > 0 && {
-            let before = self.text.as_bytes()[self.at - 1];
-            before.is_ascii_alphanumeric() || before == b'_'
-        };
-        if rest.starts_with("//") {
-            return Some(self.at + rest.find('\n').unwrap_or(rest.len()));
-        }
-        if rest.starts_with("/*") {
-            let mut depth = 0usize;
-            let mut i = 0;
-            while i < bytes.len() {
-                if bytes[i..].starts_with(b"/*") {
-                    depth += 1;
-                    i += 2;
-                } else if bytes[i..].starts_with(b"*/") {
-                    depth -= 1;
-                    i += 2;
-                    if depth == 0 {
-                        return Some(self.at + i);
-                    }
-                } else {
-                    i += 1;
-                }
-            }
-            return Some(self.text.len());
-        }
-        if after_ident {
-            return None;
-        }
-        // Byte and raw strings: `b"…"`, `r"…"`, `r#"…"#`, `br#"…"#`.
-        let prefix = if rest.starts_with("br") {
-            2
-        } else {
-            usize::from(rest.starts_with('r') || rest.starts_with('b'))
-        };
-        let raw = rest[..prefix].ends_with('r');
-        let hashes = bytes[prefix..].iter().take_while(|b| **b == b'#').count();
-        if bytes.get(prefix + hashes) == Some(&b'"') && (raw || hashes == 0) {
-            let open = prefix + hashes + 1;
-            if raw {
-                let close = format!("\"{}", "#".repeat(hashes));
-                let end = rest[open..]
-                    .find(&close)
-                    .map_or(rest.len(), |i| open + i + close.len());
-                return Some(self.at + end);
-            }
-            return Some(self.at + quoted(bytes, open, b'"'));
-        }
-        if bytes.first() == Some(&b'\'') || rest.starts_with("b'") {
-            let quote = usize::from(bytes[0] == b'b');
-            if bytes.get(quote + 1) == Some(&b'\\') {
-                return Some(self.at + quoted(bytes, quote + 1, b'\''));
-            }
-            // `'x'` is a character; `'a` without a closing quote is a lifetime.
-            let ch = rest[quote + 1..].chars().next()?;
-            let close = quote + 1 + ch.len_utf8();
-            if bytes.get(close) == Some(&b'\'') {
-                return Some(self.at + close + 1);
-            }
-        }
-        None
-    }
-}
-
-/// The offset after the closing `quote` of a literal whose text starts at `from`.
-fn quoted(bytes: &[u8], from: usize, quote: u8) -> usize {
-    let mut i = from;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\\' => i += 2,
-            b if b == quote => return i + 1,
-            _ => i += 1,
-        }
-    }
-    bytes.len()
-}
-
-impl Iterator for Significant<'_> {
-    type Item = (usize, u8);
-
-    fn next(&mut self) -> Option<(usize, u8)> {
-        loop {
-            let byte = *self.text.as_bytes().get(self.at)?;
-            if byte.is_ascii_whitespace() {
-                self.at += 1;
-            } else if let Some(end) = self.literal_end() {
-                self.at = end.max(self.at + 1);
-            } else {
-                let at = self.at;
-                // Step over a whole character: offsets stay on character boundaries.
-                self.at += self.text[at..].chars().next().map_or(1, char::len_utf8);
-                return Some((at, byte));
-            }
-        }
-    }
 }
 
 #[cfg(test)]
@@ -324,7 +283,7 @@ mod tests {
     const TRICKY: &str = r##"
 //! Inner docs { with a brace.
 /// Docs } with a brace; and a semicolon.
-pub struct A { x: u8 }
+pub struct A { x: u8, y: u16 }
 impl<'de> A {
     /// `}` in docs.
     pub fn f(&self) -> char { let _ = "a } string; \" with quotes"; let _ = r#"raw } "# ; '}' }
@@ -333,58 +292,38 @@ impl<'de> A {
     pub fn h() -> [u8; 2] { [1, 2] }
 }
 pub static S: [(u8, &str); 3] = [(1, "}"), (2, "]"), (3, "),")];
-pub const D: A = A { x: 1 };
-mod m { pub fn i() -> Option<u8> { if true { Some(1) } else { None } } }
+pub const D: A = A { x: 1, y: 2 };
+pub mod m {
+    pub mod n { pub fn i() -> Option<u8> { if true { Some(1) } else { None } } pub fn j() {} }
+    pub static T: [(u32, &str); 12] = [(0, "],"), (1, "],"), (2, "],"), (3, "],"), (4, "],"),
+        (5, "],"), (6, "],"), (7, "],"), (8, "],"), (9, "],"), (10, "],"), (11, "],")];
+    pub fn k() {}
+}
 "##;
 
     #[test]
     fn pieces_print_as_the_whole_text_prints() {
-        for size in [1, 8, 64, 100_000] {
+        let expected = whole(TRICKY);
+        for size in [1, 8, 64, 200, 100_000] {
             assert_eq!(
                 format_in_pieces(TRICKY, size).as_deref(),
-                Some(whole(TRICKY).as_str()),
+                Some(expected.as_str()),
                 "pieces of {size} bytes"
             );
         }
     }
 
     #[test]
-    fn cuts_fall_between_items_only() {
-        let items = cuts(TRICKY, Cut::Items);
-        let pieces: Vec<&str> = items
-            .iter()
-            .scan(0, |from, &to| {
-                let piece = &TRICKY[*from..to];
-                *from = to;
-                Some(piece.trim())
-            })
-            .collect();
-        assert_eq!(pieces.len(), 6, "{pieces:#?}");
-        assert!(pieces[0].ends_with("pub struct A { x: u8 }"), "{pieces:#?}");
-        assert!(pieces[1].starts_with("impl<'de> A {"), "{pieces:#?}");
-        assert!(pieces[3].starts_with("pub const D"), "{pieces:#?}");
-        for piece in pieces {
-            syn::parse_file(piece).unwrap();
-        }
-    }
-
-    #[test]
-    fn the_body_of_an_impl_and_of_an_array_is_cut() {
-        let items = cuts(TRICKY, Cut::Items);
-        let array = format!(
-            "pub static S: [(u32, &str); 40] = [{}];",
-            (0..40)
-                .map(|i| format!("({i}, \"],\")"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        for item in [&TRICKY[items[0]..items[1]], &array] {
-            assert_eq!(
-                format_large_item(item, 1).as_deref(),
-                Some(whole(item).as_str()),
-                "{item}"
-            );
-        }
+    fn items_are_cut_at_every_depth() {
+        let mut plan = Plan {
+            piece_bytes: 1,
+            leaves: Vec::new(),
+        };
+        plan.body(&mut Vec::new(), TRICKY, 1, 1);
+        let depths: Vec<usize> = plan.leaves.iter().map(|l| l.levels.len()).collect();
+        // `n`'s functions are two levels deep (and pieces of one byte cut their bodies too).
+        assert!(depths.iter().max() >= Some(&2), "{depths:?}");
+        assert!(plan.leaves.iter().any(|l| l.text.contains("(11, \"],\")")));
     }
 
     /// Every sample connector (in one file, its modules inline) prints the same in pieces of
@@ -420,5 +359,7 @@ mod m { pub fn i() -> Option<u8> { if true { Some(1) } else { None } } }
     fn a_text_that_does_not_parse_gives_no_pieces() {
         assert_eq!(format_in_pieces("pub struct A {} fn (", 1), None);
         assert_eq!(format_in_pieces("impl A { fn f() {} fn }", 1), None);
+        let marked = format!("fn {MARK}1_start() {{}}");
+        assert_eq!(format_in_pieces(&marked, 1), None);
     }
 }
