@@ -33,6 +33,7 @@ pub mod interpret;
 pub mod ir;
 pub mod load;
 pub mod lower;
+mod parallel;
 mod readme;
 pub mod render;
 pub mod resolve;
@@ -286,7 +287,7 @@ fn render_modules(
             .map(Piece::Types),
     );
     pieces.extend([Piece::Module("client"), Piece::Module("entities")]);
-    let rendered = render::in_parallel(&pieces, |piece| {
+    let rendered = parallel::in_parallel(&pieces, |piece| {
         let (name, c) = match piece {
             Piece::Types(batch) => (
                 "types",

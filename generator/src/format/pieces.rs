@@ -37,7 +37,7 @@ pub(crate) fn format_in_pieces(text: &str, piece_bytes: usize) -> Option<String>
     };
     let nodes = plan.body(&mut Vec::new(), text, 1, 1);
     let formatted =
-        crate::render::in_parallel(&plan.leaves, |leaf| Ok::<_, ()>(leaf.format())).ok()?;
+        crate::parallel::in_parallel(&plan.leaves, |leaf| Ok::<_, ()>(leaf.format())).ok()?;
     let mut out = String::with_capacity(text.len());
     for node in &nodes {
         node.assemble(&formatted, &mut out)?;

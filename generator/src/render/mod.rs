@@ -7,7 +7,6 @@
 mod context;
 mod entities;
 mod markdown;
-mod parallel;
 mod tables;
 mod text;
 pub(crate) mod view;
@@ -21,7 +20,6 @@ use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior};
 
 use crate::error::Error;
 pub(crate) use context::ViewContext;
-pub(crate) use parallel::in_parallel;
 pub use text::{ascii_json, doc_comment, doc_value, rust_literal, toml_literal, visible_text};
 
 /// The templates embedded in the binary, by name.

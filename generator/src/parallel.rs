@@ -1,6 +1,6 @@
-//! Independent rendering jobs on two threads: rendering and formatting a large API's modules
-//! is most of generation, and its pieces (batches of types, the other modules) do not depend on
-//! each other.
+//! Independent jobs on two threads: rendering and formatting a large API's modules is most of
+//! generation, and their pieces (batches of types, the other modules, pieces of text to format)
+//! do not depend on each other.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
