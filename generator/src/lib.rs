@@ -322,11 +322,11 @@ fn render_modules(
     Ok(Rendered { modules })
 }
 
-fn render_root(
+/// The root (`lib.rs`, or the file with every module inline) as rendered.
+fn root_text(
     renderer: &Renderer,
     context: &ViewContext,
     rendered: Option<&Rendered>,
-    dump: Option<&Path>,
 ) -> Result<String, Error> {
     let modules: Vec<ModuleView> = MODULES
         .iter()
@@ -348,6 +348,17 @@ fn render_root(
         context.value(Vec::new()),
         context! { modules => modules, crate_root => rendered.is_none() },
     )?;
+    Ok(text)
+}
+
+/// The root formatted; inline modules are formatted with it (see [`render_modules`]).
+fn render_root(
+    renderer: &Renderer,
+    context: &ViewContext,
+    rendered: Option<&Rendered>,
+    dump: Option<&Path>,
+) -> Result<String, Error> {
+    let text = root_text(renderer, context, rendered)?;
     format::format_rust("lib.rs.j2", &text, dump).map_err(|err| {
         // Inline modules are formatted with the root: a module that is not valid Rust is
         // reported by the template that rendered it.
@@ -480,6 +491,20 @@ pub(crate) fn render_inline(
     let rendered = render_modules(&renderer, &context, &catalogue, options, target, None)?;
     let root = render_root(&renderer, &context, Some(&rendered), None)?;
     Ok(format!("{}{root}", banner(spec_label)))
+}
+
+/// What [`render_inline`] formats, as rendered: for code that holds it and is formatted whole,
+/// so that it is parsed once.
+pub(crate) fn render_inline_unformatted(
+    connector: &Connector,
+    options: &Options,
+    spec_label: &str,
+    target: Target,
+) -> Result<String, Error> {
+    let renderer = Renderer::new(options.templates.as_deref())?;
+    let (context, catalogue) = view_context(connector, spec_label);
+    let rendered = render_modules(&renderer, &context, &catalogue, options, target, None)?;
+    root_text(&renderer, &context, Some(&rendered))
 }
 
 /// What [`generate_crate`] did.
