@@ -486,9 +486,7 @@ pub(crate) fn render_inline(
     spec_label: &str,
     target: Target,
 ) -> Result<String, Error> {
-    let renderer = Renderer::new(options.templates.as_deref())?;
-    let (context, catalogue) = view_context(connector, spec_label);
-    let rendered = render_modules(&renderer, &context, &catalogue, options, target, None)?;
+    let (renderer, context, rendered) = inline_modules(connector, options, spec_label, target)?;
     let root = render_root(&renderer, &context, Some(&rendered), None)?;
     Ok(format!("{}{root}", banner(spec_label)))
 }
@@ -501,10 +499,21 @@ pub(crate) fn render_inline_unformatted(
     spec_label: &str,
     target: Target,
 ) -> Result<String, Error> {
+    let (renderer, context, rendered) = inline_modules(connector, options, spec_label, target)?;
+    root_text(&renderer, &context, Some(&rendered))
+}
+
+/// The modules of code with inline modules, as rendered, with what renders its root.
+fn inline_modules(
+    connector: &Connector,
+    options: &Options,
+    spec_label: &str,
+    target: Target,
+) -> Result<(Renderer, ViewContext, Rendered), Error> {
     let renderer = Renderer::new(options.templates.as_deref())?;
     let (context, catalogue) = view_context(connector, spec_label);
     let rendered = render_modules(&renderer, &context, &catalogue, options, target, None)?;
-    root_text(&renderer, &context, Some(&rendered))
+    Ok((renderer, context, rendered))
 }
 
 /// What [`generate_crate`] did.
