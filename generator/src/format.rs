@@ -2,7 +2,7 @@
 //!
 //! Parsing is the check that a template produced valid Rust; a failure names the template and the
 //! line, and the unformatted text is kept for inspection. A large text is formatted a piece at a
-//! time ([`pieces`]), which bounds the syntax tree held in memory.
+//! time (see `format/pieces.rs`), which bounds the syntax tree held in memory.
 
 mod pieces;
 mod scan;
