@@ -122,10 +122,10 @@ impl Renderer {
     }
 }
 
-/// Types per piece of the `types` module: the template is rendered, and its output formatted, a
-/// batch of types at a time, which bounds the syntax tree held in memory (for Microsoft Graph's
-/// 20 MB spec the whole module's tree took gigabytes) and lets batches render in parallel. The
-/// template must print its types independently of each other.
+/// Types per piece of the `types` module: the template is rendered a batch of types at a time,
+/// so that batches render in parallel and only a batch's types are converted to template values
+/// at once. The template must print its types independently of each other. (The module is
+/// formatted in pieces of its own, see `format/pieces.rs`.)
 pub(crate) const TYPES_PER_BATCH: usize = 400;
 
 fn read(path: &PathBuf) -> Result<String, Error> {
