@@ -11,6 +11,7 @@ fn main() {
         ("../specs/auth.yaml", "auth"),
         ("../specs/responses.yaml", "responses"),
         ("../specs/entities.yaml", "kennel"),
+        ("../specs/servers.yaml", "servers"),
         // A manifest: one module per version and `VERSIONS`.
         ("../specs/acme/connector.toml", "acme"),
     ];

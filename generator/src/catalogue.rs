@@ -113,6 +113,7 @@ fn action(schemas: &mut Schemas, connector: &Connector, op: &Operation) -> Actio
         output_schemas: schemas.outputs(op),
         output_headers: schema::output_headers(op),
         paging: connector.paging.get(&op.id).cloned(),
+        servers: op.servers.iter().map(|s| s.url.clone()).collect(),
     }
 }
 

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use connector_runtime::descriptor as d;
 
 use crate::ir::{
-    Connector, Location, Method, OAuthFlowKind, Operation, SecurityKind, StatusMatch, Style,
+    Connector, Location, Method, OAuthFlowKind, Operation, SecurityKind, Server, StatusMatch, Style,
 };
 
 /// The descriptor of a lowered connector, catalogue included.
@@ -24,27 +24,7 @@ pub fn without_catalogue(connector: &Connector) -> d::ConnectorDescriptor {
         name: owned(&connector.crate_name),
         title: owned(&connector.title),
         version: owned(&connector.version),
-        servers: Cow::Owned(
-            connector
-                .servers
-                .iter()
-                .map(|s| d::ServerDescriptor {
-                    url: owned(&s.url),
-                    description: s.description.as_deref().map(owned),
-                    variables: Cow::Owned(
-                        s.variables
-                            .iter()
-                            .map(|v| d::ServerVariableDescriptor {
-                                name: owned(&v.name),
-                                default: owned(&v.default),
-                                allowed: texts(&v.allowed),
-                                description: v.description.as_deref().map(owned),
-                            })
-                            .collect(),
-                    ),
-                })
-                .collect(),
-        ),
+        servers: servers(&connector.servers),
         security_schemes: Cow::Owned(
             connector
                 .security_schemes
@@ -116,7 +96,31 @@ fn operation(op: &Operation) -> d::OperationDescriptor {
         ),
         security: Cow::Owned(op.security.iter().map(|alt| texts(alt)).collect()),
         deprecated: op.deprecated,
+        servers: servers(&op.servers),
     }
+}
+
+fn servers(servers: &[Server]) -> d::List<d::ServerDescriptor> {
+    Cow::Owned(
+        servers
+            .iter()
+            .map(|s| d::ServerDescriptor {
+                url: owned(&s.url),
+                description: s.description.as_deref().map(owned),
+                variables: Cow::Owned(
+                    s.variables
+                        .iter()
+                        .map(|v| d::ServerVariableDescriptor {
+                            name: owned(&v.name),
+                            default: owned(&v.default),
+                            allowed: texts(&v.allowed),
+                            description: v.description.as_deref().map(owned),
+                        })
+                        .collect(),
+                ),
+            })
+            .collect(),
+    )
 }
 
 fn scheme_kind(kind: &SecurityKind) -> d::SecuritySchemeKind {

@@ -454,6 +454,10 @@ pub struct Operation {
     pub responses: Vec<Response>,
     /// Security alternatives (OR of ANDs of scheme names); empty: no auth.
     pub security: Vec<Vec<String>>,
+    /// The operation's own servers (its `servers`, else its path's); empty for the
+    /// connector's. A relative URL is relative to the connector's server.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub servers: Vec<Server>,
     /// Where the operation is in the spec.
     pub pointer: String,
 }

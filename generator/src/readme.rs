@@ -97,16 +97,37 @@ fn servers(connector: &Connector, out: &mut String) {
             let _ = write!(out, ": {}", text(description));
         }
         out.push('\n');
-        for variable in &server.variables {
-            let _ = writeln!(
-                out,
-                "  - {} (default {}), set with `.server_variable(name, value)`",
-                code(&variable.name),
-                code(&variable.default)
-            );
+        server_variables(server, out);
+    }
+    let own: Vec<&crate::ir::Operation> = connector
+        .operations
+        .iter()
+        .filter(|op| !op.servers.is_empty())
+        .collect();
+    if !own.is_empty() {
+        out.push_str(
+            "\nActions with servers of their own (a connection's `base_url` still wins):\n\n",
+        );
+    }
+    for op in own {
+        let urls: Vec<String> = op.servers.iter().map(|s| code(&s.url)).collect();
+        let _ = writeln!(out, "- {}: {}", code(&op.id), urls.join(", "));
+        for server in &op.servers {
+            server_variables(server, out);
         }
     }
     out.push('\n');
+}
+
+fn server_variables(server: &crate::ir::Server, out: &mut String) {
+    for variable in &server.variables {
+        let _ = writeln!(
+            out,
+            "  - {} (default {}), set with `.server_variable(name, value)`",
+            code(&variable.name),
+            code(&variable.default)
+        );
+    }
 }
 
 fn schemes(connector: &Connector, out: &mut String) {
@@ -201,5 +222,25 @@ mod tests {
         assert_eq!(text("a | b\n# c <script>"), "a \\| b \\# c &lt;script&gt;");
         assert_eq!(code("x`y|z\n"), "`x'y¦z `");
         assert_eq!(env_name("pet-store", "api key"), "PET_STORE_API_KEY");
+    }
+
+    #[test]
+    fn actions_with_their_own_servers_are_listed_with_their_variables() {
+        let spec = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../specs/servers.yaml"
+        ))
+        .expect("the sample spec");
+        let lowered = crate::load_connector(&spec, &crate::Options::default()).expect("lowers");
+        let readme = readme(&lowered.connector, "servers.yaml");
+        assert!(
+            readme.contains("- `uploadReport`: `http://{uploadHost}:{uploadPort}/upload`\n  - `uploadHost` (default `127.0.0.1`)"),
+            "{readme}"
+        );
+        assert!(
+            readme.contains("- `getArchivedReport`: `/archive-v2`\n"),
+            "{readme}"
+        );
+        assert!(!readme.contains("`getStatus`:"), "{readme}");
     }
 }

@@ -26,10 +26,12 @@ use crate::wire::{encoding, server};
 
 mod health_state;
 mod reliability;
+mod servers;
 
 pub use health_state::HealthPolicy;
 pub(crate) use health_state::{HealthSlot, HealthState};
 use reliability::Reliability;
+use servers::{Choice, OpServers};
 
 /// Default whole-request timeout.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -64,6 +66,8 @@ pub struct Connection {
 pub(crate) struct Inner {
     pub(crate) connector: Arc<ConnectorDescriptor>,
     pub(crate) base_url: String,
+    /// Base URLs of the operations that declare servers of their own.
+    op_servers: OpServers,
     /// Shared with connections derived by [`Connection::with_base_url`].
     pub(crate) pipeline: Arc<Pipeline>,
     /// Whether requests carry credentials, and whether those may go over plain http to
@@ -106,7 +110,7 @@ impl Connection {
         self.inner.health.check()?;
         pipeline::execute(
             &self.inner.pipeline,
-            &self.inner.base_url,
+            &self.inner.base_url_for(op)?,
             op,
             &args,
             pipeline::CallOptions::marked(self.marked_idempotent(op)),
@@ -124,7 +128,7 @@ impl Connection {
         self.inner.health.check()?;
         pipeline::execute_streaming(
             &self.inner.pipeline,
-            &self.inner.base_url,
+            &self.inner.base_url_for(op)?,
             op,
             &args,
             pipeline::CallOptions::marked(self.marked_idempotent(op)),
@@ -149,7 +153,7 @@ impl Connection {
         self.inner.health.check()?;
         dynamic::execute(
             &self.inner.pipeline,
-            &self.inner.base_url,
+            |op| self.inner.base_url_for(op),
             &self.inner.actions,
             action,
             input,
@@ -176,6 +180,16 @@ impl Connection {
         &self.inner.base_url
     }
 
+    /// The base URL `op`'s path is appended to: [`base_url`](Self::base_url), unless the
+    /// operation declares servers of its own (then the one this connection chose, see
+    /// [`OperationDescriptor::servers`]). An error when the spec made that server unusable.
+    pub fn base_url_for(
+        &self,
+        op: &OperationDescriptor,
+    ) -> Result<std::borrow::Cow<'_, str>, Error> {
+        self.inner.base_url_for(op)
+    }
+
     /// A connection like this one that sends to `url` (an absolute `http` or `https` URL):
     /// for a backend moved to another address or version. Client, tokens, limits and retry
     /// budget are shared; calls already running on this connection keep their base URL for all
@@ -191,6 +205,8 @@ impl Connection {
             inner: Arc::new(Inner {
                 connector: self.inner.connector.clone(),
                 base_url,
+                // The new URL wins over every server, as a `base_url` override does.
+                op_servers: OpServers::default(),
                 pipeline: self.inner.pipeline.clone(),
                 actions: self.inner.actions.clone(),
                 health: HealthSlot::default(),
@@ -198,6 +214,19 @@ impl Connection {
                 allow_http_loopback: self.inner.allow_http_loopback,
             }),
         })
+    }
+}
+
+impl Inner {
+    /// The base URL of `op`: the connection's, or that of the operation's own servers.
+    pub(crate) fn base_url_for(
+        &self,
+        op: &OperationDescriptor,
+    ) -> Result<std::borrow::Cow<'_, str>, Error> {
+        if op.servers.is_empty() {
+            return Ok(std::borrow::Cow::Borrowed(&self.base_url));
+        }
+        self.op_servers.base_url(op, &self.base_url)
     }
 }
 
@@ -507,7 +536,10 @@ impl ConnectionBuilder {
         self.variables.extend(backend.server.iter().cloned());
         let base_url = match &self.base_url {
             Some(url) => server::check_base_url(url)?,
-            None => self.server_url()?,
+            None => {
+                self.check_server_variable_names()?;
+                self.server_url()?
+            }
         };
 
         let mut credentials = Credentials::new();
@@ -525,6 +557,23 @@ impl ConnectionBuilder {
             || !self.extra_query.is_empty()
             || backend.sends_secrets();
         check_transport(&base_url, sends_secrets, self.allow_http_loopback)?;
+        let op_servers = match &self.base_url {
+            Some(_) => OpServers::default(),
+            None => OpServers::resolve(
+                &self.connector,
+                Choice {
+                    chosen: self
+                        .connector
+                        .servers
+                        .get(self.server)
+                        .map(|s| s.url.to_string()),
+                    values: self.variables.clone(),
+                    sends_secrets,
+                    allow_http_loopback: self.allow_http_loopback,
+                },
+                &base_url,
+            )?,
+        };
 
         let extra_headers = self
             .extra_headers
@@ -669,6 +718,7 @@ impl ConnectionBuilder {
             inner: Arc::new(Inner {
                 connector: connector.clone(),
                 base_url,
+                op_servers,
                 sends_secrets,
                 actions: Arc::default(),
                 health: HealthSlot::default(),
@@ -704,6 +754,7 @@ impl ConnectionBuilder {
                     follow_cross_origin: self.follow_cross_origin,
                     cross_origin_client,
                     auth_failure_body: self.auth_failure_body,
+                    base_urls: Default::default(),
                 }),
             }),
         })
@@ -769,14 +820,11 @@ impl ConnectionBuilder {
         }
     }
 
-    /// Checks the backend variables of the pinned version and of the chosen server.
+    /// Checks the backend variables of the pinned version and those of the servers: the chosen
+    /// one and the operations' own.
     fn backend(&self) -> Result<Backend, Error> {
-        let server_variables: Vec<&str> = self
-            .connector
-            .servers
-            .get(self.server)
-            .map(|s| s.variables.iter().map(|v| v.name.as_ref()).collect())
-            .unwrap_or_default();
+        let servers = server::settable(&self.connector, self.server);
+        let server_variables = server::variable_names(&servers);
         variables::check(&self.declared, &server_variables, &self.given).map_err(|problems| {
             Error::Config {
                 key: "variables".into(),
@@ -803,7 +851,40 @@ impl ConnectionBuilder {
                 )
             },
         })?;
-        server::resolve(server, &self.variables)
+        let own: Vec<(String, String)> = self
+            .variables
+            .iter()
+            .filter(|(name, _)| server.variables.iter().any(|v| v.name == *name))
+            .cloned()
+            .collect();
+        server::resolve(server, &own)
+    }
+
+    /// Refuses a server variable that neither the chosen server nor an operation's server has.
+    fn check_server_variable_names(&self) -> Result<(), Error> {
+        let servers = server::settable(&self.connector, self.server);
+        let known = server::variable_names(&servers);
+        match self
+            .variables
+            .iter()
+            .find(|(name, _)| !known.contains(&name.as_str()))
+        {
+            None => Ok(()),
+            Some((name, value)) => Err(Error::InvalidServerVariable {
+                name: name.clone(),
+                value: value.clone(),
+                reason: format!(
+                    "connector `{}` has no server with such a variable (they have: {}){}",
+                    self.connector.name,
+                    if known.is_empty() {
+                        "none".into()
+                    } else {
+                        known.join(", ")
+                    },
+                    crate::error::hint(name, known.iter().copied())
+                ),
+            }),
+        }
     }
 }
 

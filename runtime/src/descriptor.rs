@@ -45,6 +45,10 @@ impl ConnectorDescriptor {
     }
 }
 
+/// No servers of an operation's own: what most operations have (generated code writes this
+/// short name for it).
+pub const NO_SERVERS: List<ServerDescriptor> = Cow::Borrowed(&[]);
+
 /// One entry of the spec's `servers` list.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServerDescriptor {
@@ -214,6 +218,11 @@ pub struct OperationDescriptor {
     pub security: List<SecurityRequirement>,
     /// Whether the spec marks the operation deprecated.
     pub deprecated: bool,
+    /// Servers of the operation's own (its `servers`, else its path's), in spec order; empty
+    /// for most operations, which go to the connector's server. A connection sends the
+    /// operation to the server whose URL it chose for the connector when that server is listed
+    /// here, else to the first; a connection's `base_url` override wins over both.
+    pub servers: List<ServerDescriptor>,
 }
 
 impl OperationDescriptor {

@@ -1,5 +1,6 @@
 //! The dynamic interface: operation input and output as plain JSON.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
@@ -8,7 +9,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::catalogue::{Catalogue, Validators};
-use crate::descriptor::ConnectorDescriptor;
+use crate::descriptor::{ConnectorDescriptor, OperationDescriptor};
 use crate::error::Error;
 use crate::pipeline::{self, Pipeline};
 use crate::wire::args::Args;
@@ -32,6 +33,17 @@ pub struct ActionOutput {
 pub(crate) struct Actions {
     loaded: OnceLock<Result<Option<Catalogue>, String>>,
     validators: Validators,
+    /// Where each action is among the connector's operations and the catalogue's actions, by
+    /// id, built on first use: a call by name finds its action without scanning them all
+    /// (GitHub's spec has a thousand).
+    index: OnceLock<BTreeMap<String, Place>>,
+}
+
+/// Positions of one action id (the first of each list with that id, as a scan finds).
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+struct Place {
+    operation: Option<usize>,
+    action: Option<usize>,
 }
 
 impl Actions {
@@ -46,7 +58,40 @@ impl Actions {
             return false;
         }
         matches!(self.catalogue(connector), Ok(Some(catalogue))
-            if catalogue.action(&op.id).is_some_and(|a| a.idempotent))
+            if self.action(connector, catalogue, &op.id).is_some_and(|a| a.idempotent))
+    }
+
+    /// Where `id` is among the operations and the catalogue's actions.
+    fn place(
+        &self,
+        connector: &ConnectorDescriptor,
+        catalogue: Option<&Catalogue>,
+        id: &str,
+    ) -> Place {
+        let index = self.index.get_or_init(|| {
+            let mut index: BTreeMap<String, Place> = BTreeMap::new();
+            for (i, op) in connector.operations.iter().enumerate() {
+                let place = index.entry(op.id.to_string()).or_default();
+                place.operation.get_or_insert(i);
+            }
+            for (i, action) in catalogue.iter().flat_map(|c| c.actions.iter()).enumerate() {
+                let place = index.entry(action.id.clone()).or_default();
+                place.action.get_or_insert(i);
+            }
+            index
+        });
+        index.get(id).copied().unwrap_or_default()
+    }
+
+    /// The catalogue's action `id`.
+    fn action<'c>(
+        &self,
+        connector: &ConnectorDescriptor,
+        catalogue: &'c Catalogue,
+        id: &str,
+    ) -> Option<&'c crate::catalogue::Action> {
+        let place = self.place(connector, Some(catalogue), id);
+        catalogue.actions.get(place.action?)
     }
 
     pub(crate) fn catalogue(
@@ -70,9 +115,9 @@ impl Actions {
 
 /// Runs `action` with JSON input: validated against the catalogue's input schema (when the
 /// connector has one), then sent through the one executor.
-pub(crate) async fn execute(
+pub(crate) async fn execute<'a>(
     pipeline: &Pipeline,
-    base_url: &str,
+    base_url: impl Fn(&OperationDescriptor) -> Result<Cow<'a, str>, Error>,
     actions: &Actions,
     action: &str,
     input: Value,
@@ -81,9 +126,10 @@ pub(crate) async fn execute(
 }
 
 /// Like [`execute`], with exactly one attempt when `single_attempt` is set (a ping).
-pub(crate) async fn execute_with(
+/// `base_url` gives an operation's base URL: the connection's, or one of its own servers.
+pub(crate) async fn execute_with<'a>(
     pipeline: &Pipeline,
-    base_url: &str,
+    base_url: impl Fn(&OperationDescriptor) -> Result<Cow<'a, str>, Error>,
     actions: &Actions,
     action: &str,
     input: Value,
@@ -91,13 +137,14 @@ pub(crate) async fn execute_with(
 ) -> Result<ActionOutput, Error> {
     let connector = &*pipeline.connector;
     let catalogue = actions.catalogue(connector)?;
-    let Some(op) = connector.operation(action) else {
+    let place = actions.place(connector, catalogue, action);
+    let Some(op) = place.operation.and_then(|i| connector.operations.get(i)) else {
         return Err(Error::UnknownAction {
             name: action.to_owned(),
             hint: crate::error::hint(action, connector.operations.iter().map(|o| o.id.as_ref())),
         });
     };
-    let described = catalogue.and_then(|c| Some((c, c.action(action)?)));
+    let described = catalogue.and_then(|c| Some((c, c.actions.get(place.action?)?)));
     if let Some((catalogue, described)) = described {
         actions.validators.check(catalogue, described, &input)?;
     }
@@ -107,8 +154,11 @@ pub(crate) async fn execute_with(
         idempotent: described.is_some_and(|d| d.idempotent),
         single_attempt,
     };
-    let response = pipeline::execute(pipeline, base_url, op, &args, options).await?;
+    let base_url = base_url(op)?;
+    let response = pipeline::execute(pipeline, &base_url, op, &args, options).await?;
     let headers = described
+        // Most actions declare no response headers: nothing to look up then.
+        .filter(|d| !d.output_headers.is_empty())
         .map(|d| d.headers_for(response.status()))
         .unwrap_or_default()
         .iter()

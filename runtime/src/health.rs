@@ -97,7 +97,7 @@ impl Connection {
         // One attempt: a ping reports what one request found, not what retries hid.
         let call = crate::dynamic::execute_with(
             &inner.pipeline,
-            &inner.base_url,
+            |op| inner.base_url_for(op),
             &inner.actions,
             &spec.action,
             input,

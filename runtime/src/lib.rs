@@ -29,6 +29,7 @@
 //!     responses: Cow::Borrowed(&[]),
 //!     security: Cow::Borrowed(&[Cow::Borrowed(&[Cow::Borrowed("api_key")])]),
 //!     deprecated: false,
+//!     servers: Cow::Borrowed(&[]),
 //! };
 //! static PETSTORE: ConnectorDescriptor = ConnectorDescriptor {
 //!     name: Cow::Borrowed("petstore"),

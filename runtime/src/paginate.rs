@@ -231,7 +231,11 @@ impl Pager {
             self.done = true;
             return Ok(());
         };
-        let base = format!("{}/", self.connection.base_url());
+        // A relative link is relative to the listing's own base URL.
+        let base = match self.connection.connector().operation(&self.action) {
+            Some(op) => format!("{}/", self.connection.base_url_for(op)?),
+            None => format!("{}/", self.connection.base_url()),
+        };
         let parsed = reqwest::Url::parse(&base)
             .and_then(|base| base.join(&url))
             .map_err(|err| Error::InvalidInput {

@@ -69,29 +69,30 @@ impl VersionedConnector {
                         })
                     })
                     .collect();
-                // Server variables without manifest rules are backend variables too.
-                let server: Vec<serde_json::Value> = v
-                    .connector
-                    .servers
-                    .first()
-                    .map(|s| {
-                        s.variables
-                            .iter()
-                            .filter(|sv| !v.variables.iter().any(|d| d.name == sv.name))
-                            .map(|sv| {
-                                serde_json::json!({
-                                    "name": sv.name,
-                                    "type": if sv.allowed.is_empty() { "string" } else { "enum" },
-                                    "values": if sv.allowed.is_empty() { None } else { Some(sv.allowed.to_vec()) },
-                                    "required": false,
-                                    "default": sv.default,
-                                    "location": { "server": sv.name },
-                                    "description": sv.description,
-                                })
-                            })
-                            .collect()
+                // Server variables without manifest rules are backend variables too: the
+                // first server's, then those of servers operations declare for themselves.
+                let servers = crate::wire::server::settable(&v.connector, 0);
+                let mut listed: Vec<&str> = v.variables.iter().map(|d| d.name.as_ref()).collect();
+                let server: Vec<serde_json::Value> = servers
+                    .iter()
+                    .flat_map(|s| s.variables.iter())
+                    .filter(|sv| {
+                        let new = !listed.contains(&sv.name.as_ref());
+                        listed.push(&sv.name);
+                        new
                     })
-                    .unwrap_or_default();
+                    .map(|sv| {
+                        serde_json::json!({
+                            "name": sv.name,
+                            "type": if sv.allowed.is_empty() { "string" } else { "enum" },
+                            "values": if sv.allowed.is_empty() { None } else { Some(sv.allowed.to_vec()) },
+                            "required": false,
+                            "default": sv.default,
+                            "location": { "server": sv.name },
+                            "description": sv.description,
+                        })
+                    })
+                    .collect();
                 serde_json::json!({
                     "id": v.id,
                     "state": v.state.as_str(),

@@ -45,6 +45,12 @@ pub mod kennel {
     include!(concat!(env!("OUT_DIR"), "/kennel.rs"));
 }
 
+/// Servers at every level: the connector's, a path's, an operation's (absolute and relative)
+/// (`specs/servers.yaml`).
+pub mod servers {
+    include!(concat!(env!("OUT_DIR"), "/servers.rs"));
+}
+
 /// The two-version Acme orders connector (`specs/acme/connector.toml`): `acme::v1` (deprecated)
 /// and `acme::v2`, listed with their backend variables in `acme::VERSIONS`.
 pub mod acme {

@@ -10,7 +10,9 @@ use connector_gen::{load_connector, Options};
 use connector_runtime::catalogue::Catalogue;
 use connector_runtime::descriptor::ConnectorDescriptor;
 use connector_runtime::{Connection, ConnectionConfig, Error};
-use connector_tests::{auth, awkward, bodies, kennel, parameters, petstore, responses, schemas};
+use connector_tests::{
+    auth, awkward, bodies, kennel, parameters, petstore, responses, schemas, servers,
+};
 use serde_json::{json, Value};
 use support::cli::{connection_file, connector_gen, run};
 use support::examples::{input_for, load_spec};
@@ -54,6 +56,10 @@ macro_rules! by_connector {
                 use kennel as $c;
                 $body
             }
+            "servers" => {
+                use servers as $c;
+                $body
+            }
             other => panic!("no connector {other}"),
         }
     };
@@ -74,6 +80,7 @@ fn samples() -> Vec<(&'static str, &'static str, &'static ConnectorDescriptor)> 
         ("specs/auth.yaml", "auth", &auth::CONNECTOR),
         ("specs/responses.yaml", "responses", &responses::CONNECTOR),
         ("specs/entities.yaml", "kennel", &kennel::CONNECTOR),
+        ("specs/servers.yaml", "servers", &servers::CONNECTOR),
     ]
 }
 

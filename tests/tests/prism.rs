@@ -10,7 +10,9 @@ mod support;
 
 use connector_runtime::descriptor::{ConnectorDescriptor, SecuritySchemeKind};
 use connector_runtime::{Args, Binary, Connection, Credential, Error, Multipart};
-use connector_tests::{auth, awkward, bodies, kennel, parameters, petstore, responses, schemas};
+use connector_tests::{
+    auth, awkward, bodies, kennel, parameters, petstore, responses, schemas, servers,
+};
 use serde_json::{json, Value};
 use support::cli::{connection_file, connector_gen, generated_petstore_binary, run};
 use support::examples::{input_for, load_spec};
@@ -196,6 +198,14 @@ async fn awkward_every_action() {
 async fn entities_every_action() {
     let mut prism = prism_or_skip!("specs/entities.yaml");
     every_action(&mut prism, "specs/entities.yaml", &kennel::CONNECTOR).await;
+}
+
+/// Prism serves every path wherever the spec's servers say it lives: a connection's base URL
+/// wins over the path- and operation-level servers, as it does for a facade.
+#[tokio::test]
+async fn servers_every_action() {
+    let mut prism = prism_or_skip!("specs/servers.yaml");
+    every_action(&mut prism, "specs/servers.yaml", &servers::CONNECTOR).await;
 }
 
 #[tokio::test]
@@ -425,6 +435,7 @@ fn every_sample_spec_is_checked_against_prism() {
         "petstore",
         "responses",
         "schemas",
+        "servers",
     ];
     let mut found: Vec<String> = std::fs::read_dir(repo_root().join("specs"))
         .expect("specs folder")

@@ -1,11 +1,11 @@
-//! Connector-wide parts of the spec: info, servers and security schemes.
+//! Connector-wide parts of the spec: info and security schemes (servers are in `servers`).
 
 use heck::{ToKebabCase, ToSnakeCase};
 use serde_json::Value;
 
 use super::{LowerOptions, Lowerer};
 use crate::diagnostics::pointer;
-use crate::ir::{OAuthFlow, OAuthFlowKind, SecurityKind, SecurityScheme, Server, ServerVariable};
+use crate::ir::{OAuthFlow, OAuthFlowKind, SecurityKind, SecurityScheme};
 
 pub(crate) struct Info {
     pub crate_name: String,
@@ -85,56 +85,6 @@ fn rejected_crate_name(name: &str) -> Option<&'static str> {
     } else {
         None
     }
-}
-
-pub(crate) fn servers(lw: &mut Lowerer<'_, '_>) -> Vec<Server> {
-    let Some(value) = lw.spec.root().get("servers") else {
-        return Vec::new();
-    };
-    let parsed: Vec<openapiv3::Server> = match lw.spec.parse(value, "#/servers") {
-        Ok(servers) => servers,
-        Err(diag) => {
-            lw.diags.warn(
-                diag.pointer,
-                format!(
-                    "{}; servers ignored, the connection must set a base URL",
-                    diag.message
-                ),
-            );
-            return Vec::new();
-        }
-    };
-    parsed
-        .into_iter()
-        .enumerate()
-        .map(|(index, server)| {
-            let at = pointer("#/servers", &index.to_string());
-            let variables = server
-                .variables
-                .unwrap_or_default()
-                .into_iter()
-                .map(|(name, var)| ServerVariable {
-                    name,
-                    default: var.default,
-                    allowed: var.enumeration,
-                    description: var.description,
-                })
-                .collect::<Vec<_>>();
-            for placeholder in placeholders(&server.url) {
-                if !variables.iter().any(|v| v.name == placeholder) {
-                    lw.diags.warn(
-                        pointer(&at, "url"),
-                        format!("server URL uses `{{{placeholder}}}` but declares no such variable; the connection must set a base URL to use this server"),
-                    );
-                }
-            }
-            Server {
-                url: server.url,
-                description: server.description,
-                variables,
-            }
-        })
-        .collect()
 }
 
 /// Names between braces in a URL or path template.

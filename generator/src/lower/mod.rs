@@ -12,6 +12,7 @@ mod paging;
 mod ping;
 mod recursion;
 pub mod select;
+mod servers;
 mod shapes;
 mod types;
 mod unions;
@@ -66,7 +67,7 @@ pub fn lower(
     // A subset lowers only the components its operations reach; the others keep their names
     // reserved, so that a type is named alike in a subset and in the whole connector.
     lowerer.register_components(!subset);
-    let servers = connector::servers(&mut lowerer);
+    let servers = servers::connector_servers(&mut lowerer);
     let security_schemes = connector::security_schemes(&mut lowerer);
     let mut operations =
         operations::lower_operations(&mut lowerer, &security_schemes, &options.include);

@@ -83,18 +83,21 @@ pub(crate) fn lower_operations(
             continue;
         };
         let shared_params = item.get("parameters");
+        // Lowered with the path's first kept operation: a subset warns only about what it keeps.
+        let mut path_servers = None;
         for (key, method) in METHODS {
             let Some(op_value) = item.get(key) else {
                 continue;
             };
             let at = pointer(&item_at, key);
-            let op: openapiv3::Operation = match spec.parse(op_value, &at) {
-                Ok(op) => op,
-                Err(diag) => {
-                    lw.diags.fragment_failed(diag, "operation skipped");
-                    continue;
-                }
-            };
+            let op: openapiv3::Operation =
+                match spec.parse(&super::servers::without_servers(op_value), &at) {
+                    Ok(op) => op,
+                    Err(diag) => {
+                        lw.diags.fragment_failed(diag, "operation skipped");
+                        continue;
+                    }
+                };
             let context = OpContext {
                 path,
                 method,
@@ -104,7 +107,11 @@ pub(crate) fn lower_operations(
                 global_security,
                 schemes,
             };
-            if let Some(operation) = lower_operation(lw, &op, &context, &mut names, include) {
+            if let Some(mut operation) = lower_operation(lw, &op, &context, &mut names, include) {
+                let path_servers = path_servers
+                    .get_or_insert_with(|| super::servers::path_servers(lw, item, &item_at));
+                operation.servers =
+                    super::servers::operation_servers(lw, op_value, &at, path_servers.as_deref());
                 out.push(operation);
             }
         }
@@ -187,6 +194,7 @@ fn lower_operation(
         success_headers,
         responses,
         security,
+        servers: Vec::new(),
         pointer: cx.at.to_owned(),
     })
 }

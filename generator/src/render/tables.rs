@@ -2,12 +2,14 @@
 //! and responses across hundreds of operations, so each distinct parameter and response
 //! descriptor is printed once, as a constant, and operations list the constants they use. The
 //! generated `operations.rs` shrinks to a fraction of its tokens, and so does its compile time.
+//! Servers that operations declare for themselves are shared the same way: every operation of a
+//! path with `servers` lists the same ones.
 
 use std::collections::HashMap;
 
 use serde::Serialize;
 
-use super::view::{OperationView, ParamView, ResponseView};
+use super::view::{OperationView, ParamView, ResponseView, ServerView};
 
 /// One distinct parameter descriptor.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
@@ -33,13 +35,22 @@ pub struct ResponseEntry {
 pub struct Tables {
     pub params: Vec<ParamEntry>,
     pub responses: Vec<ResponseEntry>,
+    pub servers: Vec<ServerView>,
+    /// Indices of the connector's own servers in `servers`.
+    pub connector_servers: Vec<usize>,
 }
 
-/// Builds the tables and points each operation's `param_refs` and `response_refs` into them.
-pub fn intern(operations: &mut [OperationView]) -> Tables {
+/// Builds the tables and points each operation's `param_refs`, `response_refs` and
+/// `server_refs` into them.
+pub fn intern(operations: &mut [OperationView], connector_servers: &[ServerView]) -> Tables {
     let mut tables = Tables::default();
     let mut params: HashMap<ParamEntry, usize> = HashMap::new();
     let mut responses: HashMap<ResponseEntry, usize> = HashMap::new();
+    let mut servers: HashMap<ServerView, usize> = HashMap::new();
+    tables.connector_servers = connector_servers
+        .iter()
+        .map(|s| index_of(&mut servers, &mut tables.servers, s.clone()))
+        .collect();
     for op in operations {
         op.param_refs = op
             .params
@@ -50,6 +61,11 @@ pub fn intern(operations: &mut [OperationView]) -> Tables {
             .responses
             .iter()
             .map(|r| index_of(&mut responses, &mut tables.responses, response_entry(r)))
+            .collect();
+        op.server_refs = op
+            .servers
+            .iter()
+            .map(|s| index_of(&mut servers, &mut tables.servers, s.clone()))
             .collect();
     }
     tables

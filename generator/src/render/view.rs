@@ -100,14 +100,14 @@ pub struct ConnectorView {
     pub streams: Vec<super::entities::StreamView>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct ServerView {
     pub url: String,
     pub description: Option<String>,
     pub variables: Vec<VariableView>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct VariableView {
     pub name: String,
     pub default: String,
@@ -244,6 +244,10 @@ pub struct OperationView {
     pub param_refs: Vec<usize>,
     /// Indices of the responses in the shared table.
     pub response_refs: Vec<usize>,
+    /// The operation's own servers (usually none).
+    pub servers: Vec<ServerView>,
+    /// Indices of its servers in the shared table.
+    pub server_refs: Vec<usize>,
     pub security: Vec<Vec<String>>,
     /// One sentence naming the security schemes the action accepts.
     pub auth_doc: String,
@@ -396,7 +400,8 @@ impl ConnectorView {
             .enumerate()
             .map(|(index, op)| operation(op, index, &outside))
             .collect();
-        let tables = super::tables::intern(&mut operations);
+        let servers: Vec<ServerView> = connector.servers.iter().map(server).collect();
+        let tables = super::tables::intern(&mut operations, &servers);
         Self {
             tables,
             operations,
@@ -409,24 +414,7 @@ impl ConnectorView {
             catalogue_json: crate::catalogue::catalogue_json(connector),
             entities: Vec::new(),
             streams: Vec::new(),
-            servers: connector
-                .servers
-                .iter()
-                .map(|s| ServerView {
-                    url: s.url.clone(),
-                    description: s.description.clone(),
-                    variables: s
-                        .variables
-                        .iter()
-                        .map(|v| VariableView {
-                            name: v.name.clone(),
-                            default: v.default.clone(),
-                            allowed: v.allowed.clone(),
-                            description: v.description.clone(),
-                        })
-                        .collect(),
-                })
-                .collect(),
+            servers,
             schemes: connector.security_schemes.iter().map(scheme).collect(),
             types: connector
                 .types
@@ -821,8 +809,27 @@ fn operation(op: &Operation, index: usize, spell: &Spell<'_>) -> OperationView {
             .collect(),
         param_refs: Vec::new(),
         response_refs: Vec::new(),
+        servers: op.servers.iter().map(server).collect(),
+        server_refs: Vec::new(),
         security: op.security.clone(),
         auth_doc: crate::inspect::auth_sentence(&op.security),
+    }
+}
+
+fn server(s: &crate::ir::Server) -> ServerView {
+    ServerView {
+        url: s.url.clone(),
+        description: s.description.clone(),
+        variables: s
+            .variables
+            .iter()
+            .map(|v| VariableView {
+                name: v.name.clone(),
+                default: v.default.clone(),
+                allowed: v.allowed.clone(),
+                description: v.description.clone(),
+            })
+            .collect(),
     }
 }
 

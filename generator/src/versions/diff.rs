@@ -106,6 +106,32 @@ impl Differ<'_> {
         }
     }
 
+    /// An action with servers of its own (operation- or path-level) is reached there, not at
+    /// the connector's: moving it is a changed server even when the connector's stay.
+    fn operation_servers(&mut self, old: &Operation, new: &Operation) {
+        if old.servers.is_empty() && new.servers.is_empty() {
+            return;
+        }
+        let first = |op: &Operation, c: &Connector| {
+            op.servers
+                .first()
+                .or(c.servers.first())
+                .map_or("none".to_owned(), |s| s.url.clone())
+        };
+        let (before, after) = (first(old, self.old), first(new, self.new));
+        if before != after {
+            self.push(
+                true,
+                "server-changed",
+                &format!("{} servers", old.id),
+                format!(
+                    "action `{}` moved from server `{before}` to `{after}`",
+                    old.id
+                ),
+            );
+        }
+    }
+
     fn auth(&mut self) {
         for scheme in &self.old.security_schemes {
             match self
@@ -151,6 +177,7 @@ impl Differ<'_> {
 
     fn operation(&mut self, old: &Operation, new: &Operation) {
         let id = &old.id;
+        self.operation_servers(old, new);
         if old.path != new.path || old.method != new.method {
             self.push(
                 false,

@@ -179,6 +179,7 @@ fn apply(entry: &VersionEntry, mut connector: Connector) -> Result<Connector, St
             && !connector
                 .servers
                 .iter()
+                .chain(connector.operations.iter().flat_map(|op| op.servers.iter()))
                 .any(|s| s.variables.iter().any(|v| &v.name == name))
         {
             return Err(format!(

@@ -2,7 +2,8 @@
 
 pub(crate) mod oauth;
 
-use std::collections::BTreeMap;
+use std::collections::{btree_map, BTreeMap};
+use std::sync::OnceLock;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
@@ -15,7 +16,7 @@ use crate::descriptor::{
 use crate::error::Error;
 use crate::secret::Secret;
 use crate::wire::encoding;
-use crate::wire::request::AuthParts;
+use crate::wire::request::{AuthParts, Authorized};
 
 /// A credential for one security scheme of a connector.
 ///
@@ -209,18 +210,74 @@ impl OAuth2Credential {
     }
 }
 
-/// Credentials by security scheme name.
-pub(crate) type Credentials = BTreeMap<String, Credential>;
+/// Credentials by security scheme name, each with what it puts on a request, worked out on
+/// first use: every request of a scheme carries the same parts.
+#[derive(Default)]
+pub(crate) struct Credentials {
+    entries: BTreeMap<String, Entry>,
+}
+
+pub(crate) struct Entry {
+    credential: Credential,
+    /// The credential's parts for its scheme, or the key and message of the configuration
+    /// error that forming them gives (the builder checks every credential against its scheme
+    /// first, so that is reported, never expected).
+    placed: OnceLock<Result<AuthParts, (String, String)>>,
+}
+
+type Pairs<'a> = std::iter::Map<
+    btree_map::Iter<'a, String, Entry>,
+    fn((&'a String, &'a Entry)) -> (&'a String, &'a Credential),
+>;
+
+impl Credentials {
+    pub(crate) fn new() -> Self {
+        Self::default()
+    }
+
+    pub(crate) fn insert(&mut self, name: String, credential: Credential) {
+        let placed = OnceLock::new();
+        self.entries.insert(name, Entry { credential, placed });
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The scheme names, in order.
+    pub(crate) fn keys(&self) -> btree_map::Keys<'_, String, Entry> {
+        self.entries.keys()
+    }
+
+    pub(crate) fn get(&self, name: &str) -> Option<&Credential> {
+        self.entries.get(name).map(|entry| &entry.credential)
+    }
+
+    fn contains_key(&self, name: &str) -> bool {
+        self.entries.contains_key(name)
+    }
+}
+
+impl<'a> IntoIterator for &'a Credentials {
+    type Item = (&'a String, &'a Credential);
+    type IntoIter = Pairs<'a>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.entries
+            .iter()
+            .map(|(name, entry)| (name, &entry.credential))
+    }
+}
 
 /// Picks the first security alternative of `op` that the credentials satisfy and places them.
-pub(crate) fn authorize(
+pub(crate) fn authorize<'a>(
     connector: &ConnectorDescriptor,
     op: &OperationDescriptor,
-    credentials: &Credentials,
-) -> Result<AuthParts, Error> {
-    let mut parts = AuthParts::default();
+    credentials: &'a Credentials,
+) -> Result<Authorized<'a>, Error> {
+    let mut chosen = Authorized::Anonymous;
     let Some(requirement) = choose(op, credentials)? else {
-        return Ok(parts);
+        return Ok(chosen);
     };
     for name in requirement.iter() {
         let scheme = connector.security_scheme(name).ok_or_else(|| Error::Config {
@@ -230,11 +287,24 @@ pub(crate) fn authorize(
                 op.id
             ),
         })?;
-        if let Some(credential) = credentials.get(name.as_ref()) {
-            place(scheme, credential, &mut parts)?;
-        }
+        let Some(entry) = credentials.entries.get(name.as_ref()) else {
+            continue;
+        };
+        let placed = entry.placed.get_or_init(|| {
+            let mut placed = AuthParts::default();
+            match place(scheme, &entry.credential, &mut placed) {
+                Ok(()) => Ok(placed),
+                Err(Error::Config { key, message }) => Err((key, message)),
+                Err(other) => Err((scheme.name.to_string(), other.to_string())),
+            }
+        });
+        let placed = placed.as_ref().map_err(|(key, message)| Error::Config {
+            key: key.clone(),
+            message: message.clone(),
+        })?;
+        chosen = chosen.and(placed);
     }
-    Ok(parts)
+    Ok(chosen)
 }
 
 /// The first security alternative of `op` whose schemes all have credentials; `None` when the
@@ -276,7 +346,7 @@ pub(crate) fn token_schemes<'a>(
     Ok(requirement
         .iter()
         .map(|name| name.as_ref())
-        .filter(|name| matches!(credentials.get(*name), Some(Credential::OAuth2(_))))
+        .filter(|name| matches!(credentials.get(name), Some(Credential::OAuth2(_))))
         .collect())
 }
 

@@ -122,6 +122,10 @@ pub struct Action {
     /// Where the records of a listing are and how its pages follow each other.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paging: Option<Paging>,
+    /// URL templates of the servers the action declares for itself (its own `servers`, else its
+    /// path's); empty when it goes to the connector's server.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub servers: Vec<String>,
 }
 
 impl Catalogue {

@@ -31,14 +31,14 @@ impl Validators {
         let Some(validator) = self.validator(catalogue, action) else {
             return Ok(());
         };
-        let mut errors = validator.iter_errors(input).peekable();
-        if errors.peek().is_none() {
+        // Most inputs are valid: the yes-or-no check stops early and builds no error.
+        if validator.is_valid(input) {
             return Ok(());
         }
-        // The schema as compiled: the error's schema paths point into it.
+        // The schema as compiled: the errors' schema paths point into it.
         let schema = catalogue.standalone(&action.input_schema);
         let mut problems: Vec<(String, String)> = Vec::new();
-        for error in errors {
+        for error in validator.iter_errors(input) {
             describe(&error, &schema, &mut problems);
         }
         if problems.is_empty() {
@@ -61,6 +61,9 @@ impl Validators {
             .compiled
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(validator) = compiled.get(&action.id) {
+            return validator.clone();
+        }
         compiled
             .entry(action.id.clone())
             .or_insert_with(|| compile(action, catalogue.standalone(&action.input_schema)))

@@ -433,9 +433,9 @@ impl Validator {
             .map(|v| v.variables.to_vec())
             .unwrap_or_default();
         let chosen = connector.servers.get(server);
-        let server_names: Vec<&str> = chosen
-            .map(|s| s.variables.iter().map(|v| v.name.as_ref()).collect())
-            .unwrap_or_default();
+        // Operations' own servers have variables a connection sets too.
+        let servers = crate::wire::server::settable(connector, server);
+        let server_names = crate::wire::server::variable_names(&servers);
         let mut given = Vec::new();
         for (name, value) in map {
             let at = join("variables", name);
@@ -450,7 +450,7 @@ impl Validator {
             };
             let in_server = server_names.contains(&name.as_str())
                 && rule.is_none_or(|d| d.location == VariableLocation::Server);
-            if let (true, Given::Plain(plain), Some(chosen)) = (in_server, &entry, chosen) {
+            if let (true, Given::Plain(plain)) = (in_server, &entry) {
                 let text = match plain {
                     Value::String(s) => s.clone(),
                     Value::Number(n) => n.to_string(),
@@ -460,9 +460,8 @@ impl Validator {
                         continue;
                     }
                 };
-                let pair = [(name.clone(), text.clone())];
-                match crate::wire::server::resolve(chosen, &pair) {
-                    Ok(_) => out.push((name.clone(), text)),
+                match check_server_value(chosen, &servers, name, &text) {
+                    Ok(()) => out.push((name.clone(), text)),
                     Err(err) => self.problem(&at, server_problem(err)),
                 }
                 // The manifest's rules (type, pattern) are checked below; a refused value is
@@ -823,7 +822,33 @@ impl Validator {
     }
 }
 
-/// `a.b`, or `b` at the top level.
+/// Checks a server variable's value by the rules of every server that has the variable: the
+/// chosen one's whole URL, the operations' servers' variable alone (one may be relative).
+fn check_server_value(
+    chosen: Option<&crate::descriptor::ServerDescriptor>,
+    servers: &[&crate::descriptor::ServerDescriptor],
+    name: &str,
+    value: &str,
+) -> Result<(), crate::error::Error> {
+    let pair = [(name.to_owned(), value.to_owned())];
+    for server in servers {
+        if !server.variables.iter().any(|v| v.name == name) {
+            continue;
+        }
+        if Some(*server) == chosen {
+            crate::wire::server::resolve(server, &pair)?;
+        } else {
+            // The spec's own problems are reported when the connection is built.
+            if let Err(err @ crate::error::Error::InvalidServerVariable { .. }) =
+                crate::wire::server::substitute(server, &pair)
+            {
+                return Err(err);
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The reason of a server variable's error, which names the variable already by its key.
 fn server_problem(err: crate::error::Error) -> String {
     match err {
@@ -833,6 +858,7 @@ fn server_problem(err: crate::error::Error) -> String {
     }
 }
 
+/// `a.b`, or `b` at the top level.
 fn join(path: &str, key: &str) -> String {
     if path.is_empty() || path == "(top level)" {
         key.to_owned()

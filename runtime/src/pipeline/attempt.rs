@@ -1,6 +1,8 @@
 //! The exchange around the executor's one send point: connection-wide headers and query
 //! parameters, OAuth tokens, same-origin redirects, and one token renewal after a 401.
 
+use std::borrow::Cow;
+
 use bytes::Bytes;
 use futures_util::StreamExt as _;
 use reqwest::header::{
@@ -12,6 +14,7 @@ use super::limits::Permit;
 use super::transport;
 use super::Pipeline;
 use crate::auth;
+use crate::auth::oauth::TokenSource;
 use crate::descriptor::{ApiKeyLocation, OperationDescriptor, SecuritySchemeKind};
 use crate::error::Error;
 use crate::wire::read;
@@ -35,6 +38,7 @@ pub(crate) struct Outgoing {
 pub(crate) fn outgoing(
     pipeline: &Pipeline,
     op: &OperationDescriptor,
+    base_url: &str,
     prepared: Prepared,
 ) -> Result<(Outgoing, Option<reqwest::Body>), Error> {
     let Prepared {
@@ -44,13 +48,16 @@ pub(crate) fn outgoing(
         body,
     } = prepared;
     let url = with_query(url, &pipeline.extra_query);
-    let url = Url::parse(&url).map_err(|err| Error::InvalidInput {
-        // The URL itself is not quoted: its query may carry an API key.
-        message: format!(
-            "operation `{}` produced an invalid request URL: {err}",
-            op.id
-        ),
-    })?;
+    let url = pipeline
+        .base_urls
+        .parse(base_url, &url)
+        .map_err(|err| Error::InvalidInput {
+            // The URL itself is not quoted: its query may carry an API key.
+            message: format!(
+                "operation `{}` produced an invalid request URL: {err}",
+                op.id
+            ),
+        })?;
     for (name, value) in &pipeline.extra_headers {
         headers.insert(name.clone(), value.clone());
     }
@@ -86,36 +93,39 @@ pub(crate) async fn send(
         headers,
         body,
     } = out;
-    let mut headers = headers.clone();
-    let sources: Vec<_> = auth::token_schemes(op, &pipeline.credentials)?
-        .into_iter()
-        .filter_map(|name| pipeline.tokens.get(name))
-        .collect();
+    // Only OAuth schemes have token sources; without them the chosen alternative (already
+    // checked by `auth::authorize`) needs no token.
+    let sources: Vec<&TokenSource> = if pipeline.tokens.is_empty() {
+        Vec::new()
+    } else {
+        auth::token_schemes(op, &pipeline.credentials)?
+            .into_iter()
+            .filter_map(|name| pipeline.tokens.get(name).map(|source| &**source))
+            .collect()
+    };
+    // The request's headers are copied only when a token is added to them.
+    let mut headers = Cow::Borrowed(headers);
     for source in &sources {
-        let (value, _) = source.token(0).await?;
-        headers.insert(AUTHORIZATION, value);
+        // Boxed, like every path most calls do not take, so that the call's future stays small.
+        let (value, _) = Box::pin(source.token(0)).await?;
+        headers.to_mut().insert(AUTHORIZATION, value);
     }
     // Taken after the token: a token request is not an API request, and callers waiting for
     // one token must not hold places others could use.
     let permit = pipeline.limit.acquire().await;
 
     if let Some(stream) = stream {
-        check_address(pipeline, op, url).await?;
-        tracing::debug!(operation = %op.id, method = %method, path = url.path(), "sending streamed request");
-        let response = pipeline
-            .client
-            .request(method.clone(), url.clone())
-            .headers(headers)
-            .body(stream)
-            .send()
-            .await
-            .map_err(|err| transport(pipeline, op, err))?;
-        return Ok((response, permit));
+        let response = Box::pin(send_stream(pipeline, op, out, headers.into_owned(), stream));
+        return Ok((response.await?, permit));
     }
     let response = exchange(pipeline, op, method, url, &headers, body.as_ref()).await?;
     let status = response.status().as_u16();
     let renewable = !sources.is_empty() && sources.iter().all(|s| s.can_renew());
-    let (response, body_rejected) = check_body(pipeline, op, response).await?;
+    let (response, body_rejected) = if pipeline.auth_failure_body.is_some() {
+        Box::pin(check_body(pipeline, op, response)).await?
+    } else {
+        (response, false)
+    };
     let status_rejected = pipeline.auth_failure_statuses.contains(&status);
     if !(status_rejected || body_rejected) {
         return Ok((response, permit));
@@ -133,18 +143,61 @@ pub(crate) async fn send(
     // from a request started after this response, not one already in flight (AU-3).
     tracing::debug!(operation = %op.id, status, "token rejected; renewing it and retrying once");
     drop(response);
-    for source in &sources {
+    let response = Box::pin(renew_and_resend(
+        pipeline,
+        op,
+        out,
+        headers.into_owned(),
+        &sources,
+    ));
+    Ok((response.await?, permit))
+}
+
+/// Sends a request whose body is a stream (sent once, never replayed, no redirects followed).
+async fn send_stream(
+    pipeline: &Pipeline,
+    op: &OperationDescriptor,
+    out: &Outgoing,
+    headers: HeaderMap,
+    stream: reqwest::Body,
+) -> Result<reqwest::Response, Error> {
+    let Outgoing { method, url, .. } = out;
+    check_address(pipeline, op, url).await?;
+    tracing::debug!(operation = %op.id, method = %method, path = url.path(), "sending streamed request");
+    pipeline
+        .client
+        .request(method.clone(), url.clone())
+        .headers(headers)
+        .body(stream)
+        .send()
+        .await
+        .map_err(|err| transport(pipeline, op, err))
+}
+
+/// After a rejected token: renews every token of the request from a token request started
+/// after the rejection, and sends the request once more.
+async fn renew_and_resend(
+    pipeline: &Pipeline,
+    op: &OperationDescriptor,
+    out: &Outgoing,
+    mut headers: HeaderMap,
+    sources: &[&TokenSource],
+) -> Result<reqwest::Response, Error> {
+    for source in sources {
         let barrier = source.barrier();
         let (value, _) = source.token(barrier + 1).await?;
         headers.insert(AUTHORIZATION, value);
     }
+    let Outgoing {
+        method, url, body, ..
+    } = out;
     let response = exchange(pipeline, op, method, url, &headers, body.as_ref()).await?;
     let status = response.status().as_u16();
     let (response, body_rejected) = check_body(pipeline, op, response).await?;
     if body_rejected {
         return Err(auth_rejected(op, status));
     }
-    Ok((response, permit))
+    Ok(response)
 }
 
 fn auth_rejected(op: &OperationDescriptor, status: u16) -> Error {
@@ -235,10 +288,12 @@ async fn exchange(
     headers: &HeaderMap,
     body: Option<&Bytes>,
 ) -> Result<reqwest::Response, Error> {
-    let mut method = method.clone();
-    let mut url = url.clone();
-    let mut headers = headers.clone();
-    let mut body = body.cloned();
+    // Borrowed until a redirect changes them: the first hop copies each part once, into the
+    // request it sends.
+    let mut method = Cow::Borrowed(method);
+    let mut url = Cow::Borrowed(url);
+    let mut headers = Cow::Borrowed(headers);
+    let mut body = body;
     // Once a redirect has left the origin, the rest of the chain goes through the client that
     // carries nothing of an injected builder (see `Pipeline::cross_origin_client`).
     let mut client = &pipeline.client;
@@ -250,15 +305,14 @@ async fn exchange(
             hop,
             "sending request"
         );
-        check_address(pipeline, op, &url).await?;
-        let mut builder = client
-            .request(method.clone(), url.clone())
-            .headers(headers.clone());
-        if let Some(body) = &body {
-            builder = builder.body(body.clone());
+        if pipeline.guard.is_active() {
+            Box::pin(check_address(pipeline, op, &url)).await?;
         }
-        let response = builder
-            .send()
+        let mut request = reqwest::Request::new(method.as_ref().clone(), url.as_ref().clone());
+        *request.headers_mut() = headers.as_ref().clone();
+        *request.body_mut() = body.cloned().map(reqwest::Body::from);
+        let response = client
+            .execute(request)
             .await
             .map_err(|err| transport(pipeline, op, err))?;
         let status = response.status();
@@ -295,7 +349,7 @@ async fn exchange(
                 status = status.as_u16(),
                 "following a redirect to another origin without credentials"
             );
-            strip_credentials(pipeline, &mut headers, &mut next);
+            strip_credentials(pipeline, headers.to_mut(), &mut next);
             client = pipeline
                 .cross_origin_client
                 .as_ref()
@@ -306,16 +360,17 @@ async fn exchange(
         }
         // 307 and 308 keep method and body; 303 (and 301/302 after POST, as browsers do)
         // become a GET without a body.
-        let to_get = status == StatusCode::SEE_OTHER && method != Method::HEAD
+        let to_get = status == StatusCode::SEE_OTHER && *method != Method::HEAD
             || matches!(status, StatusCode::MOVED_PERMANENTLY | StatusCode::FOUND)
-                && method == Method::POST;
+                && *method == Method::POST;
         if to_get {
-            method = Method::GET;
+            method = Cow::Owned(Method::GET);
             body = None;
+            let headers = headers.to_mut();
             headers.remove(CONTENT_TYPE);
             headers.remove(CONTENT_LENGTH);
         }
-        url = next;
+        url = Cow::Owned(next);
     }
     Err(Error::TooManyRedirects {
         operation: op.id.to_string(),

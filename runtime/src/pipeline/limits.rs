@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, TryAcquireError};
 
 use super::retry::Shared;
 use crate::time::{Clock, Rng, Sleeper};
@@ -80,8 +80,14 @@ impl ConcurrencyLimit {
     }
 
     pub(crate) async fn acquire(&self) -> Option<Permit> {
-        // The semaphore is never closed, so `None` cannot happen; it is handled all the same.
-        let permit = self.semaphore.clone().acquire_owned().await.ok()?;
+        // A free place is taken without queueing; there is none while others wait, so this
+        // keeps the order callers arrived in. The semaphore is never closed, so `None` cannot
+        // happen; it is handled all the same.
+        let permit = match self.semaphore.clone().try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(TryAcquireError::NoPermits) => self.semaphore.clone().acquire_owned().await.ok()?,
+            Err(TryAcquireError::Closed) => return None,
+        };
         Some(Permit {
             permit: Some(permit),
             adaptive: self.adaptive.clone(),

@@ -10,10 +10,11 @@ pub(crate) mod retry;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use reqwest::header::{HeaderName, HeaderValue};
+use reqwest::Url;
 use tracing::Instrument as _;
 
 use crate::auth::oauth::TokenSource;
@@ -87,6 +88,8 @@ pub(crate) struct Pipeline {
     pub(crate) cross_origin_client: Option<reqwest::Client>,
     /// A success body that means "token rejected": the JSON path (split on `.`) and its values.
     pub(crate) auth_failure_body: Option<(Vec<String>, Vec<String>)>,
+    /// The base URLs of this connection and the ones derived from it, each parsed once.
+    pub(crate) base_urls: crate::wire::base_url::BaseUrls,
 }
 
 /// Largest successful body the runtime buffers.
@@ -118,23 +121,27 @@ impl CallOptions {
 }
 
 /// Executes `op` with `args` and reads the whole 2xx body.
-pub(crate) async fn execute(
-    pipeline: &Pipeline,
-    base_url: &str,
-    op: &OperationDescriptor,
-    args: &Args,
+///
+/// Not an `async fn`: the call's future is handed to the caller as it is, not moved into one
+/// more future around it (every such move copies all of it).
+pub(crate) fn execute<'a>(
+    pipeline: &'a Pipeline,
+    base_url: &'a str,
+    op: &'a OperationDescriptor,
+    args: &'a Args,
     options: CallOptions,
-) -> Result<Response, Error> {
+) -> impl Future<Output = Result<Response, Error>> + 'a {
     invoke(
         pipeline,
         base_url,
         op,
         args,
         options,
-        |response| async move {
+        move |response| async move {
             let mut response = response;
             let status = response.status().as_u16();
-            let headers = response.headers().clone();
+            // Taken, not cloned: the body is read from the response, not its headers.
+            let headers = std::mem::take(response.headers_mut());
             let body = read::read_capped(&mut response, MAX_BODY_BYTES)
                 .await
                 .map_err(|err| match err {
@@ -148,19 +155,18 @@ pub(crate) async fn execute(
             Ok(Response::new(op.id.clone(), status, headers, body))
         },
     )
-    .await
 }
 
 /// Executes `op` with `args` and hands back the 2xx body unread, to be streamed: the attempt
 /// (and its concurrency permit) ends when the headers arrive, and the stream is bounded by the
 /// idle timeout between chunks instead.
-pub(crate) async fn execute_streaming(
-    pipeline: &Pipeline,
-    base_url: &str,
-    op: &OperationDescriptor,
-    args: &Args,
+pub(crate) fn execute_streaming<'a>(
+    pipeline: &'a Pipeline,
+    base_url: &'a str,
+    op: &'a OperationDescriptor,
+    args: &'a Args,
     options: CallOptions,
-) -> Result<StreamingResponse, Error> {
+) -> impl Future<Output = Result<StreamingResponse, Error>> + 'a {
     let idle = pipeline.idle_timeout;
     invoke(
         pipeline,
@@ -168,9 +174,8 @@ pub(crate) async fn execute_streaming(
         op,
         args,
         options,
-        |response| async move { Ok(StreamingResponse::new(op.id.clone(), response, idle)) },
+        move |response| async move { Ok(StreamingResponse::new(op.id.clone(), response, idle)) },
     )
-    .await
 }
 
 /// One call: prepare once, then the retry loop, each attempt under the deadline and limits.
@@ -193,8 +198,8 @@ where
     let args = filled.as_ref().unwrap_or(args);
     let parts = auth::authorize(&pipeline.connector, op, &pipeline.credentials)?;
     let prepared = request::prepare(op, args, base_url, &pipeline.user_agent, parts)?;
-    let (mut out, mut stream) = attempt::outgoing(pipeline, op, prepared)?;
-    let request_id = uuid_v4(&pipeline.ids);
+    let (mut out, mut stream) = attempt::outgoing(pipeline, op, base_url, prepared)?;
+    let request_id = Uuid::v4(&pipeline.ids);
     // A header the operation declares as a parameter is the caller's to send or not.
     let declared = |name: &HeaderName| {
         op.params.iter().any(|p| {
@@ -207,14 +212,14 @@ where
         .as_ref()
         .filter(|name| !out.headers.contains_key(*name) && !declared(name))
     {
-        if let Ok(value) = HeaderValue::from_str(&request_id) {
+        if let Some(value) = request_id.header_value() {
             out.headers.insert(name.clone(), value);
         }
     }
     let keyed = !is_idempotent(op.method)
         && (options.idempotent || pipeline.idempotent.contains(op.id.as_ref()));
     if keyed && !out.headers.contains_key(&pipeline.idempotency_header) {
-        if let Ok(value) = HeaderValue::from_str(&uuid_v4(&pipeline.ids)) {
+        if let Some(value) = Uuid::v4(&pipeline.ids).header_value() {
             out.headers
                 .insert(pipeline.idempotency_header.clone(), value);
         }
@@ -232,20 +237,19 @@ where
             .copied()
             .unwrap_or(pipeline.retry)
     };
-    let host = out.url.origin().ascii_serialization();
     let span = tracing::info_span!(
         "action",
         action = %op.id,
         method = %out.method,
         path = out.url.path(),
-        request_id = %request_id,
+        request_id = %request_id.as_str(),
     );
     let call = Call {
         pipeline,
         op,
         policy,
         safe,
-        host,
+        host: OnceLock::new(),
         start: pipeline.clock.now(),
     };
     // A streamed upload is consumed by its first attempt.
@@ -253,26 +257,28 @@ where
     async move {
         let mut attempts = 0;
         loop {
-            let remaining = call.remaining();
+            let started = match attempts {
+                0 => call.start,
+                _ => pipeline.clock.now(),
+            };
+            let remaining = call.remaining_at(started);
             if remaining.is_zero() {
                 return Err(call.deadline_exceeded(attempts));
             }
             attempts += 1;
-            let started = pipeline.clock.now();
-            let outcome = with_timeout(remaining, call.attempt(&out, stream.take(), &finish))
+            // Read only when a debug event is recorded.
+            let elapsed = || pipeline.clock.now().saturating_duration_since(started);
+            let outcome = call
+                .attempt(&out, stream.take(), &finish, remaining)
                 .instrument(tracing::debug_span!("attempt", attempt = attempts))
                 .await;
-            let elapsed = pipeline.clock.now().saturating_duration_since(started);
             let err = match outcome {
                 Some(Ok(value)) => {
                     pipeline.limit.succeeded();
-                    pipeline
-                        .budget
-                        .give(pipeline.shared.as_ref(), &call.host)
-                        .await;
+                    call.refund(&out.url).await;
                     tracing::debug!(
                         attempt = attempts,
-                        duration_ms = elapsed.as_millis() as u64,
+                        duration_ms = elapsed().as_millis() as u64,
                         "call succeeded"
                     );
                     return Ok(value);
@@ -290,11 +296,12 @@ where
             tracing::debug!(
                 attempt = attempts,
                 status = err.status(),
-                duration_ms = elapsed.as_millis() as u64,
+                duration_ms = elapsed().as_millis() as u64,
                 reason = %reason,
                 "attempt failed"
             );
-            match call.next_step(err, attempts, replayable).await {
+            // Boxed: the failure path's futures would otherwise make every call's future larger.
+            match Box::pin(call.next_step(err, attempts, replayable, &out.url)).await {
                 Ok(wait) => {
                     tracing::debug!(
                         attempt = attempts,
@@ -319,19 +326,36 @@ struct Call<'a> {
     policy: RetryPolicy,
     /// Whether sending the request twice is harmless (idempotent method or idempotency key).
     safe: bool,
-    /// The retry budget's key: the request's origin.
-    host: String,
+    /// The retry budget's key: the request's origin, formed when the budget is first used.
+    host: OnceLock<String>,
     start: Instant,
 }
 
 impl Call<'_> {
     fn remaining(&self) -> Duration {
-        let elapsed = self
-            .pipeline
-            .clock
-            .now()
-            .saturating_duration_since(self.start);
+        self.remaining_at(self.pipeline.clock.now())
+    }
+
+    fn remaining_at(&self, now: Instant) -> Duration {
+        let elapsed = now.saturating_duration_since(self.start);
         self.pipeline.deadline.saturating_sub(elapsed)
+    }
+
+    fn host(&self, url: &Url) -> &str {
+        self.host.get_or_init(|| url.origin().ascii_serialization())
+    }
+
+    /// A success gives the host's retry budget a token back.
+    async fn refund(&self, url: &Url) {
+        let pipeline = self.pipeline;
+        match &pipeline.shared {
+            Some(shared) => {
+                Box::pin(pipeline.budget.give(Some(shared), self.host(url))).await;
+            }
+            // A host's bucket is opened by its first retry; until then there is nothing to refill.
+            None if pipeline.budget.opened() => pipeline.budget.refund(self.host(url)),
+            None => {}
+        }
     }
 
     fn deadline_exceeded(&self, attempts: u32) -> Error {
@@ -342,44 +366,58 @@ impl Call<'_> {
         }
     }
 
-    /// One attempt under the limits and the per-attempt timeout.
+    /// One attempt under the limits, the per-attempt timeout and what is left of the call's
+    /// deadline (`remaining`): `None` when the deadline passed first.
+    ///
+    /// One timer serves both limits: it fires at the earlier of the two, and the attempt's own
+    /// timeout is reported when it has passed by then (as it was when each limit had a timer of
+    /// its own, the inner one winning a tie).
     async fn attempt<T, F, Fut>(
         &self,
         out: &Outgoing,
         stream: Option<reqwest::Body>,
         finish: &F,
-    ) -> Result<T, Error>
+        remaining: Duration,
+    ) -> Option<Result<T, Error>>
     where
         F: Fn(reqwest::Response) -> Fut,
         Fut: Future<Output = Result<T, Error>>,
     {
         let pipeline = self.pipeline;
+        let mut now = tokio::time::Instant::now();
+        let deadline = after(now, remaining);
         if let Some(rate) = &pipeline.rate {
-            rate.acquire(
+            // The wait for a slot counts toward the deadline, not toward the attempt's timeout.
+            let acquire = Box::pin(rate.acquire(
                 pipeline.shared.as_ref(),
                 &*pipeline.clock,
                 &*pipeline.sleeper,
                 &*pipeline.rng,
-            )
-            .await;
+            ));
+            tokio::time::timeout_at(deadline, acquire).await.ok()?;
+            now = tokio::time::Instant::now();
         }
         let timeout = pipeline.timeout;
+        let timed_out = after(now, timeout);
         let exchange = async {
             // The permit is held until the body is read (or, for a stream, until the headers
             // arrive), and released before the next attempt.
             let (response, _permit) = attempt::send(pipeline, self.op, out, stream).await?;
             if !response.status().is_success() {
-                return Err(status_error(self.op, response).await);
+                return Err(Box::pin(status_error(self.op, response)).await);
             }
             tracing::debug!(status = response.status().as_u16(), "response received");
             finish(response).await
         };
-        match with_timeout(timeout, exchange).await {
-            Some(result) => result,
-            None => Err(Error::AttemptTimeout {
-                operation: self.op.id.to_string(),
-                timeout,
-            }),
+        match tokio::time::timeout_at(timed_out.min(deadline), exchange).await {
+            Ok(result) => Some(result),
+            Err(_) if tokio::time::Instant::now() >= timed_out => {
+                Some(Err(Error::AttemptTimeout {
+                    operation: self.op.id.to_string(),
+                    timeout,
+                }))
+            }
+            Err(_) => None,
         }
     }
 
@@ -390,6 +428,7 @@ impl Call<'_> {
         err: Error,
         attempts: u32,
         replayable: bool,
+        url: &Url,
     ) -> Result<Duration, Error> {
         let pipeline = self.pipeline;
         let operation = self.op.id.to_string();
@@ -439,7 +478,7 @@ impl Call<'_> {
         }
         let paid = pipeline
             .budget
-            .take(pipeline.shared.as_ref(), &self.host, cost)
+            .take(pipeline.shared.as_ref(), self.host(url), cost)
             .await;
         if !paid {
             return Err(Error::RetryBudgetExhausted {
@@ -453,10 +492,11 @@ impl Call<'_> {
     }
 }
 
-/// Runs `future` for at most `limit`: `None` when the time ran out. Dropping the future cancels
-/// whatever it was doing.
-async fn with_timeout<T>(limit: Duration, future: impl Future<Output = T>) -> Option<T> {
-    tokio::time::timeout(limit, future).await.ok()
+/// The tokio instant `duration` after `now`, as `tokio::time::timeout` computes it (a duration
+/// too long to add is as good as forever).
+fn after(now: tokio::time::Instant, duration: Duration) -> tokio::time::Instant {
+    now.checked_add(duration)
+        .unwrap_or_else(|| now + Duration::from_secs(86_400 * 365 * 30))
 }
 
 /// A non-2xx response as [`Error::Status`], with its body read up to a bound and kept raw, so
@@ -473,21 +513,41 @@ async fn status_error(op: &OperationDescriptor, response: reqwest::Response) -> 
     }
 }
 
-/// A random (version 4) UUID, as idempotency keys and request ids use.
-fn uuid_v4(rng: &FastRng) -> String {
-    let high = rng.next_u64();
-    let low = rng.next_u64();
-    let high = (high & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000;
-    let low = (low & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000;
-    format!(
-        "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
-        high >> 32,
-        (high >> 16) & 0xFFFF,
-        high & 0xFFFF,
-        low >> 48,
-        low & 0xFFFF_FFFF_FFFF
-    )
+/// A random (version 4) UUID in its hyphenated lower-case text form, as idempotency keys and
+/// request ids use; formed in place, as every call makes one.
+struct Uuid([u8; 36]);
+
+impl Uuid {
+    fn v4(rng: &FastRng) -> Self {
+        let high = rng.next_u64();
+        let low = rng.next_u64();
+        let high = (high & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000;
+        let low = (low & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000;
+        let bytes = (u128::from(high) << 64 | u128::from(low)).to_be_bytes();
+        let mut text = [b'-'; 36];
+        let mut at = 0;
+        for (i, byte) in bytes.iter().enumerate() {
+            if matches!(i, 4 | 6 | 8 | 10) {
+                at += 1;
+            }
+            text[at] = HEX[usize::from(byte >> 4)];
+            text[at + 1] = HEX[usize::from(byte & 0xF)];
+            at += 2;
+        }
+        Uuid(text)
+    }
+
+    fn header_value(&self) -> Option<HeaderValue> {
+        HeaderValue::from_bytes(&self.0).ok()
+    }
+
+    fn as_str(&self) -> &str {
+        // Hex digits and hyphens only.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
 }
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// A transport failure as the error a caller can act on. The URL is dropped: its query may
 /// carry an API key (SE-3).
@@ -541,10 +601,33 @@ mod tests {
     #[test]
     fn uuids_are_version_4() {
         let rng = FastRng::seeded(1);
-        let id = uuid_v4(&rng);
+        let id = Uuid::v4(&rng).as_str().to_owned();
         assert_eq!(id.len(), 36);
         assert_eq!(&id[14..15], "4");
         assert!(matches!(&id[19..20], "8" | "9" | "a" | "b"), "{id}");
-        assert_ne!(uuid_v4(&rng), id);
+        assert_ne!(Uuid::v4(&rng).as_str(), id);
+    }
+
+    #[test]
+    fn uuid_text_is_the_hyphenated_hex_of_its_bits() {
+        let rng = FastRng::seeded(7);
+        let expected = {
+            let copy = FastRng::seeded(7);
+            let high = (copy.next_u64() & 0xFFFF_FFFF_FFFF_0FFF) | 0x4000;
+            let low = (copy.next_u64() & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000;
+            format!(
+                "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+                high >> 32,
+                (high >> 16) & 0xFFFF,
+                high & 0xFFFF,
+                low >> 48,
+                low & 0xFFFF_FFFF_FFFF
+            )
+        };
+        let uuid = Uuid::v4(&rng);
+        assert_eq!(uuid.as_str(), expected);
+        let value = uuid.header_value().unwrap();
+        assert_eq!(value.clone().to_str().unwrap(), expected);
+        assert_eq!(value.to_str().unwrap(), expected);
     }
 }

@@ -3,6 +3,7 @@
 //! an outage from multiplying traffic.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -126,6 +127,9 @@ pub(crate) type Shared = (Arc<dyn SharedState>, String);
 pub struct RetryBudget {
     capacity: u32,
     buckets: Arc<Mutex<HashMap<String, u32>>>,
+    /// Whether any bucket exists: until a first retry opens one, a success has nothing to
+    /// refill and need not take the lock.
+    opened: Arc<AtomicBool>,
 }
 
 impl Default for RetryBudget {
@@ -140,6 +144,7 @@ impl RetryBudget {
         Self {
             capacity,
             buckets: Arc::new(Mutex::new(HashMap::new())),
+            opened: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -172,12 +177,18 @@ impl RetryBudget {
     pub(crate) fn withdraw(&self, host: &str, cost: RetryCost) -> bool {
         let cost = cost.tokens();
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        self.opened.store(true, Ordering::Release);
         let tokens = buckets.entry(host.to_owned()).or_insert(self.capacity);
         if *tokens < cost {
             return false;
         }
         *tokens -= cost;
         true
+    }
+
+    /// Whether a retry has opened a bucket for some host yet.
+    pub(crate) fn opened(&self) -> bool {
+        self.opened.load(Ordering::Acquire)
     }
 
     /// Gives one token back to `host` after a success.
@@ -227,5 +238,14 @@ mod tests {
             budget.refund("a");
         }
         assert!(budget.withdraw("a", RetryCost::Error));
+    }
+
+    #[test]
+    fn budget_is_opened_by_the_first_retry_and_shared_by_clones() {
+        let budget = RetryBudget::new(10);
+        let clone = budget.clone();
+        assert!(!clone.opened());
+        assert!(budget.withdraw("a", RetryCost::Error));
+        assert!(clone.opened());
     }
 }

@@ -185,6 +185,7 @@ pub fn catalogue_of(connector: &ConnectorDescriptor) -> Result<Catalogue, Error>
                     output_schemas: Default::default(),
                     output_headers: Default::default(),
                     paging: None,
+                    servers: op.servers.iter().map(|s| s.url.to_string()).collect(),
                 })
                 .collect(),
             entities: Vec::new(),

@@ -144,6 +144,10 @@ pub fn action_text(action: &Action) -> String {
         out.push_str("\nDeprecated.\n");
     }
     let _ = writeln!(out, "\nauth: {}", auth_summary(&action.auth));
+    if !action.servers.is_empty() {
+        let servers: Vec<String> = action.servers.iter().map(|s| one_line(s)).collect();
+        let _ = writeln!(out, "servers: {}", servers.join(", "));
+    }
     let pretty = |v: &Value| serde_json::to_string_pretty(v).unwrap_or_default();
     let _ = writeln!(out, "\ninput schema:\n{}", pretty(&action.input_schema));
     for (status, schema) in &action.output_schemas {
@@ -185,6 +189,7 @@ mod tests {
             output_schemas: Default::default(),
             output_headers: Default::default(),
             paging: None,
+            servers: vec!["https://x\n forged".into()],
         }
     }
 
@@ -212,5 +217,6 @@ mod tests {
         assert_eq!(table.lines().count(), 2, "{table}");
         assert!(table.contains("[auth: anonymous | a+b]"), "{table}");
         assert!(text.contains("line one\n"), "{text}");
+        assert!(text.contains("\nservers: https://x forged\n"), "{text}");
     }
 }

@@ -581,6 +581,7 @@ mod tests {
             responses: Cow::Owned(Vec::new()),
             security: Cow::Owned(Vec::new()),
             deprecated: false,
+            servers: Cow::Owned(Vec::new()),
         };
         let err = encode(&op, &declared, Some("text/csv"), &value).err();
         assert!(

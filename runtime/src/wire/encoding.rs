@@ -3,6 +3,8 @@
 //! Every function here returns text that is already safe for its place in the request: values
 //! can never introduce a delimiter of the surrounding syntax.
 
+use std::borrow::Cow;
+
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS, NON_ALPHANUMERIC};
 use serde_json::Value;
 
@@ -85,12 +87,14 @@ fn text(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
         Value::Null => String::new(),
+        // The number's own text, as the JSON text of the value would be, without the serializer.
+        Value::Number(n) => n.to_string(),
         other => other.to_string(),
     }
 }
 
 fn encode(set: &'static AsciiSet) -> impl Fn(&str) -> String {
-    move |s| utf8_percent_encode(s, set).to_string()
+    move |s| Cow::from(utf8_percent_encode(s, set)).into_owned()
 }
 
 /// Percent-encodes a query name or value, or any other single URL component.
@@ -128,7 +132,6 @@ fn simple(value: &Flat, explode: bool, enc: &dyn Fn(&str) -> String) -> String {
 
 /// The text substituted for a path parameter's placeholder.
 pub(crate) fn path_value(param: &ParamDescriptor, value: &Flat) -> String {
-    let name = component(&param.name);
     match param.style {
         ParamStyle::Label => {
             let enc = encode(LABEL);
@@ -143,6 +146,7 @@ pub(crate) fn path_value(param: &ParamDescriptor, value: &Flat) -> String {
             format!(".{body}")
         }
         ParamStyle::Matrix => {
+            let name = component(&param.name);
             let enc = encode(UNRESERVED);
             match value {
                 // The table writes an empty value as the bare name.
@@ -160,6 +164,31 @@ pub(crate) fn path_value(param: &ParamDescriptor, value: &Flat) -> String {
         // `simple` is the default, and the only other path style OpenAPI defines is the two
         // above; anything else in a descriptor falls back to it.
         _ => simple(value, param.explode, &encode(UNRESERVED)),
+    }
+}
+
+/// Appends a string or integer path value of a `simple`-style parameter (the default) to `path`,
+/// encoded as [`path_value`] encodes it, without the intermediate texts. `false`, with nothing
+/// appended, for any other value or style, and for `""`, `.` and `..`, which the caller refuses.
+pub(crate) fn push_simple_scalar(
+    path: &mut String,
+    param: &ParamDescriptor,
+    value: &Value,
+) -> bool {
+    if param.json || matches!(param.style, ParamStyle::Label | ParamStyle::Matrix) {
+        return false;
+    }
+    match value {
+        Value::String(s) if !matches!(s.as_str(), "" | "." | "..") => {
+            path.extend(utf8_percent_encode(s, UNRESERVED));
+            true
+        }
+        // Digits and `-` need no encoding.
+        Value::Number(n) if n.is_i64() || n.is_u64() => {
+            use std::fmt::Write as _;
+            write!(path, "{n}").is_ok()
+        }
+        _ => false,
     }
 }
 
@@ -242,6 +271,57 @@ mod tests {
     use super::*;
     use crate::descriptor::ParamLocation;
     use serde_json::json;
+
+    #[test]
+    fn simple_scalars_are_appended_as_path_value_encodes_them() {
+        for style in [ParamStyle::Simple, ParamStyle::Form] {
+            let p = param(ParamLocation::Path, style, false);
+            for value in [
+                json!("a b/ü%"),
+                json!("../admin?x=1#f"),
+                json!("%2e%2e"),
+                json!(7),
+                json!(-12),
+                json!(u64::MAX),
+            ] {
+                let mut path = "/x/".to_owned();
+                assert!(push_simple_scalar(&mut path, &p, &value), "{value}");
+                let expected = path_value(&p, &Flat::from_value(&value));
+                assert_eq!(path, format!("/x/{expected}"));
+            }
+            for value in [
+                json!(""),
+                json!("."),
+                json!(".."),
+                json!(1.5),
+                json!(true),
+                json!([1]),
+            ] {
+                let mut path = String::new();
+                assert!(!push_simple_scalar(&mut path, &p, &value), "{value}");
+                assert!(path.is_empty());
+            }
+        }
+        let label = param(ParamLocation::Path, ParamStyle::Label, false);
+        assert!(!push_simple_scalar(&mut String::new(), &label, &json!("a")));
+    }
+
+    #[test]
+    fn numbers_read_as_their_json_text() {
+        for value in [
+            json!(0),
+            json!(-7),
+            json!(i64::MIN),
+            json!(u64::MAX),
+            json!(0.1),
+            json!(-0.0),
+            json!(1e300),
+            json!(1.0),
+            json!(2.5e-8),
+        ] {
+            assert_eq!(text(&value), value.to_string());
+        }
+    }
 
     fn param(location: ParamLocation, style: ParamStyle, explode: bool) -> ParamDescriptor {
         ParamDescriptor {

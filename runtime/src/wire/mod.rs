@@ -3,6 +3,7 @@
 //! the prepared request, and response reading within limits.
 
 pub(crate) mod args;
+pub(crate) mod base_url;
 pub(crate) mod body;
 pub(crate) mod encoding;
 pub(crate) mod guard;

@@ -40,14 +40,54 @@ pub(crate) async fn read_until(
     response: &mut reqwest::Response,
     limit: usize,
 ) -> Result<(Bytes, bool), reqwest::Error> {
-    let mut body = BytesMut::new();
+    let mut body = Gathered::Empty;
     while let Some(chunk) = response.chunk().await? {
-        body.extend_from_slice(&chunk);
-        if body.len() > limit {
+        if body.push(chunk) > limit {
             return Ok((body.freeze(), false));
         }
     }
     Ok((body.freeze(), true))
+}
+
+/// The chunks of a body read so far. A body that arrives in one chunk (most small ones) is
+/// kept as that chunk, without a copy.
+enum Gathered {
+    Empty,
+    One(Bytes),
+    Many(BytesMut),
+}
+
+impl Gathered {
+    /// Adds a chunk; the length so far.
+    fn push(&mut self, chunk: Bytes) -> usize {
+        match self {
+            Gathered::Empty => {
+                let len = chunk.len();
+                *self = Gathered::One(chunk);
+                len
+            }
+            Gathered::One(first) => {
+                let mut many = BytesMut::with_capacity(first.len() + chunk.len());
+                many.extend_from_slice(first);
+                many.extend_from_slice(&chunk);
+                let len = many.len();
+                *self = Gathered::Many(many);
+                len
+            }
+            Gathered::Many(many) => {
+                many.extend_from_slice(&chunk);
+                many.len()
+            }
+        }
+    }
+
+    fn freeze(self) -> Bytes {
+        match self {
+            Gathered::Empty => Bytes::new(),
+            Gathered::One(bytes) => bytes,
+            Gathered::Many(many) => many.freeze(),
+        }
+    }
 }
 
 /// Reads at most `limit` bytes; a failure part-way keeps what has arrived.
@@ -80,4 +120,20 @@ pub(crate) fn head_too_large(err: &reqwest::Error) -> bool {
         source = err.source();
     }
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_are_gathered_in_order() {
+        let mut body = Gathered::Empty;
+        assert_eq!(body.push(Bytes::from_static(b"ab")), 2);
+        assert!(matches!(&body, Gathered::One(one) if one.as_ref() == b"ab"));
+        assert_eq!(body.push(Bytes::from_static(b"c")), 3);
+        assert_eq!(body.push(Bytes::from_static(b"de")), 5);
+        assert_eq!(body.freeze().as_ref(), b"abcde");
+        assert!(Gathered::Empty.freeze().is_empty());
+    }
 }

@@ -6,7 +6,11 @@ use reqwest::header::{
     HeaderMap, HeaderName, HeaderValue, ACCEPT, CONTENT_TYPE, COOKIE, USER_AGENT,
 };
 
-use crate::descriptor::{Method, OperationDescriptor, ParamDescriptor, ParamLocation, StatusMatch};
+use bytes::Bytes;
+
+use crate::descriptor::{
+    Method, OperationDescriptor, ParamDescriptor, ParamLocation, StatusMatch, Text,
+};
 use crate::error::Error;
 use crate::wire::args::Args;
 use crate::wire::body;
@@ -25,7 +29,7 @@ pub(crate) struct Prepared {
 }
 
 /// What the chosen credentials add to one request (the auth module decides them).
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub(crate) struct AuthParts {
     /// Headers, each marked sensitive.
     pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
@@ -35,6 +39,41 @@ pub(crate) struct AuthParts {
     pub(crate) cookies: Vec<String>,
 }
 
+/// The credential parts a request carries: those of each scheme of the chosen security
+/// alternative, borrowed from the connection, which forms them once.
+#[derive(Default)]
+pub(crate) enum Authorized<'a> {
+    /// No credentials.
+    #[default]
+    Anonymous,
+    /// One scheme's, the usual case.
+    One(&'a AuthParts),
+    /// An alternative that needs several schemes at once.
+    Several(Vec<&'a AuthParts>),
+}
+
+impl<'a> Authorized<'a> {
+    /// These and `parts` as well.
+    pub(crate) fn and(self, parts: &'a AuthParts) -> Self {
+        match self {
+            Authorized::Anonymous => Authorized::One(parts),
+            Authorized::One(first) => Authorized::Several(vec![first, parts]),
+            Authorized::Several(mut all) => {
+                all.push(parts);
+                Authorized::Several(all)
+            }
+        }
+    }
+
+    fn parts(&self) -> &[&'a AuthParts] {
+        match self {
+            Authorized::Anonymous => &[],
+            Authorized::One(one) => std::slice::from_ref(one),
+            Authorized::Several(all) => all,
+        }
+    }
+}
+
 /// Checks `args` against `op` and encodes the request to `base_url` with the credential parts
 /// `auth`.
 pub(crate) fn prepare(
@@ -42,21 +81,26 @@ pub(crate) fn prepare(
     args: &Args,
     base_url: &str,
     user_agent: &HeaderValue,
-    auth: AuthParts,
+    auth: Authorized<'_>,
 ) -> Result<Prepared, Error> {
     check_declared(op, args)?;
 
-    let path = substitute_path(op, args)?;
+    let mut url = String::with_capacity(base_url.len() + op.path.len() + 16);
+    url.push_str(base_url);
+    substitute_path(&mut url, op, args)?;
     let mut query = Vec::new();
     let mut headers = HeaderMap::new();
     let mut cookies = Vec::new();
     for param in op.params.iter() {
+        // Path parameters are already in the path.
+        if param.location == ParamLocation::Path {
+            continue;
+        }
         let Some(value) = args.get(param.location, &param.name) else {
             continue;
         };
         let value = flat(param, value);
         match param.location {
-            // Already substituted into the template.
             ParamLocation::Path => {}
             ParamLocation::Query => query.extend(encoding::query_pairs(param, &value)),
             ParamLocation::Header => {
@@ -67,11 +111,11 @@ pub(crate) fn prepare(
         }
     }
 
-    let cookie_holds_credential = !auth.cookies.is_empty();
-    query.extend(auth.query);
-    cookies.extend(auth.cookies);
-    let mut url = format!("{base_url}{path}");
-    for (i, (name, value)) in query.iter().enumerate() {
+    let auth = auth.parts();
+    let cookie_holds_credential = auth.iter().any(|parts| !parts.cookies.is_empty());
+    cookies.extend(auth.iter().flat_map(|parts| parts.cookies.iter().cloned()));
+    let credential_query = auth.iter().flat_map(|parts| parts.query.iter());
+    for (i, (name, value)) in query.iter().chain(credential_query).enumerate() {
         url.push(if i == 0 { '?' } else { '&' });
         url.push_str(name);
         url.push('=');
@@ -104,8 +148,8 @@ pub(crate) fn prepare(
         _ => None,
     };
     // Credentials go last so that no parameter can replace them.
-    for (name, value) in auth.headers {
-        headers.insert(name, value);
+    for (name, value) in auth.iter().flat_map(|parts| parts.headers.iter()) {
+        headers.insert(name.clone(), value.clone());
     }
 
     Ok(Prepared {
@@ -156,14 +200,13 @@ fn check_declared(op: &OperationDescriptor, args: &Args) -> Result<(), Error> {
     }
 }
 
-/// Replaces each `{name}` of the path template with its encoded value.
-fn substitute_path(op: &OperationDescriptor, args: &Args) -> Result<String, Error> {
+/// Appends the path template to `path`, each `{name}` replaced with its encoded value.
+fn substitute_path(path: &mut String, op: &OperationDescriptor, args: &Args) -> Result<(), Error> {
     let invalid = |name: &str, reason: &str| Error::InvalidParameter {
         operation: op.id.to_string(),
         name: name.to_owned(),
         reason: reason.to_owned(),
     };
-    let mut path = String::with_capacity(op.path.len());
     if !op.path.starts_with('/') {
         path.push('/');
     }
@@ -184,6 +227,11 @@ fn substitute_path(op: &OperationDescriptor, args: &Args) -> Result<String, Erro
                 name: name.to_owned(),
                 location: "path",
             })?;
+        path.push_str(&rest[..open]);
+        rest = &rest[close + 1..];
+        if encoding::push_simple_scalar(path, param, value) {
+            continue;
+        }
         let flat = flat(param, value);
         let encoded = encoding::path_value(param, &flat);
         // An empty or dot segment would change which resource the path names.
@@ -194,12 +242,10 @@ fn substitute_path(op: &OperationDescriptor, args: &Args) -> Result<String, Erro
                 "a path parameter must not be empty, `.` or `..`",
             ));
         }
-        path.push_str(&rest[..open]);
         path.push_str(&encoded);
-        rest = &rest[close + 1..];
     }
     path.push_str(rest);
-    Ok(path)
+    Ok(())
 }
 
 fn header(
@@ -228,23 +274,33 @@ fn header(
 
 /// The media types of the operation's 2xx responses, else JSON.
 fn accept(op: &OperationDescriptor) -> HeaderValue {
-    let mut types: Vec<&str> = Vec::new();
+    let mut types: Vec<&Text> = Vec::new();
     for response in op.responses.iter() {
         let success = match response.status {
             StatusMatch::Code(code) => (200..300).contains(&code),
             StatusMatch::Range(digit) => digit == 2,
             StatusMatch::Default => false,
         };
-        if let (true, Some(media)) = (success, response.media_type.as_deref()) {
+        if let (true, Some(media)) = (success, response.media_type.as_ref()) {
             if !types.contains(&media) {
                 types.push(media);
             }
         }
     }
-    if types.is_empty() {
-        return HeaderValue::from_static(JSON);
+    let json = || HeaderValue::from_static(JSON);
+    match types.as_slice() {
+        [] => json(),
+        // Most operations answer one type; a generated descriptor's is static and needs no copy.
+        [one] if one.as_ref() == JSON => json(),
+        [Text::Borrowed(one)] => {
+            HeaderValue::from_maybe_shared(Bytes::from_static((*one).as_bytes()))
+                .unwrap_or_else(|_| json())
+        }
+        _ => {
+            let joined: Vec<&str> = types.iter().map(|t| t.as_ref()).collect();
+            HeaderValue::from_str(&joined.join(", ")).unwrap_or_else(|_| json())
+        }
     }
-    HeaderValue::from_str(&types.join(", ")).unwrap_or(HeaderValue::from_static(JSON))
 }
 
 /// A parameter value reduced for its style, or JSON text for a `content` parameter.
@@ -256,10 +312,21 @@ fn flat(param: &ParamDescriptor, value: &serde_json::Value) -> Flat {
     }
 }
 
-/// Whether a media type is `application/json` or a `+json` type, ignoring parameters.
+/// Whether a media type is `application/json` or a `+json` type, ignoring parameters and case
+/// (what comparing [`media_essence`](crate::descriptor::media_essence) tells, without forming it:
+/// every dynamic call's response is asked).
 pub(crate) fn is_json(media: &str) -> bool {
-    let essence = crate::descriptor::media_essence(media);
-    essence == JSON || (essence.contains('/') && essence.ends_with("+json"))
+    let essence = media
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .as_bytes();
+    let suffix = b"+json";
+    essence.eq_ignore_ascii_case(JSON.as_bytes())
+        || (essence.contains(&b'/')
+            && essence.len() >= suffix.len()
+            && essence[essence.len() - suffix.len()..].eq_ignore_ascii_case(suffix))
 }
 
 fn method(method: Method) -> reqwest::Method {
@@ -272,5 +339,32 @@ fn method(method: Method) -> reqwest::Method {
         Method::Head => reqwest::Method::HEAD,
         Method::Patch => reqwest::Method::PATCH,
         Method::Trace => reqwest::Method::TRACE,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_media_types_are_told_as_their_essence_tells() {
+        for media in [
+            "application/json",
+            "Application/JSON; charset=utf-8",
+            " application/json ;q=1",
+            "application/problem+json",
+            "application/vnd.github.v3+JSON",
+            "text/plain",
+            "+json",
+            "json",
+            "application/jsonx",
+            "",
+            "é/ü+json",
+            "application/xml; profile=+json",
+        ] {
+            let essence = crate::descriptor::media_essence(media);
+            let expected = essence == JSON || (essence.contains('/') && essence.ends_with("+json"));
+            assert_eq!(is_json(media), expected, "{media:?}");
+        }
     }
 }

@@ -2,7 +2,7 @@
 
 use reqwest::Url;
 
-use crate::descriptor::{ServerDescriptor, ServerVariableDescriptor};
+use crate::descriptor::{ConnectorDescriptor, ServerDescriptor, ServerVariableDescriptor};
 use crate::error::Error;
 
 /// Substitutes variables into a server's URL template and checks the result.
@@ -29,6 +29,23 @@ pub(crate) fn resolve(
         }
     }
 
+    let url = substitute(server, overrides)?;
+    check_base_url(&url).map_err(|err| match err {
+        Error::Config { message, .. } => Error::Config {
+            key: "server".into(),
+            message,
+        },
+        other => other,
+    })
+}
+
+/// Substitutes variables into a server's URL template, checking each value as [`resolve`] does
+/// but not the result: an operation's relative server is still to be joined to a base URL.
+/// Overrides for variables the server does not declare are ignored.
+pub(crate) fn substitute(
+    server: &ServerDescriptor,
+    overrides: &[(String, String)],
+) -> Result<String, Error> {
     let template = server.url.as_ref();
     let authority = authority_range(template);
     let mut url = String::with_capacity(template.len());
@@ -57,14 +74,55 @@ pub(crate) fn resolve(
         rest = &rest[close + 1..];
     }
     url.push_str(rest);
+    Ok(url)
+}
 
-    check_base_url(&url).map_err(|err| match err {
-        Error::Config { message, .. } => Error::Config {
-            key: "server".into(),
-            message,
-        },
+/// Whether a server URL is relative (`/v2`): the spec means it relative to where the API lives.
+pub(crate) fn is_relative(url: &str) -> bool {
+    !url.contains("://")
+}
+
+/// Resolves an operation's relative server URL against the connection's base URL, as a URL
+/// reference against that base taken as a folder: `/v2` replaces its path, `v2` is appended.
+pub(crate) fn join(base: &str, relative: &str) -> Result<String, Error> {
+    let config = |message: String| Error::Config {
+        key: "server".into(),
+        message,
+    };
+    let base = Url::parse(&format!("{base}/"))
+        .map_err(|err| config(format!("the base URL is not a valid URL: {err}")))?;
+    let joined = base.join(relative).map_err(|err| {
+        config(format!(
+            "the operation's server `{relative}` cannot be joined to the base URL: {err}"
+        ))
+    })?;
+    check_base_url(joined.as_str()).map_err(|err| match err {
+        Error::Config { message, .. } => config(message),
         other => other,
     })
+}
+
+/// The servers whose variables a connection may set: the connector server it chose (by
+/// index), then each distinct server its operations declare for themselves.
+pub(crate) fn settable(connector: &ConnectorDescriptor, chosen: usize) -> Vec<&ServerDescriptor> {
+    let mut servers: Vec<&ServerDescriptor> = connector.servers.get(chosen).into_iter().collect();
+    for server in connector.operations.iter().flat_map(|op| op.servers.iter()) {
+        if !servers.contains(&server) {
+            servers.push(server);
+        }
+    }
+    servers
+}
+
+/// Names of the variables of `servers`, each once, in order of first appearance.
+pub(crate) fn variable_names<'s>(servers: &[&'s ServerDescriptor]) -> Vec<&'s str> {
+    let mut names: Vec<&str> = Vec::new();
+    for variable in servers.iter().flat_map(|s| s.variables.iter()) {
+        if !names.contains(&variable.name.as_ref()) {
+            names.push(&variable.name);
+        }
+    }
+    names
 }
 
 /// Validates an absolute `http`/`https` base URL and trims its trailing `/`.

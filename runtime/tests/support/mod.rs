@@ -33,6 +33,7 @@ pub fn op(id: &str, method: Method, path: &str) -> OperationDescriptor {
         responses: Cow::Owned(Vec::new()),
         security: Cow::Owned(Vec::new()),
         deprecated: false,
+        servers: Cow::Owned(Vec::new()),
     }
 }
 
