@@ -4,32 +4,40 @@
 use std::collections::BTreeMap;
 
 use connector_runtime::catalogue::{Action, Catalogue, Entity, SecuritySchemeInfo};
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use crate::ir::{Connector, OAuthFlowKind, Operation, SecurityKind, SecurityScheme};
-use crate::schema;
+use crate::schema::{self, Schemas};
 
 /// The catalogue of a lowered connector.
 pub fn catalogue(connector: &Connector) -> Catalogue {
     catalogue_of(connector, |_| true)
 }
 
-/// The catalogue with only the actions `keep` accepts: `run` needs the schemas of one action,
-/// and a large API has a thousand.
+/// The catalogue with only the actions `keep` accepts (and the entities and definitions they
+/// reach): `run` needs the schemas of one action, and a large API has a thousand.
 pub fn catalogue_of(connector: &Connector, keep: impl Fn(&Operation) -> bool) -> Catalogue {
+    let mut schemas = Schemas::new(connector);
+    let actions = connector
+        .operations
+        .iter()
+        .filter(|op| keep(op))
+        .map(|op| action(&mut schemas, connector, op))
+        .collect();
+    let shell = shell(connector, &keep, &mut schemas);
     Catalogue {
-        actions: connector
-            .operations
-            .iter()
-            .filter(|op| keep(op))
-            .map(|op| action(connector, op))
-            .collect(),
-        ..shell(connector, &keep)
+        actions,
+        definitions: schemas.definitions(),
+        ..shell
     }
 }
 
-/// The catalogue of the actions `keep` accepts, but for the actions themselves.
-fn shell(connector: &Connector, keep: &impl Fn(&Operation) -> bool) -> Catalogue {
+/// The catalogue of the actions `keep` accepts, but for the actions and the definitions.
+fn shell(
+    connector: &Connector,
+    keep: &impl Fn(&Operation) -> bool,
+    schemas: &mut Schemas,
+) -> Catalogue {
     let kept: std::collections::BTreeSet<&str> = connector
         .operations
         .iter()
@@ -47,16 +55,20 @@ fn shell(connector: &Connector, keep: &impl Fn(&Operation) -> bool) -> Catalogue
             .entities
             .iter()
             .filter(|e| e.operations.values().any(|id| kept.contains(id.as_str())))
-            .map(|e| entity(connector, e))
+            .map(|e| Entity {
+                record_schema: record_schema(schemas, e),
+                ..entity_outline(e)
+            })
             .collect(),
         ping: connector
             .ping
             .clone()
             .filter(|p| kept.contains(p.action.as_str())),
+        definitions: Map::new(),
     }
 }
 
-/// An entity as the catalogue shows it.
+/// An entity as the catalogue shows it, its record schema standalone.
 pub fn entity(connector: &Connector, e: &crate::ir::Entity) -> Entity {
     Entity {
         record_schema: e
@@ -65,6 +77,12 @@ pub fn entity(connector: &Connector, e: &crate::ir::Entity) -> Entity {
             .map_or_else(|| json!({}), |ty| schema::type_schema(connector, ty)),
         ..entity_outline(e)
     }
+}
+
+fn record_schema(schemas: &mut Schemas, e: &crate::ir::Entity) -> Value {
+    e.record
+        .as_ref()
+        .map_or_else(|| json!({}), |ty| schemas.of_type(ty))
 }
 
 /// An entity without its record schema (which is the costly part).
@@ -80,7 +98,7 @@ pub fn entity_outline(e: &crate::ir::Entity) -> Entity {
     }
 }
 
-fn action(connector: &Connector, op: &Operation) -> Action {
+fn action(schemas: &mut Schemas, connector: &Connector, op: &Operation) -> Action {
     Action {
         id: op.id.clone(),
         method: op.method.as_str().to_owned(),
@@ -91,8 +109,8 @@ fn action(connector: &Connector, op: &Operation) -> Action {
         deprecated: op.deprecated,
         idempotent: op.idempotent,
         auth: op.security.clone(),
-        input_schema: schema::input_schema(connector, op),
-        output_schemas: schema::output_schemas(connector, op),
+        input_schema: schemas.input(op),
+        output_schemas: schemas.outputs(op),
         output_headers: schema::output_headers(op),
         paging: connector.paging.get(&op.id).cloned(),
         servers: op.servers.iter().map(|s| s.url.clone()).collect(),
@@ -100,17 +118,18 @@ fn action(connector: &Connector, op: &Operation) -> Action {
 }
 
 /// The catalogue as compact JSON text, as a generated crate embeds it: the same text as
-/// serialising [`catalogue`], but built an action at a time, because every action's schemas carry
-/// the definitions they reach and all of them at once, as JSON values, took gigabytes for
-/// Microsoft Graph.
+/// serialising [`catalogue`], but built an action (and a definition) at a time, so that only
+/// the text is ever whole in memory, not its far larger tree of JSON values.
 pub fn catalogue_json(connector: &Connector) -> String {
-    // Serialising plain data (string keys only) into a string cannot fail.
-    let whole = || serde_json::to_string(&catalogue(connector)).unwrap_or_default();
-    let head = serde_json::to_string(&shell(connector, &|_| true)).unwrap_or_default();
+    let mut schemas = Schemas::new(connector);
+    let head =
+        serde_json::to_string(&shell(connector, &|_| true, &mut schemas)).unwrap_or_default();
     // The first `"actions":[]` is the catalogue's own (the fields before it, names and security
     // schemes, hold no such key); the actions go between its brackets.
-    let Some(at) = head.find(r#""actions":[]"#) else {
-        return whole();
+    let (Some(at), Some(before_end)) = (head.find(r#""actions":[]"#), head.strip_suffix('}'))
+    else {
+        // Serialising plain data (string keys only) into a string cannot fail.
+        return serde_json::to_string(&catalogue(connector)).unwrap_or_default();
     };
     let split = at + r#""actions":["#.len();
     let mut text = String::with_capacity(head.len());
@@ -119,9 +138,16 @@ pub fn catalogue_json(connector: &Connector) -> String {
         if index > 0 {
             text.push(',');
         }
-        text.push_str(&serde_json::to_string(&action(connector, op)).unwrap_or_default());
+        let action = action(&mut schemas, connector, op);
+        text.push_str(&serde_json::to_string(&action).unwrap_or_default());
     }
-    text.push_str(&head[split..]);
+    text.push_str(&before_end[split..]);
+    let definitions = schemas.definitions();
+    if !definitions.is_empty() {
+        text.push_str(r#","$defs":"#);
+        text.push_str(&serde_json::to_string(&definitions).unwrap_or_default());
+    }
+    text.push('}');
     text
 }
 
@@ -191,19 +217,93 @@ fn scheme(s: &SecurityScheme) -> SecuritySchemeInfo {
 mod tests {
     use super::*;
 
+    fn sample_connectors() -> Vec<(String, Connector)> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../specs");
+        let mut specs: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "json"))
+            .collect();
+        specs.sort();
+        assert!(specs.len() >= 8, "{specs:?}");
+        specs
+            .into_iter()
+            .map(|path| {
+                let bytes = std::fs::read(&path).unwrap();
+                let lowered = crate::load_connector(&bytes, &crate::Options::default()).unwrap();
+                (path.display().to_string(), lowered.connector)
+            })
+            .collect()
+    }
+
     #[test]
     fn streamed_catalogue_is_the_serialised_catalogue() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../specs");
-        for spec in [
-            "petstore.yaml",
-            "schemas.yaml",
-            "auth.yaml",
-            "responses.yaml",
-        ] {
-            let bytes = std::fs::read(dir.join(spec)).unwrap();
-            let lowered = crate::load_connector(&bytes, &crate::Options::default()).unwrap();
-            let whole = serde_json::to_string(&catalogue(&lowered.connector)).unwrap();
-            assert_eq!(catalogue_json(&lowered.connector), whole, "{spec}");
+        for (spec, connector) in sample_connectors() {
+            let whole = serde_json::to_string(&catalogue(&connector)).unwrap();
+            assert_eq!(catalogue_json(&connector), whole, "{spec}");
+        }
+    }
+
+    /// The catalogue keeps each definition once; one action taken out of it is exactly the
+    /// standalone document built for that action alone, byte for byte, so that `describe ACTION`
+    /// and input validation see what they saw when every action carried its own definitions.
+    #[test]
+    fn an_action_made_standalone_is_the_schema_built_for_it_alone() {
+        let mut shared = 0;
+        for (spec, connector) in sample_connectors() {
+            let catalogue = catalogue(&connector);
+            for (action, op) in catalogue.actions.iter().zip(&connector.operations) {
+                let schemas =
+                    std::iter::once(&action.input_schema).chain(action.output_schemas.values());
+                for schema in schemas {
+                    assert!(schema.get("$defs").is_none(), "{spec} {}", action.id);
+                }
+                let alone = Action {
+                    input_schema: schema::input_schema(&connector, op),
+                    output_schemas: schema::output_schemas(&connector, op),
+                    ..action.clone()
+                };
+                assert_eq!(
+                    serde_json::to_string(&catalogue.standalone_action(action)).unwrap(),
+                    serde_json::to_string(&alone).unwrap(),
+                    "{spec} {}",
+                    action.id
+                );
+            }
+            for (entity, e) in catalogue.entities.iter().zip(&connector.entities) {
+                assert_eq!(
+                    serde_json::to_string(&catalogue.standalone_entity(entity)).unwrap(),
+                    serde_json::to_string(&super::entity(&connector, e)).unwrap(),
+                    "{spec} {}",
+                    entity.name
+                );
+            }
+            shared += catalogue.definitions.len();
+        }
+        assert!(shared > 20, "the sample specs have named types: {shared}");
+    }
+
+    #[test]
+    fn a_partial_catalogue_has_the_definitions_its_actions_reach_and_no_others() {
+        for (spec, connector) in sample_connectors() {
+            for op in &connector.operations {
+                let only = catalogue_of(&connector, |o| o.id == op.id);
+                let mut reached: Vec<String> = Vec::new();
+                let action = only.standalone_action(&only.actions[0]);
+                for schema in std::iter::once(&action.input_schema)
+                    .chain(action.output_schemas.values())
+                    .chain(only.entities.iter().map(|e| &e.record_schema))
+                {
+                    let standalone = only.standalone(schema);
+                    if let Some(Value::Object(defs)) = standalone.get("$defs") {
+                        reached.extend(defs.keys().cloned());
+                    }
+                }
+                reached.sort();
+                reached.dedup();
+                let defined: Vec<String> = only.definitions.keys().cloned().collect();
+                assert_eq!(reached, defined, "{spec} {}", op.id);
+            }
         }
     }
 }

@@ -33,6 +33,7 @@ pub mod interpret;
 pub mod ir;
 pub mod load;
 pub mod lower;
+mod parallel;
 mod readme;
 pub mod render;
 pub mod resolve;
@@ -42,7 +43,7 @@ pub mod workspace;
 
 use std::path::{Path, PathBuf};
 
-use minijinja::context;
+use minijinja::{context, Value};
 use serde::Serialize;
 
 pub use dependency::{GitReference, RuntimeDependency};
@@ -51,7 +52,7 @@ pub use error::Error;
 use ir::Connector;
 pub use lower::Include;
 use render::view::ConnectorView;
-use render::Renderer;
+use render::{Renderer, ViewContext};
 pub use workspace::{Placement, WorkspaceMode};
 
 /// Options for generation.
@@ -239,8 +240,6 @@ const MODULES: [(&str, &str, &str); 4] = [
 
 struct Rendered {
     modules: Vec<(&'static str, String)>,
-    /// The action catalogue (JSON), written as `src/catalogue.json` by a crate of its own.
-    catalogue: String,
 }
 
 /// Where the rendered modules go, which decides what they may rely on.
@@ -255,52 +254,79 @@ pub(crate) enum Target {
     Included,
 }
 
+/// A piece of the modules that renders on its own.
+enum Piece<'v> {
+    Types(&'v [render::view::TypeView]),
+    Module(&'static str),
+}
+
+/// Renders the modules, pieces in parallel. A crate of its own gets each module formatted;
+/// inline modules are left as rendered, since the root that holds them is formatted with them
+/// (see [`render_root`]): each text is parsed once. `catalogue` is the catalogue's JSON,
+/// printed inline by code not in a crate of its own.
 fn render_modules(
     renderer: &Renderer,
-    view: &mut ConnectorView,
+    context: &ViewContext,
+    catalogue: &str,
     options: &Options,
     target: Target,
     dump: Option<&Path>,
 ) -> Result<Rendered, Error> {
     let own_crate = target == Target::OwnCrate;
-    // The catalogue is most of a large API's generated text (GitHub: 12 MB, Microsoft Graph:
-    // 600 MB). Each render converts the whole view, so it stays out of the view but for the one
-    // template that prints it, and a crate of its own reads it from a file instead, which spares
-    // a Rust literal of it, its syntax tree and its formatting.
-    let catalogue = std::mem::take(&mut view.catalogue_json);
-    let mut modules = Vec::new();
-    for (name, _, _) in MODULES {
-        let template = format!("{name}.rs.j2");
-        let gated = target != Target::Included;
-        let extra = context! {
-            test_dispatch => options.test_dispatch,
-            gated => gated,
-            catalogue_file => own_crate,
+    let extra = context! {
+        test_dispatch => options.test_dispatch,
+        gated => target != Target::Included,
+        catalogue_file => own_crate,
+    };
+    let mut pieces = vec![Piece::Module("operations")];
+    pieces.extend(
+        context
+            .view()
+            .types
+            .chunks(render::TYPES_PER_BATCH)
+            .map(Piece::Types),
+    );
+    pieces.extend([Piece::Module("client"), Piece::Module("entities")]);
+    let rendered = parallel::in_parallel(&pieces, |piece| {
+        let (name, c) = match piece {
+            Piece::Types(batch) => (
+                "types",
+                context.value(vec![("types", Value::from_serialize(batch))]),
+            ),
+            // The catalogue is most of a large API's generated text: only the one template that
+            // prints it gets it, and a crate of its own reads it from a file instead, which
+            // spares a Rust literal of it, its syntax tree and its formatting.
+            Piece::Module(name) if *name == "operations" && !own_crate => (
+                *name,
+                context.value(vec![("catalogue_json", Value::from(catalogue))]),
+            ),
+            Piece::Module(name) => (*name, context.value(Vec::new())),
         };
-        if name == "types" {
-            let mut code = String::new();
-            renderer.render_types(&template, view, extra, |text| {
-                code.push_str(&format::format_rust(&template, &text, dump)?);
-                Ok(())
-            })?;
-            modules.push((name, code));
-        } else {
-            if name == "operations" && !own_crate {
-                view.catalogue_json.clone_from(&catalogue);
-            }
-            let text = renderer.render(&template, view, extra);
-            view.catalogue_json = String::new();
-            modules.push((name, format::format_rust(&template, &text?, dump)?));
-        }
+        let text = renderer.render(&format!("{name}.rs.j2"), c, extra.clone())?;
+        Ok::<_, Error>((name, text))
+    })?;
+    let mut modules = Vec::new();
+    for (module, _, _) in MODULES {
+        // The types, rendered a batch at a time, are one text again.
+        let text: String = rendered
+            .iter()
+            .filter(|(name, _)| *name == module)
+            .map(|(_, text)| text.as_str())
+            .collect();
+        let code = match target {
+            Target::OwnCrate => format::format_rust(&format!("{module}.rs.j2"), &text, dump)?,
+            Target::GatedInline | Target::Included => text,
+        };
+        modules.push((module, code));
     }
-    Ok(Rendered { modules, catalogue })
+    Ok(Rendered { modules })
 }
 
-fn render_root(
+/// The root (`lib.rs`, or the file with every module inline) as rendered.
+fn root_text(
     renderer: &Renderer,
-    view: &ConnectorView,
+    context: &ViewContext,
     rendered: Option<&Rendered>,
-    dump: Option<&Path>,
 ) -> Result<String, Error> {
     let modules: Vec<ModuleView> = MODULES
         .iter()
@@ -319,10 +345,40 @@ fn render_root(
         .collect();
     let text = renderer.render(
         "lib.rs.j2",
-        view,
+        context.value(Vec::new()),
         context! { modules => modules, crate_root => rendered.is_none() },
     )?;
-    format::format_rust("lib.rs.j2", &text, dump)
+    Ok(text)
+}
+
+/// The root formatted; inline modules are formatted with it (see [`render_modules`]).
+fn render_root(
+    renderer: &Renderer,
+    context: &ViewContext,
+    rendered: Option<&Rendered>,
+    dump: Option<&Path>,
+) -> Result<String, Error> {
+    let text = root_text(renderer, context, rendered)?;
+    format::format_rust("lib.rs.j2", &text, dump).map_err(|err| {
+        // Inline modules are formatted with the root: a module that is not valid Rust is
+        // reported by the template that rendered it.
+        rendered
+            .into_iter()
+            .flat_map(|r| &r.modules)
+            .find_map(|(name, text)| {
+                format::format_rust(&format!("{name}.rs.j2"), text, dump).err()
+            })
+            .unwrap_or(err)
+    })
+}
+
+/// The view of `connector` as the templates see it, and the catalogue's JSON, which is kept
+/// out of the view: it is most of a large API's generated text, and one template at most
+/// prints it.
+fn view_context(connector: &Connector, spec_label: &str) -> (ViewContext, String) {
+    let mut view = ConnectorView::new(connector, spec_label);
+    let catalogue = std::mem::take(&mut view.catalogue_json);
+    (ViewContext::new(view), catalogue)
 }
 
 fn banner(spec_label: &str) -> String {
@@ -341,19 +397,20 @@ pub fn render_crate(
     out_dir: &Path,
 ) -> Result<Vec<(String, String)>, Error> {
     let renderer = Renderer::new(options.templates.as_deref())?;
-    let mut view = ConnectorView::new(connector, spec_label);
+    let (context, catalogue) = view_context(connector, spec_label);
     let dump = Some(out_dir.join("target").join("connector-gen"));
     // A crate of its own declares one feature per tag; code included into another crate has no
     // such features, so it is not gated.
     let rendered = render_modules(
         &renderer,
-        &mut view,
+        &context,
+        "",
         options,
         Target::OwnCrate,
         dump.as_deref(),
     )?;
     let mut files = Vec::new();
-    let root = render_root(&renderer, &view, None, dump.as_deref())?;
+    let root = render_root(&renderer, &context, None, dump.as_deref())?;
     files.push((
         "src/lib.rs".to_owned(),
         format!("{}{root}", banner(spec_label)),
@@ -366,9 +423,9 @@ pub fn render_crate(
     }
     files.push((
         "src/catalogue.json".to_owned(),
-        render::ascii_json(&rendered.catalogue),
+        render::ascii_json(&catalogue),
     ));
-    let main = renderer.render("main.rs.j2", &view, context! {})?;
+    let main = renderer.render("main.rs.j2", context.value(Vec::new()), context! {})?;
     let main = format::format_rust("main.rs.j2", &main, dump.as_deref())?;
     files.push((
         "src/main.rs".to_owned(),
@@ -380,7 +437,7 @@ pub fn render_crate(
     );
     let cargo = renderer.render(
         "Cargo.toml.j2",
-        &view,
+        context.value(Vec::new()),
         context! {
             description => description,
             crate_version => crate_version(connector, options)?,
@@ -429,11 +486,34 @@ pub(crate) fn render_inline(
     spec_label: &str,
     target: Target,
 ) -> Result<String, Error> {
-    let renderer = Renderer::new(options.templates.as_deref())?;
-    let mut view = ConnectorView::new(connector, spec_label);
-    let rendered = render_modules(&renderer, &mut view, options, target, None)?;
-    let root = render_root(&renderer, &view, Some(&rendered), None)?;
+    let (renderer, context, rendered) = inline_modules(connector, options, spec_label, target)?;
+    let root = render_root(&renderer, &context, Some(&rendered), None)?;
     Ok(format!("{}{root}", banner(spec_label)))
+}
+
+/// What [`render_inline`] formats, as rendered: for code that holds it and is formatted whole,
+/// so that it is parsed once.
+pub(crate) fn render_inline_unformatted(
+    connector: &Connector,
+    options: &Options,
+    spec_label: &str,
+    target: Target,
+) -> Result<String, Error> {
+    let (renderer, context, rendered) = inline_modules(connector, options, spec_label, target)?;
+    root_text(&renderer, &context, Some(&rendered))
+}
+
+/// The modules of code with inline modules, as rendered, with what renders its root.
+fn inline_modules(
+    connector: &Connector,
+    options: &Options,
+    spec_label: &str,
+    target: Target,
+) -> Result<(Renderer, ViewContext, Rendered), Error> {
+    let renderer = Renderer::new(options.templates.as_deref())?;
+    let (context, catalogue) = view_context(connector, spec_label);
+    let rendered = render_modules(&renderer, &context, &catalogue, options, target, None)?;
+    Ok((renderer, context, rendered))
 }
 
 /// What [`generate_crate`] did.

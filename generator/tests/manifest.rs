@@ -137,3 +137,27 @@ fn a_ping_table_declares_its_checks() {
     assert_eq!(ping.error_path.unwrap(), ["error", "message"]);
     assert_eq!(ping.timeout_ms, Some(2500));
 }
+
+/// The versions are formatted once, together; a template that renders invalid Rust is still
+/// named.
+#[test]
+fn a_broken_template_is_named_in_a_connector_with_versions() {
+    let templates = tempfile::tempdir().unwrap();
+    std::fs::write(templates.path().join("entities.rs.j2"), "pub fn broken( {").unwrap();
+    let options = Options {
+        templates: Some(templates.path().to_path_buf()),
+        ..Options::default()
+    };
+    let loaded = load_manifest(&repo().join("specs/acme/connector.toml"), &options).unwrap();
+    let err = connector_gen::versions::render_versioned_module(&loaded, &options, "acme")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("entities.rs.j2"), "{err}");
+    let fine =
+        connector_gen::versions::render_versioned_module(&loaded, &Options::default(), "acme")
+            .unwrap();
+    assert!(
+        fine.contains("pub mod v1 {") && fine.contains("pub mod v2 {"),
+        "{fine}"
+    );
+}

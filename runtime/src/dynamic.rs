@@ -144,10 +144,11 @@ pub(crate) async fn execute_with<'a>(
             hint: crate::error::hint(action, connector.operations.iter().map(|o| o.id.as_ref())),
         });
     };
-    let described = catalogue.and_then(|c| c.actions.get(place.action?));
-    if let Some(described) = described {
-        actions.validators.check(described, &input)?;
+    let described = catalogue.and_then(|c| Some((c, c.actions.get(place.action?)?)));
+    if let Some((catalogue, described)) = described {
+        actions.validators.check(catalogue, described, &input)?;
     }
+    let described = described.map(|(_, described)| described);
     let args = Args::from_json(op, input)?;
     let options = pipeline::CallOptions {
         idempotent: described.is_some_and(|d| d.idempotent),

@@ -68,6 +68,58 @@ async fn bounds_and_patterns_are_checked_and_every_problem_is_reported() {
         .is_empty());
 }
 
+/// A catalogue keeps each definition once, under its own `$defs`, and the actions refer to it:
+/// validation follows those references and names the field at fault exactly as it would in a
+/// standalone schema.
+#[tokio::test]
+async fn shared_definitions_are_followed_and_problems_name_the_nested_field() {
+    let server = server().await;
+    let mut shared = catalogue(json!({"$ref": "#/$defs/Name"}));
+    shared["$defs"] = json!({
+        "Name": {
+            "type": "object",
+            "properties": {
+                "first": {"type": "string", "minLength": 1},
+                "title": {"$ref": "#/$defs/Title"}
+            },
+            "required": ["first"]
+        },
+        "Title": {"type": "string", "enum": ["dr", "ms"]}
+    });
+    let connector = with_catalogue(shared);
+    let connection = builder(&server, &connector).build().expect("connection");
+    for (input, expected) in [
+        (
+            json!({"name": {"first": "", "title": "sir"}}),
+            vec![
+                "/name/first: shorter than 1 characters",
+                r#"/name/title: expected one of ["dr","ms"], got "sir""#,
+            ],
+        ),
+        (
+            json!({"name": {}, "nmae": 1}),
+            vec![
+                "/name/first: required, but missing",
+                "/nmae: unknown key; did you mean `name`?",
+            ],
+        ),
+    ] {
+        let err = connection
+            .execute_json("find", input.clone())
+            .await
+            .expect_err("invalid");
+        let Error::InvalidActionInput { problems, .. } = err else {
+            panic!("expected invalid input for {input}, got {err:?}");
+        };
+        assert_eq!(problems, expected, "{input}");
+    }
+    assert!(server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .is_empty());
+}
+
 #[tokio::test]
 async fn a_pattern_the_regex_engine_cannot_read_does_not_block_calls() {
     let server = server().await;

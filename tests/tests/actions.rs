@@ -136,7 +136,10 @@ fn generated_descriptors_and_catalogues_equal_interpreted_ones() {
 fn every_schema_is_valid_json_schema_and_accepts_the_example_inputs() {
     for (spec, _, connector) in samples() {
         let document = load_spec(&repo_root().join(spec));
-        for action in catalogue(connector).actions {
+        let catalogue = catalogue(connector);
+        for action in &catalogue.actions {
+            // Taken out of the catalogue, an action's schemas carry the definitions they reach.
+            let action = catalogue.standalone_action(action);
             let at = format!("{spec} {}", action.id);
             assert_eq!(
                 action.input_schema["$schema"],
@@ -168,7 +171,7 @@ fn schemas_carry_the_facts_of_the_spec() {
     let limit = &list.input_schema["properties"]["limit"];
     assert_eq!(limit["type"], "integer");
     assert_eq!(limit["format"], "int32");
-    let create = petstore.action("createPet").expect("createPet");
+    let create = petstore.standalone_action(petstore.action("createPet").expect("createPet"));
     assert_eq!(create.input_schema["required"], json!(["body"]));
     assert_eq!(create.input_schema["additionalProperties"], false);
     let defs = &create.input_schema["$defs"];
@@ -197,14 +200,14 @@ fn schemas_carry_the_facts_of_the_spec() {
 
     let schemas = catalogue(&schemas::CONNECTOR);
     let animal = &schemas
-        .action("getAnimal")
-        .expect("getAnimal")
+        .standalone_action(schemas.action("getAnimal").expect("getAnimal"))
         .output_schemas["200"];
     let cat = &animal["$defs"]["Cat"]["properties"];
     assert_eq!(cat["id"]["readOnly"], true);
     assert_eq!(cat["id"]["format"], "uuid");
     assert_eq!(cat["lives"]["default"], 9);
-    let record = &schemas.action("putRecord").expect("putRecord").input_schema["$defs"]["Record"];
+    let put = schemas.standalone_action(schemas.action("putRecord").expect("putRecord"));
+    let record = &put.input_schema["$defs"]["Record"];
     assert_eq!(record["properties"]["secret"]["writeOnly"], true);
     assert_eq!(record["properties"]["name"]["minLength"], 1);
     assert_eq!(

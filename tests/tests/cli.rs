@@ -260,10 +260,19 @@ fn describe_prints_the_catalogue_the_generated_crate_embeds() {
         None,
     );
     assert_eq!(one.code, 0, "{one:?}");
+    // The catalogue keeps each definition once; one action is printed self-contained, with the
+    // definitions its schemas reach and no others.
+    assert!(embedded.definitions.contains_key("Pet"), "{embedded:?}");
+    let get_pet = embedded.action("getPet").expect("getPet");
+    assert!(get_pet.output_schemas["200"].get("$defs").is_none());
     assert_eq!(
         one.json(),
-        serde_json::to_value(embedded.action("getPet")).expect("json")
+        serde_json::to_value(embedded.standalone_action(get_pet)).expect("json")
     );
+    let defs = &one.json()["output_schemas"]["200"]["$defs"];
+    let reached: Vec<&String> = defs.as_object().expect("$defs").keys().collect();
+    assert_eq!(reached, ["Pet", "PetOwner", "PetStatus"]);
+    jsonschema::validator_for(&one.json()["output_schemas"]["200"]).expect("self-contained");
     let text = run(&connector_gen(), &["describe", SPEC], None);
     assert!(text.stdout.contains("getPet") && text.stdout.contains("/pets/{petId}"));
 
@@ -302,6 +311,16 @@ async fn the_generated_binary_lists_describes_and_runs_actions() {
         Catalogue::from_json(petstore::operations::CATALOGUE_JSON).expect("embedded catalogue");
     let printed: Catalogue = serde_json::from_value(actions.json()).expect("a catalogue");
     assert_eq!(printed, embedded);
+    let one = run(&bin, &["describe", "createPet", "--json"], None);
+    let create = embedded.action("createPet").expect("createPet");
+    assert_eq!(
+        one.json(),
+        serde_json::to_value(embedded.standalone_action(create)).expect("json")
+    );
+    assert_eq!(
+        one.json()["input_schema"]["$defs"]["NewPet"]["type"],
+        "object"
+    );
 
     let s = setup().await;
     let ran = s.run_with(

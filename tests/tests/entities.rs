@@ -133,6 +133,13 @@ fn the_generated_binary_offers_entities_list_and_ping() {
             .contains("pets  [list, get, create, update, delete]  key: id"),
         "{listed:?}"
     );
+    // The embedded catalogue shares its definitions; each record schema is printed standalone.
+    let listed = run(&bin, &["entities", "--json"], None);
+    assert_eq!(listed.code, 0, "{listed:?}");
+    let record = &listed.json()[0]["record_schema"];
+    assert_eq!(record["$ref"], "#/$defs/Pet", "{listed:?}");
+    assert_eq!(record["$defs"]["Pet"]["type"], "object", "{listed:?}");
+    assert_eq!(record["$defs"]["PetStatus"]["type"], "string", "{listed:?}");
     let list = run(
         &bin,
         &["list", "pets", "--connection", file, "--base-url", &uri],

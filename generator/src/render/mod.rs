@@ -4,20 +4,23 @@
 //! `ty` and `expr` check with `syn` that the text is one identifier, type or expression, so a spec
 //! string can never become code even if a template forgets to quote it.
 
+mod context;
 mod entities;
 mod markdown;
 mod tables;
 mod text;
 pub(crate) mod view;
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use minijinja::value::Value;
 use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior};
 
 use crate::error::Error;
+pub(crate) use context::ViewContext;
 pub use text::{ascii_json, doc_comment, doc_value, rust_literal, toml_literal, visible_text};
-use view::ConnectorView;
 
 /// The templates embedded in the binary, by name.
 pub const TEMPLATES: &[(&str, &str)] = &[
@@ -77,9 +80,15 @@ impl Renderer {
         env.add_filter("doc_value", |v: String| {
             Value::from_safe_string(doc_value(&v))
         });
-        env.add_filter("ident", |v: String| checked::<syn::Ident>(v, "identifier"));
-        env.add_filter("ty", |v: String| checked::<syn::Type>(v, "type"));
-        env.add_filter("expr", |v: String| checked::<syn::Expr>(v, "expression"));
+        // A large API prints the same names and types thousands of times; each is parsed once.
+        for (name, what, check) in [
+            ("ident", "identifier", parses::<syn::Ident> as Check),
+            ("ty", "type", parses::<syn::Type>),
+            ("expr", "expression", parses::<syn::Expr>),
+        ] {
+            let valid: Arc<Mutex<HashSet<String>>> = Arc::default();
+            env.add_filter(name, move |v: String| checked(&valid, check, v, what));
+        }
         env.add_filter("text", |v: String| Value::from_safe_string(cow_text(&v)));
         env.add_filter("opt_text", |v: Option<String>| {
             Value::from_safe_string(match v {
@@ -101,62 +110,22 @@ impl Renderer {
         Ok(Self { env })
     }
 
-    /// Renders one template with the connector view as context.
-    pub(crate) fn render(
-        &self,
-        template: &str,
-        view: &ConnectorView,
-        extra: Value,
-    ) -> Result<String, Error> {
+    /// Renders one template with `c` (the view, see [`ViewContext::value`]) and `extra`.
+    pub(crate) fn render(&self, template: &str, c: Value, extra: Value) -> Result<String, Error> {
         let err = |source| Error::Template {
             template: template.to_owned(),
             source,
         };
         let tmpl = self.env.get_template(template).map_err(err)?;
-        tmpl.render(minijinja::context! { c => Value::from_serialize(view), ..extra })
+        tmpl.render(minijinja::context! { c => c, ..extra })
             .map_err(err)
     }
 }
 
-impl Renderer {
-    /// Renders the `types` module's template once per batch of [`TYPES_PER_BATCH`] types (the
-    /// view's other fields unchanged) and hands each piece to `each`. Formatting a piece at a time
-    /// bounds the syntax tree held in memory: for Microsoft Graph's 20 MB spec the whole module's
-    /// tree took gigabytes. The template must print its types independently of each other.
-    pub(crate) fn render_types(
-        &self,
-        template: &str,
-        view: &mut ConnectorView,
-        extra: Value,
-        mut each: impl FnMut(String) -> Result<(), Error>,
-    ) -> Result<(), Error> {
-        let err = |source| Error::Template {
-            template: template.to_owned(),
-            source,
-        };
-        let tmpl = self.env.get_template(template).map_err(err)?;
-        let types = std::mem::take(&mut view.types);
-        // The rest of the view is converted once; each batch shares it.
-        let base = Value::from_serialize(&*view);
-        view.types = types;
-        let mut fields: std::collections::BTreeMap<String, Value> = Default::default();
-        for key in base.try_iter().map_err(err)? {
-            let value = base.get_item(&key).map_err(err)?;
-            fields.insert(key.to_string(), value);
-        }
-        for batch in view.types.chunks(TYPES_PER_BATCH) {
-            fields.insert("types".to_owned(), Value::from_serialize(batch));
-            let c = Value::from(fields.clone());
-            each(
-                tmpl.render(minijinja::context! { c => c, ..extra.clone() })
-                    .map_err(err)?,
-            )?;
-        }
-        Ok(())
-    }
-}
-
-/// Types per piece of the `types` module (see [`Renderer::render_types`]).
+/// Types per piece of the `types` module: the template is rendered a batch of types at a time,
+/// so that batches render in parallel and only a batch's types are converted to template values
+/// at once. The template must print its types independently of each other. (The module is
+/// formatted in pieces of its own, see `format/pieces.rs`.)
 pub(crate) const TYPES_PER_BATCH: usize = 400;
 
 fn read(path: &PathBuf) -> Result<String, Error> {
@@ -212,12 +181,39 @@ fn doc_filter(value: Option<String>) -> Value {
     Value::from_safe_string(value.map(|v| doc_comment(&v)).unwrap_or_default())
 }
 
-fn checked<T: syn::parse::Parse>(value: String, what: &str) -> Result<Value, minijinja::Error> {
-    match syn::parse_str::<T>(&value) {
-        Ok(_) => Ok(Value::from_safe_string(value)),
-        Err(e) => Err(minijinja::Error::new(
+/// `value` as safe text when `check` finds it is one Rust `what`; `valid` remembers the texts
+/// found valid before.
+fn checked(
+    valid: &Mutex<HashSet<String>>,
+    check: Check,
+    value: String,
+    what: &str,
+) -> Result<Value, minijinja::Error> {
+    // A poisoned lock only means a check panicked elsewhere: the set is intact.
+    let lock = || {
+        valid
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    };
+    if lock().contains(&value) {
+        return Ok(Value::from_safe_string(value));
+    }
+    if let Err(e) = check(&value) {
+        return Err(minijinja::Error::new(
             ErrorKind::InvalidOperation,
             format!("{value:?} is not a Rust {what}: {e}"),
-        )),
+        ));
     }
+    lock().insert(value.clone());
+    Ok(Value::from_safe_string(value))
+}
+
+/// Checks that a text is one identifier, type or expression.
+type Check = fn(&str) -> Result<(), syn::Error>;
+
+/// Whether `text` parses as one `T`.
+fn parses<T: syn::parse::Parse>(text: &str) -> Result<(), syn::Error> {
+    let parsed = syn::parse_str::<T>(text).map(drop);
+    crate::format::forget_spans();
+    parsed
 }

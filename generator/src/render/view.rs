@@ -327,6 +327,50 @@ pub struct ResponseView {
 }
 
 impl ConnectorView {
+    /// The fields templates read, in the order they are declared (and serialised).
+    pub(crate) const FIELDS: &'static [&'static str] = &[
+        "crate_name",
+        "module_name",
+        "title",
+        "version",
+        "docs",
+        "spec_label",
+        "servers",
+        "schemes",
+        "types",
+        "operations",
+        "features",
+        "default_features",
+        "tables",
+        "catalogue_json",
+        "entities",
+        "streams",
+    ];
+
+    /// One field as template values (see [`super::context`]).
+    pub(crate) fn field(&self, name: &str) -> Option<minijinja::Value> {
+        use minijinja::Value;
+        Some(match name {
+            "crate_name" => Value::from_serialize(&self.crate_name),
+            "module_name" => Value::from_serialize(&self.module_name),
+            "title" => Value::from_serialize(&self.title),
+            "version" => Value::from_serialize(&self.version),
+            "docs" => Value::from_serialize(&self.docs),
+            "spec_label" => Value::from_serialize(&self.spec_label),
+            "servers" => Value::from_serialize(&self.servers),
+            "schemes" => Value::from_serialize(&self.schemes),
+            "types" => Value::from_serialize(&self.types),
+            "operations" => Value::from_serialize(&self.operations),
+            "features" => Value::from_serialize(&self.features),
+            "default_features" => Value::from_serialize(&self.default_features),
+            "tables" => Value::from_serialize(&self.tables),
+            "catalogue_json" => Value::from_serialize(&self.catalogue_json),
+            "entities" => Value::from_serialize(&self.entities),
+            "streams" => Value::from_serialize(&self.streams),
+            _ => return None,
+        })
+    }
+
     /// Builds the view of a connector; `spec_label` names the spec in the generated banner/docs.
     pub fn new(connector: &Connector, spec_label: &str) -> Self {
         let outside = Spell {

@@ -27,8 +27,13 @@ fn render_versions(
 ) -> Result<String, Error> {
     let mut text = String::new();
     for version in &loaded.versions {
-        let module =
-            crate::render_inline(&version.connector, options, &version_label(version), target)?;
+        // Formatted once, below, with the other versions.
+        let module = crate::render_inline_unformatted(
+            &version.connector,
+            options,
+            &version_label(version),
+            target,
+        )?;
         let state = match version.entry.state {
             manifest::State::Active => "",
             manifest::State::Deprecated => " (deprecated)",
@@ -43,7 +48,16 @@ fn render_versions(
         );
     }
     text.push_str(&versions_static(loaded));
-    let formatted = format::format_rust("versions", &text, None)?;
+    let formatted = match format::format_rust("versions", &text, None) {
+        Ok(formatted) => formatted,
+        Err(err) => {
+            // A template that printed invalid Rust is named by formatting its version alone.
+            for version in &loaded.versions {
+                crate::render_inline(&version.connector, options, &version_label(version), target)?;
+            }
+            return Err(err);
+        }
+    };
     Ok(format!(
         "{}{}. Do not edit: regenerate instead.\n\n{formatted}",
         crate::emit::BANNER_START,

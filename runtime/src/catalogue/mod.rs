@@ -8,12 +8,13 @@
 //! [`ConnectorDescriptor::catalogue`]: crate::descriptor::ConnectorDescriptor::catalogue
 
 mod entities;
+mod standalone;
 mod validate;
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::error::Error;
 
@@ -45,6 +46,11 @@ pub struct Catalogue {
     /// GET without required parameters (a List with a page size of 1 preferred).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ping: Option<PingSpec>,
+    /// The named JSON Schemas that the actions' and entities' schemas refer to as
+    /// `{"$ref": "#/$defs/NAME"}`, each kept once for the whole catalogue. [`Catalogue::standalone`]
+    /// makes one schema self-contained again.
+    #[serde(rename = "$defs", default, skip_serializing_if = "Map::is_empty")]
+    pub definitions: Map<String, Value>,
 }
 
 /// A security scheme as the catalogue shows it (OpenAPI's vocabulary).

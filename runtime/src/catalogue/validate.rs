@@ -8,7 +8,7 @@ use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::{Draft, ValidationError, Validator};
 use serde_json::Value;
 
-use super::Action;
+use super::{Action, Catalogue};
 use crate::error::Error;
 
 /// Validators compiled on first use and kept per action: compiling a schema costs far more than
@@ -19,19 +19,27 @@ pub(crate) struct Validators {
 }
 
 impl Validators {
-    /// Checks `input` against the action's input schema; every problem is listed, sorted by
-    /// pointer, in [`Error::InvalidActionInput`].
-    pub(crate) fn check(&self, action: &Action, input: &Value) -> Result<(), Error> {
-        let Some(validator) = self.validator(action) else {
+    /// Checks `input` against the input schema of `action` (of `catalogue`, whose definitions
+    /// the schema refers to); every problem is listed, sorted by pointer, in
+    /// [`Error::InvalidActionInput`].
+    pub(crate) fn check(
+        &self,
+        catalogue: &Catalogue,
+        action: &Action,
+        input: &Value,
+    ) -> Result<(), Error> {
+        let Some(validator) = self.validator(catalogue, action) else {
             return Ok(());
         };
         // Most inputs are valid: the yes-or-no check stops early and builds no error.
         if validator.is_valid(input) {
             return Ok(());
         }
+        // The schema as compiled: the errors' schema paths point into it.
+        let schema = catalogue.standalone(&action.input_schema);
         let mut problems: Vec<(String, String)> = Vec::new();
         for error in validator.iter_errors(input) {
-            describe(&error, &action.input_schema, &mut problems);
+            describe(&error, &schema, &mut problems);
         }
         if problems.is_empty() {
             return Ok(());
@@ -47,7 +55,7 @@ impl Validators {
         })
     }
 
-    fn validator(&self, action: &Action) -> Option<Arc<Validator>> {
+    fn validator(&self, catalogue: &Catalogue, action: &Action) -> Option<Arc<Validator>> {
         // A poisoned lock only means another thread panicked while inserting: the map is intact.
         let mut compiled = self
             .compiled
@@ -58,24 +66,24 @@ impl Validators {
         }
         compiled
             .entry(action.id.clone())
-            .or_insert_with(|| compile(action))
+            .or_insert_with(|| compile(action, catalogue.standalone(&action.input_schema)))
             .clone()
     }
 }
 
-/// Compiles the input schema. A spec `pattern` the regex engine cannot read would make the whole
-/// schema unusable, so such a schema is compiled again without patterns (with a warning) rather
-/// than refusing every call.
-fn compile(action: &Action) -> Option<Arc<Validator>> {
+/// Compiles the action's standalone input `schema`. A spec `pattern` the regex engine cannot
+/// read would make the whole schema unusable, so such a schema is compiled again without
+/// patterns (with a warning) rather than refusing every call.
+fn compile(action: &Action, schema: Value) -> Option<Arc<Validator>> {
     let build = |schema: &Value| {
         jsonschema::options()
             .with_draft(Draft::Draft202012)
             .build(schema)
     };
-    match build(&action.input_schema) {
+    match build(&schema) {
         Ok(validator) => Some(Arc::new(validator)),
         Err(first) => {
-            let mut lenient = action.input_schema.clone();
+            let mut lenient = schema;
             strip_patterns(&mut lenient);
             match build(&lenient) {
                 Ok(validator) => {

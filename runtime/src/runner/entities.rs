@@ -41,7 +41,12 @@ pub struct EntityArgs {
 /// Prints the entities table, or the catalogue's entities as JSON.
 pub fn entities(catalogue: &Catalogue, json: bool) -> ExitCode {
     if json {
-        print_json(&serde_json::to_value(&catalogue.entities).unwrap_or(Value::Null));
+        let entities: Vec<_> = catalogue
+            .entities
+            .iter()
+            .map(|e| catalogue.standalone_entity(e))
+            .collect();
+        print_json(&serde_json::to_value(&entities).unwrap_or(Value::Null));
         return ExitCode::from(EXIT_OK);
     }
     let mut text = String::new();

@@ -135,13 +135,14 @@ pub fn describe(catalogue: &Catalogue, args: &DescribeArgs) -> ExitCode {
         }
         return ExitCode::from(EXIT_OK);
     };
-    match catalogue.action(id) {
+    // One action is shown self-contained, with the definitions its schemas reach.
+    match catalogue.action(id).map(|a| catalogue.standalone_action(a)) {
         Some(action) if args.json => {
             print_json(&serde_json::to_value(action).unwrap_or(Value::Null));
             ExitCode::from(EXIT_OK)
         }
         Some(action) => {
-            output::print_text(&action_text(action));
+            output::print_text(&action_text(&action));
             ExitCode::from(EXIT_OK)
         }
         None => Problem::from(Error::UnknownAction {
@@ -189,6 +190,7 @@ pub fn catalogue_of(connector: &ConnectorDescriptor) -> Result<Catalogue, Error>
                 .collect(),
             entities: Vec::new(),
             ping: None,
+            definitions: Default::default(),
         }),
     }
 }

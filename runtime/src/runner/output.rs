@@ -204,6 +204,7 @@ mod tests {
             actions: vec![hostile()],
             entities: Vec::new(),
             ping: None,
+            definitions: Default::default(),
         };
         let table = actions_table(&catalogue);
         let text = action_text(&hostile());

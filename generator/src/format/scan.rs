@@ -1,0 +1,252 @@
+//! A light scan of Rust text: where items (or array elements) end, and the largest bracketed
+//! part of an item. It knows comments, strings and character literals, and no grammar: what it
+//! finds is checked by parsing the pieces it cuts (see [`super::pieces`]).
+
+/// What separates the parts of a text: items (a `;`, or a `}` that ends an item) or the
+/// elements of an array (a `,`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum Cut {
+    Items,
+    Elements,
+}
+
+/// Byte offsets just after each separator at the top level of `text`, and its end.
+pub(super) fn cuts(text: &str, kind: Cut) -> Vec<usize> {
+    let mut cuts = Vec::new();
+    let mut level = 0usize;
+    let mut tokens = Significant::new(text).peekable();
+    while let Some((at, byte)) = tokens.next() {
+        match byte {
+            b'{' | b'[' | b'(' => level += 1,
+            b'}' | b']' | b')' => {
+                level = level.saturating_sub(1);
+                let continued = tokens.peek().is_some_and(|&(next, following)| {
+                    matches!(following, b';' | b',' | b'.' | b'=' | b'?' | b')' | b']')
+                        || text[next..].starts_with("else")
+                });
+                if byte == b'}' && level == 0 && kind == Cut::Items && !continued {
+                    cuts.push(at + 1);
+                }
+            }
+            b';' if level == 0 && kind == Cut::Items => cuts.push(at + 1),
+            b',' if level == 0 && kind == Cut::Elements => cuts.push(at + 1),
+            _ => {}
+        }
+    }
+    if cuts.last() != Some(&text.len()) {
+        cuts.push(text.len());
+    }
+    cuts
+}
+
+/// A bracketed part of an item: where it opens and closes, and its opening delimiter.
+pub(super) struct Group {
+    pub(super) open: usize,
+    pub(super) close: usize,
+    pub(super) delimiter: u8,
+}
+
+/// The largest bracketed part at the top of `item` (the body of an `impl`, the elements of a
+/// static array).
+pub(super) fn largest_group(item: &str) -> Option<Group> {
+    let mut largest: Option<Group> = None;
+    let mut level = 0usize;
+    let mut open = (0, b'{');
+    for (at, byte) in Significant::new(item) {
+        match byte {
+            b'{' | b'[' | b'(' => {
+                if level == 0 {
+                    open = (at, byte);
+                }
+                level += 1;
+            }
+            b'}' | b']' | b')' => {
+                level = level.checked_sub(1)?;
+                let longer = largest
+                    .as_ref()
+                    .is_none_or(|g| at - open.0 > g.close - g.open);
+                if level == 0 && longer {
+                    largest = Some(Group {
+                        open: open.0,
+                        close: at,
+                        delimiter: open.1,
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    largest
+}
+
+/// The bytes of Rust text that are neither whitespace, comments, nor inside string and
+/// character literals, with their offsets.
+struct Significant<'t> {
+    text: &'t str,
+    at: usize,
+}
+
+impl<'t> Significant<'t> {
+    fn new(text: &'t str) -> Self {
+        Significant { text, at: 0 }
+    }
+
+    /// The offset after the literal or comment starting at `self.at`, if one does.
+    fn literal_end(&self) -> Option<usize> {
+        let rest = &self.text[self.at..];
+        let bytes = rest.as_bytes();
+        let after_ident = self.at > 0 && {
+            let before = self.text.as_bytes()[self.at - 1];
+            before.is_ascii_alphanumeric() || before == b'_'
+        };
+        if rest.starts_with("//") {
+            return Some(self.at + rest.find('\n').unwrap_or(rest.len()));
+        }
+        if rest.starts_with("/*") {
+            let mut depth = 0usize;
+            let mut i = 0;
+            while i < bytes.len() {
+                if bytes[i..].starts_with(b"/*") {
+                    depth += 1;
+                    i += 2;
+                } else if bytes[i..].starts_with(b"*/") {
+                    depth -= 1;
+                    i += 2;
+                    if depth == 0 {
+                        return Some(self.at + i);
+                    }
+                } else {
+                    i += 1;
+                }
+            }
+            return Some(self.text.len());
+        }
+        if after_ident {
+            return None;
+        }
+        // Byte and raw strings: `b"…"`, `r"…"`, `r#"…"#`, `br#"…"#`.
+        let prefix = if rest.starts_with("br") {
+            2
+        } else {
+            usize::from(rest.starts_with('r') || rest.starts_with('b'))
+        };
+        let raw = rest[..prefix].ends_with('r');
+        let hashes = bytes[prefix..].iter().take_while(|b| **b == b'#').count();
+        if bytes.get(prefix + hashes) == Some(&b'"') && (raw || hashes == 0) {
+            let open = prefix + hashes + 1;
+            if raw {
+                let close = format!("\"{}", "#".repeat(hashes));
+                let end = rest[open..]
+                    .find(&close)
+                    .map_or(rest.len(), |i| open + i + close.len());
+                return Some(self.at + end);
+            }
+            return Some(self.at + quoted(bytes, open, b'"'));
+        }
+        if bytes.first() == Some(&b'\'') || rest.starts_with("b'") {
+            let quote = usize::from(bytes[0] == b'b');
+            if bytes.get(quote + 1) == Some(&b'\\') {
+                return Some(self.at + quoted(bytes, quote + 1, b'\''));
+            }
+            // `'x'` is a character; `'a` without a closing quote is a lifetime.
+            let ch = rest[quote + 1..].chars().next()?;
+            let close = quote + 1 + ch.len_utf8();
+            if bytes.get(close) == Some(&b'\'') {
+                return Some(self.at + close + 1);
+            }
+        }
+        None
+    }
+}
+
+/// The offset after the closing `quote` of a literal whose text starts at `from`.
+fn quoted(bytes: &[u8], from: usize, quote: u8) -> usize {
+    let mut i = from;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 2,
+            b if b == quote => return i + 1,
+            _ => i += 1,
+        }
+    }
+    bytes.len()
+}
+
+impl Iterator for Significant<'_> {
+    type Item = (usize, u8);
+
+    fn next(&mut self) -> Option<(usize, u8)> {
+        loop {
+            let byte = *self.text.as_bytes().get(self.at)?;
+            if byte.is_ascii_whitespace() {
+                self.at += 1;
+            } else if let Some(end) = self.literal_end() {
+                self.at = end.max(self.at + 1);
+            } else {
+                let at = self.at;
+                // Step over a whole character: offsets stay on character boundaries.
+                self.at += self.text[at..].chars().next().map_or(1, char::len_utf8);
+                return Some((at, byte));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cuts_fall_between_items_only() {
+        let text = r##"
+/// Docs } with a brace; and a semicolon.
+pub struct A { x: u8 }
+impl<'de> A {
+    pub fn f(&self) -> char { let _ = "a } string; \" with quotes"; let _ = r#"raw } "# ; '}' }
+    pub fn g<'a>(&'a self) -> &'a str { /* a } comment /* nested } */ */ "}" }
+}
+pub const D: A = A { x: b'}' };
+pub fn h() { if true {} else {} }
+"##;
+        let mut from = 0;
+        let mut items = Vec::new();
+        for to in cuts(text, Cut::Items) {
+            items.push(text[from..to].trim());
+            from = to;
+        }
+        // The text after the last item (a line break) is a part of its own.
+        assert_eq!(items.len(), 5, "{items:#?}");
+        assert_eq!(items[4], "");
+        assert!(items[0].ends_with("pub struct A { x: u8 }"), "{items:#?}");
+        assert!(items[1].starts_with("impl<'de> A {"), "{items:#?}");
+        assert!(items[2].starts_with("pub const D"), "{items:#?}");
+        assert!(items[3].starts_with("pub fn h"), "{items:#?}");
+    }
+
+    #[test]
+    fn elements_are_cut_after_their_commas() {
+        let text = r#"(1, "],"), [2, 3], '\'', "#;
+        let ends: Vec<&str> = cuts(text, Cut::Elements)
+            .into_iter()
+            .map(|to| &text[..to])
+            .collect();
+        assert_eq!(
+            ends,
+            [
+                r#"(1, "],"),"#,
+                r#"(1, "],"), [2, 3],"#,
+                r#"(1, "],"), [2, 3], '\'',"#,
+                text
+            ]
+        );
+    }
+
+    #[test]
+    fn the_largest_group_is_the_body() {
+        let item = "pub static S: [u8; 3] = [1, 2, 3, 4, 5];";
+        let group = largest_group(item).unwrap();
+        assert_eq!(&item[group.open..=group.close], "[1, 2, 3, 4, 5]");
+        assert_eq!(group.delimiter, b'[');
+        assert!(largest_group("fn f() { ) }").is_none());
+    }
+}
