@@ -7,7 +7,7 @@ use futures_util::StreamExt;
 use serde_json::{Map, Value};
 
 use super::output::{print_json, print_text, Problem};
-use super::{base_builder, prepare, ConnectArgs, MakeBuilder, EXIT_OK};
+use super::{async_runtime, base_builder, prepare, ConnectArgs, MakeBuilder, EXIT_OK};
 use crate::catalogue::{Catalogue, OperationKind};
 use crate::connection::Connection;
 use crate::descriptor::ConnectorDescriptor;
@@ -134,10 +134,7 @@ fn run_entity(
         (Some(_), false) => return Err(Problem::input(format!("{} takes no ID", kind.as_str()))),
         (None, false) => None,
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|err| Problem::connection(format!("cannot start the async runtime: {err}")))?;
+    let runtime = async_runtime()?;
     runtime.block_on(async {
         let name = args.entity.as_str();
         let result = match (kind, id) {
@@ -218,12 +215,7 @@ pub(super) fn ping_with(builder: &MakeBuilder, args: &PingArgs) -> ExitCode {
     let outcome = builder(&args.connect)
         .and_then(|builder| prepare(builder, &args.connect, "{}"))
         .and_then(|(connection, _)| {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(|err| {
-                    Problem::connection(format!("cannot start the async runtime: {err}"))
-                })?;
+            let runtime = async_runtime()?;
             Ok(runtime.block_on(connection.ping()))
         });
     match outcome {

@@ -90,23 +90,23 @@ type MakeBuilder<'a> = dyn Fn(&ConnectArgs) -> Result<ConnectionBuilder, Problem
 
 /// Runs one action and prints its output; returns the exit code.
 pub fn run(connector: &ConnectorDescriptor, args: &RunArgs) -> ExitCode {
-    run_with(|| base_builder(connector, &args.connect), args)
+    run_with(&|connect| base_builder(connector, connect), args)
 }
 
-/// Runs one action with the connection `builder` gives (before the command line's overrides).
-fn run_with(
-    builder: impl FnOnce() -> Result<ConnectionBuilder, Problem>,
-    args: &RunArgs,
-) -> ExitCode {
-    let outcome = builder()
+/// The single-threaded runtime a command runs its calls on.
+fn async_runtime() -> Result<tokio::runtime::Runtime, Problem> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|err| Problem::connection(format!("cannot start the async runtime: {err}")))
+}
+
+/// Runs one action with the connection `builder` makes (before the command line's overrides).
+fn run_with(builder: &MakeBuilder, args: &RunArgs) -> ExitCode {
+    let outcome = builder(&args.connect)
         .and_then(|builder| prepare(builder, &args.connect, &args.input))
         .and_then(|(connection, input)| {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(|err| {
-                    Problem::connection(format!("cannot start the async runtime: {err}"))
-                })?;
+            let runtime = async_runtime()?;
             runtime
                 .block_on(connection.execute_action(&args.action, input))
                 .map_err(Problem::from)
@@ -272,7 +272,7 @@ fn main_from(
     match cli.command {
         Command::Actions { json } => describe(&catalogue, &DescribeArgs { action: None, json }),
         Command::Describe(args) => describe(&catalogue, &args),
-        Command::Run(args) => run_with(|| builder(&args.connect), &args),
+        Command::Run(args) => run_with(builder, &args),
         Command::Entities { json } => entities(&catalogue, json),
         Command::List(args) => entities::entity_with(builder, OperationKind::List, &args),
         Command::Get(args) => entities::entity_with(builder, OperationKind::Get, &args),

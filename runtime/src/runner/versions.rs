@@ -19,7 +19,10 @@ pub fn run_versions(
     requested: Option<&str>,
     args: &RunArgs,
 ) -> ExitCode {
-    run_with(|| pinned_builder(connector, requested, &args.connect), args)
+    run_with(
+        &|connect| pinned_builder(connector, requested, connect),
+        args,
+    )
 }
 
 /// Runs one entity operation on the version `requested` (as [`run_versions`] picks it).
