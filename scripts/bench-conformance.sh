@@ -40,7 +40,7 @@ if [ ! -x "$old_gen" ]; then
   cp "$CARGO_TARGET_DIR/release/connector-gen" "$old_gen"
   find "$old_src" -type f -exec touch {} +
 fi
-cargo build --quiet --release -p connector-gen >>"$log" 2>&1
+cargo build --quiet --release -p connector-gen-cli >>"$log" 2>&1
 now_gen="$work/connector-gen-now"
 cp "$CARGO_TARGET_DIR/release/connector-gen" "$now_gen"
 if cmp -s "$old_gen" "$now_gen"; then

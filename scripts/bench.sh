@@ -105,7 +105,7 @@ openapi_generator_bin() {
 }
 
 if want gen || want compile; then
-  cargo build --quiet --release -p connector-gen
+  cargo build --quiet --release -p connector-gen-cli
   gen="$CARGO_TARGET_DIR/release/connector-gen"
 fi
 

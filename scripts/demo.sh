@@ -20,16 +20,16 @@ step_done() {
 }
 
 step 1 "building connector-gen (first run: compiles its dependencies, a few minutes)"
-cargo build -p connector-gen
+cargo build -p connector-gen-cli
 step_done
 
 step 2 "connector-gen inspect specs/petstore.yaml"
-cargo run --quiet -p connector-gen -- inspect specs/petstore.yaml
+cargo run --quiet -p connector-gen-cli -- inspect specs/petstore.yaml
 step_done
 
 step 3 "connector-gen generate specs/petstore.yaml --out $out"
 # --standalone: the demo crate lives under this repository's target/, outside its workspace.
-cargo run --quiet -p connector-gen -- generate specs/petstore.yaml --out "$out" --standalone
+cargo run --quiet -p connector-gen-cli -- generate specs/petstore.yaml --out "$out" --standalone
 step_done
 
 step 4 "cargo clippy on the generated crate, warnings are errors (first run: compiles the runtime's dependencies, a few minutes)"

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use connector_runtime::catalogue::{Action, Catalogue, Entity, SecuritySchemeInfo};
+use connector_model::catalogue::{Action, Catalogue, Entity, SecuritySchemeInfo};
 use serde_json::{json, Map, Value};
 
 use crate::ir::{Connector, OAuthFlowKind, Operation, SecurityKind, SecurityScheme};

@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use connector_runtime::descriptor as d;
+use connector_model::descriptor as d;
 
 use crate::ir::{
     Connector, Location, Method, OAuthFlowKind, Operation, SecurityKind, Server, StatusMatch, Style,

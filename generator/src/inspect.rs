@@ -21,7 +21,7 @@ pub fn actions_table(connector: &Connector) -> String {
         .max()
         .unwrap_or(0);
     for op in &connector.operations {
-        let auth = connector_runtime::catalogue::auth_summary(&op.security);
+        let auth = connector_model::catalogue::auth_summary(&op.security);
         let summary = op
             .summary
             .as_deref()
@@ -77,25 +77,4 @@ pub fn entity_explanation(connector: &Connector) -> String {
         let _ = writeln!(out, "  {:<6} {}: {}", verdict, note.action, note.reason);
     }
     out
-}
-
-/// Security alternatives as a sentence for generated docs.
-pub(crate) fn auth_sentence(security: &[Vec<String>]) -> String {
-    if security.is_empty() {
-        return "Auth: none needed.".to_owned();
-    }
-    let alternatives: Vec<String> = security
-        .iter()
-        .map(|alt| {
-            if alt.is_empty() {
-                "anonymous access".to_owned()
-            } else {
-                alt.iter()
-                    .map(|name| format!("`{name}`"))
-                    .collect::<Vec<_>>()
-                    .join(" and ")
-            }
-        })
-        .collect();
-    format!("Auth: {}.", alternatives.join(", or "))
 }

@@ -1,23 +1,18 @@
-//! Interpreting a spec or a manifest at run time (`connector-gen run`, `describe`, the entity
-//! commands and `ping`): the spec is lowered and mapped to runtime descriptors
-//! ([`describe`](crate::describe)), then the runtime's generic command line runs it. Nothing is
+//! Interpreting a spec or a manifest at run time (what `connector-gen run`, `describe`, the
+//! entity commands and `ping` execute): the spec is lowered and mapped to runtime descriptors
+//! ([`describe`](crate::describe)), which the runtime's generic command line runs. Nothing is
 //! generated or compiled, and each command builds the schemas of only the actions it needs: a
-//! large API has a thousand.
+//! large API has a thousand. This module makes the data; the command-line crate runs it.
 //!
 //! A manifest is a connector with versions: the command runs on the version `--version` names,
 //! else the one the connection file pins, else the newest active one.
 
 use std::borrow::Cow;
-use std::io::Write;
 use std::path::Path;
-use std::process::ExitCode;
 
-use connector_runtime::catalogue::{Catalogue, OperationKind};
-use connector_runtime::descriptor::ConnectorDescriptor;
-use connector_runtime::runner::{
-    self, DescribeArgs, EntityArgs, PingArgs, RunArgs, EXIT_BAD_INPUT,
-};
-use connector_runtime::versions::VersionedConnector;
+use connector_model::catalogue::Catalogue;
+use connector_model::descriptor::ConnectorDescriptor;
+use connector_model::versions::VersionedConnector;
 
 use crate::ir::Connector;
 use crate::versions::LoadedManifest;
@@ -81,105 +76,42 @@ pub fn catalogue(spec: &Path, options: &Options) -> Result<Catalogue, Error> {
     ))
 }
 
-/// `connector-gen run SOURCE ACTION ...`: runs one action; returns the exit code.
-pub fn run(path: &Path, options: &Options, version: Option<&str>, args: &RunArgs) -> ExitCode {
-    let only = |c: &Connector| crate::catalogue::catalogue_of(c, |op| op.id == args.action);
-    match Source::load(path, options) {
-        Ok(Source::Spec(connector)) => runner::run(&descriptor_with(&connector, only), args),
-        Ok(Source::Manifest(loaded)) => {
-            runner::run_versions(&versioned_with(&loaded, only), version, args)
+/// The catalogue `run` needs: the action `id` alone.
+pub fn action_catalogue(connector: &Connector, id: &str) -> Catalogue {
+    crate::catalogue::catalogue_of(connector, |op| op.id == id)
+}
+
+/// The catalogue `describe` prints: one action when `action` names one, else every action.
+pub fn describe_catalogue(connector: &Connector, action: Option<&str>) -> Catalogue {
+    match action {
+        Some(id) if connector.operations.iter().any(|op| op.id == id) => {
+            crate::catalogue::catalogue_of(connector, |op| op.id == id)
         }
-        Err(err) => spec_error(&err),
+        _ => crate::catalogue::catalogue(connector),
     }
 }
 
-/// `connector-gen describe SOURCE [ACTION]`: prints the catalogue or one action (building only
-/// that action's schemas when it exists).
-pub fn describe(
-    path: &Path,
-    options: &Options,
-    version: Option<&str>,
-    args: &DescribeArgs,
-) -> ExitCode {
-    let source = match Source::load(path, options) {
-        Ok(source) => source,
-        Err(err) => return spec_error(&err),
-    };
-    match source.connector(version) {
-        Ok(connector) => {
-            let catalogue = match &args.action {
-                Some(id) if connector.operations.iter().any(|op| &op.id == id) => {
-                    crate::catalogue::catalogue_of(connector, |op| &op.id == id)
-                }
-                _ => crate::catalogue::catalogue(connector),
-            };
-            runner::describe(&catalogue, args)
-        }
-        Err(err) => spec_error(&err),
+/// The catalogue `entities` prints: every entity, with no action's schemas.
+pub fn entities_catalogue(connector: &Connector) -> Catalogue {
+    Catalogue {
+        entities: connector
+            .entities
+            .iter()
+            .map(|e| crate::catalogue::entity(connector, e))
+            .collect(),
+        ..crate::catalogue::catalogue_of(connector, |_| false)
     }
 }
 
-/// `connector-gen entities SOURCE`: prints the entities (of one version).
-pub fn entities(path: &Path, options: &Options, version: Option<&str>, json: bool) -> ExitCode {
-    let source = match Source::load(path, options) {
-        Ok(source) => source,
-        Err(err) => return spec_error(&err),
-    };
-    match source.connector(version) {
-        Ok(connector) => {
-            let catalogue = Catalogue {
-                entities: connector
-                    .entities
-                    .iter()
-                    .map(|e| crate::catalogue::entity(connector, e))
-                    .collect(),
-                ..crate::catalogue::catalogue_of(connector, |_| false)
-            };
-            runner::entities(&catalogue, json)
-        }
-        Err(err) => spec_error(&err),
-    }
-}
-
-/// `connector-gen list|get|create|update|delete SOURCE ENTITY ...`: one entity operation, with
-/// only that entity's actions in the catalogue.
-pub fn entity(
-    path: &Path,
-    options: &Options,
-    version: Option<&str>,
-    kind: OperationKind,
-    args: &EntityArgs,
-) -> ExitCode {
-    let only = |c: &Connector| entity_catalogue(c, &args.entity);
-    match Source::load(path, options) {
-        Ok(Source::Spec(connector)) => {
-            runner::entity(&descriptor_with(&connector, only), kind, args)
-        }
-        Ok(Source::Manifest(loaded)) => {
-            runner::entity_versions(&versioned_with(&loaded, only), version, kind, args)
-        }
-        Err(err) => spec_error(&err),
-    }
-}
-
-/// `connector-gen ping SOURCE`: pings with only the ping action's schemas built.
-pub fn ping(path: &Path, options: &Options, version: Option<&str>, args: &PingArgs) -> ExitCode {
-    let only = |c: &Connector| {
-        let action = c.ping.as_ref().map(|p| p.action.as_str());
-        crate::catalogue::catalogue_of(c, |op| Some(op.id.as_str()) == action)
-    };
-    match Source::load(path, options) {
-        Ok(Source::Spec(connector)) => runner::ping(&descriptor_with(&connector, only), args),
-        Ok(Source::Manifest(loaded)) => {
-            runner::ping_versions(&versioned_with(&loaded, only), version, args)
-        }
-        Err(err) => spec_error(&err),
-    }
+/// The catalogue `ping` needs: the ping action alone.
+pub fn ping_catalogue(connector: &Connector) -> Catalogue {
+    let action = connector.ping.as_ref().map(|p| p.action.as_str());
+    crate::catalogue::catalogue_of(connector, |op| Some(op.id.as_str()) == action)
 }
 
 /// The entity `name`'s actions; for an unknown name, every entity's outline (no schemas) so
 /// that the runner can suggest one.
-fn entity_catalogue(connector: &Connector, name: &str) -> Catalogue {
+pub fn entity_catalogue(connector: &Connector, name: &str) -> Catalogue {
     let ids: Vec<&String> = connector
         .entities
         .iter()
@@ -191,7 +123,7 @@ fn entity_catalogue(connector: &Connector, name: &str) -> Catalogue {
         only.entities = connector
             .entities
             .iter()
-            .map(|e| connector_runtime::catalogue::Entity {
+            .map(|e| connector_model::catalogue::Entity {
                 record_schema: serde_json::Value::Null,
                 operations: Default::default(),
                 ..crate::catalogue::entity_outline(e)
@@ -202,7 +134,7 @@ fn entity_catalogue(connector: &Connector, name: &str) -> Catalogue {
 }
 
 /// The connector's descriptor with the catalogue `catalogue` makes of it.
-fn descriptor_with(
+pub fn descriptor_with(
     connector: &Connector,
     catalogue: impl Fn(&Connector) -> Catalogue,
 ) -> ConnectorDescriptor {
@@ -216,23 +148,11 @@ fn descriptor_with(
 }
 
 /// The manifest's descriptor, each version with the catalogue `catalogue` makes of it.
-fn versioned_with(
+pub fn versioned_with(
     loaded: &LoadedManifest,
     catalogue: impl Fn(&Connector) -> Catalogue,
 ) -> VersionedConnector {
     crate::versions::versioned_descriptor_with(loaded, |c| descriptor_with(c, &catalogue))
-}
-
-fn spec_error(err: &Error) -> ExitCode {
-    // A closed stderr leaves nowhere to report anything; it must not panic either.
-    let mut stderr = std::io::stderr().lock();
-    let _ = writeln!(stderr, "error: {err}");
-    let mut source = std::error::Error::source(err);
-    while let Some(cause) = source {
-        let _ = writeln!(stderr, "Caused by: {cause}");
-        source = cause.source();
-    }
-    ExitCode::from(EXIT_BAD_INPUT)
 }
 
 /// `connector-gen versions SOURCE`: every version with its state, actions, entities and

@@ -38,7 +38,7 @@ pub struct Connector {
     /// How the listing actions hold records and page, by action id.
     pub paging: BTreeMap<String, Paging>,
     /// The action that pings a connection.
-    pub ping: Option<connector_runtime::health::PingSpec>,
+    pub ping: Option<connector_model::catalogue::PingSpec>,
     /// Why each operation was or was not taken by an entity (`inspect --explain`).
     #[serde(skip)]
     pub entity_notes: Vec<EntityNote>,
@@ -74,7 +74,7 @@ pub struct TypeUse {
     pub deserialize: bool,
 }
 
-pub use connector_runtime::catalogue::{EntityField, OperationKind, PageStyle, Pagination, Paging};
+pub use connector_model::catalogue::{EntityField, OperationKind, PageStyle, Pagination, Paging};
 
 /// A resource found in the paths, with the actions that list, get, create, update and delete it.
 #[derive(Debug, Clone, PartialEq, Serialize)]

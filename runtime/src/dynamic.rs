@@ -100,7 +100,7 @@ impl Actions {
     ) -> Result<Option<&Catalogue>, Error> {
         let loaded = self.loaded.get_or_init(|| match &connector.catalogue {
             None => Ok(None),
-            Some(text) => Catalogue::from_json(text)
+            Some(text) => crate::catalogue::parse(text)
                 .map(Some)
                 .map_err(|err| err.to_string()),
         });

@@ -72,7 +72,7 @@ mod auth;
 pub mod catalogue;
 mod config;
 mod connection;
-pub mod descriptor;
+pub use connector_model::descriptor;
 mod dynamic;
 pub mod entity;
 mod error;

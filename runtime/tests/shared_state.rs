@@ -6,6 +6,7 @@
 
 #![cfg(feature = "redis")]
 
+#[path = "it/support/mod.rs"]
 mod support;
 
 use std::net::TcpListener;

@@ -21,7 +21,7 @@ use crate::ir::{
     TypeRef,
 };
 use crate::resolve::Spec;
-use connector_runtime::catalogue::EntityField;
+use connector_model::catalogue::EntityField;
 
 /// What the finder found.
 pub(crate) struct Found {

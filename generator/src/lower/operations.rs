@@ -544,8 +544,8 @@ fn options_struct(
 }
 
 fn is_json(media_type: &str) -> bool {
-    connector_runtime::descriptor::media_kind(media_type)
-        == connector_runtime::descriptor::MediaKind::Json
+    connector_model::descriptor::media_kind(media_type)
+        == connector_model::descriptor::MediaKind::Json
 }
 
 fn request_body(
@@ -653,7 +653,7 @@ fn request_body(
 /// How the typed method takes a body of this media type: the runtime's own classification, so
 /// the generated signature and the executor always agree.
 fn body_kind(media: &str) -> BodyKind {
-    use connector_runtime::descriptor::{media_kind, MediaKind};
+    use connector_model::descriptor::{media_kind, MediaKind};
     match media_kind(media) {
         MediaKind::Json => BodyKind::Json,
         MediaKind::Form => BodyKind::Form,

@@ -3,7 +3,7 @@
 //! errorPath, timeoutMs}`), else the cheapest GET without required parameters,
 //! preferring an entity's List asked for one record.
 
-use connector_runtime::health::{BodyCheck, PingSpec, ValuesCheck};
+use connector_model::catalogue::{BodyCheck, PingSpec, ValuesCheck};
 use serde_json::{json, Value};
 
 use crate::diagnostics::Diagnostics;

@@ -251,3 +251,24 @@ mod ascii_json_tests {
         );
     }
 }
+
+/// Security alternatives as a sentence for generated docs.
+pub(crate) fn auth_sentence(security: &[Vec<String>]) -> String {
+    if security.is_empty() {
+        return "Auth: none needed.".to_owned();
+    }
+    let alternatives: Vec<String> = security
+        .iter()
+        .map(|alt| {
+            if alt.is_empty() {
+                "anonymous access".to_owned()
+            } else {
+                alt.iter()
+                    .map(|name| format!("`{name}`"))
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            }
+        })
+        .collect();
+    format!("Auth: {}.", alternatives.join(", or "))
+}

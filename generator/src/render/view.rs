@@ -812,7 +812,7 @@ fn operation(op: &Operation, index: usize, spell: &Spell<'_>) -> OperationView {
         servers: op.servers.iter().map(server).collect(),
         server_refs: Vec::new(),
         security: op.security.clone(),
-        auth_doc: crate::inspect::auth_sentence(&op.security),
+        auth_doc: super::text::auth_sentence(&op.security),
     }
 }
 

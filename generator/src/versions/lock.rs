@@ -5,8 +5,6 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
-
 use super::LoadedManifest;
 use crate::Error;
 
@@ -19,7 +17,7 @@ pub fn path(manifest: &Path) -> PathBuf {
 
 /// `sha256:` and the hex digest of `bytes`.
 pub fn hash(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
+    let digest = hmac_sha256::Hash::hash(bytes);
     let mut out = String::from("sha256:");
     for byte in digest {
         out.push_str(&format!("{byte:02x}"));

@@ -11,8 +11,8 @@ mod render;
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
-use connector_runtime::descriptor::{ConnectorDescriptor, Text};
-use connector_runtime::versions as rv;
+use connector_model::descriptor::{ConnectorDescriptor, Text};
+use connector_model::versions as rv;
 
 use crate::ir::Connector;
 use crate::{Diagnostic, Error, Lowered, Options};

@@ -174,7 +174,7 @@ fn opt(text: Option<&str>) -> String {
 
 /// The `VERSIONS` static: data only, every text a literal.
 fn versions_static(loaded: &LoadedManifest) -> String {
-    use connector_runtime::versions::{VariableKind, VariableLocation};
+    use connector_model::versions::{VariableKind, VariableLocation};
     let v = "::connector_runtime::versions";
     let mut out = format!(
         "/// Every version of the connector, oldest first, with its state, ping action and backend variables.\npub static VERSIONS: {v}::VersionedConnector = {v}::VersionedConnector {{ name: {}, versions: ::std::borrow::Cow::Borrowed(&[",

@@ -157,7 +157,7 @@ pub fn describe(catalogue: &Catalogue, args: &DescribeArgs) -> ExitCode {
 /// one) the actions with no schemas.
 pub fn catalogue_of(connector: &ConnectorDescriptor) -> Result<Catalogue, Error> {
     match &connector.catalogue {
-        Some(text) => Catalogue::from_json(text),
+        Some(text) => crate::catalogue::parse(text),
         None => Ok(Catalogue {
             name: connector.name.to_string(),
             title: connector.title.to_string(),

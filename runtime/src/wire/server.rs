@@ -102,16 +102,10 @@ pub(crate) fn join(base: &str, relative: &str) -> Result<String, Error> {
     })
 }
 
-/// The servers whose variables a connection may set: the connector server it chose (by
-/// index), then each distinct server its operations declare for themselves.
+/// The servers whose variables a connection may set (see
+/// [`ConnectorDescriptor::settable_servers`]).
 pub(crate) fn settable(connector: &ConnectorDescriptor, chosen: usize) -> Vec<&ServerDescriptor> {
-    let mut servers: Vec<&ServerDescriptor> = connector.servers.get(chosen).into_iter().collect();
-    for server in connector.operations.iter().flat_map(|op| op.servers.iter()) {
-        if !servers.contains(&server) {
-            servers.push(server);
-        }
-    }
-    servers
+    connector.settable_servers(chosen)
 }
 
 /// Names of the variables of `servers`, each once, in order of first appearance.

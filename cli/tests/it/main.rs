@@ -1,0 +1,11 @@
+//! The command line's integration tests, one binary (modules below): the `connector-gen` binary
+//! run as a process, and the crates it generates checked by cargo.
+
+mod cli;
+mod crates;
+mod dedup;
+mod entities;
+mod features;
+mod ping;
+mod subset;
+mod support;

@@ -1,0 +1,14 @@
+//! The generator's integration tests, one binary (modules below): the pipeline on hostile and
+//! sample specs, snapshots of generated code and IR, limits, manifests and the scripts.
+
+mod diff_servers;
+mod gn;
+mod hostile;
+mod idempotent;
+mod large;
+mod limits;
+mod manifest;
+mod props;
+mod scripts;
+mod snapshots;
+mod support;

@@ -1,0 +1,169 @@
+//! Each audience compiles only what it uses (docs/architecture.md): this test reads the crates'
+//! dependency trees with `cargo tree` (offline, from the lock file) and fails when a crate gains a
+//! dependency its users must not pay for.
+
+use std::collections::BTreeSet;
+use std::process::Command;
+
+/// The names of the crates in the normal (not build, not dev) dependency tree of `package` with
+/// `features` (`None`: its default features), the package itself included.
+fn tree(package: &str, features: Option<&str>) -> BTreeSet<String> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = Command::new(cargo);
+    command
+        .args([
+            "tree",
+            "--offline",
+            "--locked",
+            "-e",
+            "normal",
+            "--prefix",
+            "none",
+        ])
+        .args(["--format", "{p}", "-p", package])
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+    if let Some(features) = features {
+        command.args(["--no-default-features", "--features", features]);
+    }
+    let output = command.output().expect("running cargo tree");
+    assert!(
+        output.status.success(),
+        "cargo tree -p {package}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Fails when `crates` holds any of `forbidden`, naming the audience that would pay for it.
+fn refuse(audience: &str, crates: &BTreeSet<String>, forbidden: &[&str]) {
+    let found: Vec<&&str> = forbidden.iter().filter(|c| crates.contains(**c)).collect();
+    assert!(
+        found.is_empty(),
+        "{audience} would compile {found:?}; its whole tree: {crates:?}"
+    );
+}
+
+/// What talks to a network, serves, stores or parses command lines: none of it belongs in a
+/// build script's generator.
+const IO: &[&str] = &[
+    "connector-runtime",
+    "reqwest",
+    "hyper",
+    "h2",
+    "tokio",
+    "rustls",
+    "clap",
+    "jsonschema",
+    "regex",
+    "axum",
+    "rmcp",
+    "sqlx",
+    "rusqlite",
+    "tokio-postgres",
+    "redis",
+];
+
+/// Servers, database drivers, an MCP SDK and a jq engine: what platforms use, behind features or
+/// in a crate of their own, never in a connector user's default build.
+const SERVERS_AND_STORES: &[&str] = &[
+    "axum",
+    "rmcp",
+    "sqlx",
+    "rusqlite",
+    "libsqlite3-sys",
+    "tokio-postgres",
+    "postgres",
+    "jaq-core",
+    "jaq-std",
+    "redis",
+    "clap",
+    "connector-gen",
+];
+
+#[test]
+fn the_build_rs_library_compiles_no_network_server_or_command_line() {
+    let crates = tree("connector-gen", None);
+    refuse("a build.rs user of connector-gen", &crates, IO);
+    assert!(
+        crates.len() <= 40,
+        "connector-gen's normal dependency tree has {} crates (at most 40): {crates:?}",
+        crates.len()
+    );
+}
+
+#[test]
+fn the_model_is_plain_data() {
+    let crates = tree("connector-model", None);
+    refuse("connector-model", &crates, IO);
+    let allowed: BTreeSet<&str> = [
+        "connector-model",
+        "serde",
+        "serde_core",
+        "serde_derive",
+        "serde_json",
+        "proc-macro2",
+        "quote",
+        "syn",
+        "unicode-ident",
+        "itoa",
+        "ryu",
+        "zmij",
+        "memchr",
+        "indexmap",
+        "hashbrown",
+        "equivalent",
+        "foldhash",
+    ]
+    .into();
+    let extra: Vec<&String> = crates
+        .iter()
+        .filter(|c| !allowed.contains(c.as_str()))
+        .collect();
+    assert!(extra.is_empty(), "connector-model gained {extra:?}");
+}
+
+#[test]
+fn a_connector_user_compiles_no_server_store_or_command_line() {
+    let crates = tree("connector-runtime", None);
+    refuse(
+        "a connector user (the runtime's default features)",
+        &crates,
+        SERVERS_AND_STORES,
+    );
+    // The command line is a feature of its own, still without servers or stores.
+    let cli = tree("connector-runtime", Some("cli"));
+    assert!(cli.contains("clap"), "the `cli` feature brings clap");
+    refuse(
+        "the runtime's `cli` feature",
+        &cli,
+        &SERVERS_AND_STORES[..SERVERS_AND_STORES.len() - 2],
+    );
+}
+
+#[test]
+fn dependencies_between_the_crates_run_one_way() {
+    // runtime <- generator would make every connector compile the generator; the generator
+    // depends on the model only.
+    assert!(!tree("connector-runtime", Some("cli")).contains("connector-gen"));
+    let generator = tree("connector-gen", None);
+    assert!(generator.contains("connector-model"));
+    assert!(!generator.contains("connector-gen-cli"));
+    let cli = tree("connector-gen-cli", None);
+    for part in ["connector-gen", "connector-runtime", "connector-model"] {
+        assert!(cli.contains(part), "the command line is built on {part}");
+    }
+}
+
+#[test]
+fn the_checks_see_what_they_refuse() {
+    // A check that cannot fail proves nothing: the command line's tree holds what the build.rs
+    // library must not.
+    let cli = tree("connector-gen-cli", None);
+    for heavy in ["clap", "reqwest", "tokio", "jsonschema"] {
+        assert!(cli.contains(heavy), "{heavy} in {cli:?}");
+    }
+}
