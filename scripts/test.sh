@@ -58,6 +58,6 @@ cargo test -p connector-runtime --features redis --test shared_state "$@" || sta
 cargo test --workspace "$@" || status=$?
 if [ -n "$skipped" ]; then
   echo
-  echo "SKIPPED: the Prism end-to-end tests (tests/tests/prism.rs) did not run: $skipped. Every other test ran. Install Node.js 18+ with npm, or set PRISM_BIN, to run them."
+  echo "SKIPPED: the Prism end-to-end tests (tests/tests/it/prism.rs) did not run: $skipped. Every other test ran. Install Node.js 18+ with npm, or set PRISM_BIN, to run them."
 fi
 exit "$status"

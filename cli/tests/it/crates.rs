@@ -7,6 +7,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::support;
+
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("..")
@@ -32,35 +34,11 @@ fn generate(out: &Path, extra: &[&str]) -> String {
     stdout
 }
 
-/// `cargo check` of the manifest, with the workspace's lock file and target folder.
+/// `cargo check` of every target of the workspace or crate at `manifest_dir`, with the
+/// workspace's lock file, target folder and profile; fails on an error or a warning.
 fn cargo_check(manifest_dir: &Path) {
     std::fs::copy(repo().join("Cargo.lock"), manifest_dir.join("Cargo.lock")).unwrap();
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("target"));
-    let output = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-        .args([
-            "check",
-            "--offline",
-            "--workspace",
-            "--all-targets",
-            "--manifest-path",
-        ])
-        .arg(manifest_dir.join("Cargo.toml"))
-        .env("CARGO_TARGET_DIR", target)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "{}: {stderr}",
-        manifest_dir.display()
-    );
-    assert!(
-        !stderr.contains("warning:"),
-        "{}: {stderr}",
-        manifest_dir.display()
-    );
+    support::check(manifest_dir, &["--workspace", "--all-targets"]);
 }
 
 /// The fenced block that follows `<!-- KIND: NAME` in the README.

@@ -43,14 +43,28 @@ pub fn generated(dir: &Path, name: &str, spec: &str, flags: &[&str]) -> (PathBuf
     (out, String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
-/// `cargo check` of a generated crate with these extra arguments (features).
-pub fn cargo_check(crate_dir: &Path, args: &[&str]) -> Output {
+/// The workspace's dev-profile settings (its `Cargo.toml`), given to cargo runs on crates outside
+/// the workspace: with them, those runs reuse the dependencies the workspace already compiled into
+/// the shared target folder instead of compiling them again with other debug-info settings.
+pub const WORKSPACE_PROFILE: [&str; 6] = [
+    "--config",
+    "profile.dev.debug=\"line-tables-only\"",
+    "--config",
+    "profile.dev.package.\"*\".debug=false",
+    "--config",
+    "profile.dev.package.unsafe-libyaml.opt-level=3",
+];
+
+/// `cargo check --offline` of the crate or workspace at `manifest_dir`, with these extra
+/// arguments (features), in the workspace's target folder and profile.
+pub fn cargo_check(manifest_dir: &Path, args: &[&str]) -> Output {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| repo().join("target"));
     Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .args(WORKSPACE_PROFILE)
         .args(["check", "--offline", "--manifest-path"])
-        .arg(crate_dir.join("Cargo.toml"))
+        .arg(manifest_dir.join("Cargo.toml"))
         .args(args)
         .env("CARGO_TARGET_DIR", target)
         .output()
@@ -61,6 +75,7 @@ pub fn cargo_check(crate_dir: &Path, args: &[&str]) -> Output {
 pub fn check(crate_dir: &Path, args: &[&str]) {
     let output = cargo_check(crate_dir, args);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{args:?}: {stderr}");
-    assert!(!stderr.contains("warning:"), "{args:?}: {stderr}");
+    let at = crate_dir.display();
+    assert!(output.status.success(), "{at} {args:?}: {stderr}");
+    assert!(!stderr.contains("warning:"), "{at} {args:?}: {stderr}");
 }

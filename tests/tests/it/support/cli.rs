@@ -156,7 +156,15 @@ pub fn generated_binary(spec: &str, name: &str) -> PathBuf {
     // The workspace's lock file pins the same dependency versions the runtime is tested with.
     std::fs::copy(repo_root().join("Cargo.lock"), out.join("Cargo.lock")).expect("Cargo.lock");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    // With the workspace's profile settings (its Cargo.toml), the dependencies it compiled into
+    // the shared target folder are reused rather than compiled again with other debug info.
+    let profile = [
+        r#"profile.dev.debug="line-tables-only""#,
+        r#"profile.dev.package."*".debug=false"#,
+        "profile.dev.package.unsafe-libyaml.opt-level=3",
+    ];
     let status = Command::new(cargo)
+        .args(profile.iter().flat_map(|setting| ["--config", setting]))
         .args(["build", "--quiet", "--features", "cli"])
         .current_dir(&out)
         // The workspace's target folder: the dependencies are already built there.
