@@ -83,6 +83,18 @@ pub fn catalogue(spec: &Path, options: &Options) -> Result<Catalogue, Error> {
 
 /// `connector-gen run SOURCE ACTION ...`: runs one action; returns the exit code.
 pub fn run(path: &Path, options: &Options, version: Option<&str>, args: &RunArgs) -> ExitCode {
+    if !crate::versions::is_manifest(path) {
+        let cache = crate::run_cache::RunCache::from_env();
+        return match crate::run_cache::cached_action_descriptor(
+            path,
+            options,
+            &args.action,
+            cache.as_ref(),
+        ) {
+            Ok(descriptor) => runner::run(&descriptor, args),
+            Err(err) => spec_error(&err),
+        };
+    }
     let only = |c: &Connector| crate::catalogue::catalogue_of(c, |op| op.id == args.action);
     match Source::load(path, options) {
         Ok(Source::Spec(connector)) => runner::run(&descriptor_with(&connector, only), args),

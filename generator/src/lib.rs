@@ -37,6 +37,7 @@ mod parallel;
 mod readme;
 pub mod render;
 pub mod resolve;
+pub mod run_cache;
 pub mod schema;
 pub mod versions;
 pub mod workspace;
