@@ -18,14 +18,15 @@
 //!   both send the same request headers (`User-Agent`, `Accept`, the API key). Only what the
 //!   runtime adds by itself (a request id, the per-attempt timeout and call deadline, retries,
 //!   limits, tracing) is left out, and counted as overhead. A third hand-written client with
-//!   reqwest's own 30 s timeout shows what a timer per call costs;
+//!   reqwest's own 30 s timeout shows what a timer per call costs, and a fourth, which decodes the
+//!   body into a `serde_json::Value` as the dynamic calls do, what that decoding costs;
 //! - the clients take turns in many short rounds, each round starting with the next client, so
 //!   load from elsewhere falls on all of them alike;
 //! - time is read both from the wall clock and from a CPU clock, which does not run while
 //!   another process has the core; the difference to the hand-written clients is taken within
 //!   each round (paired), and its median and quartiles over the rounds are reported.
 //!
-//! `-- --profile typed|dynamic|interpreted|reqwest|reqwest-defaults|reqwest-timeout [SECONDS]`
+//! `-- --profile typed|dynamic|interpreted|reqwest|reqwest-defaults|reqwest-timeout|reqwest-value [SECONDS]`
 //! runs one client alone in a loop (default 20 s), for `perf record` or callgrind; with
 //! `--runtime multi` on the multi-threaded runtime; `--calls N` makes exactly N calls instead.
 
@@ -87,16 +88,18 @@ enum Kind {
     ReqwestDefaults,
     Reqwest,
     ReqwestTimeout,
+    ReqwestValue,
     Typed,
     Dynamic,
     Interpreted,
 }
 
 impl Kind {
-    const ALL: [Kind; 6] = [
+    const ALL: [Kind; 7] = [
         Kind::ReqwestDefaults,
         Kind::Reqwest,
         Kind::ReqwestTimeout,
+        Kind::ReqwestValue,
         Kind::Typed,
         Kind::Dynamic,
         Kind::Interpreted,
@@ -107,6 +110,7 @@ impl Kind {
             Kind::ReqwestDefaults => "hand-written, reqwest's defaults",
             Kind::Reqwest => "hand-written, runtime's transport settings",
             Kind::ReqwestTimeout => "hand-written, + 30 s timeout",
+            Kind::ReqwestValue => "hand-written, body as serde_json::Value",
             Kind::Typed => "typed (client.get_pet)",
             Kind::Dynamic => "dynamic (execute_json)",
             Kind::Interpreted => "interpreted (spec, no codegen)",
@@ -118,6 +122,7 @@ impl Kind {
             "reqwest-defaults" => Kind::ReqwestDefaults,
             "reqwest" => Kind::Reqwest,
             "reqwest-timeout" => Kind::ReqwestTimeout,
+            "reqwest-value" => Kind::ReqwestValue,
             "typed" => Kind::Typed,
             "dynamic" => Kind::Dynamic,
             "interpreted" => Kind::Interpreted,
@@ -178,10 +183,10 @@ struct Clients {
 impl Clients {
     async fn call(&self, kind: Kind) {
         match kind {
-            Kind::ReqwestDefaults | Kind::Reqwest | Kind::ReqwestTimeout => {
+            Kind::ReqwestDefaults | Kind::Reqwest | Kind::ReqwestTimeout | Kind::ReqwestValue => {
                 let http = match kind {
                     Kind::ReqwestDefaults => &self.http_defaults,
-                    Kind::Reqwest => &self.http,
+                    Kind::Reqwest | Kind::ReqwestValue => &self.http,
                     _ => &self.http_timeout,
                 };
                 let body = http
@@ -196,8 +201,13 @@ impl Clients {
                     .bytes()
                     .await
                     .expect("reqwest body");
-                let pet: types::Pet = serde_json::from_slice(&body).expect("pet");
-                assert_eq!(pet.id, 7);
+                if kind == Kind::ReqwestValue {
+                    let pet: serde_json::Value = serde_json::from_slice(&body).expect("pet");
+                    assert_eq!(pet["id"], 7);
+                } else {
+                    let pet: types::Pet = serde_json::from_slice(&body).expect("pet");
+                    assert_eq!(pet.id, 7);
+                }
             }
             Kind::Typed => {
                 let pet = self.typed.get_pet(7).await.expect("typed call");
@@ -304,7 +314,7 @@ fn main() {
     };
     let profile = args.iter().position(|a| a == "--profile").map(|i| {
         let kind = args.get(i + 1).and_then(|k| Kind::parse(k)).expect(
-            "--profile needs reqwest, reqwest-defaults, reqwest-timeout, typed, dynamic or interpreted",
+            "--profile needs reqwest, reqwest-defaults, reqwest-timeout, reqwest-value, typed, dynamic or interpreted",
         );
         let seconds = args.get(i + 2).and_then(|s| s.parse().ok()).unwrap_or(20);
         (kind, Duration::from_secs(seconds))
@@ -415,11 +425,12 @@ fn versus(rows: &[Sample], baseline: &[Sample]) -> (String, String) {
 fn report(setup: Setup, samples: &[Vec<Sample>], rounds: usize, calls: u32, share: f64) {
     let defaults = &samples[0];
     let same = &samples[1];
+    let value = &samples[3];
     println!("### {}\n", setup.title());
     println!(
-        "| client | requests/s (wall) | µs per call (CPU) | CPU µs p25…p75 | vs reqwest's defaults (req/s, CPU, paired; p25…p75) | vs same transport settings |"
+        "| client | requests/s (wall) | µs per call (CPU) | CPU µs p25…p75 | vs reqwest's defaults (req/s, CPU, paired; p25…p75) | vs same transport settings | vs hand-written to a JSON value |"
     );
-    println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
     for (kind, rows) in Kind::ALL.into_iter().zip(samples) {
         let walls: Vec<f64> = rows.iter().map(|s| s.wall).collect();
         let cpus: Vec<f64> = rows.iter().map(|s| s.cpu * 1e6).collect();
@@ -437,8 +448,15 @@ fn report(setup: Setup, samples: &[Vec<Sample>], rounds: usize, calls: u32, shar
                 format!("{delta} ({spread})")
             }
         };
+        let vs_value = match kind {
+            Kind::Dynamic | Kind::Interpreted => {
+                let (delta, spread) = versus(rows, value);
+                format!("{delta} ({spread})")
+            }
+            _ => "—".to_owned(),
+        };
         println!(
-            "| {} | {:.0} | {:.2} | {:.2} … {:.2} | {vs_defaults} | {vs_same} |",
+            "| {} | {:.0} | {:.2} | {:.2} … {:.2} | {vs_defaults} | {vs_same} | {vs_value} |",
             kind.label(),
             1.0 / median(&walls),
             median(&cpus),

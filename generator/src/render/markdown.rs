@@ -305,7 +305,12 @@ mod tests {
     }
 
     proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2_000))]
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 2_000,
+            // Many texts of the alphabet have a fence or a four-space run and are set aside.
+            max_global_rejects: 100_000,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
         /// The shortcut of `inert_code_blocks` is sound: text with no fence and no four-space run
         /// has no code block under any option set, so parsing it would change nothing.
         #[test]
