@@ -6,14 +6,17 @@
 #   2. compile: `cargo check` and debug `cargo build` of the generated GitHub crate alone
 #      (dependencies prebuilt, `cargo clean -p` first), whole and with one tag feature, beside
 #      OpenAPI Generator's crate for the same spec;
-#   3. runtime: typed, dynamic and interpreted calls beside a hand-written reqwest client
-#      (tests/benches/runtime.rs);
+#   3. runtime: typed, dynamic and interpreted calls beside hand-written reqwest clients, on a
+#      current-thread and on a multi-threaded runtime (tests/benches/runtime.rs);
+#   3b. start-up: `connector-gen run` of one petstore and one GitHub action against a loopback
+#      server, process start to exit, the first run (empty run cache) and a repeated one, beside
+#      the deserialise floor;
 #   4. conformance: `cargo check` CPU seconds of each crate of the conformance compile sample,
 #      generated before the compile time work and now (scripts/bench-conformance.sh).
 #
 #   scripts/bench.sh                 # everything (the compile step takes many minutes on 2 cores)
 #   scripts/bench.sh --quick         # small specs, no peers, no compiles, short runtime run (CI smoke)
-#   scripts/bench.sh --only gen|compile|runtime|conformance
+#   scripts/bench.sh --only gen|compile|runtime|startup|conformance
 #   scripts/bench.sh --no-peers      # skip progenitor and OpenAPI Generator
 #   BENCH_TAG=issues                 # the tag feature compiled alone (default: issues)
 #   BENCH_SAMPLE=150                 # specs in the conformance sample (default 150)
@@ -30,7 +33,7 @@ while [ $# -gt 0 ]; do
     --quick) quick=true; peers=false ;;
     --only) only="$2"; shift ;;
     --no-peers) peers=false ;;
-    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
   shift
@@ -104,7 +107,7 @@ openapi_generator_bin() {
   echo "$bin"
 }
 
-if want gen || want compile; then
+if want gen || want compile || want startup; then
   cargo build --quiet --release -p connector-gen-cli
   gen="$CARGO_TARGET_DIR/release/connector-gen"
 fi
@@ -219,6 +222,73 @@ if want runtime; then
   else
     cargo bench --quiet -p connector-tests --bench runtime 2>>"$log"
   fi
+  echo
+fi
+if want startup; then
+  echo "## Start-up of interpreted calls (\`connector-gen run\`, loopback server)"
+  echo
+  rounds=$($quick && echo 3 || echo 11)
+  port_file="$work/server.port"
+  rm -f "$port_file"
+  # A loopback server answering every GET with a small JSON object, on a free port.
+  python3 -c '
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        body = b"{\"id\":7,\"name\":\"Rex\",\"status\":\"available\"}"
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+open(sys.argv[1], "w").write(str(server.server_address[1]))
+server.serve_forever()
+' "$port_file" &
+  server_pid=$!
+  for _ in $(seq 50); do [ -s "$port_file" ] && break; sleep 0.1; done
+  base="http://127.0.0.1:$(cat "$port_file")"
+  printf '{"connector": "petstore", "allow_http_loopback": true, "credentials": {"api_key": {"key": "k"}}}' > "$work/petstore.connection.json"
+  startup_specs=("$root/specs/petstore.yaml")
+  $quick || startup_specs+=("$github")
+  # The floor's CPU time: its program deserialises each spec three times.
+  cargo bench --quiet --no-run -p connector-gen --bench floor 2>>"$log"
+  floor_bin=$(ls -t "$CARGO_TARGET_DIR"/release/deps/floor-* | grep -v '\.d$' | head -n 1)
+  echo "| spec, action | deserialise floor, CPU | first run, wall (CPU) | repeated run, wall (CPU) | first / floor (CPU) |"
+  echo "| --- | ---: | ---: | ---: | ---: |"
+  for spec in "${startup_specs[@]}"; do
+    case "$spec" in
+      *petstore*) action=getPet; extra=(--input '{"petId": 7}' --connection "$work/petstore.connection.json") ;;
+      *) action=meta/root; extra=() ;;
+    esac
+    cache="$work/run-cache"
+    firsts=(); repeats=(); first_cpus=(); repeat_cpus=()
+    # Rounds alternate a first run (empty cache) and a repeated one, so load falls on both.
+    for _ in $(seq "$rounds"); do
+      rm -rf "$cache"
+      r=$(CONNECTOR_GEN_CACHE="$cache" measure "$gen" run "$spec" "$action" --base-url "$base" "${extra[@]}")
+      [ "$r" = "n/a" ] && { echo "run failed: $(why_failed)" >&2; break; }
+      firsts+=("$(seconds_of "$r")"); first_cpus+=("$(cpu_of "$r")")
+      r=$(CONNECTOR_GEN_CACHE="$cache" measure "$gen" run "$spec" "$action" --base-url "$base" "${extra[@]}")
+      repeats+=("$(seconds_of "$r")"); repeat_cpus+=("$(cpu_of "$r")")
+    done
+    median() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)]; else print "n/a" }'; }
+    floors=()
+    for _ in 1 2 3; do
+      r=$(measure "$floor_bin" "$spec")
+      [ "$r" = "n/a" ] || floors+=("$(cpu_of "$r" | awk '{ printf "%.3f", $1 / 3 }')")
+    done
+    floor=$(median "${floors[@]}")
+    first_cpu=$(median "${first_cpus[@]}")
+    ratio=$(awk -v c="$first_cpu" -v f="$floor" 'BEGIN { if (f > 0) printf "%.1fx", c / f; else print "n/a" }')
+    echo "| $(basename "$spec") $action | $floor s | $(median "${firsts[@]}") s ($first_cpu s) | $(median "${repeats[@]}") s ($(median "${repeat_cpus[@]}") s) | $ratio |"
+  done
+  kill "$server_pid" 2>/dev/null || true
+  echo
+  echo "Medians of $rounds rounds; each round a first run with an empty run cache, then a repeated one. CPU is user + system of the process; the floor's is a third of its program's (three deserialisations). Load average: $(cut -d' ' -f1-3 /proc/loadavg)."
   echo
 fi
 echo "Log of every command: .cache/bench/log"

@@ -17,6 +17,19 @@ use connector_runtime::runner::{
 
 /// `connector-gen run SOURCE ACTION ...`: runs one action; returns the exit code.
 pub fn run(path: &Path, options: &Options, version: Option<&str>, args: &RunArgs) -> ExitCode {
+    if !connector_gen::versions::is_manifest(path) {
+        // A single spec: the action's descriptor alone, from the run cache when it has it.
+        let cache = crate::run_cache::RunCache::from_env();
+        return match crate::run_cache::cached_action_descriptor(
+            path,
+            options,
+            &args.action,
+            cache.as_ref(),
+        ) {
+            Ok(descriptor) => runner::run(&descriptor, args),
+            Err(err) => spec_error(&err),
+        };
+    }
     let only = |c: &Connector| data::action_catalogue(c, &args.action);
     match Source::load(path, options) {
         Ok(Source::Spec(connector)) => runner::run(&data::descriptor_with(&connector, only), args),

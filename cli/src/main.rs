@@ -4,6 +4,7 @@ mod generate;
 mod inspect;
 mod interpret;
 mod output;
+mod run_cache;
 mod versions;
 
 use std::process::ExitCode;

@@ -174,3 +174,39 @@ pub fn versions(path: &Path, options: &Options) -> Result<serde_json::Value, Err
         Source::Manifest(loaded) => versioned_with(&loaded, outline).catalogue(),
     })
 }
+
+/// The descriptor `connector-gen run` needs to run `action` of the spec `spec` (its bytes):
+/// the spec lowered with that one operation (the other operations, and the schemas only they
+/// use, are never lowered) and a catalogue of that action. When `action` is no operation of the
+/// spec, or the options already select operations, the whole spec is lowered, so that an
+/// unknown action is reported with the names nearest to it.
+pub fn action_descriptor(
+    spec: &[u8],
+    options: &Options,
+    action: &str,
+) -> Result<ConnectorDescriptor, Error> {
+    let of_action = |connector: &crate::ir::Connector| ConnectorDescriptor {
+        // Serialising plain data (string keys only) into a string cannot fail.
+        catalogue: Some(std::borrow::Cow::Owned(
+            serde_json::to_string(&crate::catalogue::catalogue_of(connector, |op| {
+                op.id == action
+            }))
+            .unwrap_or_default(),
+        )),
+        ..crate::describe::without_catalogue(connector)
+    };
+    if options.include.is_empty() {
+        let mut one = options.include.clone();
+        one.operations.push(action.to_owned());
+        let lowered = crate::lower_spec(spec, options, &one)?;
+        if lowered
+            .connector
+            .operations
+            .iter()
+            .any(|op| op.id == action)
+        {
+            return Ok(of_action(&lowered.connector));
+        }
+    }
+    Ok(of_action(&crate::load_connector(spec, options)?.connector))
+}

@@ -3,6 +3,8 @@
 //! A generated crate holds these as `static` items (every text and list is `Cow::Borrowed`), while
 //! a spec interpreted at run time builds the same types with owned data. The executor reads only
 //! these descriptors, so the typed API, the dynamic API and spec interpretation share one code path.
+//! They serialise (serde), so that a descriptor built from a spec can be kept and read back
+//! instead of built again (`connector-gen run`'s cache).
 
 use std::borrow::Cow;
 
@@ -13,7 +15,7 @@ pub type Text = Cow<'static, str>;
 pub type List<T> = Cow<'static, [T]>;
 
 /// Everything the runtime needs to know about one version of a connector.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
 pub struct ConnectorDescriptor {
     /// Machine name of the connector (the generated crate's name).
     pub name: Text,
@@ -62,7 +64,7 @@ impl ConnectorDescriptor {
 pub const NO_SERVERS: List<ServerDescriptor> = Cow::Borrowed(&[]);
 
 /// One entry of the spec's `servers` list.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
 pub struct ServerDescriptor {
     /// URL template, possibly with `{variable}` placeholders.
     pub url: Text,
@@ -73,7 +75,7 @@ pub struct ServerDescriptor {
 }
 
 /// A server URL variable (`servers[].variables`), a backend variable of the connection.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
 pub struct ServerVariableDescriptor {
     /// Name as written between braces in the URL template.
     pub name: Text,
@@ -86,7 +88,7 @@ pub struct ServerVariableDescriptor {
 }
 
 /// A named security scheme.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
 pub struct SecuritySchemeDescriptor {
     /// Name of the scheme in `components.securitySchemes`.
     pub name: Text,
@@ -98,7 +100,7 @@ pub struct SecuritySchemeDescriptor {
 ///
 /// Exhaustive on purpose: the runtime matches every kind, so a new one is a compile error in each
 /// place that must learn to carry it (the model and the runtime are released together).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
 pub enum SecuritySchemeKind {
     /// `type: apiKey`: a key in a header, query parameter or cookie.
     ApiKey {
@@ -132,7 +134,7 @@ pub enum SecuritySchemeKind {
 }
 
 /// One OAuth 2 flow of a security scheme.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
 pub struct OAuthFlowDescriptor {
     /// Which grant the flow describes.
     pub kind: OAuthFlowKind,
@@ -147,7 +149,7 @@ pub struct OAuthFlowDescriptor {
 }
 
 /// The grant an OAuth 2 flow describes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, Copy, PartialEq, Eq)]
 pub enum OAuthFlowKind {
     /// `clientCredentials`: the runtime requests tokens with the client id and secret.
     ClientCredentials,
@@ -160,7 +162,7 @@ pub enum OAuthFlowKind {
 }
 
 /// Where an API key is carried.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, Copy, PartialEq, Eq)]
 pub enum ApiKeyLocation {
     /// A request header.
     Header,
@@ -174,7 +176,7 @@ pub enum ApiKeyLocation {
 pub type SecurityRequirement = List<Text>;
 
 /// HTTP method of an operation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, Copy, PartialEq, Eq, Hash)]
 pub enum Method {
     /// `GET`
     Get,
@@ -211,7 +213,7 @@ impl Method {
 }
 
 /// One OpenAPI operation: an action of the connector.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
 pub struct OperationDescriptor {
     /// The spec's `operationId`, or one derived from method and path when the spec has none.
     pub id: Text,
@@ -259,7 +261,9 @@ impl OperationDescriptor {
 }
 
 /// Where a parameter goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, serde::Serialize, serde::Deserialize, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
+)]
 pub enum ParamLocation {
     /// Substituted into the path template.
     Path,
@@ -284,7 +288,7 @@ impl ParamLocation {
 }
 
 /// Serialisation style of a parameter (OpenAPI 3.0 `style`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, Copy, PartialEq, Eq)]
 pub enum ParamStyle {
     /// `simple`: comma-separated (path and header default).
     Simple,
@@ -303,7 +307,7 @@ pub enum ParamStyle {
 }
 
 /// One parameter of an operation.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
 pub struct ParamDescriptor {
     /// Name on the wire.
     pub name: Text,
@@ -324,7 +328,7 @@ pub struct ParamDescriptor {
 }
 
 /// The request body of an operation.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
 pub struct BodyDescriptor {
     /// Accepted media types, in spec order. A caller that does not choose one gets the first
     /// JSON type for a structured value and the first other type for bytes or text.
@@ -337,7 +341,7 @@ pub struct BodyDescriptor {
 }
 
 /// One entry of a media type's `encoding` object.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
 pub struct PropertyEncoding {
     /// The property it applies to.
     pub property: Text,
@@ -353,7 +357,7 @@ pub struct PropertyEncoding {
 }
 
 /// Which statuses a declared response covers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, Copy, PartialEq, Eq)]
 pub enum StatusMatch {
     /// One exact status code.
     Code(u16),
@@ -375,7 +379,7 @@ impl StatusMatch {
 }
 
 /// One declared response.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
 pub struct ResponseDescriptor {
     /// Statuses covered.
     pub status: StatusMatch,
@@ -385,7 +389,7 @@ pub struct ResponseDescriptor {
 
 /// How a body of some media type is built and read: the one classification shared by the
 /// runtime and the generator, so a typed method and the executor always agree.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, Copy, PartialEq, Eq)]
 pub enum MediaKind {
     /// `application/json`, `*/*+json` (and `*/*`): a JSON value.
     Json,

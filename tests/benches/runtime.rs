@@ -1,25 +1,34 @@
-//! Runtime overhead: the same `GET /pets/{id}` made by a hand-written `reqwest` client and by the
+//! Runtime overhead: the same `GET /pets/{id}` made by hand-written `reqwest` clients and by the
 //! petstore connector's typed method, dynamic call (`execute_json`) and interpreted spec (what
 //! `connector-gen run` does, in-process), against one loopback server, in one process.
 //!
-//! `cargo bench -p connector-tests --bench runtime [-- --quick]` prints one table row per client.
+//! `cargo bench -p connector-tests --bench runtime [-- --quick] [-- --runtime current|multi]`
+//! prints one table per runtime set-up (both unless one is named), one row per client:
+//! - current-thread: server and every client share one single-threaded tokio runtime, so each
+//!   call costs its client's work plus the same server work, on one thread, with no
+//!   cross-thread wake-ups; time is read from that thread's CPU clock;
+//! - multi-threaded: as a user's `#[tokio::main]` sets it up: a multi-threaded runtime with two
+//!   workers, the calls made from the main thread (`block_on`), the server's connections and
+//!   reqwest's connection tasks spawned onto the workers, so wake-ups cross threads; time is read
+//!   from the process's CPU clock (every thread of it).
 //!
 //! Made to be trusted on a small machine that others are using:
-//! - server and every client share one single-threaded tokio runtime, so each call costs its
-//!   client's work plus the same server work, on one thread, with no cross-thread wake-ups;
-//! - the hand-written client is built with the transport settings the runtime gives its own
-//!   client and sends the same request headers (`User-Agent`, `Accept`, the API key); only what
-//!   the runtime adds by itself (a request id, the per-attempt timeout) is left out, and counted
-//!   as overhead. A second hand-written client with reqwest's own 30 s timeout shows what the
-//!   timeout alone costs;
+//! - two hand-written clients: one with reqwest's defaults (`reqwest::Client::new()`, what users
+//!   compare with) and one built with the transport settings the runtime gives its own client;
+//!   both send the same request headers (`User-Agent`, `Accept`, the API key). Only what the
+//!   runtime adds by itself (a request id, the per-attempt timeout and call deadline, retries,
+//!   limits, tracing) is left out, and counted as overhead. A third hand-written client with
+//!   reqwest's own 30 s timeout shows what a timer per call costs, and a fourth, which decodes the
+//!   body into a `serde_json::Value` as the dynamic calls do, what that decoding costs;
 //! - the clients take turns in many short rounds, each round starting with the next client, so
 //!   load from elsewhere falls on all of them alike;
-//! - time is read both from the wall clock and from the thread's CPU clock, which does not run
-//!   while another process has the core; the difference to the hand-written client is taken
-//!   within each round (paired), and its median and quartiles over the rounds are reported.
+//! - time is read both from the wall clock and from a CPU clock, which does not run while
+//!   another process has the core; the difference to the hand-written clients is taken within
+//!   each round (paired), and its median and quartiles over the rounds are reported.
 //!
-//! `-- --profile typed|dynamic|interpreted|reqwest|reqwest-timeout [SECONDS]` runs one client alone in a loop
-//! (default 20 s), for `perf record`.
+//! `-- --profile typed|dynamic|interpreted|reqwest|reqwest-defaults|reqwest-timeout|reqwest-value [SECONDS]`
+//! runs one client alone in a loop (default 20 s), for `perf record` or callgrind; with
+//! `--runtime multi` on the multi-threaded runtime; `--calls N` makes exactly N calls instead.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -76,17 +85,21 @@ async fn answer(mut stream: TcpStream) {
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
+    ReqwestDefaults,
     Reqwest,
     ReqwestTimeout,
+    ReqwestValue,
     Typed,
     Dynamic,
     Interpreted,
 }
 
 impl Kind {
-    const ALL: [Kind; 5] = [
+    const ALL: [Kind; 7] = [
+        Kind::ReqwestDefaults,
         Kind::Reqwest,
         Kind::ReqwestTimeout,
+        Kind::ReqwestValue,
         Kind::Typed,
         Kind::Dynamic,
         Kind::Interpreted,
@@ -94,8 +107,10 @@ impl Kind {
 
     fn label(self) -> &'static str {
         match self {
-            Kind::Reqwest => "hand-written reqwest",
-            Kind::ReqwestTimeout => "hand-written, 30 s timeout",
+            Kind::ReqwestDefaults => "hand-written, reqwest's defaults",
+            Kind::Reqwest => "hand-written, runtime's transport settings",
+            Kind::ReqwestTimeout => "hand-written, + 30 s timeout",
+            Kind::ReqwestValue => "hand-written, body as serde_json::Value",
             Kind::Typed => "typed (client.get_pet)",
             Kind::Dynamic => "dynamic (execute_json)",
             Kind::Interpreted => "interpreted (spec, no codegen)",
@@ -104,8 +119,10 @@ impl Kind {
 
     fn parse(name: &str) -> Option<Kind> {
         Some(match name {
+            "reqwest-defaults" => Kind::ReqwestDefaults,
             "reqwest" => Kind::Reqwest,
             "reqwest-timeout" => Kind::ReqwestTimeout,
+            "reqwest-value" => Kind::ReqwestValue,
             "typed" => Kind::Typed,
             "dynamic" => Kind::Dynamic,
             "interpreted" => Kind::Interpreted,
@@ -114,8 +131,49 @@ impl Kind {
     }
 }
 
+/// How the tokio runtime is set up.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Setup {
+    /// One thread runs the server and every client.
+    CurrentThread,
+    /// `#[tokio::main]`: two workers, the calls made from the main thread.
+    MultiThread,
+}
+
+impl Setup {
+    fn title(self) -> &'static str {
+        match self {
+            Setup::CurrentThread => "current-thread runtime (server and clients on one thread; thread CPU time)",
+            Setup::MultiThread => "multi-threaded runtime (`#[tokio::main]`, 2 workers, server on the same runtime; process CPU time)",
+        }
+    }
+
+    fn runtime(self) -> tokio::runtime::Runtime {
+        match self {
+            Setup::CurrentThread => tokio::runtime::Builder::new_current_thread(),
+            Setup::MultiThread => {
+                let mut builder = tokio::runtime::Builder::new_multi_thread();
+                builder.worker_threads(2);
+                builder
+            }
+        }
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+    }
+
+    /// The CPU clock that covers every thread doing the calls' work.
+    fn cpu(self) -> Duration {
+        cpu_clock(match self {
+            Setup::CurrentThread => libc::CLOCK_THREAD_CPUTIME_ID,
+            Setup::MultiThread => libc::CLOCK_PROCESS_CPUTIME_ID,
+        })
+    }
+}
+
 struct Clients {
     base: String,
+    http_defaults: reqwest::Client,
     http: reqwest::Client,
     http_timeout: reqwest::Client,
     typed: Client,
@@ -125,9 +183,10 @@ struct Clients {
 impl Clients {
     async fn call(&self, kind: Kind) {
         match kind {
-            Kind::Reqwest | Kind::ReqwestTimeout => {
+            Kind::ReqwestDefaults | Kind::Reqwest | Kind::ReqwestTimeout | Kind::ReqwestValue => {
                 let http = match kind {
-                    Kind::Reqwest => &self.http,
+                    Kind::ReqwestDefaults => &self.http_defaults,
+                    Kind::Reqwest | Kind::ReqwestValue => &self.http,
                     _ => &self.http_timeout,
                 };
                 let body = http
@@ -142,8 +201,13 @@ impl Clients {
                     .bytes()
                     .await
                     .expect("reqwest body");
-                let pet: types::Pet = serde_json::from_slice(&body).expect("pet");
-                assert_eq!(pet.id, 7);
+                if kind == Kind::ReqwestValue {
+                    let pet: serde_json::Value = serde_json::from_slice(&body).expect("pet");
+                    assert_eq!(pet["id"], 7);
+                } else {
+                    let pet: types::Pet = serde_json::from_slice(&body).expect("pet");
+                    assert_eq!(pet.id, 7);
+                }
             }
             Kind::Typed => {
                 let pet = self.typed.get_pet(7).await.expect("typed call");
@@ -170,16 +234,16 @@ impl Clients {
     }
 
     /// Runs `calls` calls of `kind`: wall and CPU seconds per call.
-    async fn block(&self, kind: Kind, calls: u32) -> Sample {
+    async fn block(&self, setup: Setup, kind: Kind, calls: u32) -> Sample {
         let wall = Instant::now();
-        let cpu = thread_cpu();
+        let cpu = setup.cpu();
         for _ in 0..calls {
             self.call(kind).await;
         }
         let calls = f64::from(calls);
         Sample {
             wall: wall.elapsed().as_secs_f64() / calls,
-            cpu: (thread_cpu() - cpu).as_secs_f64() / calls,
+            cpu: (setup.cpu() - cpu).as_secs_f64() / calls,
         }
     }
 }
@@ -191,15 +255,15 @@ struct Sample {
     cpu: f64,
 }
 
-/// CPU time of this thread, which runs the server and every client.
-fn thread_cpu() -> Duration {
+/// CPU time of this thread or process (`clock`).
+fn cpu_clock(clock: libc::clockid_t) -> Duration {
     let mut now = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,
     };
     // SAFETY: `now` is a valid, writable timespec; the clock id is a constant Linux defines.
-    let status = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) };
-    assert_eq!(status, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed");
+    let status = unsafe { libc::clock_gettime(clock, &mut now) };
+    assert_eq!(status, 0, "clock_gettime failed");
     Duration::new(now.tv_sec as u64, now.tv_nsec as u32)
 }
 
@@ -240,99 +304,159 @@ fn median(values: &[f64]) -> f64 {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let quick = args.iter().any(|a| a == "--quick");
+    let setups = match args.iter().position(|a| a == "--runtime") {
+        Some(i) => match args.get(i + 1).map(String::as_str) {
+            Some("current") => vec![Setup::CurrentThread],
+            Some("multi") => vec![Setup::MultiThread],
+            _ => panic!("--runtime needs current or multi"),
+        },
+        None => vec![Setup::CurrentThread, Setup::MultiThread],
+    };
     let profile = args.iter().position(|a| a == "--profile").map(|i| {
-        let kind = args
-            .get(i + 1)
-            .and_then(|k| Kind::parse(k))
-            .expect("--profile needs reqwest, reqwest-timeout, typed, dynamic or interpreted");
+        let kind = args.get(i + 1).and_then(|k| Kind::parse(k)).expect(
+            "--profile needs reqwest, reqwest-defaults, reqwest-timeout, reqwest-value, typed, dynamic or interpreted",
+        );
         let seconds = args.get(i + 2).and_then(|s| s.parse().ok()).unwrap_or(20);
         (kind, Duration::from_secs(seconds))
     });
-    let (rounds, calls) = if quick { (8, 250) } else { (40, 1_000) };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
-    runtime.block_on(async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let base = format!("http://{}", listener.local_addr().expect("address"));
-        tokio::spawn(serve(listener));
-        let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("../specs/petstore.yaml");
-        let interpreted =
-            connector_gen::interpret::load_descriptor(&spec, &connector_gen::Options::default())
-                .expect("petstore spec");
-        let clients = Clients {
-            http: hand_written().build().expect("reqwest client"),
-            // The runtime's default per-attempt timeout.
-            http_timeout: hand_written()
-                .timeout(Duration::from_secs(30))
-                .build()
-                .expect("reqwest client"),
-            typed: Client::new(connection(&CONNECTOR, &base)),
-            interpreted: connection(&interpreted, &base),
-            base,
-        };
-        // Warm-up: connections opened, catalogues parsed, validators compiled, caches filled.
-        for kind in Kind::ALL {
-            for _ in 0..500 {
-                clients.call(kind).await;
-            }
-        }
-        if let Some((kind, length)) = profile {
-            let start = Instant::now();
-            let mut made = 0u64;
-            while start.elapsed() < length {
-                clients.block(kind, 1_000).await;
-                made += 1_000;
-            }
-            println!("{}: {made} calls in {:?}", kind.label(), start.elapsed());
-            return;
-        }
-        let mut samples: Vec<Vec<Sample>> = vec![Vec::new(); Kind::ALL.len()];
-        let wall = Instant::now();
-        let cpu = thread_cpu();
-        for round in 0..rounds {
-            for i in 0..Kind::ALL.len() {
-                // Each round starts with the next client, so no client always follows another.
-                let i = (round + i) % Kind::ALL.len();
-                let sample = clients.block(Kind::ALL[i], calls).await;
-                samples[i].push(sample);
-            }
-        }
-        let share = (thread_cpu() - cpu).as_secs_f64() / wall.elapsed().as_secs_f64();
-        report(&samples, rounds, calls, share);
+    // `--calls N`: the profiling loop makes exactly N calls (for instruction counts).
+    let exact = args.iter().position(|a| a == "--calls").map(|i| {
+        args.get(i + 1)
+            .and_then(|n| n.parse().ok())
+            .expect("--calls needs a number")
     });
+    for setup in setups {
+        let (rounds, calls) = match (quick, setup) {
+            (true, _) => (8, 250),
+            (false, Setup::CurrentThread) => (40, 1_000),
+            // Slower calls: as many rounds, half the calls, about the same time.
+            (false, Setup::MultiThread) => (41, 500),
+        };
+        setup
+            .runtime()
+            .block_on(run(setup, profile, exact, rounds, calls));
+    }
 }
 
-fn report(samples: &[Vec<Sample>], rounds: usize, calls: u32, share: f64) {
-    let baseline = &samples[0];
+async fn run(
+    setup: Setup,
+    profile: Option<(Kind, Duration)>,
+    exact: Option<u32>,
+    rounds: usize,
+    calls: u32,
+) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    tokio::spawn(serve(listener));
+    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("../specs/petstore.yaml");
+    let interpreted =
+        connector_gen::interpret::load_descriptor(&spec, &connector_gen::Options::default())
+            .expect("petstore spec");
+    let clients = Clients {
+        http_defaults: reqwest::Client::new(),
+        http: hand_written().build().expect("reqwest client"),
+        // The runtime's default per-attempt timeout.
+        http_timeout: hand_written()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("reqwest client"),
+        typed: Client::new(connection(&CONNECTOR, &base)),
+        interpreted: connection(&interpreted, &base),
+        base,
+    };
+    // Warm-up: connections opened, catalogues parsed, validators compiled, caches filled.
+    for kind in Kind::ALL {
+        for _ in 0..500 {
+            clients.call(kind).await;
+        }
+    }
+    if let Some((kind, length)) = profile {
+        let start = Instant::now();
+        let cpu = setup.cpu();
+        let mut made = 0u32;
+        if let Some(n) = exact {
+            clients.block(setup, kind, n).await;
+            made = n;
+        }
+        while exact.is_none() && start.elapsed() < length {
+            clients.block(setup, kind, 1_000).await;
+            made += 1_000;
+        }
+        let cpu = (setup.cpu() - cpu).as_secs_f64() * 1e6 / f64::from(made);
+        println!(
+            "{}: {made} calls in {:?}, {cpu:.2} µs CPU a call",
+            kind.label(),
+            start.elapsed()
+        );
+        return;
+    }
+    let mut samples: Vec<Vec<Sample>> = vec![Vec::new(); Kind::ALL.len()];
+    let wall = Instant::now();
+    let cpu = setup.cpu();
+    for round in 0..rounds {
+        for i in 0..Kind::ALL.len() {
+            // Each round starts with the next client, so no client always follows another.
+            let i = (round + i) % Kind::ALL.len();
+            let sample = clients.block(setup, Kind::ALL[i], calls).await;
+            samples[i].push(sample);
+        }
+    }
+    let share = (setup.cpu() - cpu).as_secs_f64() / wall.elapsed().as_secs_f64();
+    report(setup, &samples, rounds, calls, share);
+}
+
+/// `rows` against `baseline`, round by round, in requests per second (CPU): median and quartiles.
+fn versus(rows: &[Sample], baseline: &[Sample]) -> (String, String) {
+    let deltas: Vec<f64> = rows
+        .iter()
+        .zip(baseline)
+        .map(|(s, b)| (b.cpu / s.cpu - 1.0) * 100.0)
+        .collect();
+    (
+        format!("{:+.1} %", median(&deltas)),
+        format!(
+            "{:+.1} … {:+.1}",
+            quantile(&deltas, 0.25),
+            quantile(&deltas, 0.75)
+        ),
+    )
+}
+
+fn report(setup: Setup, samples: &[Vec<Sample>], rounds: usize, calls: u32, share: f64) {
+    let defaults = &samples[0];
+    let same = &samples[1];
+    let value = &samples[3];
+    println!("### {}\n", setup.title());
     println!(
-        "| client | requests/s (wall) | µs per call (CPU) | CPU µs p25…p75 | vs hand-written (CPU, paired) | p25…p75 |"
+        "| client | requests/s (wall) | µs per call (CPU) | CPU µs p25…p75 | vs reqwest's defaults (req/s, CPU, paired; p25…p75) | vs same transport settings | vs hand-written to a JSON value |"
     );
-    println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
     for (kind, rows) in Kind::ALL.into_iter().zip(samples) {
         let walls: Vec<f64> = rows.iter().map(|s| s.wall).collect();
         let cpus: Vec<f64> = rows.iter().map(|s| s.cpu * 1e6).collect();
-        // Requests per second of this client relative to the hand-written one, round by round.
-        let deltas: Vec<f64> = rows
-            .iter()
-            .zip(baseline)
-            .map(|(s, b)| (b.cpu / s.cpu - 1.0) * 100.0)
-            .collect();
-        let (delta, spread) = if kind == Kind::Reqwest {
-            ("—".to_owned(), "—".to_owned())
-        } else {
-            (
-                format!("{:+.1} % req/s", median(&deltas)),
-                format!(
-                    "{:+.1} … {:+.1} %",
-                    quantile(&deltas, 0.25),
-                    quantile(&deltas, 0.75)
-                ),
-            )
+        let vs_defaults = match kind {
+            Kind::ReqwestDefaults => "—".to_owned(),
+            _ => {
+                let (delta, spread) = versus(rows, defaults);
+                format!("{delta} ({spread})")
+            }
+        };
+        let vs_same = match kind {
+            Kind::ReqwestDefaults | Kind::Reqwest => "—".to_owned(),
+            _ => {
+                let (delta, spread) = versus(rows, same);
+                format!("{delta} ({spread})")
+            }
+        };
+        let vs_value = match kind {
+            Kind::Dynamic | Kind::Interpreted => {
+                let (delta, spread) = versus(rows, value);
+                format!("{delta} ({spread})")
+            }
+            _ => "—".to_owned(),
         };
         println!(
-            "| {} | {:.0} | {:.2} | {:.2} … {:.2} | {delta} | {spread} |",
+            "| {} | {:.0} | {:.2} | {:.2} … {:.2} | {vs_defaults} | {vs_same} | {vs_value} |",
             kind.label(),
             1.0 / median(&walls),
             median(&cpus),
@@ -342,7 +466,7 @@ fn report(samples: &[Vec<Sample>], rounds: usize, calls: u32, share: f64) {
     }
     println!(
         "\n{rounds} interleaved rounds of {calls} sequential calls per client; medians over the \
-         rounds. The benchmark thread had the CPU {:.0} % of the wall time.",
+         rounds. The measured CPU clock ran {:.0} % of the wall time.\n",
         share * 100.0
     );
 }

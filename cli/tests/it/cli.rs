@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_connector-gen"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_connector-gen"));
+    // Never the user's cache folder.
+    command.env("CONNECTOR_GEN_CACHE", "off");
+    command
 }
 
 fn repo(path: &str) -> PathBuf {

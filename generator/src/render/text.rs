@@ -99,6 +99,11 @@ pub fn doc_comment(text: &str) -> String {
         .trim_matches('\n')
         .split('\n')
         .map(|raw| {
+            // Printable ASCII (most lines) has nothing to map or drop: no whitespace but the
+            // space, no control or invisible character.
+            if raw.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+                return raw.trim_end().to_owned();
+            }
             let line: String = raw
                 .chars()
                 // Markdown and rustdoc measure indentation in spaces; other whitespace (tabs, an

@@ -7,6 +7,7 @@ pub(crate) mod attempt;
 mod classify;
 pub(crate) mod limits;
 pub(crate) mod retry;
+mod timer;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
@@ -409,15 +410,13 @@ impl Call<'_> {
             tracing::debug!(status = response.status().as_u16(), "response received");
             finish(response).await
         };
-        match tokio::time::timeout_at(timed_out.min(deadline), exchange).await {
-            Ok(result) => Some(result),
-            Err(_) if tokio::time::Instant::now() >= timed_out => {
-                Some(Err(Error::AttemptTimeout {
-                    operation: self.op.id.to_string(),
-                    timeout,
-                }))
-            }
-            Err(_) => None,
+        match timer::until(timed_out.min(deadline), exchange).await {
+            Some(result) => Some(result),
+            None if tokio::time::Instant::now() >= timed_out => Some(Err(Error::AttemptTimeout {
+                operation: self.op.id.to_string(),
+                timeout,
+            })),
+            None => None,
         }
     }
 

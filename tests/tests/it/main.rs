@@ -11,6 +11,7 @@ mod module_graph;
 mod petstore;
 mod prism;
 mod responses;
+mod run_cache;
 mod run_faults;
 mod schemas;
 mod servers;

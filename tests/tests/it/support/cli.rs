@@ -51,6 +51,13 @@ pub fn target_dir() -> PathBuf {
         .unwrap_or_else(|| repo_root().join("target"))
 }
 
+/// The run cache folder of the tests, in the target folder: shared by test processes running
+/// side by side (as users' runs share theirs), and keyed by the binary's build, so a rebuilt
+/// `connector-gen` trusts nothing an earlier build wrote.
+pub fn run_cache_dir() -> PathBuf {
+    target_dir().join("test-run-cache")
+}
+
 /// A finished process: exit code, stdout and stderr.
 #[derive(Debug)]
 pub struct Ran {
@@ -75,6 +82,9 @@ pub fn run(program: &Path, args: &[&str], stdin: Option<&str>) -> Ran {
     let mut child = Command::new(program)
         .args(args)
         .current_dir(repo_root())
+        // `run`'s cache goes to a folder of the tests, never the user's: runs after the first
+        // of a spec and action read what the first wrote.
+        .env("CONNECTOR_GEN_CACHE", run_cache_dir())
         .stdin(if stdin.is_some() {
             Stdio::piped()
         } else {
