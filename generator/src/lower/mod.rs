@@ -111,6 +111,20 @@ pub fn lower(
     connector
 }
 
+/// Moves the IR's spec pointers from the normalised document to the user's (see
+/// [`SourceMap`](crate::load::SourceMap)).
+pub fn relocate(connector: &mut Connector, map: &crate::load::SourceMap) {
+    if map.is_empty() {
+        return;
+    }
+    for def in connector.types.values_mut() {
+        map.relocate(&mut def.pointer);
+    }
+    for op in &mut connector.operations {
+        map.relocate(&mut op.pointer);
+    }
+}
+
 /// State shared by the lowering passes.
 pub(crate) struct Lowerer<'a, 'd> {
     pub(crate) spec: Spec<'a>,
