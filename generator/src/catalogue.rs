@@ -209,6 +209,7 @@ fn scheme(s: &SecurityScheme) -> SecuritySchemeInfo {
             info.kind = "openIdConnect".into();
             info.open_id_connect_url = Some(url.clone());
         }
+        SecurityKind::MutualTls => info.kind = "mutualTLS".into(),
     }
     info
 }

@@ -10,6 +10,8 @@
 
 mod params;
 
+pub use params::STYLE_EXTENSION;
+
 use serde_json::{json, Map, Value};
 
 use super::source_map::SourceMap;

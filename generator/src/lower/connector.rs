@@ -160,6 +160,22 @@ pub(crate) fn security_schemes(lw: &mut Lowerer<'_, '_>) -> Vec<SecurityScheme> 
     let mut out = Vec::new();
     for (name, value) in map {
         let at = pointer("#/components/securitySchemes", name);
+        // OpenAPI 3.1's `mutualTLS`, which the 3.0 model does not know.
+        let mutual_tls = spec
+            .follow(value, &at)
+            .ok()
+            .filter(|(v, _)| v.get("type").and_then(Value::as_str) == Some("mutualTLS"));
+        if let Some((scheme, _)) = mutual_tls {
+            out.push(SecurityScheme {
+                name: name.clone(),
+                kind: SecurityKind::MutualTls,
+                description: scheme
+                    .get("description")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+            });
+            continue;
+        }
         let (scheme, _) = match spec.resolve::<openapiv3::SecurityScheme>(value, &at) {
             Ok(parsed) => parsed,
             Err(diag) => {

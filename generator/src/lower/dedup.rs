@@ -96,6 +96,11 @@ fn unwrap(ty: &mut TypeRef, wrappers: &BTreeMap<TypeId, TypeRef>, depth: usize) 
         | TypeRef::Map(inner)
         | TypeRef::Option(inner)
         | TypeRef::Boxed(inner) => unwrap(inner, wrappers, depth),
+        TypeRef::Tuple { items, rest } => {
+            for item in items.iter_mut().chain(rest.as_deref_mut()) {
+                unwrap(item, wrappers, depth);
+            }
+        }
         TypeRef::Named(_) | TypeRef::Primitive(_) | TypeRef::Json => {}
     }
 }
@@ -199,6 +204,7 @@ fn strip_annotations(facts: &mut Facts) {
     facts.title = None;
     facts.description = None;
     facts.example = None;
+    facts.examples.clear();
     for inner in [&mut facts.items, &mut facts.values].into_iter().flatten() {
         strip_annotations(inner);
     }
@@ -242,6 +248,9 @@ fn common_facts(kept: &mut Facts, other: &Facts) {
     }
     if kept.example != other.example {
         kept.example = None;
+    }
+    if kept.examples != other.examples {
+        kept.examples.clear();
     }
     if let (Some(kept), Some(other)) = (kept.items.as_deref_mut(), other.items.as_deref()) {
         common_facts(kept, other);

@@ -427,6 +427,15 @@ fn lower_parameter(
             return Ok(None);
         }
     }
+    // Swagger 2.0's `collectionFormat: tsv` has no OpenAPI 3 style; the converter names it.
+    let style = match data
+        .extensions
+        .get(crate::load::swagger2::STYLE_EXTENSION)
+        .and_then(Value::as_str)
+    {
+        Some("tabDelimited") if location == Location::Query => Style::TabDelimited,
+        _ => style,
+    };
     let hint = format!("{type_hint}{}", naming::type_name(&data.name));
     let facts = match &data.format {
         ParameterSchemaOrContent::Schema(schema) => super::facts::of_ref(schema),

@@ -10,6 +10,12 @@ pub(crate) fn each_named(ty: &TypeRef, f: &mut dyn FnMut(TypeId)) {
         | TypeRef::Map(inner)
         | TypeRef::Option(inner)
         | TypeRef::Boxed(inner) => each_named(inner, f),
+        TypeRef::Tuple { items, rest } => {
+            items
+                .iter()
+                .chain(rest.as_deref())
+                .for_each(|t| each_named(t, f));
+        }
         TypeRef::Primitive(_) | TypeRef::Json => {}
     }
 }
@@ -22,6 +28,11 @@ pub(crate) fn each_named_mut(ty: &mut TypeRef, f: &mut dyn FnMut(&mut TypeId)) {
         | TypeRef::Map(inner)
         | TypeRef::Option(inner)
         | TypeRef::Boxed(inner) => each_named_mut(inner, f),
+        TypeRef::Tuple { items, rest } => {
+            for item in items.iter_mut().chain(rest.as_deref_mut()) {
+                each_named_mut(item, f);
+            }
+        }
         TypeRef::Primitive(_) | TypeRef::Json => {}
     }
 }
