@@ -3,10 +3,14 @@
 //! Lowering builds it from the spec; rendering only prints it. Types live in a map keyed by a
 //! small id, so recursive schemas are just ids, and `BTreeMap`s keep output byte-identical.
 
+mod webhook;
+
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 use serde_json::Value;
+
+pub use webhook::{Webhook, WebhookHeader, WebhookPayload};
 
 /// One connector version generated from one spec.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -21,6 +25,12 @@ pub struct Connector {
     pub version: String,
     /// `info.description`.
     pub description: Option<String>,
+    /// `info.summary` (OpenAPI 3.1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    /// `info.license`: its name, SPDX identifier (3.1) or URL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub license: Option<License>,
     /// Servers, in spec order.
     pub servers: Vec<Server>,
     /// Security schemes, in spec order.
@@ -42,6 +52,23 @@ pub struct Connector {
     /// Why each operation was or was not taken by an entity (`inspect --explain`).
     #[serde(skip)]
     pub entity_notes: Vec<EntityNote>,
+    /// Events the API sends to its subscribers (3.1 `webhooks`, 3.0 `x-webhooks`); they are
+    /// no actions. A subset (`--include-*`) has none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub webhooks: Vec<Webhook>,
+}
+
+/// The license of the API (not of the generated code, which `--license` sets).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct License {
+    /// `name`.
+    pub name: String,
+    /// `identifier`: an SPDX expression (OpenAPI 3.1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identifier: Option<String>,
+    /// `url`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
 }
 
 /// The feature of a generated crate that holds the operations without a tag.

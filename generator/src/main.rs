@@ -596,6 +596,7 @@ fn inspect_manifest(args: &InspectArgs) -> Result<(), Failure> {
 fn inspect_text(connector: &connector_gen::ir::Connector, explain: bool) -> Result<(), Failure> {
     out(&connector_gen::inspect::actions_table(connector))?;
     out(&connector_gen::inspect::entities_table(connector))?;
+    out(&connector_gen::inspect::webhooks_table(connector))?;
     if explain {
         out(&connector_gen::inspect::entity_explanation(connector))?;
     }

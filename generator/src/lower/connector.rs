@@ -13,6 +13,8 @@ pub(crate) struct Info {
     pub title: String,
     pub version: String,
     pub description: Option<String>,
+    pub summary: Option<String>,
+    pub license: Option<crate::ir::License>,
 }
 
 pub(crate) fn info(lw: &mut Lowerer<'_, '_>, options: &LowerOptions) -> Info {
@@ -50,12 +52,29 @@ pub(crate) fn info(lw: &mut Lowerer<'_, '_>, options: &LowerOptions) -> Info {
         crate_name = adjusted;
     }
     let module_name = crate_name.to_snake_case();
+    let license = root.pointer("/info/license").and_then(|l| {
+        let field = |key: &str| {
+            l.get(key)
+                .and_then(Value::as_str)
+                .filter(|t| !t.trim().is_empty())
+                .map(str::to_owned)
+        };
+        Some(crate::ir::License {
+            name: field("name")?,
+            identifier: field("identifier"),
+            url: field("url"),
+        })
+    });
     Info {
         crate_name,
         module_name,
         title,
         version,
         description: text("description").map(str::to_owned),
+        summary: text("summary")
+            .filter(|s| !s.trim().is_empty())
+            .map(str::to_owned),
+        license,
     }
 }
 

@@ -552,7 +552,7 @@ fn options_struct(
     Some(id)
 }
 
-fn is_json(media_type: &str) -> bool {
+pub(crate) fn is_json(media_type: &str) -> bool {
     connector_runtime::descriptor::media_kind(media_type)
         == connector_runtime::descriptor::MediaKind::Json
 }

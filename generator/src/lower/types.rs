@@ -336,7 +336,24 @@ fn string_enum(
     hint: &str,
     target: Option<TypeId>,
 ) -> TypeRef {
-    let (id, name) = claim(lw, hint, target);
+    // Azure's `x-ms-enum` names an inline enum and its values.
+    let ms_enum = schema.schema_data.extensions.get("x-ms-enum");
+    let ms_name = ms_enum
+        .and_then(|e| e.get("name"))
+        .and_then(serde_json::Value::as_str)
+        .filter(|n| !n.trim().is_empty());
+    let (id, name) = claim(lw, ms_name.unwrap_or(hint), target);
+    let ms_values = ms_enum
+        .and_then(|e| e.get("values"))
+        .and_then(serde_json::Value::as_array);
+    let value_name = |value: &str| {
+        ms_values?
+            .iter()
+            .find(|v| v.get("value").and_then(serde_json::Value::as_str) == Some(value))?
+            .get("name")?
+            .as_str()
+            .filter(|n| !n.trim().is_empty())
+    };
     // `Other` holds values a newer server may send.
     let mut names = Namespace::with_reserved(&["Other"]);
     let mut variants: Vec<Variant> = Vec::with_capacity(values.len());
@@ -345,7 +362,7 @@ fn string_enum(
             continue;
         }
         variants.push(Variant {
-            rust_name: names.claim(naming::variant_name(value)),
+            rust_name: names.claim(naming::variant_name(value_name(value).unwrap_or(value))),
             wire_value: (*value).to_owned(),
         });
     }
