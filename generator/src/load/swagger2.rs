@@ -319,10 +319,10 @@ impl Convert<'_, '_> {
                 match flow {
                     Some((name, flow)) => {
                         out.insert("flows".into(), json!({ name: flow }));
-                        self.map.record(
-                            pointer(&pointer(&pointer(at, "flows"), name), "scopes"),
-                            pointer(at, "scopes"),
-                        );
+                        let converted = at.replacen("#/securityDefinitions", "#/components/securitySchemes", 1);
+                        let flows = pointer(&converted, "flows");
+                        self.map.record(flows.clone(), pointer(at, "flow"));
+                        self.map.record(pointer(&pointer(&flows, name), "scopes"), pointer(at, "scopes"));
                     }
                     None => {
                         self.warn(
