@@ -319,10 +319,14 @@ impl Convert<'_, '_> {
                 match flow {
                     Some((name, flow)) => {
                         out.insert("flows".into(), json!({ name: flow }));
-                        let converted = at.replacen("#/securityDefinitions", "#/components/securitySchemes", 1);
+                        let converted =
+                            at.replacen("#/securityDefinitions", "#/components/securitySchemes", 1);
                         let flows = pointer(&converted, "flows");
                         self.map.record(flows.clone(), pointer(at, "flow"));
-                        self.map.record(pointer(&pointer(&flows, name), "scopes"), pointer(at, "scopes"));
+                        self.map.record(
+                            pointer(&pointer(&flows, name), "scopes"),
+                            pointer(at, "scopes"),
+                        );
                     }
                     None => {
                         self.warn(
