@@ -51,6 +51,17 @@ pub(crate) fn lower_operations(
         return Vec::new();
     };
     let global_security = spec.root().get("security");
+    if let Some(overloads) = spec
+        .root()
+        .get("x-ms-paths")
+        .and_then(Value::as_object)
+        .filter(|m| !m.is_empty())
+    {
+        lw.diags.warn(
+            "#/x-ms-paths",
+            format!("`x-ms-paths` (paths told apart by a fixed query string) are not generated: its {} path(s) have no action; a query string has no place in an OpenAPI path template", overloads.len()),
+        );
+    }
     let mut names = Names {
         functions: Namespace::with_reserved(CLIENT_METHODS),
         constants: Namespace::with_reserved(&["OPERATIONS"]),
