@@ -158,7 +158,7 @@ fn check_version(root: &Value) -> Result<SpecVersion, Diagnostic> {
         // YAML reads an unquoted `swagger: 2.0` as a number, which many 2.0 documents write.
         return match (swagger.as_str(), swagger.as_f64()) {
             (Some(v @ ("2.0" | "2.0.0")), _) => Ok(SpecVersion::Swagger20(v.to_owned())),
-            (None, Some(n)) if n == 2.0 => Ok(SpecVersion::Swagger20("2.0".to_owned())),
+            (None, Some(2.0)) => Ok(SpecVersion::Swagger20("2.0".to_owned())),
             _ => Err(error(
                 "#/swagger",
                 format!(

@@ -140,14 +140,12 @@ impl Upgrade<'_> {
                 map.insert("enum".into(), Value::Array(vec![constant]));
             }
         }
-        if let Some(examples) = map.shift_remove("examples") {
-            if let Value::Array(mut examples) = examples {
-                if !examples.is_empty() && !map.contains_key("example") {
-                    map.insert("example".into(), examples.remove(0));
-                }
-                if !examples.is_empty() {
-                    map.insert(EXAMPLES.into(), Value::Array(examples));
-                }
+        if let Some(Value::Array(mut examples)) = map.shift_remove("examples") {
+            if !examples.is_empty() && !map.contains_key("example") {
+                map.insert("example".into(), examples.remove(0));
+            }
+            if !examples.is_empty() {
+                map.insert(EXAMPLES.into(), Value::Array(examples));
             }
         }
         exclusive_bound(map, "minimum", "exclusiveMinimum", |excl, bound| {
