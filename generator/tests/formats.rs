@@ -167,3 +167,82 @@ paths:
         lowered.warnings
     );
 }
+
+fn connector_gen(args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_connector-gen"))
+        .args(args)
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
+        .output()
+        .expect("connector-gen runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Webhooks are events: `inspect` and `describe` list them with their payload and headers, the
+/// catalogue holds their schemas, and no action calls them.
+#[test]
+fn webhooks_are_listed_by_inspect_and_describe_and_are_no_actions() {
+    let (code, out, err) = connector_gen(&["inspect", "specs/openapi31.yaml"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("1 webhooks")
+            && out.contains("itemCreated  POST    [payload: ItemEvent] [headers: X-Signature]"),
+        "{out}"
+    );
+    let (code, out, err) = connector_gen(&["describe", "specs/openapi31.yaml"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("itemCreated"), "{out}");
+    let (code, out, err) = connector_gen(&["describe", "specs/openapi31.yaml", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let catalogue: Value = serde_json::from_str(&out).expect("JSON");
+    let webhook = &catalogue["webhooks"][0];
+    assert_eq!(webhook["name"], "itemCreated");
+    assert_eq!(webhook["method"], "POST");
+    assert_eq!(webhook["payload_schema"]["$ref"], "#/$defs/ItemEvent");
+    assert_eq!(webhook["headers"][0]["name"], "X-Signature");
+    assert_eq!(webhook["headers"][0]["required"], true);
+    assert!(catalogue["$defs"]["ItemEvent"].is_object(), "{catalogue:#}");
+    let actions: Vec<&str> = catalogue["actions"]
+        .as_array()
+        .expect("actions")
+        .iter()
+        .filter_map(|a| a["id"].as_str())
+        .collect();
+    assert!(!actions.contains(&"itemCreatedEvent"), "{actions:?}");
+    // The spec's `oneOf` and its discriminator survive into the catalogue.
+    let shape = &catalogue["$defs"]["Shape"];
+    assert!(shape["oneOf"].is_array(), "{shape:#}");
+    assert_eq!(shape["discriminator"]["propertyName"], "shape");
+    assert_eq!(
+        shape["discriminator"]["mapping"]["circle"],
+        "#/$defs/Circle"
+    );
+    // 3.1 keywords the catalogue can say are kept.
+    let new_item = &catalogue["$defs"]["NewItem"]["properties"];
+    assert_eq!(new_item["position"]["prefixItems"][0]["type"], "integer");
+    assert_eq!(new_item["position"]["items"], false);
+    assert_eq!(new_item["thumbnail"]["contentEncoding"], "base64");
+    assert_eq!(new_item["thumbnail"]["contentMediaType"], "image/png");
+    assert_eq!(
+        new_item["name"]["examples"],
+        serde_json::json!(["Hammer", "Saw"])
+    );
+    assert_eq!(
+        catalogue["$defs"]["Circle"]["properties"]["shape"]["$ref"],
+        "#/$defs/CircleShape"
+    );
+    assert_eq!(catalogue["$defs"]["CircleShape"]["const"], "circle");
+    assert_eq!(
+        catalogue["summary"],
+        "Items, their shapes and their readings."
+    );
+    assert_eq!(catalogue["license"]["identifier"], "Apache-2.0");
+    let schemes = catalogue["security_schemes"].as_array().expect("schemes");
+    assert!(
+        schemes.iter().any(|s| s["type"] == "mutualTLS"),
+        "{schemes:?}"
+    );
+}

@@ -24,6 +24,11 @@ impl SourceMap {
         }
     }
 
+    /// How many subtrees moved.
+    pub fn len(&self) -> usize {
+        self.moves.len()
+    }
+
     /// Whether nothing moved (an OpenAPI 3.0 document, or a 3.1 one with no rewritten form).
     pub fn is_empty(&self) -> bool {
         self.moves.is_empty()
