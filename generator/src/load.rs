@@ -70,7 +70,7 @@ pub fn load(bytes: &[u8], max_bytes: usize) -> Result<Document, Diagnostic> {
             openapi31::upgrade(&mut root, &mut source_map, &mut warnings);
             root
         }
-        SpecVersion::Swagger20(_) => swagger2::convert(&root, &mut source_map, &mut warnings),
+        SpecVersion::Swagger20(_) => swagger2::convert(root, &mut source_map, &mut warnings),
     };
     Ok(Document {
         root,

@@ -22,7 +22,16 @@ use crate::resolve::Spec;
 const METHODS: [&str; 7] = ["get", "put", "post", "delete", "options", "head", "patch"];
 
 /// Converts the 2.0 document `source` into a 3.0 one, recording moves in `map`.
-pub(super) fn convert(source: &Value, map: &mut SourceMap, notes: &mut Vec<Diagnostic>) -> Value {
+pub(super) fn convert(
+    mut source: Value,
+    map: &mut SourceMap,
+    notes: &mut Vec<Diagnostic>,
+) -> Value {
+    // The definitions (most of a large document) move as they are, without a copy.
+    let definitions = source
+        .as_object_mut()
+        .and_then(|m| m.shift_remove("definitions"));
+    let source = &source;
     let empty = Map::new();
     let src = source.as_object().unwrap_or(&empty);
     let mut cx = Convert {
@@ -51,7 +60,10 @@ pub(super) fn convert(source: &Value, map: &mut SourceMap, notes: &mut Vec<Diagn
             out.insert(key.into(), Value::Object(converted));
         }
     }
-    out.insert("components".into(), Value::Object(cx.components()));
+    out.insert(
+        "components".into(),
+        Value::Object(cx.components(definitions)),
+    );
     let mut doc = Value::Object(out);
     rewrite_refs(&mut doc);
     let mut fixes = SchemaFixes {
@@ -221,10 +233,10 @@ impl Convert<'_, '_> {
             .unwrap_or_default()
     }
 
-    fn components(&mut self) -> Map<String, Value> {
+    fn components(&mut self, definitions: Option<Value>) -> Map<String, Value> {
         let mut out = Map::new();
-        if let Some(definitions) = self.src.get("definitions") {
-            out.insert("schemas".into(), definitions.clone());
+        if let Some(definitions) = definitions {
+            out.insert("schemas".into(), definitions);
             self.map.record("#/components/schemas", "#/definitions");
         }
         if let Some(Value::Object(parameters)) = self.src.get("parameters") {
