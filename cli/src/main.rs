@@ -37,7 +37,7 @@ failure, 4 when the API answered with a non-2xx status (see `connector-gen run -
 #[command(
     name = "connector-gen",
     version,
-    about = "Generate typed Rust connectors from OpenAPI 3.0 specs",
+    about = "Generate typed Rust connectors from OpenAPI 3.1, 3.0 and Swagger 2.0 specs",
     after_help = MAIN_HELP,
 )]
 struct Cli {

@@ -159,6 +159,7 @@ fn scheme_kind(kind: &SecurityKind) -> d::SecuritySchemeKind {
         SecurityKind::OpenIdConnect(url) => {
             d::SecuritySchemeKind::OpenIdConnect { url: owned(url) }
         }
+        SecurityKind::MutualTls => d::SecuritySchemeKind::MutualTls,
     }
 }
 
@@ -182,6 +183,7 @@ fn style(s: Style) -> d::ParamStyle {
         Style::Matrix => d::ParamStyle::Matrix,
         Style::Form => d::ParamStyle::Form,
         Style::SpaceDelimited => d::ParamStyle::SpaceDelimited,
+        Style::TabDelimited => d::ParamStyle::TabDelimited,
         Style::PipeDelimited => d::ParamStyle::PipeDelimited,
         Style::DeepObject => d::ParamStyle::DeepObject,
     }

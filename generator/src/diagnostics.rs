@@ -101,6 +101,11 @@ impl Diagnostics {
         self.push(Severity::Error, pointer.into(), message.into(), None);
     }
 
+    /// Records a diagnostic as it is.
+    pub fn add(&mut self, diag: Diagnostic) {
+        self.items.push(diag);
+    }
+
     /// Records a diagnostic with an optional source line.
     pub fn push(
         &mut self,

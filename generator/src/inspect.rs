@@ -65,6 +65,50 @@ pub fn entities_table(connector: &Connector) -> String {
     out
 }
 
+/// The webhooks (events the API sends to subscribers): name, method, payload type, headers.
+/// Empty when there are none.
+pub fn webhooks_table(connector: &Connector) -> String {
+    if connector.webhooks.is_empty() {
+        return String::new();
+    }
+    let mut out = format!(
+        "{} webhooks (events the API sends to subscribers; no actions)\n",
+        connector.webhooks.len()
+    );
+    for webhook in &connector.webhooks {
+        let payload = match webhook.payload.as_ref().map(|p| &p.ty) {
+            Some(crate::ir::TypeRef::Named(id)) => connector
+                .types
+                .get(id)
+                .map_or_else(|| "any".to_owned(), |d| d.rust_name.clone()),
+            Some(_) => "inline".to_owned(),
+            None => "none".to_owned(),
+        };
+        let headers: Vec<&str> = webhook.headers.iter().map(|h| h.name.as_str()).collect();
+        let summary = webhook
+            .summary
+            .as_deref()
+            .map(crate::render::doc_value)
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "  {}  {:<7} [payload: {payload}]{}  {}",
+            crate::render::doc_value(&webhook.name),
+            webhook.method.as_str(),
+            if headers.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " [headers: {}]",
+                    crate::render::doc_value(&headers.join(", "))
+                )
+            },
+            summary,
+        );
+    }
+    out
+}
+
 /// Why each operation was or was not taken by an entity (`inspect --explain`).
 pub fn entity_explanation(connector: &Connector) -> String {
     let mut out = String::new();

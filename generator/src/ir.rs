@@ -3,10 +3,14 @@
 //! Lowering builds it from the spec; rendering only prints it. Types live in a map keyed by a
 //! small id, so recursive schemas are just ids, and `BTreeMap`s keep output byte-identical.
 
+mod webhook;
+
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 use serde_json::Value;
+
+pub use webhook::{Webhook, WebhookHeader, WebhookPayload};
 
 /// One connector version generated from one spec.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -21,6 +25,12 @@ pub struct Connector {
     pub version: String,
     /// `info.description`.
     pub description: Option<String>,
+    /// `info.summary` (OpenAPI 3.1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    /// `info.license`: its name, SPDX identifier (3.1) or URL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub license: Option<License>,
     /// Servers, in spec order.
     pub servers: Vec<Server>,
     /// Security schemes, in spec order.
@@ -42,6 +52,23 @@ pub struct Connector {
     /// Why each operation was or was not taken by an entity (`inspect --explain`).
     #[serde(skip)]
     pub entity_notes: Vec<EntityNote>,
+    /// Events the API sends to its subscribers (3.1 `webhooks`, 3.0 `x-webhooks`); they are
+    /// no actions. A subset (`--include-*`) has none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub webhooks: Vec<Webhook>,
+}
+
+/// The license of the API (not of the generated code, which `--license` sets).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct License {
+    /// `name`.
+    pub name: String,
+    /// `identifier`: an SPDX expression (OpenAPI 3.1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identifier: Option<String>,
+    /// `url`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
 }
 
 /// The feature of a generated crate that holds the operations without a tag.
@@ -166,6 +193,9 @@ pub enum TypeKind {
         variants: Vec<UnionVariant>,
         /// The discriminator property, when the spec names one and every alternative can be tagged.
         discriminator: Option<String>,
+        /// Whether the spec wrote `oneOf` (exactly one alternative holds) rather than `anyOf`;
+        /// the catalogue's JSON Schemas keep the keyword the spec chose.
+        one_of: bool,
     },
     /// What an operation returns when its 2xx responses differ: one variant per declared
     /// success status, plus `Other(Response)` for an undeclared 2xx status.
@@ -266,6 +296,14 @@ pub enum TypeRef {
     Option(Box<TypeRef>),
     /// A heap indirection that breaks a recursive type.
     Boxed(Box<TypeRef>),
+    /// A JSON array whose first items have types of their own (OpenAPI 3.1's `prefixItems`):
+    /// a Rust tuple when no other item may follow, else a list of JSON values.
+    Tuple {
+        /// The types of the first items, in order.
+        items: Vec<TypeRef>,
+        /// The type of any further item; `None` when none may follow (`items: false`).
+        rest: Option<Box<TypeRef>>,
+    },
     /// Any JSON value.
     Json,
 }
@@ -345,6 +383,8 @@ pub enum SecurityKind {
     OAuth2(Vec<OAuthFlow>),
     /// OpenID Connect, with the discovery document's URL.
     OpenIdConnect(String),
+    /// Mutual TLS (OpenAPI 3.1): the connection's client certificate.
+    MutualTls,
 }
 
 /// One OAuth 2 flow of a security scheme.
@@ -521,6 +561,8 @@ pub enum Style {
     SpaceDelimited,
     /// pipeDelimited
     PipeDelimited,
+    /// Tab-delimited (Swagger 2.0's `collectionFormat: tsv`, which OpenAPI 3 has no name for).
+    TabDelimited,
     /// deepObject
     DeepObject,
 }
@@ -680,6 +722,15 @@ pub struct Facts {
     /// `example`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub example: Option<Value>,
+    /// Examples beyond `example` (an OpenAPI 3.1 schema lists several under `examples`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub examples: Vec<Value>,
+    /// `contentEncoding` (3.1), or `base64` for 3.0's `format: byte`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_encoding: Option<String>,
+    /// `contentMediaType` (3.1), or `application/octet-stream` for 3.0's `format: binary`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_media_type: Option<String>,
     /// Allowed values of a schema whose type carries none (numbers, booleans, untyped schemas).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub enumeration: Vec<Value>,

@@ -1,4 +1,5 @@
-//! connector-gen: generates typed Rust connector crates from OpenAPI 3.0 documents.
+//! connector-gen: generates typed Rust connector crates from OpenAPI documents (3.1, 3.0 and
+//! Swagger 2.0, normalised at load time into one model).
 //!
 //! The pipeline is `load → resolve → lower → render → format → emit`: bytes become a JSON
 //! document, references are followed, the spec is lowered into a plain-data IR where every name is
@@ -169,13 +170,20 @@ pub(crate) fn lower_spec(
         name: options.name.clone(),
         include: include.clone(),
     };
-    let connector = lower::lower(&document.root, &lower_options, &mut diags);
-    if diags.has_errors() {
-        return Err(Error::Spec(diags.into_sorted()));
+    let mut connector = lower::lower(&document.root, &lower_options, &mut diags);
+    // Lowering read the normalised document: its pointers go back to the user's.
+    let map = &document.source_map;
+    lower::relocate(&mut connector, map);
+    let mut found = diagnostics::Diagnostics::default();
+    for diag in document.warnings.into_iter().chain(diags.into_sorted()) {
+        found.add(map.diagnostic(diag));
+    }
+    if found.has_errors() {
+        return Err(Error::Spec(found.into_sorted()));
     }
     Ok(Lowered {
         connector,
-        warnings: diags.into_sorted(),
+        warnings: found.into_sorted(),
     })
 }
 

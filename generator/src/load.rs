@@ -1,15 +1,25 @@
 //! Load: bytes to a JSON document, with the format detected by content and the version checked.
 //!
+//! Every OpenAPI version is normalised here, at the edge, into the OpenAPI 3.0 form that
+//! resolve and lower read: Swagger 2.0 is converted (module `swagger2`), 3.1's JSON Schema forms
+//! are rewritten (module `openapi31`), and the [`SourceMap`] of what moved lets every
+//! diagnostic name the pointer of the document the user wrote.
+//!
 //! YAML is converted to JSON values as it is parsed (module `yaml`), so that non-string keys
 //! (a bare `200:` under `responses`) become strings instead of failing, aliases cannot amplify
 //! memory, and a parse error keeps its line number. Nesting is bounded by both parsers (128 levels), so
 //! nothing downstream recurses without bound.
 
+pub mod openapi31;
+mod source_map;
+pub mod swagger2;
+mod walk;
 mod yaml;
 
 use serde_json::Value;
 
 use crate::diagnostics::{Code, Diagnostic, Severity};
+pub use source_map::SourceMap;
 
 /// Default cap on the size of a spec, checked before parsing.
 pub const DEFAULT_MAX_SPEC_BYTES: usize = 20 * 1024 * 1024;
@@ -17,21 +27,62 @@ pub const DEFAULT_MAX_SPEC_BYTES: usize = 20 * 1024 * 1024;
 /// Which OpenAPI family a document declares.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SpecVersion {
-    /// `openapi: 3.0.x`, the supported contract.
+    /// `openapi: 3.0.x`: read as it is.
     OpenApi30(String),
+    /// `openapi: 3.1.x`: JSON Schema 2020-12 forms rewritten into 3.0 ones.
+    OpenApi31(String),
+    /// `swagger: "2.0"`: converted into 3.0.
+    Swagger20(String),
 }
 
-/// A parsed document whose version has been checked.
+impl SpecVersion {
+    /// The version as the document declares it (`3.1.0`, `2.0`).
+    pub fn declared(&self) -> &str {
+        match self {
+            SpecVersion::OpenApi30(v) | SpecVersion::OpenApi31(v) | SpecVersion::Swagger20(v) => v,
+        }
+    }
+}
+
+/// A parsed document whose version has been checked, in OpenAPI 3.0 form.
 #[derive(Debug, Clone)]
 pub struct Document {
-    /// The whole document as JSON.
+    /// The whole document as JSON, normalised into OpenAPI 3.0 form.
     pub root: Value,
     /// The declared version.
     pub version: SpecVersion,
+    /// Where the parts of `root` that moved in normalising came from.
+    pub source_map: SourceMap,
+    /// What normalising could not carry over exactly, at pointers of the user's document.
+    pub warnings: Vec<Diagnostic>,
 }
 
-/// Parses `bytes` as JSON or YAML and checks that it is an OpenAPI 3.0 document.
+/// Parses `bytes` as JSON or YAML, checks its version and normalises it into OpenAPI 3.0 form.
 pub fn load(bytes: &[u8], max_bytes: usize) -> Result<Document, Diagnostic> {
+    let root = parse(bytes, max_bytes)?;
+    let version = check_version(&root)?;
+    let mut source_map = SourceMap::default();
+    let mut warnings = Vec::new();
+    let root = match &version {
+        SpecVersion::OpenApi30(_) => root,
+        SpecVersion::OpenApi31(_) => {
+            let mut root = root;
+            openapi31::upgrade(&mut root, &mut source_map, &mut warnings);
+            root
+        }
+        SpecVersion::Swagger20(_) => swagger2::convert(root, &mut source_map, &mut warnings),
+    };
+    Ok(Document {
+        root,
+        version,
+        source_map,
+        warnings,
+    })
+}
+
+/// Parses `bytes` as JSON or YAML, with the size, alias and nesting limits, and nothing more:
+/// the document as the user wrote it.
+pub fn parse(bytes: &[u8], max_bytes: usize) -> Result<Value, Diagnostic> {
     if bytes.len() > max_bytes {
         return Err(Diagnostic::coded(
             Code::SpecTooLarge,
@@ -53,13 +104,11 @@ pub fn load(bytes: &[u8], max_bytes: usize) -> Result<Document, Diagnostic> {
         )
     })?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let root = if text.trim_start().starts_with('{') {
-        parse_json(text)?
+    if text.trim_start().starts_with('{') {
+        parse_json(text)
     } else {
-        parse_yaml(text)?
-    };
-    let version = check_version(&root)?;
-    Ok(Document { root, version })
+        parse_yaml(text)
+    }
 }
 
 fn parse_json(text: &str) -> Result<Value, Diagnostic> {
@@ -100,25 +149,30 @@ fn check_version(root: &Value) -> Result<SpecVersion, Diagnostic> {
     let Some(object) = root.as_object() else {
         return Err(error(
             "#",
-            "the document is not an object; an OpenAPI document starts with `openapi: 3.0.x`"
+            "the document is not an object; an OpenAPI document starts with `openapi: 3.1.0` (or 3.0.x, or `swagger: \"2.0\"`)"
                 .to_owned(),
             None,
         ));
     };
     if let Some(swagger) = object.get("swagger") {
-        return Err(error(
-            "#/swagger",
-            format!(
-                "Swagger/OpenAPI 2.0 documents (swagger: {}) are not supported yet; convert the spec to OpenAPI 3.0 first",
-                display_scalar(swagger)
-            ),
-            None,
-        ));
+        // YAML reads an unquoted `swagger: 2.0` as a number, which many 2.0 documents write.
+        return match (swagger.as_str(), swagger.as_f64()) {
+            (Some(v @ ("2.0" | "2.0.0")), _) => Ok(SpecVersion::Swagger20(v.to_owned())),
+            (None, Some(2.0)) => Ok(SpecVersion::Swagger20("2.0".to_owned())),
+            _ => Err(error(
+                "#/swagger",
+                format!(
+                    "unknown Swagger version {}; Swagger documents are read when they declare `swagger: \"2.0\"`",
+                    display_scalar(swagger)
+                ),
+                None,
+            )),
+        };
     }
     let Some(version) = object.get("openapi") else {
         return Err(error(
             "#",
-            "the document has no `openapi` field; this does not look like an OpenAPI 3.0 document"
+            "the document has no `openapi` field (nor `swagger`); this does not look like an OpenAPI document"
                 .to_owned(),
             None,
         ));
@@ -127,26 +181,20 @@ fn check_version(root: &Value) -> Result<SpecVersion, Diagnostic> {
         return Err(error(
             "#/openapi",
             format!(
-                "`openapi` must be a string such as \"3.0.3\", found {}",
+                "`openapi` must be a string such as \"3.1.0\", found {}",
                 display_scalar(version)
             ),
             None,
         ));
     };
-    if version.starts_with("3.0") {
+    if version.starts_with("3.0.") || version == "3.0" {
         Ok(SpecVersion::OpenApi30(version.to_owned()))
-    } else if version.starts_with("3.1") {
-        Err(error(
-            "#/openapi",
-            format!(
-                "OpenAPI {version} is not supported yet; only 3.0.x documents can be generated"
-            ),
-            None,
-        ))
+    } else if version.starts_with("3.1.") || version == "3.1" {
+        Ok(SpecVersion::OpenApi31(version.to_owned()))
     } else {
         Err(error(
             "#/openapi",
-            format!("unknown OpenAPI version {version:?}; only 3.0.x documents can be generated"),
+            format!("unknown OpenAPI version {version:?}; OpenAPI 3.1.x, 3.0.x and Swagger 2.0 documents can be generated"),
             None,
         ))
     }
@@ -196,16 +244,21 @@ mod tests {
     }
 
     #[test]
-    fn swagger_2_gets_a_sentence() {
-        let err = load_str("swagger: '2.0'\n").unwrap_err();
+    fn every_version_is_read_and_unknown_ones_get_a_sentence() {
+        let doc = load_str("swagger: '2.0'\ninfo: {title: t, version: '1'}\npaths: {}\n").unwrap();
+        assert_eq!(doc.version, SpecVersion::Swagger20("2.0".into()));
+        assert_eq!(doc.root["openapi"], "3.0.3");
+        let doc = load_str("openapi: 3.1.0\npaths: {}\n").unwrap();
+        assert_eq!(doc.version, SpecVersion::OpenApi31("3.1.0".into()));
+        let err = load_str("swagger: '1.2'\n").unwrap_err();
         assert_eq!(err.pointer, "#/swagger");
-        assert!(err.message.contains("2.0"), "{}", err.message);
-    }
-
-    #[test]
-    fn openapi_31_is_not_supported_yet() {
-        let err = load_str("openapi: 3.1.0\n").unwrap_err();
-        assert!(err.message.contains("not supported yet"));
+        assert!(err.message.contains("1.2"), "{}", err.message);
+        let err = load_str("openapi: 4.0.0\n").unwrap_err();
+        assert!(
+            err.message.contains("unknown OpenAPI version"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]

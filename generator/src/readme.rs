@@ -65,12 +65,20 @@ fn example(connector: &Connector, lib: &str) -> String {
             SecurityKind::OAuth2(_) | SecurityKind::OpenIdConnect(_) => format!(
                 "Credential::oauth2({lib}::runtime::OAuth2Credential::access_token(std::env::var(\"{env}\")?))"
             ),
+            SecurityKind::MutualTls => String::new(),
         };
-        let _ = writeln!(
-            out,
-            "        .credential({}, {credential})",
-            crate::render::rust_literal(&scheme.name)
-        );
+        if credential.is_empty() {
+            let _ = writeln!(
+                out,
+                "        .client_identity_pem(std::fs::read_to_string(\"client.pem\")?) // mutual TLS"
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "        .credential({}, {credential})",
+                crate::render::rust_literal(&scheme.name)
+            );
+        }
     }
     out.push_str("        .build()?; // every setting is checked here\n");
     out.push_str("    let client = Client::new(connection);\n");
@@ -145,6 +153,9 @@ fn schemes(connector: &Connector, out: &mut String) {
             SecurityKind::HttpOther(name) => format!("HTTP {}", code(name)),
             SecurityKind::OAuth2(_) => "OAuth 2".to_owned(),
             SecurityKind::OpenIdConnect(_) => "OpenID Connect".to_owned(),
+            SecurityKind::MutualTls => {
+                "mutual TLS: the connection's client certificate (`[tls] client_cert`)".to_owned()
+            }
         };
         let _ = writeln!(out, "- {}: {kind}", code(&scheme.name));
     }

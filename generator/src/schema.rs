@@ -98,6 +98,14 @@ impl<'c> Schemas<'c> {
         document(schema)
     }
 
+    /// The schema of a webhook's payload, with its description and facts.
+    pub fn payload(&mut self, payload: &crate::ir::WebhookPayload) -> Value {
+        let mut schema = self.type_ref(&payload.ty);
+        apply(&mut schema, &payload.facts);
+        describe(&mut schema, payload.docs.as_deref(), false);
+        document(schema)
+    }
+
     /// The schema of one type (an entity's record).
     pub fn of_type(&mut self, ty: &TypeRef) -> Value {
         let schema = self.type_ref(ty);
@@ -208,6 +216,19 @@ impl Schemas<'_> {
             },
             TypeRef::Option(inner) => nullable(self.type_ref(inner)),
             TypeRef::Boxed(inner) => self.type_ref(inner),
+            TypeRef::Tuple { items, rest } => {
+                let prefix: Vec<Value> = items.iter().map(|item| self.type_ref(item)).collect();
+                let mut schema = json!({"type": "array", "prefixItems": prefix});
+                match rest.as_deref() {
+                    None => insert(&mut schema, "items", false.into()),
+                    Some(TypeRef::Json) => {}
+                    Some(rest) => {
+                        let rest = self.type_ref(rest);
+                        insert(&mut schema, "items", rest);
+                    }
+                }
+                schema
+            }
             TypeRef::Json => json!({}),
         }
     }
@@ -224,15 +245,22 @@ impl Schemas<'_> {
                 schema
             }
             TypeKind::Options { fields } => self.object(fields),
-            TypeKind::Enum { variants } => json!({
-                "type": "string",
-                "enum": variants.iter().map(|v| v.wire_value.clone()).collect::<Vec<_>>(),
-            }),
-            TypeKind::IntEnum { values, .. } => json!({
-                "type": "integer",
-                "enum": values.iter().map(|(_, v)| *v).collect::<Vec<_>>(),
-            }),
-            TypeKind::Union { variants, .. } => {
+            TypeKind::Enum { variants } => allowed(
+                "string",
+                variants
+                    .iter()
+                    .map(|v| Value::from(v.wire_value.clone()))
+                    .collect(),
+            ),
+            TypeKind::IntEnum { values, .. } => allowed(
+                "integer",
+                values.iter().map(|(_, v)| Value::from(*v)).collect(),
+            ),
+            TypeKind::Union {
+                variants,
+                discriminator,
+                one_of,
+            } => {
                 let alternatives: Vec<Value> = variants
                     .iter()
                     .map(|v| {
@@ -241,7 +269,16 @@ impl Schemas<'_> {
                         schema
                     })
                     .collect();
-                json!({ "anyOf": alternatives })
+                let keyword = if *one_of { "oneOf" } else { "anyOf" };
+                let mut schema = json!({ keyword: alternatives });
+                if let Some(property) = discriminator {
+                    insert(
+                        &mut schema,
+                        "discriminator",
+                        self.discriminator(property, variants),
+                    );
+                }
+                schema
             }
             // Never a value on the wire: the typed client's enum of success responses.
             TypeKind::Responses { .. } => json!({}),
@@ -252,6 +289,28 @@ impl Schemas<'_> {
             insert(&mut schema, "deprecated", true.into());
         }
         schema
+    }
+
+    /// OpenAPI's `discriminator` (a keyword 2020-12 validators ignore, and readers such as form
+    /// builders use): the property, and each tag's alternative by its `$defs` reference.
+    fn discriminator(&self, property: &str, variants: &[crate::ir::UnionVariant]) -> Value {
+        let mut mapping = Map::new();
+        for variant in variants {
+            let mut ty = &variant.ty;
+            while let TypeRef::Boxed(inner) | TypeRef::Option(inner) = ty {
+                ty = inner;
+            }
+            let Some(def) = (match ty {
+                TypeRef::Named(id) => self.types.get(id),
+                _ => None,
+            }) else {
+                continue;
+            };
+            for tag in &variant.tags {
+                mapping.insert(tag.clone(), format!("#/$defs/{}", def_name(def)).into());
+            }
+        }
+        json!({"propertyName": property, "mapping": mapping})
     }
 
     fn object(&mut self, fields: &[Field]) -> Value {
@@ -290,6 +349,15 @@ impl Schemas<'_> {
 /// characters a JSON pointer would need to escape.
 fn def_name(def: &TypeDef) -> String {
     def.rust_name.trim_start_matches("r#").to_owned()
+}
+
+/// A type with allowed values: `const` for one, `enum` for several.
+fn allowed(ty: &str, mut values: Vec<Value>) -> Value {
+    if values.len() == 1 {
+        json!({"type": ty, "const": values.remove(0)})
+    } else {
+        json!({"type": ty, "enum": values})
+    }
 }
 
 fn primitive(p: Primitive) -> &'static str {
@@ -351,10 +419,30 @@ fn apply(schema: &mut Value, facts: &Facts) {
     put("description", facts.description.clone().map(Value::from));
     put("format", facts.format.clone().map(Value::from));
     put("default", facts.default.clone());
-    put("examples", facts.example.clone().map(|e| json!([e])));
+    let examples: Vec<Value> = facts
+        .example
+        .iter()
+        .chain(&facts.examples)
+        .cloned()
+        .collect();
     put(
-        "enum",
-        Some(Value::Array(facts.enumeration.clone())).filter(|_| !facts.enumeration.is_empty()),
+        "examples",
+        Some(Value::Array(examples)).filter(|e| !e.as_array().is_some_and(Vec::is_empty)),
+    );
+    // One allowed value is a constant: 2020-12 says so with `const` (OpenAPI 3.1's `const`
+    // and 3.0's one-value `enum` alike).
+    match facts.enumeration.as_slice() {
+        [] => {}
+        [one] => put("const", Some(one.clone())),
+        all => put("enum", Some(Value::Array(all.to_vec()))),
+    }
+    put(
+        "contentEncoding",
+        facts.content_encoding.clone().map(Value::from),
+    );
+    put(
+        "contentMediaType",
+        facts.content_media_type.clone().map(Value::from),
     );
     put("readOnly", facts.read_only.then_some(true.into()));
     put("writeOnly", facts.write_only.then_some(true.into()));

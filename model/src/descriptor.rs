@@ -131,6 +131,9 @@ pub enum SecuritySchemeKind {
         /// The scheme name as written in the spec (for example `Digest` or `HOBA`).
         scheme: Text,
     },
+    /// `type: mutualTLS` (OpenAPI 3.1): the client proves itself with the connection's client
+    /// certificate in the TLS handshake; a connection that has one satisfies the scheme.
+    MutualTls,
 }
 
 /// One OAuth 2 flow of a security scheme.
@@ -302,6 +305,8 @@ pub enum ParamStyle {
     SpaceDelimited,
     /// `pipeDelimited`.
     PipeDelimited,
+    /// Tab-delimited: Swagger 2.0's `collectionFormat: tsv`, which OpenAPI 3 has no name for.
+    TabDelimited,
     /// `deepObject`: `name[prop]=value`.
     DeepObject,
 }

@@ -497,5 +497,6 @@ fn masked(credential: &Credential) -> Value {
                 "token_url": c.token_url,
             })
         }
+        Credential::ClientCertificate => json!({ "client_certificate": "[tls]" }),
     }
 }

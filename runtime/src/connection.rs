@@ -549,7 +549,23 @@ impl ConnectionBuilder {
                 .security_scheme(name)
                 .ok_or_else(|| unknown_scheme(&self.connector, name))?;
             auth::check(scheme, credential)?;
+            if matches!(credential, Credential::ClientCertificate) && self.tls.identity.is_none() {
+                return Err(Error::Config {
+                    key: "tls.client_cert".into(),
+                    message: format!("security scheme `{name}` is mutual TLS, but the connection has no client certificate"),
+                });
+            }
             credentials.insert(name.clone(), credential.clone());
+        }
+        // A client certificate satisfies every mutual TLS scheme of the connector.
+        if self.tls.identity.is_some() {
+            for scheme in self.connector.security_schemes.iter() {
+                if scheme.kind == SecuritySchemeKind::MutualTls
+                    && credentials.get(&scheme.name).is_none()
+                {
+                    credentials.insert(scheme.name.to_string(), Credential::ClientCertificate);
+                }
+            }
         }
 
         let sends_secrets = !credentials.is_empty()

@@ -51,6 +51,18 @@ pub mod servers {
     include!(concat!(env!("OUT_DIR"), "/servers.rs"));
 }
 
+/// Every OpenAPI 3.1 construct: type arrays, const, prefixItems, webhooks, mutual TLS
+/// (`specs/openapi31.yaml`).
+pub mod inventory {
+    include!(concat!(env!("OUT_DIR"), "/inventory.rs"));
+}
+
+/// Every Swagger 2.0 construct: body and form parameters, collection formats, the four oauth2
+/// flows (`specs/swagger2.yaml`).
+pub mod warehouse {
+    include!(concat!(env!("OUT_DIR"), "/warehouse.rs"));
+}
+
 /// The two-version Acme orders connector (`specs/acme/connector.toml`): `acme::v1` (deprecated)
 /// and `acme::v2`, listed with their backend variables in `acme::VERSIONS`.
 pub mod acme {

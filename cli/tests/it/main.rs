@@ -6,6 +6,8 @@ mod crates;
 mod dedup;
 mod entities;
 mod features;
+mod formats;
+mod mixed_versions;
 mod ping;
 mod subset;
 mod support;

@@ -13,6 +13,8 @@ pub(crate) struct Info {
     pub title: String,
     pub version: String,
     pub description: Option<String>,
+    pub summary: Option<String>,
+    pub license: Option<crate::ir::License>,
 }
 
 pub(crate) fn info(lw: &mut Lowerer<'_, '_>, options: &LowerOptions) -> Info {
@@ -50,12 +52,29 @@ pub(crate) fn info(lw: &mut Lowerer<'_, '_>, options: &LowerOptions) -> Info {
         crate_name = adjusted;
     }
     let module_name = crate_name.to_snake_case();
+    let license = root.pointer("/info/license").and_then(|l| {
+        let field = |key: &str| {
+            l.get(key)
+                .and_then(Value::as_str)
+                .filter(|t| !t.trim().is_empty())
+                .map(str::to_owned)
+        };
+        Some(crate::ir::License {
+            name: field("name")?,
+            identifier: field("identifier"),
+            url: field("url"),
+        })
+    });
     Info {
         crate_name,
         module_name,
         title,
         version,
         description: text("description").map(str::to_owned),
+        summary: text("summary")
+            .filter(|s| !s.trim().is_empty())
+            .map(str::to_owned),
+        license,
     }
 }
 
@@ -160,6 +179,22 @@ pub(crate) fn security_schemes(lw: &mut Lowerer<'_, '_>) -> Vec<SecurityScheme> 
     let mut out = Vec::new();
     for (name, value) in map {
         let at = pointer("#/components/securitySchemes", name);
+        // OpenAPI 3.1's `mutualTLS`, which the 3.0 model does not know.
+        let mutual_tls = spec
+            .follow(value, &at)
+            .ok()
+            .filter(|(v, _)| v.get("type").and_then(Value::as_str) == Some("mutualTLS"));
+        if let Some((scheme, _)) = mutual_tls {
+            out.push(SecurityScheme {
+                name: name.clone(),
+                kind: SecurityKind::MutualTls,
+                description: scheme
+                    .get("description")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+            });
+            continue;
+        }
         let (scheme, _) = match spec.resolve::<openapiv3::SecurityScheme>(value, &at) {
             Ok(parsed) => parsed,
             Err(diag) => {

@@ -111,7 +111,30 @@ pub(crate) fn of(schema: &Schema) -> Facts {
         | SchemaKind::AnyOf { .. }
         | SchemaKind::Not { .. } => {}
     }
+    content(&mut facts, &data.extensions);
     facts
+}
+
+/// The examples beyond the first, and the content encoding and media type: from the
+/// extensions that carry OpenAPI 3.1's keywords, else from 3.0's `format: byte` and `binary`.
+fn content(facts: &mut Facts, extensions: &indexmap::IndexMap<String, Value>) {
+    use crate::load::openapi31::{CONTENT_ENCODING, CONTENT_MEDIA_TYPE, EXAMPLES};
+    let text = |key: &str| {
+        extensions
+            .get(key)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    facts.examples = extensions
+        .get(EXAMPLES)
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    facts.content_encoding = text(CONTENT_ENCODING)
+        .or_else(|| (facts.format.as_deref() == Some("byte")).then(|| "base64".to_owned()));
+    facts.content_media_type = text(CONTENT_MEDIA_TYPE).or_else(|| {
+        (facts.format.as_deref() == Some("binary")).then(|| "application/octet-stream".to_owned())
+    });
 }
 
 fn values(additional: Option<&openapiv3::AdditionalProperties>) -> Option<Box<Facts>> {

@@ -79,6 +79,7 @@ pub(crate) fn order_untagged(types: &mut BTreeMap<TypeId, TypeDef>) {
         if let TypeKind::Union {
             variants,
             discriminator: None,
+            ..
         } = &mut def.kind
         {
             variants.sort_by_key(|v| rank(&v.ty, &keys));
@@ -112,7 +113,7 @@ fn rank(ty: &TypeRef, named: &BTreeMap<TypeId, (u8, usize)>) -> (u8, usize) {
     match ty {
         TypeRef::Named(id) => named.get(id).copied().unwrap_or((10, 0)),
         TypeRef::Boxed(inner) | TypeRef::Option(inner) => rank(inner, named),
-        TypeRef::List(_) => (3, 0),
+        TypeRef::List(_) | TypeRef::Tuple { .. } => (3, 0),
         TypeRef::Map(_) => (4, 0),
         TypeRef::Primitive(Primitive::Bool) => (5, 0),
         TypeRef::Primitive(Primitive::I32 | Primitive::I64 | Primitive::U32 | Primitive::U64) => {

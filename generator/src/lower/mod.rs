@@ -18,6 +18,7 @@ mod types;
 mod unions;
 mod usage;
 mod walk;
+mod webhooks;
 
 pub use entities::prune as prune_entities;
 pub(crate) use ping::declared as declared_ping;
@@ -71,6 +72,12 @@ pub fn lower(
     let security_schemes = connector::security_schemes(&mut lowerer);
     let mut operations =
         operations::lower_operations(&mut lowerer, &security_schemes, &options.include);
+    // A subset holds the types of its operations only; webhooks are no operations.
+    let mut webhooks = if subset {
+        Vec::new()
+    } else {
+        webhooks::lower_webhooks(&mut lowerer)
+    };
     lowerer.drain_pending();
     let mut types = std::mem::take(&mut lowerer.types);
     finish::apply_nullable(&mut types, &lowerer.nullable_types);
@@ -82,8 +89,8 @@ pub fn lower(
         let used = usage::reachable(&types, &operations);
         types.retain(|id, _| used.contains(id));
     }
-    dedup::merge_identical(&mut types, &mut operations);
-    dedup::collapse_wrappers(&mut types, &mut operations);
+    dedup::merge_identical(&mut types, &mut operations, &mut webhooks);
+    dedup::collapse_wrappers(&mut types, &mut operations, &mut webhooks);
     let mut features = usage::features(&mut operations);
     let type_uses = usage::type_uses(&types, &operations, &mut features);
     let mut connector = Connector {
@@ -92,6 +99,8 @@ pub fn lower(
         title: info.title,
         version: info.version,
         description: info.description,
+        summary: info.summary,
+        license: info.license,
         servers,
         security_schemes,
         types,
@@ -102,6 +111,7 @@ pub fn lower(
         paging: BTreeMap::new(),
         entity_notes: Vec::new(),
         ping: None,
+        webhooks,
     };
     let found = entities::find(&lowerer.spec, &connector, lowerer.diags);
     connector.entities = found.entities;
@@ -109,6 +119,23 @@ pub fn lower(
     connector.entity_notes = found.notes;
     connector.ping = ping::ping_of(lowerer.spec.root(), &connector, lowerer.diags);
     connector
+}
+
+/// Moves the IR's spec pointers from the normalised document to the user's (see
+/// [`SourceMap`](crate::load::SourceMap)).
+pub fn relocate(connector: &mut Connector, map: &crate::load::SourceMap) {
+    if map.is_empty() {
+        return;
+    }
+    for def in connector.types.values_mut() {
+        map.relocate(&mut def.pointer);
+    }
+    for op in &mut connector.operations {
+        map.relocate(&mut op.pointer);
+    }
+    for webhook in &mut connector.webhooks {
+        map.relocate(&mut webhook.pointer);
+    }
 }
 
 /// State shared by the lowering passes.

@@ -51,6 +51,17 @@ pub(crate) fn lower_operations(
         return Vec::new();
     };
     let global_security = spec.root().get("security");
+    if let Some(overloads) = spec
+        .root()
+        .get("x-ms-paths")
+        .and_then(Value::as_object)
+        .filter(|m| !m.is_empty())
+    {
+        lw.diags.warn(
+            "#/x-ms-paths",
+            format!("`x-ms-paths` (paths told apart by a fixed query string) are not generated: its {} path(s) have no action; a query string has no place in an OpenAPI path template", overloads.len()),
+        );
+    }
     let mut names = Names {
         functions: Namespace::with_reserved(CLIENT_METHODS),
         constants: Namespace::with_reserved(&["OPERATIONS"]),
@@ -427,6 +438,15 @@ fn lower_parameter(
             return Ok(None);
         }
     }
+    // Swagger 2.0's `collectionFormat: tsv` has no OpenAPI 3 style; the converter names it.
+    let style = match data
+        .extensions
+        .get(crate::load::swagger2::STYLE_EXTENSION)
+        .and_then(Value::as_str)
+    {
+        Some("tabDelimited") if location == Location::Query => Style::TabDelimited,
+        _ => style,
+    };
     let hint = format!("{type_hint}{}", naming::type_name(&data.name));
     let facts = match &data.format {
         ParameterSchemaOrContent::Schema(schema) => super::facts::of_ref(schema),
@@ -543,7 +563,7 @@ fn options_struct(
     Some(id)
 }
 
-fn is_json(media_type: &str) -> bool {
+pub(crate) fn is_json(media_type: &str) -> bool {
     connector_model::descriptor::media_kind(media_type)
         == connector_model::descriptor::MediaKind::Json
 }

@@ -22,7 +22,13 @@ fn mentions(ty: &TypeRef, direct_only: bool, out: &mut Vec<TypeId>) {
                 mentions(inner, direct_only, out);
             }
         }
-        TypeRef::Primitive(_) | TypeRef::Json => {}
+        // A closed tuple holds its items inline; an open one is a list of JSON values in Rust.
+        TypeRef::Tuple { items, rest: None } => {
+            items
+                .iter()
+                .for_each(|item| mentions(item, direct_only, out));
+        }
+        TypeRef::Tuple { .. } | TypeRef::Primitive(_) | TypeRef::Json => {}
     }
 }
 

@@ -35,6 +35,7 @@ pub(crate) fn shape(connector: &Connector, ty: &TypeRef) -> Shape {
         match ty {
             TypeRef::Option(inner) | TypeRef::Boxed(inner) => ty = inner,
             TypeRef::List(inner) => return Shape::List((**inner).clone()),
+            TypeRef::Tuple { .. } => return Shape::List(TypeRef::Json),
             TypeRef::Map(_) => return Shape::Other("object"),
             TypeRef::Json => return Shape::Other("any"),
             TypeRef::Primitive(p) => return primitive(*p),

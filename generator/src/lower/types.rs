@@ -11,6 +11,7 @@ use super::unions;
 use super::Lowerer;
 use crate::diagnostics::pointer;
 use crate::ir::{Primitive, TypeDef, TypeId, TypeKind, TypeRef, Variant};
+use crate::load::openapi31::TUPLE;
 
 /// A schema as found in the model: a reference or an inline schema.
 pub(crate) enum SchemaRef<'s> {
@@ -137,6 +138,14 @@ pub(crate) fn lower_inline(
     hint: &str,
     target: Option<TypeId>,
 ) -> TypeRef {
+    if let Some(tuple) = schema.schema_data.extensions.get(TUPLE) {
+        let ty = tuple_type(lw, schema, tuple, at, hint);
+        return if schema.schema_data.nullable {
+            optional(ty)
+        } else {
+            ty
+        };
+    }
     let base = match &schema.schema_kind {
         SchemaKind::Type(Type::String(s)) => {
             let values: Vec<&str> = s.enumeration.iter().flatten().map(String::as_str).collect();
@@ -270,6 +279,55 @@ fn array(
     TypeRef::List(Box::new(item))
 }
 
+/// OpenAPI 3.1's `prefixItems` (carried as [`TUPLE`]): the first items' types, and the type
+/// of the items after them (none when `items: false` closed the tuple).
+fn tuple_type(
+    lw: &mut Lowerer<'_, '_>,
+    schema: &Schema,
+    tuple: &serde_json::Value,
+    at: &str,
+    hint: &str,
+) -> TypeRef {
+    let members_at = pointer(&pointer(at, TUPLE), "prefixItems");
+    let mut items = Vec::new();
+    let members = tuple
+        .get("prefixItems")
+        .and_then(serde_json::Value::as_array);
+    for (index, member) in members.into_iter().flatten().enumerate() {
+        let member_at = pointer(&members_at, &index.to_string());
+        let ty = match lw.spec.parse::<ReferenceOr<Schema>>(member, &member_at) {
+            Ok(parsed) => lower_schema(
+                lw,
+                SchemaRef::from(&parsed),
+                &member_at,
+                &format!("{hint}Item{}", index + 1),
+            ),
+            Err(diag) => {
+                lw.diags.fragment_failed(diag, "the item is any JSON value");
+                TypeRef::Json
+            }
+        };
+        items.push(ty);
+    }
+    let closed = tuple.get("closed") == Some(&serde_json::Value::Bool(true));
+    let rest_schema = match &schema.schema_kind {
+        SchemaKind::Type(Type::Array(a)) => a.items.as_ref(),
+        SchemaKind::Any(any) => any.items.as_ref(),
+        _ => None,
+    };
+    let rest = match (closed, rest_schema) {
+        (true, _) => None,
+        (false, Some(rest)) => Some(Box::new(lower_schema(
+            lw,
+            SchemaRef::from(rest),
+            &pointer(at, "items"),
+            &format!("{hint}Item"),
+        ))),
+        (false, None) => Some(Box::new(TypeRef::Json)),
+    };
+    TypeRef::Tuple { items, rest }
+}
+
 fn string_enum(
     lw: &mut Lowerer<'_, '_>,
     schema: &Schema,
@@ -278,7 +336,24 @@ fn string_enum(
     hint: &str,
     target: Option<TypeId>,
 ) -> TypeRef {
-    let (id, name) = claim(lw, hint, target);
+    // Azure's `x-ms-enum` names an inline enum and its values.
+    let ms_enum = schema.schema_data.extensions.get("x-ms-enum");
+    let ms_name = ms_enum
+        .and_then(|e| e.get("name"))
+        .and_then(serde_json::Value::as_str)
+        .filter(|n| !n.trim().is_empty());
+    let (id, name) = claim(lw, ms_name.unwrap_or(hint), target);
+    let ms_values = ms_enum
+        .and_then(|e| e.get("values"))
+        .and_then(serde_json::Value::as_array);
+    let value_name = |value: &str| {
+        ms_values?
+            .iter()
+            .find(|v| v.get("value").and_then(serde_json::Value::as_str) == Some(value))?
+            .get("name")?
+            .as_str()
+            .filter(|n| !n.trim().is_empty())
+    };
     // `Other` holds values a newer server may send.
     let mut names = Namespace::with_reserved(&["Other"]);
     let mut variants: Vec<Variant> = Vec::with_capacity(values.len());
@@ -287,7 +362,7 @@ fn string_enum(
             continue;
         }
         variants.push(Variant {
-            rust_name: names.claim(naming::variant_name(value)),
+            rust_name: names.claim(naming::variant_name(value_name(value).unwrap_or(value))),
             wire_value: (*value).to_owned(),
         });
     }

@@ -97,6 +97,7 @@ pub(crate) fn union(
         TypeKind::Union {
             variants,
             discriminator,
+            one_of: at.ends_with("/oneOf"),
         },
     );
     if nullable {
@@ -146,7 +147,7 @@ fn variant_label(lw: &Lowerer<'_, '_>, ty: &TypeRef, parent: &str, index: usize)
         TypeRef::Primitive(Primitive::Bool) => "Bool".to_owned(),
         TypeRef::Primitive(Primitive::F32 | Primitive::F64) => "Number".to_owned(),
         TypeRef::Primitive(_) => "Integer".to_owned(),
-        TypeRef::List(_) => "List".to_owned(),
+        TypeRef::List(_) | TypeRef::Tuple { .. } => "List".to_owned(),
         TypeRef::Map(_) => "Map".to_owned(),
         TypeRef::Json | TypeRef::Option(_) | TypeRef::Boxed(_) => format!("Variant{}", index + 1),
     }

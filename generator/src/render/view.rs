@@ -36,6 +36,15 @@ impl Spell<'_> {
             }
             TypeRef::Option(inner) => format!("Option<{}>", self.ty(inner)),
             TypeRef::Boxed(inner) => format!("Box<{}>", self.ty(inner)),
+            TypeRef::Tuple { items, rest: None } => {
+                let items: Vec<String> = items
+                    .iter()
+                    .map(|item| format!("{},", self.ty(item)))
+                    .collect();
+                format!("({})", items.join(" "))
+            }
+            // Items after the typed ones may be anything: serde's tuples take a fixed length.
+            TypeRef::Tuple { .. } => format!("Vec<{JSON_VALUE}>"),
             TypeRef::Json => JSON_VALUE.to_owned(),
         }
     }
@@ -442,6 +451,7 @@ fn scheme(s: &crate::ir::SecurityScheme) -> SchemeView {
         SecurityKind::HttpOther(scheme) => ("HttpOther", None, Some(scheme.clone())),
         SecurityKind::OAuth2(_) => ("OAuth2", None, None),
         SecurityKind::OpenIdConnect(_) => ("OpenIdConnect", None, None),
+        SecurityKind::MutualTls => ("MutualTls", None, None),
     };
     let flows = match &s.kind {
         SecurityKind::OAuth2(flows) => flows.iter().map(flow).collect(),
@@ -548,6 +558,7 @@ fn type_view(def: &TypeDef, usage: Option<&TypeUse>, spell: &Spell<'_>) -> TypeV
         TypeKind::Union {
             variants,
             discriminator,
+            ..
         } => {
             view.kind = "union";
             view.discriminator = discriminator.clone();
@@ -934,6 +945,7 @@ fn style_name(style: Style) -> &'static str {
         Style::Matrix => "Matrix",
         Style::Form => "Form",
         Style::SpaceDelimited => "SpaceDelimited",
+        Style::TabDelimited => "TabDelimited",
         Style::PipeDelimited => "PipeDelimited",
         Style::DeepObject => "DeepObject",
     }

@@ -430,6 +430,14 @@ fn shape_at(connector: &Connector, ty: &TypeRef, depth: usize) -> String {
         }
         .into(),
         TypeRef::List(inner) => format!("array of {}", shape_at(connector, inner, depth + 1)),
+        TypeRef::Tuple { items, rest } => {
+            let items: Vec<String> = items
+                .iter()
+                .map(|item| shape_at(connector, item, depth + 1))
+                .collect();
+            let more = if rest.is_some() { ", ..." } else { "" };
+            format!("tuple of ({}{more})", items.join(", "))
+        }
         TypeRef::Map(inner) => format!("map of {}", shape_at(connector, inner, depth + 1)),
         TypeRef::Option(inner) | TypeRef::Boxed(inner) => shape_at(connector, inner, depth + 1),
         TypeRef::Json => "any JSON".into(),

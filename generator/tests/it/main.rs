@@ -4,6 +4,7 @@
 mod diff_servers;
 mod gn;
 mod hostile;
+mod hostile_formats;
 mod idempotent;
 mod large;
 mod limits;

@@ -9,6 +9,7 @@
 
 mod entities;
 mod standalone;
+mod webhooks;
 
 use std::collections::BTreeMap;
 
@@ -16,9 +17,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 pub use entities::{at_path, Entity, EntityField, OperationKind, PageStyle, Pagination, Paging};
+pub use webhooks::{Webhook, WebhookHeader};
 
 /// Everything a caller needs to discover a connector's actions.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Catalogue {
     /// Machine name of the connector: the name connection files use.
     pub name: String,
@@ -29,6 +31,12 @@ pub struct Catalogue {
     /// `info.description`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// `info.summary` (OpenAPI 3.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    /// `info.license`: the API's license (`name`, and `identifier` or `url`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub license: Option<Value>,
     /// Security schemes, in spec order.
     #[serde(default)]
     pub security_schemes: Vec<SecuritySchemeInfo>,
@@ -42,6 +50,9 @@ pub struct Catalogue {
     /// GET without required parameters (a List with a page size of 1 preferred).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ping: Option<PingSpec>,
+    /// Events the API sends to its subscribers (OpenAPI 3.1 `webhooks`): listed, never called.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub webhooks: Vec<Webhook>,
     /// The named JSON Schemas that the actions' and entities' schemas refer to as
     /// `{"$ref": "#/$defs/NAME"}`, each kept once for the whole catalogue. [`Catalogue::standalone`]
     /// makes one schema self-contained again.
@@ -54,7 +65,7 @@ pub struct Catalogue {
 pub struct SecuritySchemeInfo {
     /// Name in `components.securitySchemes`: the key of its credential in a connection.
     pub name: String,
-    /// `apiKey`, `http`, `oauth2` or `openIdConnect`.
+    /// `apiKey`, `http`, `oauth2`, `openIdConnect` or `mutualTLS`.
     #[serde(rename = "type")]
     pub kind: String,
     /// For `http`: the scheme (`basic`, `bearer`, ...).

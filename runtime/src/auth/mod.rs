@@ -40,6 +40,12 @@ pub enum Credential {
     /// What the runtime needs to obtain and renew OAuth 2 tokens itself, for `oauth2` and
     /// `openIdConnect` schemes.
     OAuth2(OAuth2Credential),
+    /// The connection's client certificate, for `mutualTLS` schemes: the builder gives it to
+    /// every such scheme when the connection has one ([`client_identity_pem`], `[tls]
+    /// client_cert`), and refuses it when the connection has none.
+    ///
+    /// [`client_identity_pem`]: crate::ConnectionBuilder::client_identity_pem
+    ClientCertificate,
 }
 
 impl Credential {
@@ -78,6 +84,7 @@ impl Credential {
             Credential::Basic { .. } => "basic",
             Credential::Raw(_) => "raw",
             Credential::OAuth2(_) => "OAuth 2",
+            Credential::ClientCertificate => "client certificate",
         }
     }
 }
@@ -405,6 +412,8 @@ fn place(
         (Kind::HttpOther { scheme: name }, Credential::Raw(value) | Credential::ApiKey(value)) => {
             authorization(scheme, &format!("{name} {}", value.expose()), parts)?;
         }
+        // The certificate goes in the TLS handshake, not on the request.
+        (Kind::MutualTls, Credential::ClientCertificate) => {}
         (kind, credential) => {
             return Err(config(
                 scheme,
@@ -458,6 +467,7 @@ fn kind_name(kind: &SecuritySchemeKind) -> &'static str {
         SecuritySchemeKind::OAuth2 { .. } => "oauth2",
         SecuritySchemeKind::OpenIdConnect { .. } => "openIdConnect",
         SecuritySchemeKind::HttpOther { .. } => "http",
+        SecuritySchemeKind::MutualTls => "mutualTLS",
     }
 }
 
@@ -468,6 +478,9 @@ fn expected(kind: &SecuritySchemeKind) -> &'static str {
         SecuritySchemeKind::HttpOther { .. } => "Credential::raw",
         SecuritySchemeKind::OAuth2 { .. } | SecuritySchemeKind::OpenIdConnect { .. } => {
             "Credential::oauth2 or Credential::bearer"
+        }
+        SecuritySchemeKind::MutualTls => {
+            "a client certificate on the connection (`client_identity_pem`, `[tls] client_cert`)"
         }
         _ => "Credential::bearer",
     }

@@ -36,7 +36,7 @@ impl Validators {
             return Ok(());
         }
         // The schema as compiled: the errors' schema paths point into it.
-        let schema = catalogue.standalone(&action.input_schema);
+        let schema = checked_schema(catalogue, action);
         let mut problems: Vec<(String, String)> = Vec::new();
         for error in validator.iter_errors(input) {
             describe(&error, &schema, &mut problems);
@@ -66,7 +66,7 @@ impl Validators {
         }
         compiled
             .entry(action.id.clone())
-            .or_insert_with(|| compile(action, catalogue.standalone(&action.input_schema)))
+            .or_insert_with(|| compile(action, checked_schema(catalogue, action)))
             .clone()
     }
 }
@@ -95,6 +95,63 @@ fn compile(action: &Action, schema: Value) -> Option<Arc<Validator>> {
                     None
                 }
             }
+        }
+    }
+}
+
+/// The action's standalone input schema as input is checked against it: `oneOf` is read as
+/// `anyOf`. A value that fits several alternatives of an overlapping `oneOf` is accepted, as
+/// the typed client accepts it (it takes the first alternative that fits, most specific
+/// first); whether such a value is right is the API's to say. The catalogue itself keeps the
+/// spec's `oneOf`.
+fn checked_schema(catalogue: &Catalogue, action: &Action) -> Value {
+    let mut schema = catalogue.standalone(&action.input_schema);
+    one_of_as_any_of(&mut schema);
+    schema
+}
+
+fn one_of_as_any_of(schema: &mut Value) {
+    let Value::Object(map) = schema else {
+        return;
+    };
+    if let Some(alternatives) = map.remove("oneOf") {
+        if map.contains_key("anyOf") {
+            let wrapped = serde_json::json!({ "anyOf": alternatives });
+            match map.get_mut("allOf") {
+                Some(Value::Array(all)) => all.push(wrapped),
+                _ => {
+                    map.insert("allOf".into(), Value::Array(vec![wrapped]));
+                }
+            }
+        } else {
+            map.insert("anyOf".into(), alternatives);
+        }
+    }
+    for (key, child) in map.iter_mut() {
+        match key.as_str() {
+            "properties" | "$defs" | "patternProperties" | "dependentSchemas" => {
+                if let Value::Object(children) = child {
+                    children.values_mut().for_each(one_of_as_any_of);
+                }
+            }
+            "allOf" | "anyOf" | "prefixItems" => {
+                if let Value::Array(children) = child {
+                    children.iter_mut().for_each(one_of_as_any_of);
+                }
+            }
+            "items"
+            | "additionalProperties"
+            | "not"
+            | "contains"
+            | "if"
+            | "then"
+            | "else"
+            | "propertyNames"
+            | "unevaluatedItems"
+            | "unevaluatedProperties" => {
+                one_of_as_any_of(child);
+            }
+            _ => {}
         }
     }
 }
@@ -209,5 +266,46 @@ fn value(value: &Value) -> String {
     } else {
         let cut: String = text.chars().take(SHOWN).collect();
         format!("{cut}…")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn action(input_schema: Value) -> Action {
+        serde_json::from_value(json!({
+            "id": "a", "method": "POST", "path": "/a", "input_schema": input_schema
+        }))
+        .expect("an action")
+    }
+
+    /// A value that fits both alternatives of an overlapping `oneOf` is accepted (as the typed
+    /// client accepts it); one that fits none is refused with its pointer.
+    #[test]
+    fn overlapping_one_of_is_checked_as_any_of() {
+        let schema = json!({
+            "type": "object",
+            "properties": {"body": {"oneOf": [
+                {"type": "object", "properties": {"name": {"type": "string"}}},
+                {"type": "object", "properties": {"size": {"type": "integer"}}}
+            ]}}
+        });
+        let catalogue = Catalogue {
+            actions: vec![action(schema)],
+            ..Catalogue::default()
+        };
+        let validators = Validators::default();
+        let action = &catalogue.actions[0];
+        validators
+            .check(&catalogue, action, &json!({"body": {"name": "x"}}))
+            .expect("fits both alternatives");
+        let err = validators
+            .check(&catalogue, action, &json!({"body": 7}))
+            .expect_err("fits neither");
+        assert!(err.to_string().contains("/body"), "{err}");
+        // The catalogue keeps the spec's keyword.
+        assert!(catalogue.actions[0].input_schema["properties"]["body"]["oneOf"].is_array());
     }
 }

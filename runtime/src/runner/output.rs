@@ -118,6 +118,39 @@ pub fn actions_table(catalogue: &Catalogue) -> String {
             one_line(action.summary.as_deref().unwrap_or_default()),
         );
     }
+    if !catalogue.webhooks.is_empty() {
+        let _ = writeln!(
+            out,
+            "{} webhooks (events the API sends to subscribers; no action calls them)",
+            catalogue.webhooks.len()
+        );
+        for webhook in &catalogue.webhooks {
+            let payload = webhook
+                .payload_schema
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.rsplit('/').next())
+                .unwrap_or(if webhook.payload_schema.is_null() {
+                    "none"
+                } else {
+                    "inline"
+                });
+            let headers: Vec<String> = webhook.headers.iter().map(|h| one_line(&h.name)).collect();
+            let _ = writeln!(
+                out,
+                "  {}  {:<7} [payload: {}]{}  {}",
+                one_line(&webhook.name),
+                one_line(&webhook.method),
+                one_line(payload),
+                if headers.is_empty() {
+                    String::new()
+                } else {
+                    format!(" [headers: {}]", headers.join(", "))
+                },
+                one_line(webhook.summary.as_deref().unwrap_or_default()),
+            );
+        }
+    }
     out
 }
 
@@ -205,6 +238,7 @@ mod tests {
             entities: Vec::new(),
             ping: None,
             definitions: Default::default(),
+            ..Catalogue::default()
         };
         let table = actions_table(&catalogue);
         let text = action_text(&hostile());

@@ -216,6 +216,7 @@ pub(crate) fn query_pairs(param: &ParamDescriptor, value: &Flat) -> Vec<(String,
     let styled = match param.style {
         ParamStyle::SpaceDelimited => delimited("%20"),
         ParamStyle::PipeDelimited => delimited("%7C"),
+        ParamStyle::TabDelimited => delimited("%09"),
         ParamStyle::DeepObject => match value {
             Flat::Object(props) => Some(
                 props
@@ -401,6 +402,10 @@ mod tests {
         assert_eq!(
             query(ParamStyle::SpaceDelimited, false, json!(["a", "b"])),
             ["id=a%20b"]
+        );
+        assert_eq!(
+            query(ParamStyle::TabDelimited, false, json!(["a", "b"])),
+            ["id=a%09b"]
         );
         assert_eq!(
             query(ParamStyle::DeepObject, true, json!({"k": "v"})),

@@ -243,3 +243,64 @@ async fn requests_go_through_the_proxy_with_their_variables() {
     assert_eq!(at_server.len(), 1);
     assert_eq!(at_server[0].url.path(), "/facade/ping");
 }
+
+/// A `mutualTLS` security scheme (OpenAPI 3.1) is satisfied by the connection's client
+/// certificate: an operation that requires it runs with one, is refused before any request
+/// without one, and a credential given for the scheme is refused.
+#[tokio::test]
+async fn a_mutual_tls_scheme_is_satisfied_by_the_client_certificate() {
+    use connector_runtime::descriptor::{SecuritySchemeDescriptor, SecuritySchemeKind};
+    use connector_runtime::{Credential, Error};
+    use std::borrow::Cow;
+
+    let pki = pki();
+    let port = tls_server(&pki).await;
+    let mut ping = op("ping", connector_runtime::descriptor::Method::Get, "/ping");
+    ping.security = Cow::Owned(vec![Cow::Owned(vec![text("mtls")])]);
+    let mut connector = support::connector(
+        vec![ping],
+        vec![SecuritySchemeDescriptor {
+            name: text("mtls"),
+            kind: SecuritySchemeKind::MutualTls,
+        }],
+    );
+    connector.name = text("acme");
+    let op = connector.operation("ping").unwrap().clone();
+    let base = format!("https://localhost:{port}");
+    let identity = format!("{}\n{}", pki.client_pem.0, pki.client_pem.1);
+
+    let connection = Connection::builder(&connector)
+        .base_url(&base)
+        .root_certificates_pem(pki.ca_pem.clone())
+        .client_identity_pem(identity)
+        .build()
+        .unwrap();
+    let response = connection.execute(&op, Args::new()).await.unwrap();
+    assert_eq!(response.status(), 200);
+
+    let without = Connection::builder(&connector)
+        .base_url(&base)
+        .root_certificates_pem(pki.ca_pem.clone())
+        .build()
+        .unwrap();
+    let err = without.execute(&op, Args::new()).await.unwrap_err();
+    assert!(matches!(err, Error::MissingCredentials { .. }), "{err:?}");
+
+    let given = Connection::builder(&connector)
+        .base_url(&base)
+        .root_certificates_pem(pki.ca_pem.clone())
+        .credential("mtls", Credential::bearer("not a certificate"))
+        .build()
+        .unwrap_err();
+    assert!(given.to_string().contains("client certificate"), "{given}");
+    let claimed = Connection::builder(&connector)
+        .base_url(&base)
+        .root_certificates_pem(pki.ca_pem.clone())
+        .credential("mtls", Credential::ClientCertificate)
+        .build()
+        .unwrap_err();
+    assert!(
+        claimed.to_string().contains("no client certificate"),
+        "{claimed}"
+    );
+}

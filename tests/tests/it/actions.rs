@@ -12,7 +12,8 @@ use connector_runtime::catalogue::Catalogue;
 use connector_runtime::descriptor::ConnectorDescriptor;
 use connector_runtime::{Connection, ConnectionConfig, Error};
 use connector_tests::{
-    auth, awkward, bodies, kennel, parameters, petstore, responses, schemas, servers,
+    auth, awkward, bodies, inventory, kennel, parameters, petstore, responses, schemas, servers,
+    warehouse,
 };
 use serde_json::{json, Value};
 use wiremock::matchers::any;
@@ -58,6 +59,14 @@ macro_rules! by_connector {
                 use servers as $c;
                 $body
             }
+            "inventory" => {
+                use inventory as $c;
+                $body
+            }
+            "warehouse" => {
+                use warehouse as $c;
+                $body
+            }
             other => panic!("no connector {other}"),
         }
     };
@@ -79,6 +88,8 @@ fn samples() -> Vec<(&'static str, &'static str, &'static ConnectorDescriptor)> 
         ("specs/responses.yaml", "responses", &responses::CONNECTOR),
         ("specs/entities.yaml", "kennel", &kennel::CONNECTOR),
         ("specs/servers.yaml", "servers", &servers::CONNECTOR),
+        ("specs/openapi31.yaml", "inventory", &inventory::CONNECTOR),
+        ("specs/swagger2.yaml", "warehouse", &warehouse::CONNECTOR),
     ]
 }
 

@@ -12,7 +12,8 @@ use crate::support::prism::{prism_bin, repo_root, Prism};
 use connector_runtime::descriptor::{ConnectorDescriptor, SecuritySchemeKind};
 use connector_runtime::{Args, Binary, Connection, Credential, Error, Multipart};
 use connector_tests::{
-    auth, awkward, bodies, kennel, parameters, petstore, responses, schemas, servers,
+    auth, awkward, bodies, inventory, kennel, parameters, petstore, responses, schemas, servers,
+    warehouse,
 };
 use serde_json::{json, Value};
 
@@ -27,6 +28,8 @@ fn connection(connector: &ConnectorDescriptor, prism: &Prism) -> Connection {
             SecuritySchemeKind::ApiKey { .. } => Credential::api_key("test-key"),
             // Another HTTP scheme takes the whole value after the scheme name.
             SecuritySchemeKind::HttpOther { .. } => Credential::raw("test-value"),
+            // The connection's client certificate; Prism serves plain HTTP, so there is none.
+            SecuritySchemeKind::MutualTls => continue,
             _ => Credential::bearer("test-token"),
         };
         builder = builder.credential(scheme.name.to_string(), credential);
@@ -184,6 +187,18 @@ async fn petstore_every_action() {
     let invalid = run(&bin, &args, None);
     assert_eq!(invalid.code, 2, "{invalid:?}");
     prism.assert_alive();
+}
+
+#[tokio::test]
+async fn openapi31_every_action() {
+    let mut prism = prism_or_skip!("specs/openapi31.yaml");
+    every_action(&mut prism, "specs/openapi31.yaml", &inventory::CONNECTOR).await;
+}
+
+#[tokio::test]
+async fn swagger2_every_action() {
+    let mut prism = prism_or_skip!("specs/swagger2.yaml");
+    every_action(&mut prism, "specs/swagger2.yaml", &warehouse::CONNECTOR).await;
 }
 
 #[tokio::test]
@@ -429,11 +444,13 @@ fn every_sample_spec_is_checked_against_prism() {
         "awkward",
         "bodies",
         "entities",
+        "openapi31",
         "parameters",
         "petstore",
         "responses",
         "schemas",
         "servers",
+        "swagger2",
     ];
     let mut found: Vec<String> = std::fs::read_dir(repo_root().join("specs"))
         .expect("specs folder")

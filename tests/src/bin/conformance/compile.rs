@@ -189,15 +189,29 @@ pub fn summarise(results: &[Compiled]) -> String {
     let skipped = results.len() - pass - fail;
     let warned = results.iter().filter(|r| r.warnings > 0).count();
     let generated = pass + fail;
+    let per_version: Vec<String> = ["3.0", "3.1", "2.0"]
+        .iter()
+        .map(|version| {
+            let of = |r: &&Compiled| crate::sample::version_of(&r.spec) == *version;
+            let sampled = results.iter().filter(of).count();
+            let compiled = results
+                .iter()
+                .filter(of)
+                .filter(|r| r.status == Status::Pass)
+                .count();
+            format!("{version}: {compiled}/{sampled} compile")
+        })
+        .collect();
     format!(
-        "compile: {} specs sampled, {} generated, {} compile ({:.1}% of generated), {} fail, {} not generated; {} crate(s) with warnings",
+        "compile: {} specs sampled, {} generated, {} compile ({:.1}% of generated), {} fail, {} not generated; {} crate(s) with warnings; by version {}",
         results.len(),
         generated,
         pass,
         if generated == 0 { 0.0 } else { pass as f64 * 100.0 / generated as f64 },
         fail,
         skipped,
-        warned
+        warned,
+        per_version.join(", ")
     )
 }
 

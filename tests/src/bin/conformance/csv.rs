@@ -15,12 +15,12 @@ fn field(text: &str) -> String {
     }
 }
 
-/// Writes `spec,openapi_30,status,millis,actions,types,warnings,entities,entity_operations,paginated,message`.
+/// Writes `spec,version,status,millis,actions,types,warnings,entities,entity_operations,paginated,message`.
 pub fn write_generation(path: &Path, results: &[Generated]) -> std::io::Result<()> {
     let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
     writeln!(
         out,
-        "spec,openapi_30,status,millis,actions,types,warnings,entities,entity_operations,paginated,message"
+        "spec,version,status,millis,actions,types,warnings,entities,entity_operations,paginated,message"
     )?;
     for r in results {
         let none = EntityCounts::default();
@@ -38,7 +38,7 @@ pub fn write_generation(path: &Path, results: &[Generated]) -> std::io::Result<(
             out,
             "{},{},{},{},{},{},{},{},{},{},{}",
             field(&relative_name(&r.spec)),
-            r.is_30,
+            r.version,
             status,
             r.elapsed.as_millis(),
             actions,

@@ -65,28 +65,17 @@ impl EntityCounts {
 pub struct Generated {
     /// The spec file.
     pub spec: PathBuf,
-    /// Whether the spec declares OpenAPI 3.0 (the contract; 3.1 is counted separately).
-    pub is_30: bool,
+    /// The OpenAPI version the spec declares (`2.0`, `3.0`, `3.1`, `?`).
+    pub version: &'static str,
     /// How it ended.
     pub outcome: Outcome,
     /// Time spent generating.
     pub elapsed: Duration,
 }
 
-fn declares_30(bytes: &[u8]) -> bool {
-    let head = &bytes[..bytes.len().min(4096)];
-    let text = String::from_utf8_lossy(head);
-    text.contains("\"openapi\": \"3.0")
-        || text.contains("\"openapi\":\"3.0")
-        || text.contains("openapi: 3.0")
-        || text.contains("openapi: '3.0")
-        || text.contains("openapi: \"3.0")
-}
-
 fn generate_one(spec: &PathBuf) -> Generated {
     let started = Instant::now();
     let bytes = std::fs::read(spec).unwrap_or_default();
-    let is_30 = declares_30(&bytes);
     let options = Options::default();
     let label = connector_gen::spec_label(spec);
     let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
@@ -122,7 +111,7 @@ fn generate_one(spec: &PathBuf) -> Generated {
     };
     Generated {
         spec: spec.clone(),
-        is_30,
+        version: crate::sample::version_of(spec),
         outcome,
         elapsed: started.elapsed(),
     }
@@ -167,26 +156,38 @@ pub fn run(specs: &[PathBuf], jobs: usize) -> Vec<Generated> {
     results
 }
 
-/// One line: counts and rates of ok / error / panic, over all specs and over the 3.0 ones.
+/// One line: counts of ok / error / panic over all specs, then per declared version.
 pub fn summarise(results: &[Generated]) -> String {
     let count = |f: &dyn Fn(&Generated) -> bool| results.iter().filter(|r| f(r)).count();
     let ok = count(&|r| matches!(r.outcome, Outcome::Ok { .. }));
     let panics = count(&|r| r.outcome.is_panic());
-    let total_30 = count(&|r| r.is_30);
-    let ok_30 = count(&|r| r.is_30 && matches!(r.outcome, Outcome::Ok { .. }));
+    let per_version: Vec<String> = [
+        ("3.0", "OpenAPI 3.0"),
+        ("3.1", "OpenAPI 3.1"),
+        ("2.0", "Swagger 2.0"),
+        ("?", "unknown"),
+    ]
+    .iter()
+    .filter_map(|(version, label)| {
+        let total = count(&|r| r.version == *version);
+        let ok = count(&|r| r.version == *version && matches!(r.outcome, Outcome::Ok { .. }));
+        let panics = count(&|r| r.version == *version && r.outcome.is_panic());
+        (total > 0).then(|| format!("{label}: {ok}/{total} ok, {panics} panic"))
+    })
+    .collect();
     let total_time: Duration = results.iter().map(|r| r.elapsed).sum();
     let slowest = results.iter().max_by_key(|r| r.elapsed);
     format!(
-        "generation: {} specs, {} ok, {} error, {} panic; OpenAPI 3.0: {}/{} ok ({:.1}%); total {:.1} s; slowest {} ({:.2} s)",
+        "generation: {} specs, {} ok, {} error, {} panic; {}; total {:.1} s; slowest {} ({:.2} s)",
         results.len(),
         ok,
         results.len() - ok - panics,
         panics,
-        ok_30,
-        total_30,
-        if total_30 == 0 { 100.0 } else { ok_30 as f64 * 100.0 / total_30 as f64 },
+        per_version.join("; "),
         total_time.as_secs_f64(),
-        slowest.map(|r| crate::sample::relative_name(&r.spec)).unwrap_or_default(),
+        slowest
+            .map(|r| crate::sample::relative_name(&r.spec))
+            .unwrap_or_default(),
         slowest.map_or(0.0, |r| r.elapsed.as_secs_f64()),
     )
 }
@@ -212,11 +213,11 @@ pub fn summarise_entities(results: &[Generated]) -> String {
     )
 }
 
-/// The `n` most frequent failure reasons among 3.0 specs (messages with spec-specific parts
+/// The `n` most frequent failure reasons (messages with spec-specific parts
 /// such as pointers and quoted names blurred so that like failures group together).
 pub fn top_failures(results: &[Generated], n: usize) -> Vec<String> {
     let mut counts: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
-    for r in results.iter().filter(|r| r.is_30) {
+    for r in results {
         let message = match &r.outcome {
             Outcome::Error(m) => format!("error: {}", blur(m)),
             Outcome::Panic(m) => format!("panic: {}", blur(m)),

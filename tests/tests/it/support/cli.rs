@@ -122,6 +122,8 @@ pub fn connection_file(connector: &ConnectorDescriptor, dir: &Path) -> PathBuf {
             SecuritySchemeKind::OAuth2 { .. } | SecuritySchemeKind::OpenIdConnect { .. } => {
                 json!({"access_token": "test-token"})
             }
+            // Satisfied by the connection's client certificate, never by a credential.
+            SecuritySchemeKind::MutualTls => continue,
             _ => json!({"value": "test-value"}),
         };
         credentials.insert(scheme.name.to_string(), credential);

@@ -3,10 +3,13 @@
 
 use serde_json::{json, Map, Value};
 
-/// The spec as JSON.
+/// The spec as JSON, in the OpenAPI 3.0 form every version is normalised into (a 3.1 or
+/// Swagger 2.0 sample is read as the generator reads it).
 pub fn load_spec(path: &std::path::Path) -> Value {
-    let text = std::fs::read_to_string(path).expect("spec");
-    serde_yaml::from_str(&text).expect("spec is YAML")
+    let bytes = std::fs::read(path).expect("spec");
+    connector_gen::load::load(&bytes, usize::MAX)
+        .expect("spec loads")
+        .root
 }
 
 /// Follows a local `$ref` (as `#/components/...`).
@@ -52,8 +55,12 @@ fn from_schema_at(spec: &Value, schema: &Value, depth: usize) -> Value {
     if let Some(members) = schema.get("allOf").and_then(Value::as_array) {
         let mut merged = Map::new();
         for member in members {
-            if let Value::Object(part) = from_schema_at(spec, member, depth) {
-                merged.extend(part);
+            match from_schema_at(spec, member, depth) {
+                Value::Object(part) => merged.extend(part),
+                // `allOf: [$ref]` beside a description (a 3.1 `$ref` with siblings) is the
+                // referenced schema, which need not be an object.
+                other if members.len() == 1 => return other,
+                _ => {}
             }
         }
         return Value::Object(merged);
