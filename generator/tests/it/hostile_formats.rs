@@ -3,13 +3,12 @@
 //! deep documents within the limits convert without exhausting the stack, external references
 //! are never fetched, and no description they carry becomes runnable doc text.
 
-
 use std::time::Duration;
 
+use crate::support::{coded, generate, runnable_blocks, within};
 use connector_gen::diagnostics::Code;
 use connector_gen::{load_connector, Options};
 use serde_json::json;
-use crate::support::{coded, generate, runnable_blocks, within};
 
 const SECOND: Duration = Duration::from_secs(1);
 
