@@ -177,17 +177,18 @@ pub fn versions(path: &Path, options: &Options) -> Result<serde_json::Value, Err
 
 /// The descriptor `connector-gen run` needs to run `action` of the spec `spec` (its bytes):
 /// the spec lowered with that one operation (the other operations, and the schemas only they
-/// use, are never lowered) and a catalogue of that action. When `action` is no operation of the
-/// spec, or the options already select operations, the whole spec is lowered, so that an
-/// unknown action is reported with the names nearest to it.
+/// use, are never lowered) and a catalogue of that action. The whole spec is lowered instead when
+/// `action` is no operation of it (so that an unknown action is reported with the names nearest
+/// to it), when the options already select operations, and when paths or operations declare
+/// servers with variables of their own (a connection may set them all, so all must be known).
 pub fn action_descriptor(
     spec: &[u8],
     options: &Options,
     action: &str,
 ) -> Result<ConnectorDescriptor, Error> {
-    let of_action = |connector: &crate::ir::Connector| ConnectorDescriptor {
+    let of_action = |connector: &Connector| ConnectorDescriptor {
         // Serialising plain data (string keys only) into a string cannot fail.
-        catalogue: Some(std::borrow::Cow::Owned(
+        catalogue: Some(Cow::Owned(
             serde_json::to_string(&crate::catalogue::catalogue_of(connector, |op| {
                 op.id == action
             }))
@@ -195,10 +196,15 @@ pub fn action_descriptor(
         )),
         ..crate::describe::without_catalogue(connector)
     };
-    if options.include.is_empty() {
+    let load = || crate::load::load(spec, options.max_spec_bytes).map_err(|d| Error::Spec(vec![d]));
+    let document = load()?;
+    // A connection may set the variables of every server the connector has, those of other
+    // operations' own servers included: where there are such variables, only the whole
+    // connector knows them all.
+    let document = if options.include.is_empty() && !scoped_server_variables(&document.root) {
         let mut one = options.include.clone();
         one.operations.push(action.to_owned());
-        let lowered = crate::lower_spec(spec, options, &one)?;
+        let lowered = crate::lower_document(document, options, &one)?;
         if lowered
             .connector
             .operations
@@ -207,6 +213,38 @@ pub fn action_descriptor(
         {
             return Ok(of_action(&lowered.connector));
         }
-    }
-    Ok(of_action(&crate::load_connector(spec, options)?.connector))
+        // An unknown action: loaded again, for the whole connector's names.
+        load()?
+    } else {
+        document
+    };
+    let whole = crate::lower_document(document, options, &options.include)?;
+    Ok(of_action(&whole.connector))
+}
+
+/// Whether a path or an operation of the (normalised) document declares servers of its own with
+/// variables.
+fn scoped_server_variables(root: &serde_json::Value) -> bool {
+    let has_variables = |holder: &serde_json::Value| {
+        holder
+            .get("servers")
+            .and_then(serde_json::Value::as_array)
+            .is_some_and(|servers| {
+                servers.iter().any(|server| {
+                    server
+                        .get("variables")
+                        .and_then(serde_json::Value::as_object)
+                        .is_some_and(|vars| !vars.is_empty())
+                })
+            })
+    };
+    let Some(paths) = root.get("paths").and_then(serde_json::Value::as_object) else {
+        return false;
+    };
+    paths.values().any(|item| {
+        has_variables(item)
+            || item
+                .as_object()
+                .is_some_and(|ops| ops.values().any(has_variables))
+    })
 }

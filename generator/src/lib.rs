@@ -165,6 +165,15 @@ pub(crate) fn lower_spec(
     include: &Include,
 ) -> Result<Lowered, Error> {
     let document = load::load(bytes, options.max_spec_bytes).map_err(|d| Error::Spec(vec![d]))?;
+    lower_document(document, options, include)
+}
+
+/// Runs `resolve → lower` on a loaded document, keeping the operations `include` keeps.
+pub(crate) fn lower_document(
+    document: load::Document,
+    options: &Options,
+    include: &Include,
+) -> Result<Lowered, Error> {
     let mut diags = diagnostics::Diagnostics::default();
     let lower_options = lower::LowerOptions {
         name: options.name.clone(),
