@@ -415,8 +415,15 @@ mod tests {
             let full = connector_gen::describe::without_catalogue(&whole);
             for op in &whole.operations {
                 let alone = action_descriptor(&bytes, &options, &op.id).unwrap();
-                assert_eq!(alone.operations.len(), 1, "{name} {}", op.id);
-                assert_eq!(Some(&alone.operations[0]), full.operation(&op.id), "{name}");
+                // servers.yaml's operations have servers with variables of their own, which a
+                // connection may set whatever it runs: there the whole connector is described.
+                let lowered = if name == "servers.yaml" {
+                    whole.operations.len()
+                } else {
+                    1
+                };
+                assert_eq!(alone.operations.len(), lowered, "{name} {}", op.id);
+                assert_eq!(alone.operation(&op.id), full.operation(&op.id), "{name}");
                 assert_eq!(alone.security_schemes, full.security_schemes, "{name}");
                 assert_eq!(alone.servers, full.servers, "{name}");
                 assert_eq!((&alone.name, &alone.title), (&full.name, &full.title));
