@@ -3,6 +3,7 @@
 mod generate;
 mod inspect;
 mod interpret;
+mod mcp;
 mod output;
 mod versions;
 
@@ -10,7 +11,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use connector_runtime::catalogue::OperationKind;
-use connector_runtime::runner::{DescribeArgs, EntityArgs, PingArgs, RunArgs};
+use connector_runtime::runner::{DescribeArgs, EntityArgs, McpArgs, PingArgs, RunArgs};
 use generate::{GenerateArgs, GENERATE_HELP};
 use inspect::{InspectArgs, INSPECT_HELP};
 use interpret::{
@@ -80,6 +81,10 @@ enum Command {
     /// accepted, latency; as JSON.
     #[command(after_help = interpret_help(PING_EXAMPLES))]
     Ping(InterpretArgs<PingArgs>),
+    /// Serve a spec's actions and entities to AI agents over MCP (stdio, or Streamable HTTP with
+    /// --http ADDR), with no code generated.
+    #[command(after_help = mcp::mcp_help())]
+    Mcp(InterpretArgs<McpArgs>),
     /// Print every version of a manifest (or a spec's one) with its state, actions, entities and
     /// backend variables, as JSON.
     #[command(after_help = VERSIONS_HELP)]
@@ -118,6 +123,7 @@ fn main() -> ExitCode {
         Command::Describe(a) => {
             return interpret::describe(&a.spec, &a.options(), a.version(), &a.args)
         }
+        Command::Mcp(a) => return mcp::mcp(&a.spec, &a.options(), a.version(), &a.args),
         Command::Versions(args) => versions::versions(&args),
         Command::Diff(args) => return versions::diff(&args),
     })
