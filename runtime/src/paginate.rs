@@ -71,9 +71,11 @@ pub struct Pager {
     input_types: Map<String, Value>,
     buffer: VecDeque<Value>,
     seen: HashSet<String>,
-    /// The input that fetched the page now in `buffer`, and how many of its records were read.
+    /// The input that fetched the page now in `buffer`, how many of its records were read, and
+    /// the cursor or link followed to it.
     page_input: Map<String, Value>,
     page_read: u64,
+    page_followed: Option<String>,
     /// Records to drop from the first page fetched (a position in the middle of a page).
     skip: u64,
     followed: Option<String>,
@@ -129,6 +131,7 @@ impl Pager {
             buffer: VecDeque::new(),
             seen: HashSet::new(),
             page_read: 0,
+            page_followed: None,
             skip: 0,
             followed: None,
             pages: 0,
@@ -158,6 +161,7 @@ impl Pager {
         pager.skip = position.skip;
         if let Some(followed) = position.followed {
             pager.seen.insert(followed.clone());
+            pager.page_followed = Some(followed.clone());
             pager.followed = Some(followed);
         }
         Ok(pager)
@@ -175,15 +179,16 @@ impl Pager {
             return Some(ListPosition {
                 input: self.page_input.clone(),
                 skip: self.page_read,
-                followed: self.followed.clone(),
+                followed: self.page_followed.clone(),
             });
         }
         if self.done {
             return None;
         }
+        // The next page, less the records a resumed position still has to drop from it.
         Some(ListPosition {
             input: self.input.clone(),
-            skip: 0,
+            skip: self.skip,
             followed: self.followed.clone(),
         })
     }
@@ -250,12 +255,14 @@ impl Pager {
     /// Fetches one page into the buffer and works out the next page's input.
     async fn fetch(&mut self) -> Result<(), Error> {
         let page_input = self.input.clone();
+        let page_followed = self.followed.clone();
         let output = self
             .connection
             .execute_action(&self.action, Value::Object(page_input.clone()))
             .await?;
         self.pages += 1;
         self.page_input = page_input;
+        self.page_followed = page_followed;
         self.page_read = 0;
         let records = match at_path(&output.body, &self.paging.records) {
             Some(Value::Array(items)) => items.clone(),
