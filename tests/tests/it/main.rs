@@ -9,6 +9,7 @@ mod connections;
 mod entities;
 mod mcp;
 mod mcp_catalogue;
+mod mcp_inspector;
 mod mcp_paging;
 mod mcp_transports;
 mod module_graph;

@@ -133,7 +133,10 @@ async fn tools_have_names_schemas_and_annotations(kind: Kind) {
             "pets_delete"
         ]
     );
-    let catalogue = connector_tests::petstore::CONNECTOR.catalogue.as_deref().unwrap();
+    let catalogue = connector_tests::petstore::CONNECTOR
+        .catalogue
+        .as_deref()
+        .unwrap();
     let catalogue = connector_runtime::catalogue::Catalogue::from_json(catalogue).unwrap();
     for (name, read_only, destructive, idempotent) in [
         ("listPets", true, None, true),
@@ -198,14 +201,20 @@ async fn every_tool_sends_exactly_its_request(kind: Kind) {
     let s = start(kind, vec![pet(1, "Ann"), pet(2, "Bob")], &[]).await;
     let tools = s.session.tools().await;
     let calls: Vec<(&str, Value)> = vec![
-        ("listPets", json!({"limit": 5, "status": "available", "tags": ["a", "b"]})),
+        (
+            "listPets",
+            json!({"limit": 5, "status": "available", "tags": ["a", "b"]}),
+        ),
         ("createPet", json!({"body": {"name": "Rex"}})),
         ("getPet", json!({"petId": 7})),
         ("updatePet", json!({"petId": 7, "body": {"name": "Max"}})),
         ("deletePet", json!({"petId": 7})),
         ("pets_list", json!({"status": "available"})),
         ("pets_get", json!({"petId": 7})),
-        ("pets_create", json!({"body": {"name": "Rex", "tag": "dog"}})),
+        (
+            "pets_create",
+            json!({"body": {"name": "Rex", "tag": "dog"}}),
+        ),
         ("pets_update", json!({"petId": 7, "body": {"name": "Max"}})),
         ("pets_delete", json!({"petId": 7})),
     ];
@@ -231,7 +240,11 @@ async fn every_tool_sends_exactly_its_request(kind: Kind) {
     );
     assert_eq!(results[4]["structuredContent"], json!({"result": null}));
     let expected: Vec<(String, String, Value)> = [
-        ("GET", "/pets?limit=5&status=available&tags=a&tags=b", Value::Null),
+        (
+            "GET",
+            "/pets?limit=5&status=available&tags=a&tags=b",
+            Value::Null,
+        ),
         ("POST", "/pets", json!({"name": "Rex"})),
         ("GET", "/pets/7", Value::Null),
         ("PUT", "/pets/7", json!({"name": "Max"})),
@@ -248,10 +261,16 @@ async fn every_tool_sends_exactly_its_request(kind: Kind) {
     assert_eq!(received(&s.api).await, expected);
     let stderr = s.session.stop().await;
     for (i, result) in results.iter().enumerate() {
-        assert!(!result.to_string().contains(CANARY), "result {i} shows the key");
+        assert!(
+            !result.to_string().contains(CANARY),
+            "result {i} shows the key"
+        );
     }
     assert!(!stderr.contains(CANARY), "stderr shows the key: {stderr}");
-    assert!(stderr.contains("mcp: getPet ok"), "one line per call: {stderr}");
+    assert!(
+        stderr.contains("mcp: getPet ok"),
+        "one line per call: {stderr}"
+    );
 }
 
 #[tokio::test]
@@ -267,7 +286,9 @@ async fn http_every_tool_sends_exactly_its_request() {
 async fn lists_are_bounded_by_limit_fields_and_budget(kind: Kind) {
     // Ten pets of about 400 bytes each; a budget of 1,024 bytes holds two of them.
     let pets: Vec<Value> = (1..=10)
-        .map(|i| json!({"id": i, "name": format!("{i}-{}", "x".repeat(380)), "status": "available"}))
+        .map(
+            |i| json!({"id": i, "name": format!("{i}-{}", "x".repeat(380)), "status": "available"}),
+        )
         .collect();
     let s = start(kind, pets.clone(), &["--budget", "1024"]).await;
     let mut seen = Vec::new();
@@ -297,7 +318,10 @@ async fn lists_are_bounded_by_limit_fields_and_budget(kind: Kind) {
         }
         assert!(calls < 20, "the listing ends");
     }
-    assert_eq!(seen, pets, "every record once, in order, across {calls} calls");
+    assert_eq!(
+        seen, pets,
+        "every record once, in order, across {calls} calls"
+    );
     assert!(calls >= 5, "the budget cut the listing: {calls} calls");
 
     // `fields` keeps what was asked for, so all ten fit.
@@ -346,7 +370,10 @@ async fn a_record_over_the_budget_alone_is_said_not_skipped() {
         .unwrap();
     let answer = &second["structuredContent"];
     assert_eq!(answer["records"], json!([]));
-    assert!(answer["note"].as_str().unwrap().contains("fields"), "{answer}");
+    assert!(
+        answer["note"].as_str().unwrap().contains("fields"),
+        "{answer}"
+    );
     // Fewer fields, and the same cursor reads it.
     let third = s
         .session
@@ -460,10 +487,19 @@ async fn resources_hold_the_catalogue_and_each_action() {
     let resources = s.session.resources().await;
     let uris: Vec<&str> = resources.iter().filter_map(|r| r["uri"].as_str()).collect();
     assert_eq!(uris[0], "connector://petstore/catalogue");
-    assert!(uris.contains(&"connector://petstore/actions/getPet"), "{uris:?}");
-    let outline: Value =
-        serde_json::from_str(s.session.read_resource(uris[0]).await.unwrap().as_str().unwrap())
-            .unwrap();
+    assert!(
+        uris.contains(&"connector://petstore/actions/getPet"),
+        "{uris:?}"
+    );
+    let outline: Value = serde_json::from_str(
+        s.session
+            .read_resource(uris[0])
+            .await
+            .unwrap()
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
     assert_eq!(outline["actions"].as_array().unwrap().len(), 5);
     assert_eq!(outline["actions"][2]["tool"], "getPet");
     let action: Value = serde_json::from_str(
@@ -501,6 +537,9 @@ async fn include_values_that_match_nothing_are_refused() {
     );
     assert_eq!(ran.code, 2, "{ran:?}");
     assert!(ran.stderr.contains("--include-tag `dogs`"), "{ran:?}");
-    assert!(ran.stderr.contains("--include-operation `getPets`"), "{ran:?}");
+    assert!(
+        ran.stderr.contains("--include-operation `getPets`"),
+        "{ran:?}"
+    );
     assert_eq!(ran.stdout, "", "stdout carries the protocol only");
 }

@@ -38,7 +38,8 @@ async fn github_is_served_as_the_catalogue_tools() {
         .and(path("/repos/octo/hello/issues"))
         .and(body_json(json!({"title": "Found a bug"})))
         .respond_with(
-            ResponseTemplate::new(201).set_body_json(json!({"number": 1347, "title": "Found a bug"})),
+            ResponseTemplate::new(201)
+                .set_body_json(json!({"number": 1347, "title": "Found a bug"})),
         )
         .expect(1)
         .mount(&api)
@@ -52,7 +53,9 @@ async fn github_is_served_as_the_catalogue_tools() {
     let session = Session::stdio(&connector_gen(), &args).await;
     let tools = session.tools().await;
     let started = session.started.elapsed();
-    eprintln!("GitHub (debug build): {started:?} from process start to the first tools/list answer");
+    eprintln!(
+        "GitHub (debug build): {started:?} from process start to the first tools/list answer"
+    );
     let names: Vec<&str> = tools.iter().filter_map(|t| t["name"].as_str()).collect();
     assert_eq!(names, ["search_actions", "describe_action", "run_action"]);
 
@@ -87,9 +90,15 @@ async fn github_is_served_as_the_catalogue_tools() {
         .call("run_action", json!({"id": "issues/craete", "input": {}}))
         .await
         .unwrap();
-    assert!(is_error(&unknown) && text(&unknown).contains("issues/create"), "{unknown}");
+    assert!(
+        is_error(&unknown) && text(&unknown).contains("issues/create"),
+        "{unknown}"
+    );
     let stderr = session.stop().await;
-    assert!(stderr.contains("catalogue mode"), "says so on stderr: {stderr}");
+    assert!(
+        stderr.contains("catalogue mode"),
+        "says so on stderr: {stderr}"
+    );
 }
 
 #[tokio::test]
@@ -120,10 +129,16 @@ async fn forced_catalogue_mode_and_read_only_refuse_writes_by_id() {
         .collect();
     assert_eq!(ids, [&json!("listPets"), &json!("getPet")], "reads only");
     let refused = session
-        .call("run_action", json!({"id": "deletePet", "input": {"petId": 7}}))
+        .call(
+            "run_action",
+            json!({"id": "deletePet", "input": {"petId": 7}}),
+        )
         .await
         .unwrap();
-    assert!(is_error(&refused) && text(&refused).contains("read-only"), "{refused}");
+    assert!(
+        is_error(&refused) && text(&refused).contains("read-only"),
+        "{refused}"
+    );
     assert!(api.received_requests().await.unwrap_or_default().is_empty());
     session.stop().await;
 }

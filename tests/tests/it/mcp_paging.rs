@@ -40,7 +40,8 @@ impl Respond for Offset {
     fn respond(&self, request: &Request) -> ResponseTemplate {
         let size = number(request, "limit", API_PAGE).min(API_PAGE);
         let offset = number(request, "offset", 0);
-        ResponseTemplate::new(200).set_body_json(json!({"data": records(offset, size), "total": RECORDS}))
+        ResponseTemplate::new(200)
+            .set_body_json(json!({"data": records(offset, size), "total": RECORDS}))
     }
 }
 
@@ -140,7 +141,10 @@ async fn cursors_continue_exactly_where_the_last_answer_stopped() {
         .unwrap();
     let cursor = first["structuredContent"]["next_cursor"].clone();
     let mixed = session
-        .call("owner_pets_list", json!({"ownerId": "o2", "cursor": cursor}))
+        .call(
+            "owner_pets_list",
+            json!({"ownerId": "o2", "cursor": cursor}),
+        )
         .await
         .unwrap();
     assert!(is_error(&mixed), "{mixed}");

@@ -241,13 +241,10 @@ impl Session {
     /// `resources/list`, first page.
     pub async fn resources(&self) -> Vec<Value> {
         let result = match &self.transport {
-            Transport::Stdio(client) => serde_json::to_value(
-                client
-                    .list_resources(None)
-                    .await
-                    .expect("resources/list"),
-            )
-            .unwrap(),
+            Transport::Stdio(client) => {
+                serde_json::to_value(client.list_resources(None).await.expect("resources/list"))
+                    .unwrap()
+            }
             Transport::Http { .. } => self
                 .rpc("resources/list", json!({}))
                 .await
