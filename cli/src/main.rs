@@ -27,11 +27,13 @@ Examples:
   connector-gen generate api.json --out crates/api --name api --license MIT
   connector-gen describe specs/petstore.yaml getPet
   connector-gen run specs/petstore.yaml getPet --input '{\"petId\": 1}' --base-url http://127.0.0.1:4010
+  connector-gen mcp specs/petstore.yaml --connection shop.toml      # an MCP server for AI agents
 
 Exit status: generate and inspect end with 0 on success (also when stdout is closed early, as by
 `| head`), 1 when the command fails (the error and its causes are printed to stderr), 2 for an
 invalid command line. run and describe end with 0 on success, 2 for bad input, 3 for a connection
-failure, 4 when the API answered with a non-2xx status (see `connector-gen run --help`).";
+failure, 4 when the API answered with a non-2xx status (see `connector-gen run --help`). mcp ends
+with 0 when the client closes the session, 2 for bad input, 3 when its transport fails.";
 
 #[derive(Parser)]
 #[command(
