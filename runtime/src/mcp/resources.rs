@@ -8,8 +8,7 @@ use rmcp::model::{ListResourcesResult, ReadResourceResult, Resource, ResourceCon
 use rmcp::ErrorData;
 use serde_json::{json, Value};
 
-use super::server::McpServer;
-use super::tools::Target;
+use super::tools::{Target, Toolset};
 use crate::catalogue::Catalogue;
 
 /// Resources per `resources/list` page.
@@ -17,14 +16,14 @@ const PAGE: usize = 200;
 
 const JSON: &str = "application/json";
 
-fn base(server: &McpServer) -> String {
-    format!("connector://{}", server.connection().connector().name)
+fn base(catalogue: &Catalogue) -> String {
+    format!("connector://{}", catalogue.name)
 }
 
-fn action_uri(server: &McpServer, id: &str) -> String {
+fn action_uri(catalogue: &Catalogue, id: &str) -> String {
     format!(
         "{}/actions/{}",
-        base(server),
+        base(catalogue),
         utf8_percent_encode(id, NON_ALPHANUMERIC)
     )
 }
@@ -32,7 +31,7 @@ fn action_uri(server: &McpServer, id: &str) -> String {
 /// One page of resources: the catalogue first, then the actions in catalogue order. The cursor
 /// is the index of the next resource.
 pub fn list(
-    server: &McpServer,
+    toolset: &Toolset,
     catalogue: &Catalogue,
     cursor: Option<&str>,
 ) -> Result<ListResourcesResult, ErrorData> {
@@ -42,15 +41,13 @@ pub fn list(
             .parse::<usize>()
             .map_err(|_| ErrorData::invalid_params("not a cursor this server gave", None))?,
     };
-    let connector = server.connection().connector();
-    let toolset = server.toolset();
     let total = toolset.actions.len() + 1;
     let mut resources = Vec::new();
     for i in start..total.min(start.saturating_add(PAGE)) {
         if i == 0 {
             resources.push(
-                Resource::new(format!("{}/catalogue", base(server)), "catalogue")
-                    .with_title(format!("{} {}: actions and entities", connector.title, connector.version))
+                Resource::new(format!("{}/catalogue", base(catalogue)), "catalogue")
+                    .with_title(format!("{} {}: actions and entities", catalogue.title, catalogue.version))
                     .with_description("Every action (id, method, path, summary, tool) and entity of the connector.")
                     .with_mime_type(JSON),
             );
@@ -63,7 +60,7 @@ pub fn list(
         else {
             continue;
         };
-        let mut resource = Resource::new(action_uri(server, &action.id), action.id.clone())
+        let mut resource = Resource::new(action_uri(catalogue, &action.id), action.id.clone())
             .with_description(format!("Input and output JSON Schemas of `{}`.", action.id))
             .with_mime_type(JSON);
         if let Some(summary) = &action.summary {
@@ -82,7 +79,7 @@ pub fn list(
 
 /// The resource at `uri`.
 pub fn read(
-    server: &McpServer,
+    toolset: &Toolset,
     catalogue: &Catalogue,
     uri: &str,
 ) -> Result<ReadResourceResult, ErrorData> {
@@ -92,16 +89,15 @@ pub fn read(
             None,
         )
     };
-    let base = base(server);
+    let base = base(catalogue);
     let rest = uri.strip_prefix(&base).ok_or_else(not_found)?;
     let value = if rest == "/catalogue" {
-        outline(server, catalogue)
+        outline(toolset, catalogue)
     } else {
         let encoded = rest.strip_prefix("/actions/").ok_or_else(not_found)?;
         let id = percent_decode_str(encoded)
             .decode_utf8()
             .map_err(|_| not_found())?;
-        let toolset = server.toolset();
         let action = toolset
             .actions
             .iter()
@@ -118,8 +114,7 @@ pub fn read(
 }
 
 /// The catalogue without schemas: what an agent reads to find its way.
-fn outline(server: &McpServer, catalogue: &Catalogue) -> Value {
-    let toolset = server.toolset();
+fn outline(toolset: &Toolset, catalogue: &Catalogue) -> Value {
     let tool_of = |id: &str| {
         toolset
             .served

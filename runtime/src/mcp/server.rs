@@ -98,14 +98,6 @@ impl McpServer {
         }
     }
 
-    pub(crate) fn connection(&self) -> &Connection {
-        &self.inner.connection
-    }
-
-    pub(crate) fn toolset(&self) -> &Toolset {
-        &self.inner.toolset
-    }
-
     /// Runs one tool call; an unknown tool is a protocol error, everything else a result.
     pub async fn call(
         &self,
@@ -436,7 +428,7 @@ impl ServerHandler for McpServer {
     ) -> Result<ListResourcesResult, ErrorData> {
         let catalogue = catalogue(&self.inner.connection).map_err(internal)?;
         let cursor = request.and_then(|r| r.cursor);
-        resources::list(self, catalogue, cursor.as_deref())
+        resources::list(&self.inner.toolset, catalogue, cursor.as_deref())
     }
 
     async fn read_resource(
@@ -445,7 +437,8 @@ impl ServerHandler for McpServer {
         _context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, ErrorData> {
         let catalogue = catalogue(&self.inner.connection).map_err(internal)?;
-        resources::read(self, catalogue, &request.uri).map(ReadResourceResponse::from)
+        resources::read(&self.inner.toolset, catalogue, &request.uri)
+            .map(ReadResourceResponse::from)
     }
 }
 

@@ -33,6 +33,8 @@ pub fn canary_connection(dir: &Path, connector: &str) -> String {
 }
 
 /// A way to talk to one server.
+// One per test: the size of the variants does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Transport {
     /// rmcp's client, the server a child process on its stdio.
     Stdio(Box<RunningService<RoleClient, ()>>),
