@@ -3,7 +3,8 @@
 # generated connectors compiled through build.rs and exercised end to end, and every action of
 # every sample spec against Stoplight Prism, which validates each request against its spec).
 #
-# Prism comes from npm, pinned, into .cache/prism (scripts/install-prism.sh), or from PRISM_BIN.
+# Prism comes from npm, pinned, into .cache/prism (scripts/install-prism.sh), or from PRISM_BIN;
+# the MCP Inspector likewise (scripts/install-inspector.sh, INSPECTOR_BIN).
 # When it cannot be had, every other test still runs and the last line says the Prism tests were
 # skipped and why; with PRISM_REQUIRED=1 (as in CI) that is a failure instead.
 set -euo pipefail
@@ -22,6 +23,28 @@ fi
 if [ -n "$skipped" ] && [ "${PRISM_REQUIRED:-}" = "1" ]; then
   echo "test.sh: Prism is required (PRISM_REQUIRED=1) but cannot be installed: $skipped" >&2
   exit 1
+fi
+
+# The MCP Inspector (npm, pinned, into .cache/inspector: scripts/install-inspector.sh), the MCP
+# client written elsewhere that tests/tests/it/mcp_inspector.rs drives; and GitHub's spec from the
+# corpus (scripts/fetch-corpus.sh), which the catalogue-mode test serves. Without npm those tests
+# say SKIPPED; with INSPECTOR_REQUIRED=1 (as in CI) a missing Inspector fails instead.
+inspector_skipped=""
+if [ -z "${INSPECTOR_BIN:-}" ]; then
+  if ! command -v npm >/dev/null 2>&1 && [ ! -x .cache/inspector/node_modules/.bin/mcp-inspector ]; then
+    inspector_skipped="npm (Node.js 20 or newer) is not installed"
+  elif INSPECTOR_BIN="$(scripts/install-inspector.sh)"; then
+    export INSPECTOR_BIN
+  else
+    inspector_skipped="scripts/install-inspector.sh failed (see above)"
+  fi
+fi
+if [ -n "$inspector_skipped" ] && [ "${INSPECTOR_REQUIRED:-}" = "1" ]; then
+  echo "test.sh: the MCP Inspector is required (INSPECTOR_REQUIRED=1) but cannot be installed: $inspector_skipped" >&2
+  exit 1
+fi
+if command -v npm >/dev/null 2>&1; then
+  scripts/fetch-corpus.sh >/dev/null || echo "test.sh: could not install the corpus; the GitHub MCP test will say SKIPPED" >&2
 fi
 
 # Redis for the shared-state tests (runtime feature `redis`): the Debian package redis-server,
@@ -59,5 +82,9 @@ cargo test --workspace "$@" || status=$?
 if [ -n "$skipped" ]; then
   echo
   echo "SKIPPED: the Prism end-to-end tests (tests/tests/it/prism.rs) did not run: $skipped. Every other test ran. Install Node.js 18+ with npm, or set PRISM_BIN, to run them."
+fi
+if [ -n "$inspector_skipped" ]; then
+  echo
+  echo "SKIPPED: the MCP Inspector test (tests/tests/it/mcp_inspector.rs) did not run: $inspector_skipped. Install Node.js 20+ with npm, or set INSPECTOR_BIN, to run it."
 fi
 exit "$status"

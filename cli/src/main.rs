@@ -3,6 +3,7 @@
 mod generate;
 mod inspect;
 mod interpret;
+mod mcp;
 mod output;
 mod run_cache;
 mod versions;
@@ -11,7 +12,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use connector_runtime::catalogue::OperationKind;
-use connector_runtime::runner::{DescribeArgs, EntityArgs, PingArgs, RunArgs};
+use connector_runtime::runner::{DescribeArgs, EntityArgs, McpArgs, PingArgs, RunArgs};
 use generate::{GenerateArgs, GENERATE_HELP};
 use inspect::{InspectArgs, INSPECT_HELP};
 use interpret::{
@@ -27,11 +28,13 @@ Examples:
   connector-gen generate api.json --out crates/api --name api --license MIT
   connector-gen describe specs/petstore.yaml getPet
   connector-gen run specs/petstore.yaml getPet --input '{\"petId\": 1}' --base-url http://127.0.0.1:4010
+  connector-gen mcp specs/petstore.yaml --connection shop.toml      # an MCP server for AI agents
 
 Exit status: generate and inspect end with 0 on success (also when stdout is closed early, as by
 `| head`), 1 when the command fails (the error and its causes are printed to stderr), 2 for an
 invalid command line. run and describe end with 0 on success, 2 for bad input, 3 for a connection
-failure, 4 when the API answered with a non-2xx status (see `connector-gen run --help`).";
+failure, 4 when the API answered with a non-2xx status (see `connector-gen run --help`). mcp ends
+with 0 when the client closes the session, 2 for bad input, 3 when its transport fails.";
 
 #[derive(Parser)]
 #[command(
@@ -81,6 +84,10 @@ enum Command {
     /// accepted, latency; as JSON.
     #[command(after_help = interpret_help(PING_EXAMPLES))]
     Ping(InterpretArgs<PingArgs>),
+    /// Serve a spec's actions and entities to AI agents over MCP (stdio, or Streamable HTTP with
+    /// --http ADDR), with no code generated.
+    #[command(after_help = mcp::mcp_help())]
+    Mcp(InterpretArgs<McpArgs>),
     /// Print every version of a manifest (or a spec's one) with its state, actions, entities and
     /// backend variables, as JSON.
     #[command(after_help = VERSIONS_HELP)]
@@ -119,6 +126,7 @@ fn main() -> ExitCode {
         Command::Describe(a) => {
             return interpret::describe(&a.spec, &a.options(), a.version(), &a.args)
         }
+        Command::Mcp(a) => return mcp::mcp(&a.spec, &a.options(), a.version(), &a.args),
         Command::Versions(args) => versions::versions(&args),
         Command::Diff(args) => return versions::diff(&args),
     })

@@ -64,7 +64,8 @@
 //!
 //! Cargo features: `toml` (default) reads connection files written in TOML; `yaml` reads YAML ones.
 //! JSON connection files are always read. `cli` adds the `runner` module: the command line of generated
-//! connectors' binaries and of `connector-gen run`.
+//! connectors' binaries and of `connector-gen run`. `mcp` adds the `mcp` module: a connector as an
+//! MCP server for AI agents (and the runner's `mcp` command).
 
 #![deny(missing_docs)]
 
@@ -77,6 +78,8 @@ mod dynamic;
 pub mod entity;
 mod error;
 pub mod health;
+#[cfg(feature = "mcp")]
+pub mod mcp;
 pub mod paginate;
 mod pipeline;
 #[cfg(feature = "cli")]

@@ -43,8 +43,25 @@ impl Default for ListOptions {
     }
 }
 
-/// Where a stream stands between pages.
-struct Pager {
+/// Where a listing stands between two records: the input that fetches the page holding the next
+/// record, and how many records of that page were already read. Plain data, so that a listing
+/// can be continued later by another process (the MCP server's list cursors carry it).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ListPosition {
+    /// The action's input for the page that holds the next record.
+    pub input: Map<String, Value>,
+    /// How many records at the start of that page were already read.
+    #[serde(default)]
+    pub skip: u64,
+    /// The last cursor or next link followed, so that a server repeating it is caught across
+    /// continuations too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub followed: Option<String>,
+}
+
+/// A listing's pages, read one record at a time, that can say where it stands
+/// ([`Pager::position`]) and continue from there ([`Pager::resume`]).
+pub struct Pager {
     connection: Connection,
     action: String,
     input: Map<String, Value>,
@@ -54,6 +71,14 @@ struct Pager {
     input_types: Map<String, Value>,
     buffer: VecDeque<Value>,
     seen: HashSet<String>,
+    /// The input that fetched the page now in `buffer`, how many of its records were read, and
+    /// the cursor or link followed to it.
+    page_input: Map<String, Value>,
+    page_read: u64,
+    page_followed: Option<String>,
+    /// Records to drop from the first page fetched (a position in the middle of a page).
+    skip: u64,
+    followed: Option<String>,
     pages: u64,
     emitted: u64,
     page_number: u64,
@@ -69,33 +94,7 @@ pub fn paginate(
     input: Map<String, Value>,
     options: ListOptions,
 ) -> Result<RecordStream, Error> {
-    let catalogue = connection.catalogue()?;
-    let described = catalogue.and_then(|c| c.action(action));
-    let paging = described.and_then(|a| a.paging.clone()).unwrap_or(Paging {
-        records: Vec::new(),
-        pagination: None,
-    });
-    let input_types = described
-        .and_then(|a| a.input_schema.get("properties"))
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
-    let mut pager = Pager {
-        connection: connection.clone(),
-        action: action.to_owned(),
-        input,
-        options,
-        input_types,
-        buffer: VecDeque::new(),
-        seen: HashSet::new(),
-        pages: 0,
-        emitted: 0,
-        page_number: 0,
-        offset: 0,
-        done: false,
-        paging,
-    };
-    pager.start();
+    let pager = Pager::start(connection, action, input, options)?;
     let stream = futures_util::stream::unfold(pager, |mut pager| async move {
         let item = pager.next().await?;
         Some((item, pager))
@@ -104,8 +103,98 @@ pub fn paginate(
 }
 
 impl Pager {
+    /// A listing of `action` called with `input`, from its first page.
+    pub fn start(
+        connection: &Connection,
+        action: &str,
+        input: Map<String, Value>,
+        options: ListOptions,
+    ) -> Result<Pager, Error> {
+        let catalogue = connection.catalogue()?;
+        let described = catalogue.and_then(|c| c.action(action));
+        let paging = described.and_then(|a| a.paging.clone()).unwrap_or(Paging {
+            records: Vec::new(),
+            pagination: None,
+        });
+        let input_types = described
+            .and_then(|a| a.input_schema.get("properties"))
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        let mut pager = Pager {
+            connection: connection.clone(),
+            action: action.to_owned(),
+            page_input: input.clone(),
+            input,
+            options,
+            input_types,
+            buffer: VecDeque::new(),
+            seen: HashSet::new(),
+            page_read: 0,
+            page_followed: None,
+            skip: 0,
+            followed: None,
+            pages: 0,
+            emitted: 0,
+            page_number: 0,
+            offset: 0,
+            done: false,
+            paging,
+        };
+        pager.start_input();
+        Ok(pager)
+    }
+
+    /// A listing of `action` continued at `position` (which [`Pager::position`] gave). The page
+    /// size is the one the position's input carries; `options.page_size` is not applied again.
+    pub fn resume(
+        connection: &Connection,
+        action: &str,
+        position: ListPosition,
+        options: ListOptions,
+    ) -> Result<Pager, Error> {
+        let options = ListOptions {
+            page_size: None,
+            ..options
+        };
+        let mut pager = Pager::start(connection, action, position.input, options)?;
+        pager.skip = position.skip;
+        if let Some(followed) = position.followed {
+            pager.seen.insert(followed.clone());
+            pager.page_followed = Some(followed.clone());
+            pager.followed = Some(followed);
+        }
+        Ok(pager)
+    }
+
+    /// The next record, fetching the next page when the current one is read; `None` at the end.
+    pub async fn next_record(&mut self) -> Option<Result<Value, Error>> {
+        self.next().await
+    }
+
+    /// Where the listing stands: `None` when every record has been read, else the position of
+    /// the next record (which a later [`Pager::resume`] starts at).
+    pub fn position(&self) -> Option<ListPosition> {
+        if !self.buffer.is_empty() {
+            return Some(ListPosition {
+                input: self.page_input.clone(),
+                skip: self.page_read,
+                followed: self.page_followed.clone(),
+            });
+        }
+        if self.done {
+            return None;
+        }
+        // The next page, less the records a resumed position still has to drop from it.
+        Some(ListPosition {
+            input: self.input.clone(),
+            skip: self.skip,
+            followed: self.followed.clone(),
+        })
+    }
+
     /// Puts the first page's parameters into the input.
-    fn start(&mut self) {
+    fn start_input(&mut self) {
         let Some(pagination) = &self.paging.pagination else {
             return;
         };
@@ -141,6 +230,7 @@ impl Pager {
             }
             if let Some(record) = self.buffer.pop_front() {
                 self.emitted += 1;
+                self.page_read += 1;
                 return Some(Ok(record));
             }
             if self.done {
@@ -164,11 +254,16 @@ impl Pager {
 
     /// Fetches one page into the buffer and works out the next page's input.
     async fn fetch(&mut self) -> Result<(), Error> {
+        let page_input = self.input.clone();
+        let page_followed = self.followed.clone();
         let output = self
             .connection
-            .execute_action(&self.action, Value::Object(self.input.clone()))
+            .execute_action(&self.action, Value::Object(page_input.clone()))
             .await?;
         self.pages += 1;
+        self.page_input = page_input;
+        self.page_followed = page_followed;
+        self.page_read = 0;
         let records = match at_path(&output.body, &self.paging.records) {
             Some(Value::Array(items)) => items.clone(),
             // A page without the records property (often the last one) holds none.
@@ -185,6 +280,10 @@ impl Pager {
         };
         let count = records.len() as u64;
         self.buffer.extend(records);
+        // A position in the middle of a page: the records before it were read already.
+        let skip = std::mem::take(&mut self.skip).min(count);
+        self.buffer.drain(..skip as usize);
+        self.page_read = skip;
         let Some(pagination) = self.paging.pagination.clone() else {
             self.done = true;
             return Ok(());
@@ -204,7 +303,9 @@ impl Pager {
             }
             PageStyle::Cursor { param, next } => match token(at_path(&output.body, next)) {
                 Some(cursor) if self.seen.insert(cursor.clone()) => {
-                    self.input.insert(param.clone(), Value::String(cursor));
+                    self.input
+                        .insert(param.clone(), Value::String(cursor.clone()));
+                    self.followed = Some(cursor);
                 }
                 _ => self.done = true,
             },
@@ -231,6 +332,7 @@ impl Pager {
             self.done = true;
             return Ok(());
         };
+        self.followed = Some(url.clone());
         // A relative link is relative to the listing's own base URL.
         let base = match self.connection.connector().operation(&self.action) {
             Some(op) => format!("{}/", self.connection.base_url_for(op)?),

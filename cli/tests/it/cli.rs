@@ -79,7 +79,7 @@ fn help_shows_examples_and_exit_codes() {
         main.contains("Examples:") && main.contains("Exit status:"),
         "{main}"
     );
-    for command in ["generate", "inspect", "run", "describe"] {
+    for command in ["generate", "inspect", "run", "describe", "mcp"] {
         let help = run(&[command, "--help"]);
         assert!(help.status.success());
         let help = text(&help.stdout);

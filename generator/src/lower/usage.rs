@@ -15,7 +15,7 @@ use crate::ir::{
 };
 
 /// Feature names cargo or the generated crate already use.
-const RESERVED: [&str; 4] = ["default", "cli", "std", UNUSED_FEATURE];
+const RESERVED: [&str; 5] = ["default", "cli", "mcp", "std", UNUSED_FEATURE];
 
 /// One cargo feature per tag (in first-seen order, untagged operations last), with every
 /// operation's `features` filled in.

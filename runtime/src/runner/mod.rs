@@ -5,9 +5,15 @@
 //! JSON goes to stdout, diagnostics to stderr. Exit codes: see [`EXIT_CODES`].
 
 mod entities;
+#[cfg(feature = "mcp")]
+mod mcp;
 mod output;
 mod versions;
 
+#[cfg(feature = "mcp")]
+pub use mcp::{mcp, McpArgs, ModeArg, MCP_HELP};
+#[cfg(feature = "mcp")]
+pub use versions::mcp_versions;
 pub use versions::{entity_versions, main_versions, ping_versions, run_versions};
 
 use std::io::Read;
@@ -232,6 +238,10 @@ enum Command {
     Delete(EntityArgs),
     /// Ping the API: reachable, credentials accepted, latency.
     Ping(PingArgs),
+    /// Serve the actions and entities to AI agents over MCP (stdio, or --http ADDR).
+    #[cfg(feature = "mcp")]
+    #[command(after_help = MCP_HELP)]
+    Mcp(McpArgs),
 }
 
 /// The whole program of a generated connector's binary: `actions`, `describe`, `run` and the
@@ -281,6 +291,8 @@ fn main_from(
         Command::Update(args) => entities::entity_with(builder, OperationKind::Update, &args),
         Command::Delete(args) => entities::entity_with(builder, OperationKind::Delete, &args),
         Command::Ping(args) => entities::ping_with(builder, &args),
+        #[cfg(feature = "mcp")]
+        Command::Mcp(args) => mcp::mcp_with(builder, &args),
     }
 }
 

@@ -51,6 +51,19 @@ pub fn ping_versions(
     )
 }
 
+/// Serves the version `requested` (as [`run_versions`] picks it) over MCP.
+#[cfg(feature = "mcp")]
+pub fn mcp_versions(
+    connector: &VersionedConnector,
+    requested: Option<&str>,
+    args: &super::McpArgs,
+) -> ExitCode {
+    super::mcp::mcp_with(
+        &|connect| pinned_builder(connector, requested, connect),
+        args,
+    )
+}
+
 /// The whole program of a generated connector with versions: `--version ID` anywhere on the
 /// command line picks the version; `versions` prints every version with its state, actions and
 /// backend variables as JSON; the rest is as [`main`](super::main).

@@ -145,6 +145,23 @@ fn a_connector_user_compiles_no_server_store_or_command_line() {
 }
 
 #[test]
+fn the_mcp_server_is_a_feature_of_its_own() {
+    // The runtime's `mcp` feature brings the MCP SDK and an HTTP server, still no store.
+    let mcp = tree("connector-runtime", Some("mcp"));
+    for part in ["rmcp", "hyper-util", "clap"] {
+        assert!(mcp.contains(part), "the `mcp` feature brings {part}");
+    }
+    refuse(
+        "the runtime's `mcp` feature",
+        &mcp,
+        &["axum", "sqlx", "rusqlite", "redis", "connector-gen"],
+    );
+    // Without it, the command line compiles no MCP SDK.
+    let cli = tree("connector-runtime", Some("cli"));
+    assert!(!cli.contains("rmcp"), "{cli:?}");
+}
+
+#[test]
 fn dependencies_between_the_crates_run_one_way() {
     // runtime <- generator would make every connector compile the generator; the generator
     // depends on the model only.

@@ -138,8 +138,9 @@ pub fn connection_file(connector: &ConnectorDescriptor, dir: &Path) -> PathBuf {
     path
 }
 
-/// The petstore connector generated as a standalone crate and built with its `cli` feature, as a
-/// user would: `connector-gen generate`, then `cargo build --features cli`. Returns its binary.
+/// The petstore connector generated as a standalone crate and built with its `mcp` feature (which
+/// brings `cli`), as a user would: `connector-gen generate`, then `cargo build --features mcp`.
+/// Returns its binary.
 pub fn generated_petstore_binary() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| generated_binary("specs/petstore.yaml", "petstore"))
@@ -147,7 +148,7 @@ pub fn generated_petstore_binary() -> PathBuf {
 }
 
 /// The connector of `spec` (a spec or a manifest) generated as a standalone crate named `name`
-/// and built with its `cli` feature; returns its binary.
+/// and built with its `mcp` feature (and so `cli`); returns its binary.
 pub fn generated_binary(spec: &str, name: &str) -> PathBuf {
     let out = target_dir().join("generated-cli").join(name);
     let ran = run(
@@ -177,7 +178,8 @@ pub fn generated_binary(spec: &str, name: &str) -> PathBuf {
     ];
     let status = Command::new(cargo)
         .args(profile.iter().flat_map(|setting| ["--config", setting]))
-        .args(["build", "--quiet", "--features", "cli"])
+        // `mcp` brings `cli` and the binary's `mcp` command.
+        .args(["build", "--quiet", "--features", "mcp"])
         .current_dir(&out)
         // The workspace's target folder: the dependencies are already built there.
         .env("CARGO_TARGET_DIR", target_dir())

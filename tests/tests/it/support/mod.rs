@@ -4,4 +4,5 @@
 
 pub mod cli;
 pub mod examples;
+pub mod mcp;
 pub mod prism;
