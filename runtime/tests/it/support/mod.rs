@@ -10,6 +10,8 @@ pub mod raw;
 pub mod scripted;
 pub mod time;
 
+// Not every test binary that includes this module isolates tests in processes.
+#[allow(unused_imports)]
 pub use process::in_own_process;
 
 use std::borrow::Cow;
