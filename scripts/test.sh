@@ -52,6 +52,28 @@ if command -v redis-server >/dev/null 2>&1; then
   done
 fi
 
+# Postgres for the store tests (connector-flows, the webhook receiver): the Debian package
+# postgresql, installed when missing (as root, with apt-get), a throw-away cluster in a temporary
+# folder on a free loopback port, stopped on exit. Without it those tests say SKIPPED, and fail
+# in CI (POSTGRES_REQUIRED=1).
+postgres_dir=""
+stop_all() {
+  stop_redis
+  if [ -n "$postgres_dir" ]; then scripts/postgres.sh stop "$postgres_dir" || true; fi
+}
+trap stop_all EXIT
+if [ -z "${CONNECTOR_TEST_POSTGRES_URL:-}" ]; then
+  postgres_dir="$(mktemp -d)"
+  if url="$(scripts/postgres.sh start "$postgres_dir")"; then
+    export CONNECTOR_TEST_POSTGRES_URL="$url"
+  elif [ "${POSTGRES_REQUIRED:-}" = "1" ]; then
+    echo "test.sh: Postgres is required (POSTGRES_REQUIRED=1) but could not be started (see above)" >&2
+    exit 1
+  else
+    echo "test.sh: Postgres could not be started; the Postgres store tests will say SKIPPED" >&2
+  fi
+fi
+
 status=0
 # The shared-state tests need the runtime's `redis` feature, which the workspace run leaves off.
 cargo test -p connector-runtime --features redis --test shared_state "$@" || status=$?
