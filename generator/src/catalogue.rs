@@ -65,6 +65,7 @@ fn shell(
             .clone()
             .filter(|p| kept.contains(p.action.as_str())),
         definitions: Map::new(),
+        ..Catalogue::default()
     }
 }
 

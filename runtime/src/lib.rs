@@ -64,7 +64,9 @@
 //!
 //! Cargo features: `toml` (default) reads connection files written in TOML; `yaml` reads YAML ones.
 //! JSON connection files are always read. `cli` adds the `runner` module: the command line of generated
-//! connectors' binaries and of `connector-gen run`.
+//! connectors' binaries and of `connector-gen run`. `webhooks` adds webhook signature verification and
+//! typed event decoding to the [`webhooks`] module (a receiver and its store are in
+//! `connector-flows`).
 
 #![deny(missing_docs)]
 
@@ -88,6 +90,7 @@ mod time;
 mod tls;
 mod variables;
 pub mod versions;
+pub mod webhooks;
 mod wire;
 
 pub use auth::{ClientAuth, Credential, OAuth2Credential};

@@ -139,6 +139,7 @@ mod tests {
             entities: Vec::new(),
             ping: None,
             definitions,
+            ..Catalogue::default()
         }
     }
 

@@ -191,6 +191,7 @@ pub fn catalogue_of(connector: &ConnectorDescriptor) -> Result<Catalogue, Error>
             entities: Vec::new(),
             ping: None,
             definitions: Default::default(),
+            ..Catalogue::default()
         }),
     }
 }

@@ -205,6 +205,7 @@ mod tests {
             entities: Vec::new(),
             ping: None,
             definitions: Default::default(),
+            ..Catalogue::default()
         };
         let table = actions_table(&catalogue);
         let text = action_text(&hostile());
