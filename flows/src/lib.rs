@@ -1,5 +1,6 @@
 //! connector-flows: what platforms run beside their connectors. Stores over SQLite and Postgres
-//! ([`store`]), and the received webhook events kept in them ([`events`]).
+//! ([`store`]), the received webhook events kept in them ([`events`]), the [`receiver`] that
+//! verifies and stores them before answering, and their [`delivery`] to a command.
 //!
 //! Connector users do not compile this crate: a connector that receives no webhooks depends on
 //! `connector-runtime` only.
@@ -18,11 +19,15 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod delivery;
 mod error;
 pub mod events;
+pub mod receiver;
+mod serve;
 pub mod store;
 
 pub use error::Error;
+pub use serve::{serve, shutdown_signal};
 
 /// Milliseconds since the Unix epoch, the time unit of every stored timestamp.
 pub(crate) fn now_ms() -> i64 {

@@ -79,3 +79,13 @@ impl Default for WebhookSettings {
         }
     }
 }
+
+/// The SHA-256 of `bytes` in lower-case hex: the id of an event whose request carries none.
+#[cfg(feature = "webhooks")]
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
