@@ -19,6 +19,8 @@
 //! ```
 #![deny(missing_docs)]
 
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod delivery;
 mod error;
 pub mod events;
