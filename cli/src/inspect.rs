@@ -132,6 +132,7 @@ pub(crate) fn inspect_text(
 ) -> Result<(), Failure> {
     out(&connector_gen::inspect::actions_table(connector))?;
     out(&connector_gen::inspect::entities_table(connector))?;
+    out(&connector_gen::inspect::webhooks_table(connector))?;
     if explain {
         out(&connector_gen::inspect::entity_explanation(connector))?;
     }

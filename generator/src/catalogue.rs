@@ -9,14 +9,55 @@ use serde_json::{json, Map, Value};
 use crate::ir::{Connector, OAuthFlowKind, Operation, SecurityKind, SecurityScheme};
 use crate::schema::{self, Schemas};
 
-/// The catalogue of a lowered connector.
+/// The catalogue of a lowered connector, events included.
 pub fn catalogue(connector: &Connector) -> Catalogue {
-    catalogue_of(connector, |_| true)
+    build(connector, &|_| true, true)
+}
+
+/// An event as the catalogue lists it, its schemas referring to the shared definitions.
+fn webhook(schemas: &mut Schemas, w: &crate::ir::Webhook) -> connector_model::catalogue::Webhook {
+    connector_model::catalogue::Webhook {
+        name: w.name.clone(),
+        method: w.method.as_str().to_owned(),
+        operation_id: w.operation_id.clone(),
+        summary: w.summary.clone(),
+        description: w.description.clone(),
+        media_types: w
+            .payload
+            .as_ref()
+            .map(|p| p.media_types.clone())
+            .unwrap_or_default(),
+        payload_schema: w
+            .payload
+            .as_ref()
+            .map_or(Value::Null, |p| schemas.payload(p)),
+        headers: w
+            .headers
+            .iter()
+            .map(|h| connector_model::catalogue::WebhookHeader {
+                name: h.name.clone(),
+                required: h.required,
+                schema: schemas.of_type(&h.ty),
+            })
+            .collect(),
+        source: w.source.clone(),
+        type_value: w.type_value.clone(),
+        expression: w.expression.clone(),
+    }
 }
 
 /// The catalogue with only the actions `keep` accepts (and the entities and definitions they
 /// reach): `run` needs the schemas of one action, and a large API has a thousand.
 pub fn catalogue_of(connector: &Connector, keep: impl Fn(&Operation) -> bool) -> Catalogue {
+    build(connector, &keep, false)
+}
+
+/// The catalogue of the actions `keep` accepts, and of the events when `with_webhooks`.
+fn build(
+    connector: &Connector,
+    keep: &impl Fn(&Operation) -> bool,
+    with_webhooks: bool,
+) -> Catalogue {
     let mut schemas = Schemas::new(connector);
     let actions = connector
         .operations
@@ -24,7 +65,7 @@ pub fn catalogue_of(connector: &Connector, keep: impl Fn(&Operation) -> bool) ->
         .filter(|op| keep(op))
         .map(|op| action(&mut schemas, connector, op))
         .collect();
-    let shell = shell(connector, &keep, &mut schemas);
+    let shell = shell(connector, keep, &mut schemas, with_webhooks);
     Catalogue {
         actions,
         definitions: schemas.definitions(),
@@ -37,6 +78,7 @@ fn shell(
     connector: &Connector,
     keep: &impl Fn(&Operation) -> bool,
     schemas: &mut Schemas,
+    with_webhooks: bool,
 ) -> Catalogue {
     let kept: std::collections::BTreeSet<&str> = connector
         .operations
@@ -64,7 +106,18 @@ fn shell(
             .ping
             .clone()
             .filter(|p| kept.contains(p.action.as_str())),
+        webhooks: if with_webhooks {
+            connector
+                .webhooks
+                .iter()
+                .map(|w| webhook(schemas, w))
+                .collect()
+        } else {
+            Vec::new()
+        },
         definitions: Map::new(),
+        webhook_signature: connector.webhook_signature.clone(),
+        webhook_keys: connector.webhook_keys.clone(),
         ..Catalogue::default()
     }
 }
@@ -124,7 +177,7 @@ fn action(schemas: &mut Schemas, connector: &Connector, op: &Operation) -> Actio
 pub fn catalogue_json(connector: &Connector) -> String {
     let mut schemas = Schemas::new(connector);
     let head =
-        serde_json::to_string(&shell(connector, &|_| true, &mut schemas)).unwrap_or_default();
+        serde_json::to_string(&shell(connector, &|_| true, &mut schemas, true)).unwrap_or_default();
     // The first `"actions":[]` is the catalogue's own (the fields before it, names and security
     // schemes, hold no such key); the actions go between its brackets.
     let (Some(at), Some(before_end)) = (head.find(r#""actions":[]"#), head.strip_suffix('}'))

@@ -65,6 +65,50 @@ pub fn entities_table(connector: &Connector) -> String {
     out
 }
 
+/// The events (the API calls its subscribers): name, method, where from, payload type, headers.
+/// Empty when there are none.
+pub fn webhooks_table(connector: &Connector) -> String {
+    if connector.webhooks.is_empty() {
+        return String::new();
+    }
+    let mut out = format!(
+        "{} events (the API calls the subscriber; `connector-gen listen` receives them)\n",
+        connector.webhooks.len()
+    );
+    for webhook in &connector.webhooks {
+        let payload = match webhook.payload.as_ref().map(|p| &p.ty) {
+            Some(crate::ir::TypeRef::Named(id)) => connector
+                .types
+                .get(id)
+                .map_or_else(|| "any".to_owned(), |d| d.rust_name.clone()),
+            Some(crate::ir::TypeRef::Json) | None => "any".to_owned(),
+            Some(_) => "inline".to_owned(),
+        };
+        let headers: Vec<&str> = webhook.headers.iter().map(|h| h.name.as_str()).collect();
+        let _ = writeln!(
+            out,
+            "  {}  {:<7} [{}] [payload: {payload}]{}  {}",
+            crate::render::doc_value(&webhook.name),
+            webhook.method.as_str(),
+            webhook.source,
+            if headers.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " [headers: {}]",
+                    crate::render::doc_value(&headers.join(", "))
+                )
+            },
+            webhook
+                .summary
+                .as_deref()
+                .map(crate::render::doc_value)
+                .unwrap_or_default(),
+        );
+    }
+    out
+}
+
 /// Why each operation was or was not taken by an entity (`inspect --explain`).
 pub fn entity_explanation(connector: &Connector) -> String {
     let mut out = String::new();

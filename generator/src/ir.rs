@@ -3,10 +3,14 @@
 //! Lowering builds it from the spec; rendering only prints it. Types live in a map keyed by a
 //! small id, so recursive schemas are just ids, and `BTreeMap`s keep output byte-identical.
 
+mod webhook;
+
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 use serde_json::Value;
+
+pub use webhook::{Webhook, WebhookHeader, WebhookPayload};
 
 /// One connector version generated from one spec.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -42,6 +46,17 @@ pub struct Connector {
     /// Why each operation was or was not taken by an entity (`inspect --explain`).
     #[serde(skip)]
     pub entity_notes: Vec<EntityNote>,
+    /// Events the API sends to its subscribers (3.1 `webhooks`, 3.0 `x-webhooks` and
+    /// `callbacks`, a manifest's `webhooks` table); they are no actions. A subset
+    /// (`--include-*`) has none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub webhooks: Vec<Webhook>,
+    /// How the events' requests are signed (`x-connector-webhook-signature`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook_signature: Option<connector_model::catalogue::WebhookSignature>,
+    /// How an event's type and id are found (`x-connector-webhook-event`).
+    #[serde(skip_serializing_if = "connector_model::catalogue::EventKeys::is_empty")]
+    pub webhook_keys: connector_model::catalogue::EventKeys,
 }
 
 /// The feature of a generated crate that holds the operations without a tag.

@@ -98,6 +98,14 @@ impl<'c> Schemas<'c> {
         document(schema)
     }
 
+    /// The schema of an event's payload, with its description and facts.
+    pub fn payload(&mut self, payload: &crate::ir::WebhookPayload) -> Value {
+        let mut schema = self.type_ref(&payload.ty);
+        apply(&mut schema, &payload.facts);
+        describe(&mut schema, payload.docs.as_deref(), false);
+        document(schema)
+    }
+
     /// The schema of one type (an entity's record).
     pub fn of_type(&mut self, ty: &TypeRef) -> Value {
         let schema = self.type_ref(ty);

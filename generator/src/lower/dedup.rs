@@ -21,11 +21,16 @@ use std::collections::{BTreeMap, HashMap};
 use super::walk::{
     each_named, each_named_mut, each_operation_ref, each_operation_ref_mut, each_ref, each_ref_mut,
 };
-use crate::ir::{Facts, Operation, TypeDef, TypeId, TypeKind, TypeRef};
+use super::walk::{each_webhook_ref, each_webhook_ref_mut};
+use crate::ir::{Facts, Operation, TypeDef, TypeId, TypeKind, TypeRef, Webhook};
 
 /// Merges the structurally identical types of `types` (see the module docs), updating every
-/// reference in `types` and `operations`.
-pub(crate) fn merge_identical(types: &mut BTreeMap<TypeId, TypeDef>, operations: &mut [Operation]) {
+/// reference in `types`, `operations` and `webhooks`.
+pub(crate) fn merge_identical(
+    types: &mut BTreeMap<TypeId, TypeDef>,
+    operations: &mut [Operation],
+    webhooks: &mut [Webhook],
+) {
     let merged = identical(types);
     if merged.is_empty() {
         return;
@@ -38,12 +43,22 @@ pub(crate) fn merge_identical(types: &mut BTreeMap<TypeId, TypeDef>, operations:
         }
     }
     rewrite(types, operations, &merged);
+    for webhook in webhooks.iter_mut() {
+        each_webhook_ref_mut(webhook, &mut |ty| {
+            each_named_mut(ty, &mut |id| {
+                if let Some(to) = merged.get(id) {
+                    *id = *to;
+                }
+            });
+        });
+    }
 }
 
 /// Replaces each inline alias that is used exactly once by its target, and drops it.
 pub(crate) fn collapse_wrappers(
     types: &mut BTreeMap<TypeId, TypeDef>,
     operations: &mut [Operation],
+    webhooks: &mut [Webhook],
 ) {
     let mut uses: HashMap<TypeId, usize> = HashMap::new();
     let mut count = |ty: &TypeRef| each_named(ty, &mut |id| *uses.entry(id).or_default() += 1);
@@ -62,6 +77,11 @@ pub(crate) fn collapse_wrappers(
             *uses.entry(id).or_default() += 1;
         }
     }
+    for webhook in webhooks.iter() {
+        each_webhook_ref(webhook, &mut |ty| {
+            each_named(ty, &mut |id| *uses.entry(id).or_default() += 1)
+        });
+    }
     let wrappers: BTreeMap<TypeId, TypeRef> = types
         .iter()
         .filter(|(id, def)| !is_component(&def.pointer) && uses.get(id) == Some(&1))
@@ -78,6 +98,9 @@ pub(crate) fn collapse_wrappers(
     }
     for op in operations.iter_mut() {
         each_operation_ref_mut(op, &mut |ty| unwrap(ty, &wrappers, 0));
+    }
+    for webhook in webhooks.iter_mut() {
+        each_webhook_ref_mut(webhook, &mut |ty| unwrap(ty, &wrappers, 0));
     }
     types.retain(|id, _| !wrappers.contains_key(id));
 }

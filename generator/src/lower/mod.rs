@@ -3,6 +3,7 @@
 mod connector;
 mod dedup;
 mod entities;
+mod events;
 mod facts;
 mod finish;
 pub mod naming;
@@ -71,6 +72,13 @@ pub fn lower(
     let security_schemes = connector::security_schemes(&mut lowerer);
     let mut operations =
         operations::lower_operations(&mut lowerer, &security_schemes, &options.include);
+    // A subset holds the types of its operations only; events are no operations.
+    let mut webhooks = if subset {
+        Vec::new()
+    } else {
+        events::lower_events(&mut lowerer)
+    };
+    let (webhook_signature, webhook_keys) = events::declared(&mut lowerer);
     lowerer.drain_pending();
     let mut types = std::mem::take(&mut lowerer.types);
     finish::apply_nullable(&mut types, &lowerer.nullable_types);
@@ -82,8 +90,8 @@ pub fn lower(
         let used = usage::reachable(&types, &operations);
         types.retain(|id, _| used.contains(id));
     }
-    dedup::merge_identical(&mut types, &mut operations);
-    dedup::collapse_wrappers(&mut types, &mut operations);
+    dedup::merge_identical(&mut types, &mut operations, &mut webhooks);
+    dedup::collapse_wrappers(&mut types, &mut operations, &mut webhooks);
     let mut features = usage::features(&mut operations);
     let type_uses = usage::type_uses(&types, &operations, &mut features);
     let mut connector = Connector {
@@ -102,6 +110,9 @@ pub fn lower(
         paging: BTreeMap::new(),
         entity_notes: Vec::new(),
         ping: None,
+        webhooks,
+        webhook_signature,
+        webhook_keys,
     };
     let found = entities::find(&lowerer.spec, &connector, lowerer.diags);
     connector.entities = found.entities;

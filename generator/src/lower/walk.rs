@@ -1,6 +1,6 @@
 //! Walks over the type expressions of the IR, shared by the passes that follow references.
 
-use crate::ir::{Operation, Success, TypeId, TypeKind, TypeRef};
+use crate::ir::{Operation, Success, TypeId, TypeKind, TypeRef, Webhook};
 
 /// Calls `f` on each named type a type expression mentions.
 pub(crate) fn each_named(ty: &TypeRef, f: &mut dyn FnMut(TypeId)) {
@@ -100,4 +100,20 @@ pub(crate) fn each_operation_ref_mut(op: &mut Operation, f: &mut dyn FnMut(&mut 
         .iter_mut()
         .filter_map(|r| r.ty.as_mut())
         .for_each(f);
+}
+
+/// Calls `f` on each type expression of a webhook (payload and headers).
+pub(crate) fn each_webhook_ref(webhook: &Webhook, f: &mut dyn FnMut(&TypeRef)) {
+    if let Some(payload) = &webhook.payload {
+        f(&payload.ty);
+    }
+    webhook.headers.iter().for_each(|h| f(&h.ty));
+}
+
+/// Calls `f` on each type expression of a webhook, to change it.
+pub(crate) fn each_webhook_ref_mut(webhook: &mut Webhook, f: &mut dyn FnMut(&mut TypeRef)) {
+    if let Some(payload) = &mut webhook.payload {
+        f(&mut payload.ty);
+    }
+    webhook.headers.iter_mut().for_each(|h| f(&mut h.ty));
 }

@@ -118,6 +118,34 @@ pub fn actions_table(catalogue: &Catalogue) -> String {
             one_line(action.summary.as_deref().unwrap_or_default()),
         );
     }
+    if !catalogue.webhooks.is_empty() {
+        let _ = writeln!(
+            out,
+            "{} events (the API calls the subscriber; `listen` receives them)",
+            catalogue.webhooks.len()
+        );
+        for webhook in &catalogue.webhooks {
+            let payload = webhook
+                .payload_schema
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.rsplit('/').next())
+                .unwrap_or(if webhook.payload_schema.is_null() {
+                    "none"
+                } else {
+                    "inline"
+                });
+            let _ = writeln!(
+                out,
+                "  {}  {:<7} [{}] [payload: {}]  {}",
+                one_line(&webhook.name),
+                one_line(&webhook.method),
+                one_line(&webhook.source),
+                one_line(payload),
+                one_line(webhook.summary.as_deref().unwrap_or_default()),
+            );
+        }
+    }
     out
 }
 
