@@ -74,6 +74,18 @@ if [ -z "${CONNECTOR_TEST_POSTGRES_URL:-}" ]; then
   fi
 fi
 
+# The webhook signing libraries of other projects (Python standardwebhooks and stripe,
+# @octokit/webhooks-methods), which the signature tests sign with: into .cache/, from PyPI and
+# npm. Without them those tests say SKIPPED, and fail in CI (WEBHOOK_SIGNERS_REQUIRED=1).
+if [ -z "${WEBHOOK_SIGNERS_DIR:-}" ]; then
+  if signers="$(scripts/install-webhook-signers.sh 2>/dev/null)"; then
+    export WEBHOOK_SIGNERS_DIR="$signers"
+  elif [ "${WEBHOOK_SIGNERS_REQUIRED:-}" = "1" ]; then
+    echo "test.sh: the webhook signing libraries are required but could not be installed (scripts/install-webhook-signers.sh)" >&2
+    exit 1
+  fi
+fi
+
 status=0
 # The shared-state tests need the runtime's `redis` feature, which the workspace run leaves off.
 cargo test -p connector-runtime --features redis --test shared_state "$@" || status=$?

@@ -2,5 +2,6 @@
 //! Postgres server (started by scripts/test.sh; skipped with a SKIPPED line without one,
 //! failing with POSTGRES_REQUIRED=1 as in CI).
 
+mod receiver;
 mod store;
 mod support;
