@@ -90,6 +90,9 @@ status=0
 # The shared-state tests need the runtime's `redis` feature, which the workspace run leaves off.
 cargo test -p connector-runtime --features redis --test shared_state "$@" || status=$?
 cargo test --workspace "$@" || status=$?
+# The webhook load runs (10,000 events from 50 senders, SQLite and Postgres): ignored by the
+# suite for their length, run here one after the other; each prints a LOAD line with its figures.
+cargo test -p connector-gen-cli --test it webhooks::load -- --ignored --nocapture --test-threads 1 || status=$?
 if [ -n "$skipped" ]; then
   echo
   echo "SKIPPED: the Prism end-to-end tests (tests/tests/prism.rs) did not run: $skipped. Every other test ran. Install Node.js 18+ with npm, or set PRISM_BIN, to run them."

@@ -182,9 +182,16 @@ impl ReceiverBuilder {
                 ))
             }
         };
+        // The spec's event keys go with the spec's scheme: a connection that chooses another
+        // scheme (a GitHub-style sender for a spec declaring Standard Webhooks) gets that
+        // scheme's keys instead.
+        let spec_keys = match (&settings.signature, &self.catalogue.webhook_signature) {
+            (Some(mine), Some(spec)) if mine.scheme != spec.scheme => EventKeys::default(),
+            _ => self.catalogue.webhook_keys.clone(),
+        };
         let keys = identify::merged(
             &settings.keys,
-            &self.catalogue.webhook_keys,
+            &spec_keys,
             signature.as_ref().map(|s| s.scheme),
         );
         let mut by_name = HashMap::new();
