@@ -12,6 +12,7 @@ fn main() {
         ("../specs/responses.yaml", "responses"),
         ("../specs/entities.yaml", "kennel"),
         ("../specs/servers.yaml", "servers"),
+        ("../specs/webhooks.yaml", "shop_events"),
         // A manifest: one module per version and `VERSIONS`.
         ("../specs/acme/connector.toml", "acme"),
     ];

@@ -62,6 +62,10 @@ pub struct Connector {
 /// The feature of a generated crate that holds the operations without a tag.
 pub const UNTAGGED_FEATURE: &str = "untagged";
 
+/// The feature of a generated crate that holds the typed events (`webhooks` module) and their
+/// payload types (off by default).
+pub const WEBHOOKS_FEATURE: &str = "webhooks";
+
 /// The feature of a generated crate that holds the schemas no operation uses (off by default).
 pub const UNUSED_FEATURE: &str = "unused-schemas";
 

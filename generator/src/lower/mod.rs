@@ -93,7 +93,7 @@ pub fn lower(
     dedup::merge_identical(&mut types, &mut operations, &mut webhooks);
     dedup::collapse_wrappers(&mut types, &mut operations, &mut webhooks);
     let mut features = usage::features(&mut operations);
-    let type_uses = usage::type_uses(&types, &operations, &mut features);
+    let type_uses = usage::type_uses(&types, &operations, &webhooks, &mut features);
     let mut connector = Connector {
         crate_name: info.crate_name,
         module_name: info.module_name,

@@ -1,7 +1,7 @@
 //! Receiving events: a connection's `[webhooks]` settings (always), and with the cargo feature
 //! `webhooks` the signature [`Verifier`] (Standard Webhooks, GitHub, Stripe, Slack, generic
-//! HMAC, shared token), how an event's type and id are found ([`identify`]) and typed payload
-//! decoding ([`decode`]). Everything here is pure: no server, no store (those are in
+//! HMAC, shared token) and how an event's type and id are found (`identify`). Typed payload
+//! decoding ([`decode`], what generated `webhooks` modules call) needs no feature. Everything here is pure: no server, no store (those are in
 //! `connector-flows`), so a connector's own receiver can verify with it alone.
 //!
 //! ```
@@ -33,14 +33,12 @@ pub use connector_model::catalogue::{
 
 use crate::secret::Secret;
 
-#[cfg(feature = "webhooks")]
 mod decode;
 #[cfg(feature = "webhooks")]
 pub mod identify;
 #[cfg(feature = "webhooks")]
 mod verify;
 
-#[cfg(feature = "webhooks")]
 pub use decode::{decode, DecodeError};
 #[cfg(feature = "webhooks")]
 pub use verify::{Refusal, Verified, Verifier};

@@ -16,3 +16,4 @@ mod schemas;
 mod servers;
 mod support;
 mod versions;
+mod webhooks;
