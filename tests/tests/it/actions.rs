@@ -12,7 +12,7 @@ use connector_runtime::catalogue::Catalogue;
 use connector_runtime::descriptor::ConnectorDescriptor;
 use connector_runtime::{Connection, ConnectionConfig, Error};
 use connector_tests::{
-    auth, awkward, bodies, kennel, parameters, petstore, responses, schemas, servers,
+    auth, awkward, bodies, kennel, parameters, petstore, responses, schemas, servers, shop_events,
 };
 use serde_json::{json, Value};
 use wiremock::matchers::any;
@@ -58,6 +58,10 @@ macro_rules! by_connector {
                 use servers as $c;
                 $body
             }
+            "shop_events" => {
+                use shop_events as $c;
+                $body
+            }
             other => panic!("no connector {other}"),
         }
     };
@@ -79,6 +83,11 @@ fn samples() -> Vec<(&'static str, &'static str, &'static ConnectorDescriptor)> 
         ("specs/responses.yaml", "responses", &responses::CONNECTOR),
         ("specs/entities.yaml", "kennel", &kennel::CONNECTOR),
         ("specs/servers.yaml", "servers", &servers::CONNECTOR),
+        (
+            "specs/webhooks.yaml",
+            "shop_events",
+            &shop_events::CONNECTOR,
+        ),
     ]
 }
 
