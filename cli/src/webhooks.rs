@@ -42,7 +42,7 @@ pub fn listen(command: &ListenCommand) -> ExitCode {
         Ok(source) => source,
         Err(err) => return crate::interpret::spec_error(&err),
     };
-    let full = |c: &connector_gen::ir::Connector| connector_gen::catalogue::catalogue(c);
+    let full = connector_gen::catalogue::catalogue;
     let (config, version) = match (&source, &command.connection) {
         (_, None) => (None, command.version.clone()),
         (Source::Spec(connector), Some(path)) => {

@@ -391,11 +391,9 @@ fn support_postgres() -> Option<String> {
     match std::env::var("CONNECTOR_TEST_POSTGRES_URL") {
         Ok(url) if !url.is_empty() => {
             // A database of its own, so that runs do not see each other's events.
-            let name = format!(
-                "cli_{}_{}",
-                std::process::id(),
-                Instant::now().elapsed().as_nanos() + u128::from(rand_suffix())
-            );
+            static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+            let next = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let name = format!("cli_{}_{next}_{}", std::process::id(), rand_suffix());
             let rt = runtime();
             rt.block_on(async {
                 let Ok(connector_flows::store::Store::Postgres(db)) =
