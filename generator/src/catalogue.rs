@@ -118,7 +118,6 @@ fn shell(
         definitions: Map::new(),
         webhook_signature: connector.webhook_signature.clone(),
         webhook_keys: connector.webhook_keys.clone(),
-        ..Catalogue::default()
     }
 }
 

@@ -82,6 +82,9 @@ fn signers() -> Option<PathBuf> {
     None
 }
 
+/// Request headers, as name and value.
+type Headers = Vec<(String, String)>;
+
 /// Headers signing `body` at `timestamp`, made by the scheme's own library.
 fn sign(
     dir: &Path,
@@ -199,7 +202,7 @@ async fn scheme_accepts_and_refuses(url: &str, dir: &Path, scheme: SignatureSche
         "{name}: {answer}"
     );
 
-    let mut refused: Vec<(&str, Vec<(String, String)>, Vec<u8>)> = Vec::new();
+    let mut refused: Vec<(&str, Headers, Vec<u8>)> = Vec::new();
     let mut tampered = body.clone();
     let at = tampered.len() - 3;
     tampered[at] = b'9';
