@@ -75,9 +75,46 @@ if command -v redis-server >/dev/null 2>&1; then
   done
 fi
 
+# Postgres for the store tests (connector-flows, the webhook receiver): the Debian package
+# postgresql, installed when missing (as root, with apt-get), a throw-away cluster in a temporary
+# folder on a free loopback port, stopped on exit. Without it those tests say SKIPPED, and fail
+# in CI (POSTGRES_REQUIRED=1).
+postgres_dir=""
+stop_all() {
+  stop_redis
+  if [ -n "$postgres_dir" ] && [ -x scripts/postgres.sh ]; then scripts/postgres.sh stop "$postgres_dir" || true; fi
+}
+trap stop_all EXIT
+if [ -z "${CONNECTOR_TEST_POSTGRES_URL:-}" ]; then
+  postgres_dir="$(mktemp -d 2>/dev/null || true)"
+  if [ -n "$postgres_dir" ] && [ -x scripts/postgres.sh ] && url="$(scripts/postgres.sh start "$postgres_dir")"; then
+    export CONNECTOR_TEST_POSTGRES_URL="$url"
+  elif [ "${POSTGRES_REQUIRED:-}" = "1" ]; then
+    echo "test.sh: Postgres is required (POSTGRES_REQUIRED=1) but could not be started (see above)" >&2
+    exit 1
+  else
+    echo "test.sh: Postgres could not be started; the Postgres store tests will say SKIPPED" >&2
+  fi
+fi
+
+# The webhook signing libraries of other projects (Python standardwebhooks and stripe,
+# @octokit/webhooks-methods), which the signature tests sign with: into .cache/, from PyPI and
+# npm. Without them those tests say SKIPPED, and fail in CI (WEBHOOK_SIGNERS_REQUIRED=1).
+if [ -z "${WEBHOOK_SIGNERS_DIR:-}" ]; then
+  if [ -x scripts/install-webhook-signers.sh ] && signers="$(scripts/install-webhook-signers.sh 2>/dev/null)"; then
+    export WEBHOOK_SIGNERS_DIR="$signers"
+  elif [ "${WEBHOOK_SIGNERS_REQUIRED:-}" = "1" ]; then
+    echo "test.sh: the webhook signing libraries are required but could not be installed (scripts/install-webhook-signers.sh)" >&2
+    exit 1
+  fi
+fi
+
 status=0
 # The shared-state tests need the runtime's `redis` feature, which the workspace run leaves off.
 cargo test -p connector-runtime --features redis --test shared_state "$@" || status=$?
+# The webhook load runs (10,000 events from 50 senders, SQLite and Postgres): ignored by the
+# suite for their length, run here one after the other; each prints a LOAD line with its figures.
+cargo test -p connector-gen-cli --test it webhooks::load -- --ignored --nocapture --test-threads 1 || status=$?
 cargo test --workspace "$@" || status=$?
 if [ -n "$skipped" ]; then
   echo

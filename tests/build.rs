@@ -14,6 +14,7 @@ fn main() {
         ("../specs/servers.yaml", "servers"),
         ("../specs/openapi31.yaml", "inventory"),
         ("../specs/swagger2.yaml", "warehouse"),
+        ("../specs/webhooks.yaml", "shop_events"),
         // A manifest: one module per version and `VERSIONS`.
         ("../specs/acme/connector.toml", "acme"),
     ];

@@ -7,6 +7,7 @@ mod mcp;
 mod output;
 mod run_cache;
 mod versions;
+mod webhooks;
 
 use std::process::ExitCode;
 
@@ -20,6 +21,7 @@ use interpret::{
     RUN_EXAMPLES,
 };
 use versions::{DiffArgs, VersionsArgs, DIFF_HELP, VERSIONS_HELP};
+use webhooks::{EventsCommand, ListenCommand, EVENTS_HELP, LISTEN_HELP};
 
 const MAIN_HELP: &str = "\
 Examples:
@@ -29,6 +31,8 @@ Examples:
   connector-gen describe specs/petstore.yaml getPet
   connector-gen run specs/petstore.yaml getPet --input '{\"petId\": 1}' --base-url http://127.0.0.1:4010
   connector-gen mcp specs/petstore.yaml --connection shop.toml      # an MCP server for AI agents
+  connector-gen listen specs/webhooks.yaml --connection hooks.toml --store sqlite:events.db
+  connector-gen events --store sqlite:events.db --follow
 
 Exit status: generate and inspect end with 0 on success (also when stdout is closed early, as by
 `| head`), 1 when the command fails (the error and its causes are printed to stderr), 2 for an
@@ -95,6 +99,13 @@ enum Command {
     /// List the changes between two specs (or two versions of a manifest), marking the breaking ones.
     #[command(after_help = DIFF_HELP)]
     Diff(DiffArgs),
+    /// Receive a spec's webhook events: verify, validate, de-duplicate and store each one before
+    /// answering 2xx.
+    #[command(after_help = LISTEN_HELP)]
+    Listen(Box<ListenCommand>),
+    /// Print stored webhook events as JSON lines, or deliver them to a command (--exec).
+    #[command(after_help = EVENTS_HELP)]
+    Events(Box<EventsCommand>),
 }
 
 fn main() -> ExitCode {
@@ -129,5 +140,7 @@ fn main() -> ExitCode {
         Command::Mcp(a) => return mcp::mcp(&a.spec, &a.options(), a.version(), &a.args),
         Command::Versions(args) => versions::versions(&args),
         Command::Diff(args) => return versions::diff(&args),
+        Command::Listen(command) => return webhooks::listen(&command),
+        Command::Events(command) => return webhooks::events(&command),
     })
 }

@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value};
 use crate::ir::{Connector, OAuthFlowKind, Operation, SecurityKind, SecurityScheme};
 use crate::schema::{self, Schemas};
 
-/// The catalogue of a lowered connector, webhooks included.
+/// The catalogue of a lowered connector, events included.
 pub fn catalogue(connector: &Connector) -> Catalogue {
     build(connector, &|_| true, true)
 }
@@ -21,7 +21,12 @@ pub fn catalogue_of(connector: &Connector, keep: impl Fn(&Operation) -> bool) ->
     build(connector, &keep, false)
 }
 
-fn build(connector: &Connector, keep: &impl Fn(&Operation) -> bool, webhooks: bool) -> Catalogue {
+/// The catalogue of the actions `keep` accepts, and of the events when `with_webhooks`.
+fn build(
+    connector: &Connector,
+    keep: &impl Fn(&Operation) -> bool,
+    with_webhooks: bool,
+) -> Catalogue {
     let mut schemas = Schemas::new(connector);
     let actions = connector
         .operations
@@ -29,7 +34,7 @@ fn build(connector: &Connector, keep: &impl Fn(&Operation) -> bool, webhooks: bo
         .filter(|op| keep(op))
         .map(|op| action(&mut schemas, connector, op))
         .collect();
-    let shell = shell(connector, keep, &mut schemas, webhooks);
+    let shell = shell(connector, keep, &mut schemas, with_webhooks);
     Catalogue {
         actions,
         definitions: schemas.definitions(),
@@ -85,10 +90,12 @@ fn shell(
             Vec::new()
         },
         definitions: Map::new(),
+        webhook_signature: connector.webhook_signature.clone(),
+        webhook_keys: connector.webhook_keys.clone(),
     }
 }
 
-/// A webhook as the catalogue lists it, its schemas referring to the shared definitions.
+/// An event as the catalogue lists it, its schemas referring to the shared definitions.
 fn webhook(schemas: &mut Schemas, w: &crate::ir::Webhook) -> connector_model::catalogue::Webhook {
     connector_model::catalogue::Webhook {
         name: w.name.clone(),
@@ -114,6 +121,9 @@ fn webhook(schemas: &mut Schemas, w: &crate::ir::Webhook) -> connector_model::ca
                 schema: schemas.of_type(&h.ty),
             })
             .collect(),
+        source: w.source.clone(),
+        type_value: w.type_value.clone(),
+        expression: w.expression.clone(),
     }
 }
 

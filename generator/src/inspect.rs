@@ -65,14 +65,14 @@ pub fn entities_table(connector: &Connector) -> String {
     out
 }
 
-/// The webhooks (events the API sends to subscribers): name, method, payload type, headers.
+/// The events (the API calls its subscribers): name, method, where from, payload type, headers.
 /// Empty when there are none.
 pub fn webhooks_table(connector: &Connector) -> String {
     if connector.webhooks.is_empty() {
         return String::new();
     }
     let mut out = format!(
-        "{} webhooks (events the API sends to subscribers; no actions)\n",
+        "{} events (the API calls the subscriber; `connector-gen listen` receives them)\n",
         connector.webhooks.len()
     );
     for webhook in &connector.webhooks {
@@ -81,20 +81,16 @@ pub fn webhooks_table(connector: &Connector) -> String {
                 .types
                 .get(id)
                 .map_or_else(|| "any".to_owned(), |d| d.rust_name.clone()),
+            Some(crate::ir::TypeRef::Json) | None => "any".to_owned(),
             Some(_) => "inline".to_owned(),
-            None => "none".to_owned(),
         };
         let headers: Vec<&str> = webhook.headers.iter().map(|h| h.name.as_str()).collect();
-        let summary = webhook
-            .summary
-            .as_deref()
-            .map(crate::render::doc_value)
-            .unwrap_or_default();
         let _ = writeln!(
             out,
-            "  {}  {:<7} [payload: {payload}]{}  {}",
+            "  {}  {:<7} [{}] [payload: {payload}]{}  {}",
             crate::render::doc_value(&webhook.name),
             webhook.method.as_str(),
+            webhook.source,
             if headers.is_empty() {
                 String::new()
             } else {
@@ -103,7 +99,11 @@ pub fn webhooks_table(connector: &Connector) -> String {
                     crate::render::doc_value(&headers.join(", "))
                 )
             },
-            summary,
+            webhook
+                .summary
+                .as_deref()
+                .map(crate::render::doc_value)
+                .unwrap_or_default(),
         );
     }
     out

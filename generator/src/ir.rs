@@ -52,10 +52,17 @@ pub struct Connector {
     /// Why each operation was or was not taken by an entity (`inspect --explain`).
     #[serde(skip)]
     pub entity_notes: Vec<EntityNote>,
-    /// Events the API sends to its subscribers (3.1 `webhooks`, 3.0 `x-webhooks`); they are
-    /// no actions. A subset (`--include-*`) has none.
+    /// Events the API sends to its subscribers (3.1 `webhooks`, 3.0 `x-webhooks` and
+    /// `callbacks`, a manifest's `webhooks` table); they are no actions. A subset
+    /// (`--include-*`) has none.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub webhooks: Vec<Webhook>,
+    /// How the events' requests are signed (`x-connector-webhook-signature`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook_signature: Option<connector_model::catalogue::WebhookSignature>,
+    /// How an event's type and id are found (`x-connector-webhook-event`).
+    #[serde(skip_serializing_if = "connector_model::catalogue::EventKeys::is_empty")]
+    pub webhook_keys: connector_model::catalogue::EventKeys,
 }
 
 /// The license of the API (not of the generated code, which `--license` sets).
@@ -73,6 +80,10 @@ pub struct License {
 
 /// The feature of a generated crate that holds the operations without a tag.
 pub const UNTAGGED_FEATURE: &str = "untagged";
+
+/// The feature of a generated crate that holds the typed events (`webhooks` module) and their
+/// payload types (off by default).
+pub const WEBHOOKS_FEATURE: &str = "webhooks";
 
 /// The feature of a generated crate that holds the schemas no operation uses (off by default).
 pub const UNUSED_FEATURE: &str = "unused-schemas";

@@ -232,7 +232,7 @@ struct ModuleView {
 /// Spec prose is not written as rustdoc Markdown and spec names follow the API, so the doc and
 /// naming lints below would fire on text the generator must keep faithful; `deprecated` is allowed
 /// because generated items refer to the spec's deprecated types. Everything else stays on.
-const MODULES: [(&str, &str, &str); 4] = [
+const MODULES: [(&str, &str, &str); 5] = [
     (
         "types",
         "Types from the spec's schemas.",
@@ -253,7 +253,17 @@ const MODULES: [(&str, &str, &str); 4] = [
         "Entities: List (a stream of records), Get, Create, Update and Delete by resource.",
         "deprecated",
     ),
+    (
+        "webhooks",
+        "Events the API sends to its subscribers, each decoded into its payload type.",
+        "deprecated, clippy::large_enum_variant",
+    ),
 ];
+
+/// Whether the connector generates module `name`: `webhooks` only when it has events.
+fn generates(name: &str, context: &ViewContext) -> bool {
+    name != "webhooks" || !context.view().webhooks.is_empty()
+}
 
 struct Rendered {
     modules: Vec<(&'static str, String)>,
@@ -304,6 +314,9 @@ fn render_modules(
             .map(Piece::Types),
     );
     pieces.extend([Piece::Module("client"), Piece::Module("entities")]);
+    if generates("webhooks", context) {
+        pieces.push(Piece::Module("webhooks"));
+    }
     let rendered = parallel::in_parallel(&pieces, |piece| {
         let (name, c) = match piece {
             Piece::Types(batch) => (
@@ -323,7 +336,8 @@ fn render_modules(
         Ok::<_, Error>((name, text))
     })?;
     let mut modules = Vec::new();
-    for (module, _, _) in MODULES {
+    for (module, _, _) in MODULES.iter().filter(|(m, _, _)| generates(m, context)) {
+        let module = *module;
         // The types, rendered a batch at a time, are one text again.
         let text: String = rendered
             .iter()
@@ -347,6 +361,7 @@ fn root_text(
 ) -> Result<String, Error> {
     let modules: Vec<ModuleView> = MODULES
         .iter()
+        .filter(|(name, _, _)| generates(name, context))
         .map(|(name, docs, allow)| ModuleView {
             name,
             docs,

@@ -98,7 +98,7 @@ impl<'c> Schemas<'c> {
         document(schema)
     }
 
-    /// The schema of a webhook's payload, with its description and facts.
+    /// The schema of an event's payload, with its description and facts.
     pub fn payload(&mut self, payload: &crate::ir::WebhookPayload) -> Value {
         let mut schema = self.type_ref(&payload.ty);
         apply(&mut schema, &payload.facts);

@@ -58,6 +58,7 @@ pub struct ConnectionConfig {
     declared: Vec<VariableDescriptor>,
     backend: Vec<(String, Given)>,
     tls: Tls,
+    webhooks: Option<crate::webhooks::WebhookSettings>,
 }
 
 impl ConnectionConfig {
@@ -199,6 +200,11 @@ impl ConnectionConfig {
     /// The connection's name (the file's stem).
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The `[webhooks]` table: how the events this connection receives are verified.
+    pub fn webhooks(&self) -> Option<&crate::webhooks::WebhookSettings> {
+        self.webhooks.as_ref()
     }
 
     /// Things that work but deserve attention, such as secrets written inline.

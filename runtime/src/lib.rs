@@ -64,8 +64,10 @@
 //!
 //! Cargo features: `toml` (default) reads connection files written in TOML; `yaml` reads YAML ones.
 //! JSON connection files are always read. `cli` adds the `runner` module: the command line of generated
-//! connectors' binaries and of `connector-gen run`. `mcp` adds the `mcp` module: a connector as an
-//! MCP server for AI agents (and the runner's `mcp` command).
+//! connectors' binaries and of `connector-gen run`. `webhooks` adds webhook signature verification and
+//! typed event decoding to the [`webhooks`] module (a receiver and its store are in
+//! `connector-flows`). `mcp` adds the `mcp` module: a connector as an MCP server for AI agents
+//! (and the runner's `mcp` command).
 
 #![deny(missing_docs)]
 
@@ -91,6 +93,7 @@ mod time;
 mod tls;
 mod variables;
 pub mod versions;
+pub mod webhooks;
 mod wire;
 
 pub use auth::{ClientAuth, Credential, OAuth2Credential};

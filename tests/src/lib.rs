@@ -68,3 +68,8 @@ pub mod warehouse {
 pub mod acme {
     include!(concat!(env!("OUT_DIR"), "/acme.rs"));
 }
+
+/// Events: 3.0 callbacks and `x-webhooks`, typed in a `webhooks` module (`specs/webhooks.yaml`).
+pub mod shop_events {
+    include!(concat!(env!("OUT_DIR"), "/shop_events.rs"));
+}

@@ -11,3 +11,4 @@ mod mixed_versions;
 mod ping;
 mod subset;
 mod support;
+mod webhooks;

@@ -1,6 +1,7 @@
 //! Events an API sends to its subscribers: OpenAPI 3.1's top-level `webhooks` (and the same
-//! shape under a 3.0 document's `x-webhooks`). They are kept with their payload and declared
-//! headers so that a receiver can be built from them; they generate no outgoing action.
+//! shape under a 3.0 document's `x-webhooks`), 3.0 `callbacks`, and a manifest's `webhooks`
+//! table. They are kept with their payload and declared headers so that a receiver can be built
+//! from them; they generate no outgoing action.
 
 use serde::Serialize;
 
@@ -9,7 +10,7 @@ use super::{Facts, Method, TypeRef};
 /// One event: a webhook's name and method, what its request carries, and where it is.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Webhook {
-    /// The key in `webhooks` (`newPet`).
+    /// The key in `webhooks` (`newPet`), or `OPERATION.CALLBACK` for a callback.
     pub name: String,
     /// The method the API calls the subscriber with.
     pub method: Method,
@@ -30,6 +31,15 @@ pub struct Webhook {
     pub headers: Vec<WebhookHeader>,
     /// Where the webhook's operation is in the spec.
     pub pointer: String,
+    /// `webhooks`, `x-webhooks`, `callbacks` or `manifest`.
+    pub source: String,
+    /// The event type a request carries when it is this event (`x-connector-event-type`, or a
+    /// manifest's `type`); the name when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub type_value: Option<String>,
+    /// A callback's URL expression.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expression: Option<String>,
 }
 
 /// The body of a webhook's request.

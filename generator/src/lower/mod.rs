@@ -3,6 +3,7 @@
 mod connector;
 mod dedup;
 mod entities;
+mod events;
 mod facts;
 mod finish;
 pub mod naming;
@@ -18,7 +19,6 @@ mod types;
 mod unions;
 mod usage;
 mod walk;
-mod webhooks;
 
 pub use entities::prune as prune_entities;
 pub(crate) use ping::declared as declared_ping;
@@ -72,12 +72,13 @@ pub fn lower(
     let security_schemes = connector::security_schemes(&mut lowerer);
     let mut operations =
         operations::lower_operations(&mut lowerer, &security_schemes, &options.include);
-    // A subset holds the types of its operations only; webhooks are no operations.
+    // A subset holds the types of its operations only; events are no operations.
     let mut webhooks = if subset {
         Vec::new()
     } else {
-        webhooks::lower_webhooks(&mut lowerer)
+        events::lower_events(&mut lowerer)
     };
+    let (webhook_signature, webhook_keys) = events::declared(&mut lowerer);
     lowerer.drain_pending();
     let mut types = std::mem::take(&mut lowerer.types);
     finish::apply_nullable(&mut types, &lowerer.nullable_types);
@@ -92,7 +93,7 @@ pub fn lower(
     dedup::merge_identical(&mut types, &mut operations, &mut webhooks);
     dedup::collapse_wrappers(&mut types, &mut operations, &mut webhooks);
     let mut features = usage::features(&mut operations);
-    let type_uses = usage::type_uses(&types, &operations, &mut features);
+    let type_uses = usage::type_uses(&types, &operations, &webhooks, &mut features);
     let mut connector = Connector {
         crate_name: info.crate_name,
         module_name: info.module_name,
@@ -112,6 +113,8 @@ pub fn lower(
         entity_notes: Vec::new(),
         ping: None,
         webhooks,
+        webhook_signature,
+        webhook_keys,
     };
     let found = entities::find(&lowerer.spec, &connector, lowerer.diags);
     connector.entities = found.entities;

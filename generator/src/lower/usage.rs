@@ -10,12 +10,19 @@ use heck::ToKebabCase;
 use super::walk::{each_named, each_ref};
 
 use crate::ir::{
-    Feature, Operation, Success, TypeDef, TypeId, TypeKind, TypeRef, TypeUse, UNTAGGED_FEATURE,
-    UNUSED_FEATURE,
+    Feature, Operation, Success, TypeDef, TypeId, TypeKind, TypeRef, TypeUse, Webhook,
+    UNTAGGED_FEATURE, UNUSED_FEATURE, WEBHOOKS_FEATURE,
 };
 
 /// Feature names cargo or the generated crate already use.
-const RESERVED: [&str; 5] = ["default", "cli", "mcp", "std", UNUSED_FEATURE];
+const RESERVED: [&str; 6] = [
+    "default",
+    "cli",
+    "mcp",
+    "std",
+    UNUSED_FEATURE,
+    WEBHOOKS_FEATURE,
+];
 
 /// One cargo feature per tag (in first-seen order, untagged operations last), with every
 /// operation's `features` filled in.
@@ -103,6 +110,7 @@ fn feature_name(tag: &str) -> String {
 pub(crate) fn type_uses(
     types: &BTreeMap<TypeId, TypeDef>,
     operations: &[Operation],
+    webhooks: &[Webhook],
     features: &mut Vec<Feature>,
 ) -> BTreeMap<TypeId, TypeUse> {
     let tags = features.len();
@@ -113,7 +121,7 @@ pub(crate) fn type_uses(
         .collect();
     // Schemas no operation uses (GitHub's webhook payloads are hundreds) get a feature of their
     // own, off by default, so that only users who want them pay for them.
-    let unused: BTreeSet<usize> = BTreeSet::from([tags]);
+    let mut unused: BTreeSet<usize> = BTreeSet::from([tags]);
     let mut state: BTreeMap<TypeId, Reach> = BTreeMap::new();
     let mut work: Vec<TypeId> = Vec::new();
     for op in operations {
@@ -130,6 +138,24 @@ pub(crate) fn type_uses(
             reach(&mut state, &mut work, id, &gate, false, true);
         }
     }
+    // The events' payloads are received (decoded) by the `webhooks` module, behind a feature
+    // of its own, off by default: a connector user who receives no events compiles none of
+    // them (GitHub's are hundreds).
+    if !webhooks.is_empty() {
+        features.push(Feature {
+            name: WEBHOOKS_FEATURE.to_owned(),
+            tag: None,
+            default: false,
+        });
+        let gate = BTreeSet::from([features.len() - 1]);
+        for webhook in webhooks {
+            if let Some(payload) = &webhook.payload {
+                each_named(&payload.ty, &mut |id| {
+                    reach(&mut state, &mut work, id, &gate, false, true)
+                });
+            }
+        }
+    }
     // What the operations reach is settled first: a type reached only through another type is
     // not unused.
     spread(types, &mut state, &mut work);
@@ -141,6 +167,7 @@ pub(crate) fn type_uses(
     if !unreached.is_empty() {
         let taken: Vec<&str> = features.iter().map(|f| f.name.as_str()).collect();
         let name = unique_name(UNUSED_FEATURE, &taken);
+        unused = BTreeSet::from([features.len()]);
         features.push(Feature {
             name,
             tag: None,

@@ -10,6 +10,7 @@ mod markdown;
 mod tables;
 mod text;
 pub(crate) mod view;
+mod webhooks;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -25,6 +26,10 @@ pub use text::{ascii_json, doc_comment, doc_value, rust_literal, toml_literal, v
 /// The templates embedded in the binary, by name.
 pub const TEMPLATES: &[(&str, &str)] = &[
     ("lib.rs.j2", include_str!("../../../templates/lib.rs.j2")),
+    (
+        "webhooks.rs.j2",
+        include_str!("../../../templates/webhooks.rs.j2"),
+    ),
     (
         "types.rs.j2",
         include_str!("../../../templates/types.rs.j2"),

@@ -107,6 +107,8 @@ pub struct ConnectorView {
     pub entities: Vec<super::entities::EntityView>,
     /// The `…_stream` methods of paginated plain actions.
     pub streams: Vec<super::entities::StreamView>,
+    /// The typed events (empty: no `webhooks` module).
+    pub webhooks: Vec<super::webhooks::WebhookView>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
@@ -354,6 +356,7 @@ impl ConnectorView {
         "catalogue_json",
         "entities",
         "streams",
+        "webhooks",
     ];
 
     /// One field as template values (see [`super::context`]).
@@ -376,6 +379,7 @@ impl ConnectorView {
             "catalogue_json" => Value::from_serialize(&self.catalogue_json),
             "entities" => Value::from_serialize(&self.entities),
             "streams" => Value::from_serialize(&self.streams),
+            "webhooks" => Value::from_serialize(&self.webhooks),
             _ => return None,
         })
     }
@@ -390,6 +394,7 @@ impl ConnectorView {
         Self {
             entities,
             streams,
+            webhooks: super::webhooks::webhook_views(connector, &outside),
             ..Self::without_entities(connector, spec_label)
         }
     }
@@ -423,6 +428,7 @@ impl ConnectorView {
             catalogue_json: crate::catalogue::catalogue_json(connector),
             entities: Vec::new(),
             streams: Vec::new(),
+            webhooks: Vec::new(),
             servers,
             schemes: connector.security_schemes.iter().map(scheme).collect(),
             types: connector

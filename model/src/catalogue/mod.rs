@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 pub use entities::{at_path, Entity, EntityField, OperationKind, PageStyle, Pagination, Paging};
-pub use webhooks::{Webhook, WebhookHeader};
+pub use webhooks::{EventKeys, Locator, SignatureScheme, Webhook, WebhookHeader, WebhookSignature};
 
 /// Everything a caller needs to discover a connector's actions.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -50,9 +50,17 @@ pub struct Catalogue {
     /// GET without required parameters (a List with a page size of 1 preferred).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ping: Option<PingSpec>,
-    /// Events the API sends to its subscribers (OpenAPI 3.1 `webhooks`): listed, never called.
+    /// Events the API sends to its subscribers (3.1 `webhooks`, 3.0 `x-webhooks` and
+    /// `callbacks`, a manifest's `webhooks` table): listed, never called.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub webhooks: Vec<Webhook>,
+    /// How the events' requests are signed (`x-connector-webhook-signature`), without a secret:
+    /// a connection's `[webhooks]` table gives the secret, and may choose another scheme.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook_signature: Option<WebhookSignature>,
+    /// How an event's type and id are found in its request (`x-connector-webhook-event`).
+    #[serde(default, skip_serializing_if = "EventKeys::is_empty")]
+    pub webhook_keys: EventKeys,
     /// The named JSON Schemas that the actions' and entities' schemas refer to as
     /// `{"$ref": "#/$defs/NAME"}`, each kept once for the whole catalogue. [`Catalogue::standalone`]
     /// makes one schema self-contained again.
@@ -150,6 +158,11 @@ impl Catalogue {
     /// Finds an action by id.
     pub fn action(&self, id: &str) -> Option<&Action> {
         self.actions.iter().find(|a| a.id == id)
+    }
+
+    /// Finds an event by name.
+    pub fn webhook(&self, name: &str) -> Option<&Webhook> {
+        self.webhooks.iter().find(|w| w.name == name)
     }
 
     /// Finds an entity by name.

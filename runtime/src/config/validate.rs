@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use super::ConnectionConfig;
 
 mod reliability;
+mod webhooks;
 
 use crate::auth::{ClientAuth, Credential, Grant, OAuth2Credential};
 use crate::descriptor::{ConnectorDescriptor, SecuritySchemeKind};
@@ -43,6 +44,7 @@ const TOP_KEYS: &[&str] = &[
     "allow_http_loopback",
     "auth_failure_statuses",
     "tls",
+    "webhooks",
 ];
 
 impl Validator {
@@ -236,6 +238,7 @@ impl Validator {
                 .unwrap_or_default(),
             backend: Vec::new(),
             tls: crate::tls::Tls::default(),
+            webhooks: None,
         };
         let known: Vec<&str> = TOP_KEYS.iter().chain(reliability::KEYS).copied().collect();
         let Some(map) = self.table(value, "(top level)", &known) else {
@@ -337,6 +340,9 @@ impl Validator {
         }
         if let Some(v) = map.get("tls") {
             config.tls = self.tls(v);
+        }
+        if let Some(v) = map.get("webhooks") {
+            config.webhooks = self.webhooks(v);
         }
         if let Some(v) = map.get("credentials") {
             self.credentials(connector, v, &mut config.credentials);

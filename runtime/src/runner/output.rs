@@ -121,7 +121,7 @@ pub fn actions_table(catalogue: &Catalogue) -> String {
     if !catalogue.webhooks.is_empty() {
         let _ = writeln!(
             out,
-            "{} webhooks (events the API sends to subscribers; no action calls them)",
+            "{} events (the API calls the subscriber; `listen` receives them)",
             catalogue.webhooks.len()
         );
         for webhook in &catalogue.webhooks {
@@ -138,9 +138,10 @@ pub fn actions_table(catalogue: &Catalogue) -> String {
             let headers: Vec<String> = webhook.headers.iter().map(|h| one_line(&h.name)).collect();
             let _ = writeln!(
                 out,
-                "  {}  {:<7} [payload: {}]{}  {}",
+                "  {}  {:<7} [{}] [payload: {}]{}  {}",
                 one_line(&webhook.name),
                 one_line(&webhook.method),
+                one_line(&webhook.source),
                 one_line(payload),
                 if headers.is_empty() {
                     String::new()

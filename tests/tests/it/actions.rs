@@ -13,7 +13,7 @@ use connector_runtime::descriptor::ConnectorDescriptor;
 use connector_runtime::{Connection, ConnectionConfig, Error};
 use connector_tests::{
     auth, awkward, bodies, inventory, kennel, parameters, petstore, responses, schemas, servers,
-    warehouse,
+    shop_events, warehouse,
 };
 use serde_json::{json, Value};
 use wiremock::matchers::any;
@@ -67,6 +67,10 @@ macro_rules! by_connector {
                 use warehouse as $c;
                 $body
             }
+            "shop_events" => {
+                use shop_events as $c;
+                $body
+            }
             other => panic!("no connector {other}"),
         }
     };
@@ -90,6 +94,11 @@ fn samples() -> Vec<(&'static str, &'static str, &'static ConnectorDescriptor)> 
         ("specs/servers.yaml", "servers", &servers::CONNECTOR),
         ("specs/openapi31.yaml", "inventory", &inventory::CONNECTOR),
         ("specs/swagger2.yaml", "warehouse", &warehouse::CONNECTOR),
+        (
+            "specs/webhooks.yaml",
+            "shop_events",
+            &shop_events::CONNECTOR,
+        ),
     ]
 }
 

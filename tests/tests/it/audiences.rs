@@ -79,6 +79,8 @@ const SERVERS_AND_STORES: &[&str] = &[
     "postgres",
     "jaq-core",
     "jaq-std",
+    "connector-flows",
+    "deadpool-postgres",
     "redis",
     "clap",
     "connector-gen",
@@ -159,6 +161,47 @@ fn the_mcp_server_is_a_feature_of_its_own() {
     // Without it, the command line compiles no MCP SDK.
     let cli = tree("connector-runtime", Some("cli"));
     assert!(!cli.contains("rmcp"), "{cli:?}");
+}
+
+#[test]
+fn webhooks_cost_a_connector_user_nothing_and_a_verifier_no_server() {
+    // Verification is a feature of its own: the default build has no HMAC either (subtle is
+    // there already, through rustls).
+    let default = tree("connector-runtime", None);
+    refuse(
+        "a connector user (the runtime's default features)",
+        &default,
+        &["hmac", "sha1", "sha2"],
+    );
+    let verify = tree("connector-runtime", Some("toml,webhooks"));
+    for part in ["hmac", "sha2", "sha1", "subtle"] {
+        assert!(
+            verify.contains(part),
+            "the `webhooks` feature brings {part}"
+        );
+    }
+    refuse(
+        "the runtime's `webhooks` feature (a verifier, no server)",
+        &verify,
+        &SERVERS_AND_STORES[..SERVERS_AND_STORES.len() - 2],
+    );
+    // The receiver, its server and its stores are in connector-flows, which sees what the
+    // runtime refuses, and which the build.rs generator never compiles.
+    let flows = tree("connector-flows", None);
+    for part in [
+        "axum",
+        "rusqlite",
+        "libsqlite3-sys",
+        "tokio-postgres",
+        "connector-runtime",
+    ] {
+        assert!(
+            flows.contains(part),
+            "connector-flows is built on {part}: {flows:?}"
+        );
+    }
+    assert!(!flows.contains("connector-gen") && !flows.contains("clap"));
+    assert!(!tree("connector-gen", None).contains("connector-flows"));
 }
 
 #[test]

@@ -22,3 +22,4 @@ mod schemas;
 mod servers;
 mod support;
 mod versions;
+mod webhooks;

@@ -13,7 +13,7 @@ use connector_runtime::descriptor::{ConnectorDescriptor, SecuritySchemeKind};
 use connector_runtime::{Args, Binary, Connection, Credential, Error, Multipart};
 use connector_tests::{
     auth, awkward, bodies, inventory, kennel, parameters, petstore, responses, schemas, servers,
-    warehouse,
+    shop_events, warehouse,
 };
 use serde_json::{json, Value};
 
@@ -219,6 +219,14 @@ async fn entities_every_action() {
 async fn servers_every_action() {
     let mut prism = prism_or_skip!("specs/servers.yaml");
     every_action(&mut prism, "specs/servers.yaml", &servers::CONNECTOR).await;
+}
+
+/// The spec with events still has an action of its own (the subscription the callback belongs
+/// to); its events are received, not called (tests/tests/it/webhooks.rs).
+#[tokio::test]
+async fn webhooks_every_action() {
+    let mut prism = prism_or_skip!("specs/webhooks.yaml");
+    every_action(&mut prism, "specs/webhooks.yaml", &shop_events::CONNECTOR).await;
 }
 
 #[tokio::test]
@@ -451,6 +459,7 @@ fn every_sample_spec_is_checked_against_prism() {
         "schemas",
         "servers",
         "swagger2",
+        "webhooks",
     ];
     let mut found: Vec<String> = std::fs::read_dir(repo_root().join("specs"))
         .expect("specs folder")
