@@ -4,6 +4,7 @@ mod generate;
 mod inspect;
 mod interpret;
 mod output;
+mod sync;
 mod versions;
 mod webhooks;
 
@@ -19,6 +20,7 @@ use interpret::{
     RUN_EXAMPLES,
 };
 use versions::{DiffArgs, VersionsArgs, DIFF_HELP, VERSIONS_HELP};
+use sync::{SyncCommand, SYNC_HELP};
 use webhooks::{EventsCommand, ListenCommand, EVENTS_HELP, LISTEN_HELP};
 
 const MAIN_HELP: &str = "\
@@ -30,6 +32,7 @@ Examples:
   connector-gen run specs/petstore.yaml getPet --input '{\"petId\": 1}' --base-url http://127.0.0.1:4010
   connector-gen listen specs/webhooks.yaml --connection hooks.toml --store sqlite:events.db
   connector-gen events --store sqlite:events.db --follow
+  connector-gen sync orders-to-crm.toml
 
 Exit status: generate and inspect end with 0 on success (also when stdout is closed early, as by
 `| head`), 1 when the command fails (the error and its causes are printed to stderr), 2 for an
@@ -98,6 +101,10 @@ enum Command {
     /// Print stored webhook events as JSON lines, or deliver them to a command (--exec).
     #[command(after_help = EVENTS_HELP)]
     Events(Box<EventsCommand>),
+    /// Keep one connection's entity in step with another's or with a database table (run
+    /// once, --watch, or `sync status FILE`).
+    #[command(after_help = SYNC_HELP)]
+    Sync(Box<SyncCommand>),
 }
 
 fn main() -> ExitCode {
@@ -133,5 +140,6 @@ fn main() -> ExitCode {
         Command::Diff(args) => return versions::diff(&args),
         Command::Listen(command) => return webhooks::listen(&command),
         Command::Events(command) => return webhooks::events(&command),
+        Command::Sync(command) => return sync::sync(&command),
     })
 }

@@ -9,3 +9,4 @@ mod features;
 mod ping;
 mod subset;
 mod support;
+mod sync;
