@@ -281,41 +281,43 @@ fn exception(exn: jaq_core::Exn<'_, Val>) -> String {
     }
 }
 
+/// Takes `n` bytes from `budget`; `None` when it has fewer.
+fn spend(budget: &mut usize, n: usize) -> Option<()> {
+    *budget = budget.checked_sub(n)?;
+    Some(())
+}
+
 /// `value` as JSON, spending `budget` bytes (roughly as written out); `None` past it.
 fn to_json(value: &Val, budget: &mut usize) -> Option<Value> {
-    let mut spend = |n: usize| {
-        *budget = budget.checked_sub(n)?;
-        Some(())
-    };
     Some(match value {
         Val::Null => {
-            spend(4)?;
+            spend(budget, 4)?;
             Value::Null
         }
         Val::Bool(b) => {
-            spend(5)?;
+            spend(budget, 5)?;
             Value::Bool(*b)
         }
         Val::Num(n) => {
             let text = n.to_string();
-            spend(text.len())?;
+            spend(budget, text.len())?;
             serde_json::from_str::<Value>(&text).unwrap_or(Value::Null)
         }
         Val::TStr(bytes) | Val::BStr(bytes) => {
-            spend(bytes.len() + 2)?;
+            spend(budget, bytes.len() + 2)?;
             Value::String(String::from_utf8_lossy(bytes).into_owned())
         }
         Val::Arr(items) => {
-            spend(2)?;
+            spend(budget, 2)?;
             let mut out = Vec::with_capacity(items.len().min(1024));
             for item in items.iter() {
-                spend(1)?;
+                spend(budget, 1)?;
                 out.push(to_json(item, budget)?);
             }
             Value::Array(out)
         }
         Val::Obj(map) => {
-            spend(2)?;
+            spend(budget, 2)?;
             let mut out = serde_json::Map::new();
             for (key, item) in map.iter() {
                 let key = match key {
@@ -324,7 +326,7 @@ fn to_json(value: &Val, budget: &mut usize) -> Option<Value> {
                     }
                     other => other.to_string(),
                 };
-                spend(key.len() + 4)?;
+                spend(budget, key.len() + 4)?;
                 let item = to_json(item, budget)?;
                 out.insert(key, item);
             }

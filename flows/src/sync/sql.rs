@@ -59,8 +59,8 @@ impl P {
 impl ToSql for P {
     fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> Result<IsNull, Box<dyn StdError + Sync + Send>> {
         match self {
-            P::Int(n) => n.to_sql(ty, out),
-            P::Text(t) => t.to_sql(ty, out),
+            P::Int(n) => ToSql::to_sql(n, ty, out),
+            P::Text(t) => ToSql::to_sql(t, ty, out),
         }
     }
 
@@ -74,8 +74,8 @@ impl ToSql for P {
 impl rusqlite::ToSql for P {
     fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
         match self {
-            P::Int(n) => n.to_sql(),
-            P::Text(t) => t.to_sql(),
+            P::Int(n) => rusqlite::ToSql::to_sql(n),
+            P::Text(t) => rusqlite::ToSql::to_sql(t),
         }
     }
 }
@@ -125,7 +125,7 @@ pub fn dollars(sql: &str) -> String {
     out
 }
 
-fn pg_fail(store: &Store, action: &'static str) -> impl Fn(tokio_postgres::Error) -> Error + '_ {
+fn pg_fail<'a>(store: &'a Store, action: &'static str) -> impl Fn(tokio_postgres::Error) -> Error + 'a {
     move |err| Error::Postgres {
         action,
         store: store.label(),

@@ -76,7 +76,8 @@ async fn killed_anywhere_the_sync_loses_and_duplicates_nothing() {
         // The shop goes on: some orders change between runs.
         for _ in 0..rng.below(25) {
             let id = 1 + rng.below(records as u64) as i64;
-            f.shop.put(id, json!({"total_cents": rng.below(1_000_000), "status": ["open", "paid", "shipped"][rng.below(3) as usize]}));
+            let status = ["open", "paid", "shipped"][rng.below(3) as usize];
+            f.shop.put(id, json!({"total_cents": rng.below(1_000_000), "status": status}));
         }
     }
     eprintln!("{finished} of {} runs finished before their kill", 2 * kills);
