@@ -49,6 +49,17 @@ impl Default for Limits {
     }
 }
 
+/// How far the stack may grow during one run: the mapping thread ([`super::mapping`]) has
+/// [`STACK_SIZE`], so deep recursion is stopped, and the values it built are dropped, with
+/// room to spare.
+pub const MAX_STACK: usize = 64 << 20;
+
+/// The mapping thread's stack (reserved, touched only as far as it is used).
+pub const STACK_SIZE: usize = 256 << 20;
+
+/// Results nested deeper than this are refused (records from APIs are far shallower).
+const MAX_DEPTH: usize = 512;
+
 /// Definitions that replace jaq's: `range/3` in jq, so that it costs steps.
 const SANDBOX_DEFS: &str = r#"
 def range($from; $upto; $by):
@@ -69,7 +80,6 @@ const REMOVED: &[&str] = &[
     "debug_empty",
     "stderr",
     "stderr_empty",
-    "range",
     "input_filename",
     "get_search_list",
     "get_prog_origin",
@@ -102,12 +112,23 @@ struct Budget {
     steps: Cell<u64>,
     max_steps: u64,
     deadline: Instant,
+    /// Where the stack was when the run started, and how far it may grow from there.
+    stack_base: usize,
+    max_stack: usize,
+}
+
+/// The address of a local: where the stack is now (no `unsafe`: the address is only compared).
+#[inline(always)]
+fn stack_here() -> usize {
+    let marker = 0u8;
+    std::ptr::addr_of!(marker) as usize
 }
 
 /// Why a run was stopped from inside the interpreter.
 enum Stop {
     Steps(u64),
     Time,
+    Depth,
 }
 
 impl Budget {
@@ -119,6 +140,10 @@ impl Budget {
         }
         if n % 1024 == 0 && Instant::now() > self.deadline {
             resume_unwind(Box::new(Stop::Time));
+        }
+        // Recursion that is not a tail call grows the stack: stopped well before it overflows.
+        if self.stack_base.abs_diff(stack_here()) > self.max_stack {
+            resume_unwind(Box::new(Stop::Depth));
         }
     }
 }
@@ -141,6 +166,9 @@ impl Program {
     /// Compiles `code`; the error lists every problem, each with its byte offset.
     pub fn compile(code: &str, limits: Limits) -> Result<Program, Vec<String>> {
         let kept = |name: &str| !REMOVED.contains(&name);
+        // jaq's native `range/3` gives way to the one in SANDBOX_DEFS (which `range/1` and
+        // `range/2` call).
+        let kept_native = |name: &str| kept(name) && name != "range";
         let own = jaq_core::load::parse(SANDBOX_DEFS, |p| p.defs()).unwrap_or_default();
         let defs = own
             .into_iter()
@@ -151,7 +179,7 @@ impl Program {
         let funs = jaq_core::funs::<Sandbox>()
             .chain(jaq_std::funs::<Sandbox>())
             .chain(jaq_json::funs::<Sandbox>())
-            .filter(|(name, _, _)| kept(name));
+            .filter(|(name, _, _)| kept_native(name));
         let arena = Arena::default();
         let loader = Loader::new(defs);
         let modules = loader
@@ -170,7 +198,7 @@ impl Program {
                     .into_iter()
                     .flat_map(|(_, undefined)| undefined)
                     .map(|(name, kind)| {
-                        let at = jaq_core::load::span(code, name).start;
+                        let at = offset(code, name);
                         let what = match kind {
                             jaq_core::compile::Undefined::Var => "variable",
                             jaq_core::compile::Undefined::Mod => "module",
@@ -199,6 +227,8 @@ impl Program {
             steps: Cell::new(0),
             max_steps: self.limits.max_steps,
             deadline: Instant::now() + self.limits.max_time,
+            stack_base: stack_here(),
+            max_stack: MAX_STACK,
         };
         let limits = self.limits;
         let outcome = catch_unwind(AssertUnwindSafe(|| {
@@ -221,15 +251,19 @@ impl Program {
                 }
             }
             let mut budget = limits.max_size;
-            to_json(&first, &mut budget)
-                .map(Some)
-                .ok_or_else(|| format!("the mapped record is larger than the limit of {} bytes", limits.max_size))
+            to_json(&first, &mut budget, 0).map(Some).ok_or_else(|| {
+                format!(
+                    "the mapped record is larger than the limit of {} bytes, or nested deeper than {MAX_DEPTH} levels",
+                    limits.max_size
+                )
+            })
         }));
         match outcome {
             Ok(result) => result,
             Err(payload) => Err(match payload.downcast_ref::<Stop>() {
                 Some(Stop::Steps(max)) => format!("the mapping took more than {max} steps"),
                 Some(Stop::Time) => format!("the mapping ran longer than {:?}", limits.max_time),
+                Some(Stop::Depth) => "the mapping recursed too deeply".into(),
                 None => "the mapping failed inside the jq interpreter".into(),
             }),
         }
@@ -249,14 +283,14 @@ fn load_problems(code: &str, error: jaq_core::load::Error<&str>) -> Vec<String> 
                 format!(
                     "expected {} at byte {}",
                     expect.as_str(),
-                    jaq_core::load::span(code, found).start
+                    offset(code, found)
                 )
             })
             .collect(),
         Error::Parse(errors) => errors
             .into_iter()
             .map(|(expect, found)| {
-                let at = jaq_core::load::span(code, found).start;
+                let at = offset(code, found);
                 if found.is_empty() {
                     format!("expected {} at the end", expect.as_str())
                 } else {
@@ -264,6 +298,18 @@ fn load_problems(code: &str, error: jaq_core::load::Error<&str>) -> Vec<String> 
                 }
             })
             .collect(),
+    }
+}
+
+/// Where `part` (a slice of `code`, as jaq's errors give) starts in `code`; 0 when it is not
+/// one (a name from the standard library's definitions).
+fn offset(code: &str, part: &str) -> usize {
+    let start = code.as_ptr() as usize;
+    let at = part.as_ptr() as usize;
+    if at >= start && at + part.len() <= start + code.len() {
+        at - start
+    } else {
+        0
     }
 }
 
@@ -288,7 +334,10 @@ fn spend(budget: &mut usize, n: usize) -> Option<()> {
 }
 
 /// `value` as JSON, spending `budget` bytes (roughly as written out); `None` past it.
-fn to_json(value: &Val, budget: &mut usize) -> Option<Value> {
+fn to_json(value: &Val, budget: &mut usize, depth: usize) -> Option<Value> {
+    if depth > MAX_DEPTH {
+        return None;
+    }
     Some(match value {
         Val::Null => {
             spend(budget, 4)?;
@@ -312,7 +361,7 @@ fn to_json(value: &Val, budget: &mut usize) -> Option<Value> {
             let mut out = Vec::with_capacity(items.len().min(1024));
             for item in items.iter() {
                 spend(budget, 1)?;
-                out.push(to_json(item, budget)?);
+                out.push(to_json(item, budget, depth + 1)?);
             }
             Value::Array(out)
         }
@@ -327,7 +376,7 @@ fn to_json(value: &Val, budget: &mut usize) -> Option<Value> {
                     other => other.to_string(),
                 };
                 spend(budget, key.len() + 4)?;
-                let item = to_json(item, budget)?;
+                let item = to_json(item, budget, depth + 1)?;
                 out.insert(key, item);
             }
             Value::Object(out)
@@ -372,6 +421,16 @@ mod tests {
 
     #[test]
     fn loops_recursion_and_huge_values_are_stopped() {
+        // On a thread with the mapping thread's stack, as in a sync.
+        std::thread::Builder::new()
+            .stack_size(STACK_SIZE)
+            .spawn(limits_hold)
+            .unwrap()
+            .join()
+            .unwrap();
+    }
+
+    fn limits_hold() {
         let tight = Limits {
             max_steps: 100_000,
             max_time: Duration::from_secs(5),
@@ -386,8 +445,13 @@ mod tests {
         ] {
             let p = Program::compile(code, tight).unwrap();
             let err = p.run(&json!(null)).unwrap_err();
-            assert!(err.contains("steps"), "{code}: {err}");
+            assert!(err.contains("steps") || err.contains("deeply"), "{code}: {err}");
         }
+        let deep = Limits { max_steps: 10_000_000, ..tight };
+        let err = Program::compile("def f: 1 + f; f", deep).unwrap().run(&json!(null)).unwrap_err();
+        assert!(err.contains("deeply"), "{err}");
+        let err = Program::compile("reduce range(20000) as $i (null; [.])", deep).unwrap().run(&json!(null)).unwrap_err();
+        assert!(err.contains("nested deeper"), "{err}");
         let p = Program::compile("reduce range(40) as $i (1; [., .])", tight).unwrap();
         assert!(p.run(&json!(null)).unwrap_err().contains("larger than"));
         let slow = Limits {

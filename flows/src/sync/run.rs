@@ -198,8 +198,10 @@ impl Runner<'_> {
             event_seq,
             ..Checkpoint::default()
         };
+        let records: Vec<Value> = keyed.iter().map(|(_, r)| r.clone()).collect();
+        let mapped = sync.mapping.map_all(&records).await;
         let mut plans = Vec::with_capacity(keyed.len());
-        for (key, record) in &keyed {
+        for ((key, record), mapped) in keyed.iter().zip(mapped) {
             self.run.counts.read += 1;
             if let Some(inc) = &sync.source.incremental {
                 if let Some(value) = record.get(&inc.field).filter(|v| !v.is_null()) {
@@ -215,7 +217,7 @@ impl Runner<'_> {
             let plan = if key.starts_with("(no key)") {
                 Plan::Quarantine(vec![format!("/{key_field}: the record has no key")])
             } else {
-                self.plan(key, record, entries.get(key))
+                self.plan(key, mapped, entries.get(key))
             };
             plans.push(plan);
         }
@@ -265,9 +267,9 @@ impl Runner<'_> {
         outcome
     }
 
-    fn plan(&self, key: &str, record: &Value, entry: Option<&Entry>) -> Plan {
+    fn plan(&self, key: &str, mapped: Result<Option<Value>, String>, entry: Option<&Entry>) -> Plan {
         let sync = self.sync;
-        let mapped = match sync.mapping.map(record) {
+        let mapped = match mapped {
             Ok(Some(mapped)) => mapped,
             Ok(None) => return Plan::Filtered,
             Err(problem) => {
