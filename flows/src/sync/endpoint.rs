@@ -321,12 +321,19 @@ impl ApiDestination {
 
     /// Every problem `record` has as the body of a create (`update`: of an update), each with
     /// the JSON pointer of the field at fault.
-    pub fn validate(&self, record: &Value, update: bool) -> Result<(), Vec<String>> {
-        let action = if update { &self.update } else { &self.create };
-        match self
-            .connection
-            .validate_input(action, &Value::Object(self.input(record)))
-        {
+    /// `update` holds the destination key (JSON text) of the record an update would change.
+    pub fn validate(&self, record: &Value, update: Option<&str>) -> Result<(), Vec<String>> {
+        let mut input = self.input(record);
+        let action = match (update, &self.entity.key_param) {
+            (Some(key), Some(param)) => {
+                let key = serde_json::from_str(key).unwrap_or(Value::String(key.to_owned()));
+                input.insert(param.clone(), key);
+                &self.update
+            }
+            (Some(_), None) => &self.update,
+            (None, _) => &self.create,
+        };
+        match self.connection.validate_input(action, &Value::Object(input)) {
             Ok(()) => Ok(()),
             Err(connector_runtime::Error::InvalidActionInput { problems, .. }) => Err(problems
                 .into_iter()

@@ -196,7 +196,7 @@ impl Sync {
     }
 
     /// Every problem `mapped` has for the destination.
-    fn validate(&self, mapped: &Value, update: bool) -> Result<(), Vec<String>> {
+    fn validate(&self, mapped: &Value, update: Option<&str>) -> Result<(), Vec<String>> {
         match &self.destination {
             Destination::Api(api) => api.validate(mapped, update),
             Destination::Table(_) => {

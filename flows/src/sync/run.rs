@@ -285,7 +285,7 @@ impl Runner<'_> {
         if existing.is_some() && unchanged {
             return Plan::Unchanged;
         }
-        if let Err(problems) = sync.validate(&mapped, existing.is_some()) {
+        if let Err(problems) = sync.validate(&mapped, existing.as_deref()) {
             return Plan::Quarantine(problems);
         }
         match existing {

@@ -218,7 +218,9 @@ impl Table {
 
     fn placeholder(&self, column: &Column, n: usize) -> String {
         match self.store {
-            Store::Postgres(_) => format!("CAST(?{n} AS {})", column.sql(&self.store)),
+            // The parameter is text, cast by the server: `CAST($n AS BIGINT)` alone would make
+            // the driver expect a BIGINT parameter.
+            Store::Postgres(_) => format!("CAST(CAST(?{n} AS TEXT) AS {})", column.sql(&self.store)),
             Store::Sqlite(_) => format!("?{n}"),
         }
     }
