@@ -36,8 +36,9 @@ fn env(name: &str, default: u64) -> u64 {
 }
 
 /// Starts `sync` and kills it with SIGKILL after `after` (or lets it finish first).
-async fn run_and_kill(f: &super::Fixture, file: &str, after: Duration) -> bool {
-    let mut child = f.command(&["sync", "--quiet", file]).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
+async fn run_and_kill(f: &super::Fixture, file: &str, full: bool, after: Duration) -> bool {
+    let args: &[&str] = if full { &["sync", "--quiet", "--full", file] } else { &["sync", "--quiet", file] };
+    let mut child = f.command(args).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
     tokio::time::sleep(after).await;
     let finished = child.try_wait().unwrap().is_some();
     if !finished {
@@ -45,8 +46,15 @@ async fn run_and_kill(f: &super::Fixture, file: &str, after: Duration) -> bool {
         child.kill().unwrap();
     }
     tokio::task::spawn_blocking(move || child.wait().unwrap()).await.unwrap();
+    if !finished {
+        // The killed process's lease (1 s here) must expire before the next run can take it.
+        tokio::time::sleep(LEASE + Duration::from_millis(100)).await;
+    }
     finished
 }
+
+/// The syncs' lease: short, since every kill leaves one to expire.
+const LEASE: Duration = Duration::from_secs(1);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 3)]
 async fn killed_anywhere_the_sync_loses_and_duplicates_nothing() {
@@ -60,21 +68,26 @@ async fn killed_anywhere_the_sync_loses_and_duplicates_nothing() {
     let mut rng = Rng(seed);
     let f = fixture().await;
     f.shop.seed(records);
-    let crm = f.crm_sync("kill-crm.toml", "");
+    let state = "[state]\nlease = \"1s\"";
+    let crm = f.crm_sync("kill-crm.toml", state);
     let crm = crm.to_str().unwrap().to_owned();
     let db = f.path("kill.db");
-    let table = f.table_sync("kill-table.toml", &format!("sqlite:{}", db.display()), "");
+    let table = f.table_sync("kill-table.toml", &format!("sqlite:{}", db.display()), state);
     let table = table.to_str().unwrap().to_owned();
 
     let mut finished = 0;
     for kill in 0..kills {
         // Kill points spread over a whole first run: early (while starting or on the first
-        // pages) and late (among the writes).
-        let after = Duration::from_millis(if kill % 4 == 0 { 20 + rng.below(200) } else { rng.below(2500) });
-        let (a, b) = tokio::join!(run_and_kill(&f, &crm, after), run_and_kill(&f, &table, after + Duration::from_millis(rng.below(300))));
+        // pages) and late (among the writes); every third run a full scan.
+        let after = Duration::from_millis(if kill % 4 == 0 { 20 + rng.below(200) } else { rng.below(1500) });
+        let full = kill % 3 == 2;
+        let (a, b) = tokio::join!(
+            run_and_kill(&f, &crm, full, after),
+            run_and_kill(&f, &table, full, after + Duration::from_millis(rng.below(300)))
+        );
         finished += usize::from(a) + usize::from(b);
         // The shop goes on: some orders change between runs.
-        for _ in 0..rng.below(25) {
+        for _ in 0..rng.below(400) {
             let id = 1 + rng.below(records as u64) as i64;
             let status = ["open", "paid", "shipped"][rng.below(3) as usize];
             f.shop.put(id, json!({"total_cents": rng.below(1_000_000), "status": status}));
