@@ -19,8 +19,8 @@ use interpret::{
     interpret_help, EntitiesArgs, InterpretArgs, DESCRIBE_EXAMPLES, ENTITY_EXAMPLES, PING_EXAMPLES,
     RUN_EXAMPLES,
 };
-use versions::{DiffArgs, VersionsArgs, DIFF_HELP, VERSIONS_HELP};
 use sync::{SyncCommand, SYNC_HELP};
+use versions::{DiffArgs, VersionsArgs, DIFF_HELP, VERSIONS_HELP};
 use webhooks::{EventsCommand, ListenCommand, EVENTS_HELP, LISTEN_HELP};
 
 const MAIN_HELP: &str = "\

@@ -96,7 +96,10 @@ pub enum StatusCommand {
 }
 
 pub fn sync(command: &SyncCommand) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(err) => {
             eprintln!("error: cannot start the async runtime: {err}");
@@ -191,7 +194,11 @@ async fn watch(command: &SyncCommand) -> ExitCode {
     }
     let printer = Printer::new(command.quiet);
     let names: Vec<&str> = syncs.iter().map(|s| s.definition().name.as_str()).collect();
-    eprintln!("watching {} (worker {}); stop with Ctrl-C", names.join(", "), syncs.first().map_or("", |s| s.worker()));
+    eprintln!(
+        "watching {} (worker {}); stop with Ctrl-C",
+        names.join(", "),
+        syncs.first().map_or("", |s| s.worker())
+    );
     match connector_flows::sync::watch(&syncs, &printer, connector_flows::shutdown_signal()).await {
         Ok(()) => ExitCode::from(EXIT_OK),
         Err(err) => fail(&err),
@@ -230,7 +237,11 @@ impl Observer for Printer {
         let Ok(mut last) = self.last.lock() else {
             return;
         };
-        let every = if self.terminal { Duration::from_millis(250) } else { Duration::from_secs(5) };
+        let every = if self.terminal {
+            Duration::from_millis(250)
+        } else {
+            Duration::from_secs(5)
+        };
         if last.is_some_and(|at| at.elapsed() < every) {
             return;
         }
@@ -294,7 +305,8 @@ fn fail(err: &Error) -> ExitCode {
     ExitCode::from(match err {
         Error::SyncFile { .. } | Error::StoreUrl(_) | Error::Config(_) => EXIT_BAD_INPUT,
         Error::Api { source, .. } => match source {
-            connector_runtime::Error::Status { .. } | connector_runtime::Error::AuthRejected { .. } => EXIT_STATUS,
+            connector_runtime::Error::Status { .. }
+            | connector_runtime::Error::AuthRejected { .. } => EXIT_STATUS,
             e if e.status().is_some() => EXIT_STATUS,
             e if e.is_bad_input() => EXIT_BAD_INPUT,
             _ => EXIT_CONNECTION,

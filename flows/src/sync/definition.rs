@@ -227,7 +227,10 @@ struct RawDestination {
 #[serde(untagged)]
 enum RawMatch {
     Field(String),
-    Full { field: String, param: Option<String> },
+    Full {
+        field: String,
+        param: Option<String>,
+    },
 }
 
 #[derive(Deserialize)]

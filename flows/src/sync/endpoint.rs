@@ -7,7 +7,7 @@ use connector_runtime::paginate::{ListOptions, PageStream};
 use connector_runtime::Connection;
 use serde_json::{Map, Value};
 
-use super::definition::{DeleteMode, Definition, DestinationDef, Endpoint, Incremental, Match};
+use super::definition::{Definition, DeleteMode, DestinationDef, Endpoint, Incremental, Match};
 use super::table::Table;
 use crate::error::Error;
 
@@ -80,7 +80,11 @@ fn entity_of(
             return None;
         }
     };
-    match catalogue.entities.iter().find(|e| e.name == endpoint.entity) {
+    match catalogue
+        .entities
+        .iter()
+        .find(|e| e.name == endpoint.entity)
+    {
         Some(entity) => {
             for param in &entity.scope {
                 if !endpoint.scope.contains_key(param) {
@@ -145,7 +149,13 @@ fn strsim_like(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
-fn needs(entity: &Entity, kind: OperationKind, at: &str, why: &str, problems: &mut Vec<String>) -> Option<String> {
+fn needs(
+    entity: &Entity,
+    kind: OperationKind,
+    at: &str,
+    why: &str,
+    problems: &mut Vec<String>,
+) -> Option<String> {
     let found = entity.operations.get(&kind).cloned();
     if found.is_none() {
         let has: Vec<&str> = entity.operations.keys().map(|k| k.as_str()).collect();
@@ -173,12 +183,22 @@ fn input_properties(connection: &Connection, action: &str) -> Map<String, Value>
 
 impl Source {
     /// The source of `def`, on `connection`; problems are added to `problems`.
-    pub fn check(def: &Definition, connection: Connection, problems: &mut Vec<String>) -> Option<Source> {
+    pub fn check(
+        def: &Definition,
+        connection: Connection,
+        problems: &mut Vec<String>,
+    ) -> Option<Source> {
         let endpoint = &def.source.endpoint;
         let entity = entity_of(&connection, endpoint, "source", problems)?;
         let list = needs(&entity, OperationKind::List, "source", "reading", problems);
         if def.schedule.on_change {
-            needs(&entity, OperationKind::Get, "source", "schedule.on_change", problems);
+            needs(
+                &entity,
+                OperationKind::Get,
+                "source",
+                "schedule.on_change",
+                problems,
+            );
         }
         let key = match def.source.key.clone().or_else(|| entity.key.clone()) {
             Some(key) => key,
@@ -202,7 +222,9 @@ impl Source {
                         suggest(&incremental.param, &names)
                     ));
                 }
-                if !entity.fields.is_empty() && !entity.fields.iter().any(|f| f.name == incremental.field) {
+                if !entity.fields.is_empty()
+                    && !entity.fields.iter().any(|f| f.name == incremental.field)
+                {
                     let names: Vec<&str> = entity.fields.iter().map(|f| f.name.as_str()).collect();
                     problems.push(format!(
                         "source.incremental.field: the records of `{}` have no field `{}`{}",
@@ -223,8 +245,14 @@ impl Source {
                 Some(PageStyle::Page { .. } | PageStyle::Offset { .. })
             );
         }
-        if !key.is_empty() && !entity.fields.is_empty() && !entity.fields.iter().any(|f| f.name == key) {
-            problems.push(format!("source.key: the records of `{}` have no field `{key}`", entity.name));
+        if !key.is_empty()
+            && !entity.fields.is_empty()
+            && !entity.fields.iter().any(|f| f.name == key)
+        {
+            problems.push(format!(
+                "source.key: the records of `{}` have no field `{key}`",
+                entity.name
+            ));
         }
         Some(Source {
             connection,
@@ -271,21 +299,49 @@ impl Source {
 
 impl ApiDestination {
     /// The API destination of `def`, on `connection`.
-    pub fn check(def: &Definition, connection: Connection, problems: &mut Vec<String>) -> Option<ApiDestination> {
+    pub fn check(
+        def: &Definition,
+        connection: Connection,
+        problems: &mut Vec<String>,
+    ) -> Option<ApiDestination> {
         let DestinationDef::Api { endpoint, matching } = &def.destination else {
             return None;
         };
         let entity = entity_of(&connection, endpoint, "destination", problems)?;
-        let create = needs(&entity, OperationKind::Create, "destination", "creating records", problems);
-        let update = needs(&entity, OperationKind::Update, "destination", "updating records", problems);
+        let create = needs(
+            &entity,
+            OperationKind::Create,
+            "destination",
+            "creating records",
+            problems,
+        );
+        let update = needs(
+            &entity,
+            OperationKind::Update,
+            "destination",
+            "updating records",
+            problems,
+        );
         match def.deletes.mode {
             DeleteMode::Hard => {
-                needs(&entity, OperationKind::Delete, "destination", "deletes.mode = \"hard\"", problems);
+                needs(
+                    &entity,
+                    OperationKind::Delete,
+                    "destination",
+                    "deletes.mode = \"hard\"",
+                    problems,
+                );
             }
             DeleteMode::Soft | DeleteMode::Ignore => {}
         }
         if let Some(m) = matching {
-            if let Some(list) = needs(&entity, OperationKind::List, "destination", "match", problems) {
+            if let Some(list) = needs(
+                &entity,
+                OperationKind::List,
+                "destination",
+                "match",
+                problems,
+            ) {
                 if !input_properties(&connection, &list).contains_key(&m.param) {
                     problems.push(format!(
                         "destination.match: `{list}` has no parameter `{}` to find records by",
@@ -297,7 +353,10 @@ impl ApiDestination {
         let idempotency = create.as_ref().and_then(|create| {
             input_properties(&connection, create)
                 .keys()
-                .find(|k| k.eq_ignore_ascii_case("idempotency-key") || k.eq_ignore_ascii_case("header:idempotency-key"))
+                .find(|k| {
+                    k.eq_ignore_ascii_case("idempotency-key")
+                        || k.eq_ignore_ascii_case("header:idempotency-key")
+                })
                 .cloned()
         });
         let key = entity.key.clone().unwrap_or_else(|| "id".into());
@@ -333,7 +392,10 @@ impl ApiDestination {
             (Some(_), None) => &self.update,
             (None, _) => &self.create,
         };
-        match self.connection.validate_input(action, &Value::Object(input)) {
+        match self
+            .connection
+            .validate_input(action, &Value::Object(input))
+        {
             Ok(()) => Ok(()),
             Err(connector_runtime::Error::InvalidActionInput { problems, .. }) => Err(problems
                 .into_iter()
@@ -363,7 +425,9 @@ impl ApiDestination {
             max_records: Some(50),
             ..ListOptions::default()
         };
-        let mut found = self.connection.list_entities(&self.entity.name, input, options)?;
+        let mut found = self
+            .connection
+            .list_entities(&self.entity.name, input, options)?;
         while let Some(candidate) = found.next().await {
             let candidate = candidate?;
             // An API that ignores the filter must not make any record a match.
@@ -375,7 +439,11 @@ impl ApiDestination {
     }
 
     /// Creates `record` (with `idempotency_key` when the API takes one); the new record's key.
-    pub async fn create(&self, record: &Value, idempotency_key: &str) -> Result<Option<Value>, connector_runtime::Error> {
+    pub async fn create(
+        &self,
+        record: &Value,
+        idempotency_key: &str,
+    ) -> Result<Option<Value>, connector_runtime::Error> {
         let mut input = self.input(record);
         if let Some(header) = &self.idempotency {
             input.insert(header.clone(), Value::String(idempotency_key.to_owned()));
@@ -386,14 +454,26 @@ impl ApiDestination {
             .get(&OperationKind::Create)
             .cloned()
             .unwrap_or_default();
-        let answer = self.connection.execute_json(&action, Value::Object(input)).await?;
+        let answer = self
+            .connection
+            .execute_json(&action, Value::Object(input))
+            .await?;
         Ok(self.key_of(&answer))
     }
 
     /// Updates the record `key` with `record`.
-    pub async fn update(&self, key: &Value, record: &Value) -> Result<(), connector_runtime::Error> {
+    pub async fn update(
+        &self,
+        key: &Value,
+        record: &Value,
+    ) -> Result<(), connector_runtime::Error> {
         self.connection
-            .update_entity(&self.entity.name, self.scope.clone(), key.clone(), record.clone())
+            .update_entity(
+                &self.entity.name,
+                self.scope.clone(),
+                key.clone(),
+                record.clone(),
+            )
             .await
             .map(drop)
     }
@@ -418,7 +498,9 @@ pub fn refused_record(err: &connector_runtime::Error) -> bool {
     match err.status() {
         Some(401 | 403 | 407 | 408 | 429) => false,
         Some(status) => (400..500).contains(&status),
-        None => err.is_bad_input() && !matches!(err, connector_runtime::Error::UnknownAction { .. }),
+        None => {
+            err.is_bad_input() && !matches!(err, connector_runtime::Error::UnknownAction { .. })
+        }
     }
 }
 

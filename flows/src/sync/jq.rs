@@ -205,11 +205,12 @@ impl Program {
                             jaq_core::compile::Undefined::Label => "label",
                             _ => "filter",
                         };
-                        let hint = if REMOVED.contains(&name.trim_start_matches('$')) || name == "$ENV" {
-                            " (not available in sync mappings: no exit, environment or I/O)"
-                        } else {
-                            ""
-                        };
+                        let hint =
+                            if REMOVED.contains(&name.trim_start_matches('$')) || name == "$ENV" {
+                                " (not available in sync mappings: no exit, environment or I/O)"
+                            } else {
+                                ""
+                            };
                         format!("undefined {what} `{name}` at byte {at}{hint}")
                     })
                     .collect::<Vec<_>>()
@@ -275,7 +276,9 @@ fn load_problems(code: &str, error: jaq_core::load::Error<&str>) -> Vec<String> 
     match error {
         Error::Io(errors) => errors
             .into_iter()
-            .map(|(path, message)| format!("cannot load `{path}`: {message} (sync mappings import nothing)"))
+            .map(|(path, message)| {
+                format!("cannot load `{path}`: {message} (sync mappings import nothing)")
+            })
             .collect(),
         Error::Lex(errors) => errors
             .into_iter()
@@ -403,15 +406,29 @@ mod tests {
         assert_eq!(program("select(.x)").run(&json!({"x": false})), Ok(None));
         assert!(program(".[]").run(&json!([1, 2])).is_err());
         assert_eq!(
-            program("[range(3)], [range(0; 10; 4)]").run(&json!(null)).err(),
+            program("[range(3)], [range(0; 10; 4)]")
+                .run(&json!(null))
+                .err(),
             Some("the mapping gave more than one value for one record".into())
         );
-        assert_eq!(program("[range(0; 10; 4)]").run(&json!(null)), Ok(Some(json!([0, 4, 8]))));
+        assert_eq!(
+            program("[range(0; 10; 4)]").run(&json!(null)),
+            Ok(Some(json!([0, 4, 8])))
+        );
     }
 
     #[test]
     fn no_exit_no_environment_no_io() {
-        for code in ["halt", "halt_error(1)", "env", "$ENV", "input", "debug", "stderr", "$__loc__"] {
+        for code in [
+            "halt",
+            "halt_error(1)",
+            "env",
+            "$ENV",
+            "input",
+            "debug",
+            "stderr",
+            "$__loc__",
+        ] {
             let problems = Program::compile(code, Limits::default()).unwrap_err();
             assert!(problems[0].contains("undefined"), "{code}: {problems:?}");
         }
@@ -445,12 +462,24 @@ mod tests {
         ] {
             let p = Program::compile(code, tight).unwrap();
             let err = p.run(&json!(null)).unwrap_err();
-            assert!(err.contains("steps") || err.contains("deeply"), "{code}: {err}");
+            assert!(
+                err.contains("steps") || err.contains("deeply"),
+                "{code}: {err}"
+            );
         }
-        let deep = Limits { max_steps: 10_000_000, ..tight };
-        let err = Program::compile("def f: 1 + f; f", deep).unwrap().run(&json!(null)).unwrap_err();
+        let deep = Limits {
+            max_steps: 10_000_000,
+            ..tight
+        };
+        let err = Program::compile("def f: 1 + f; f", deep)
+            .unwrap()
+            .run(&json!(null))
+            .unwrap_err();
         assert!(err.contains("deeply"), "{err}");
-        let err = Program::compile("reduce range(20000) as $i (null; [.])", deep).unwrap().run(&json!(null)).unwrap_err();
+        let err = Program::compile("reduce range(20000) as $i (null; [.])", deep)
+            .unwrap()
+            .run(&json!(null))
+            .unwrap_err();
         assert!(err.contains("nested deeper"), "{err}");
         let p = Program::compile("reduce range(40) as $i (1; [., .])", tight).unwrap();
         assert!(p.run(&json!(null)).unwrap_err().contains("larger than"));
@@ -466,6 +495,9 @@ mod tests {
             .unwrap_err();
         assert!(err.contains("longer than"), "{err}");
         assert!(started.elapsed() < Duration::from_secs(2));
-        assert!(program("error(\"bad\")").run(&json!(1)).unwrap_err().contains("bad"));
+        assert!(program("error(\"bad\")")
+            .run(&json!(1))
+            .unwrap_err()
+            .contains("bad"));
     }
 }

@@ -41,7 +41,12 @@ const PG_NOW: &str = "(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT";
 
 /// Takes the lease of `sync` for `worker` for `lease`, unless another worker holds it and it
 /// has not expired.
-pub async fn acquire(store: &Store, sync: &str, worker: &str, lease: Duration) -> Result<Acquired, Error> {
+pub async fn acquire(
+    store: &Store,
+    sync: &str,
+    worker: &str,
+    lease: Duration,
+) -> Result<Acquired, Error> {
     let lease = ms(lease);
     match store {
         Store::Sqlite(db) => {
@@ -93,14 +98,20 @@ pub async fn acquire(store: &Store, sync: &str, worker: &str, lease: Duration) -
             let Some(row) = row else {
                 // Another worker is taking or renewing it right now.
                 tx.rollback().await.map_err(fail)?;
-                return Ok(Acquired::Held { worker: "(another worker)".into(), expires_ms: 0 });
+                return Ok(Acquired::Held {
+                    worker: "(another worker)".into(),
+                    expires_ms: 0,
+                });
             };
             let holder: String = row.try_get(0).map_err(fail)?;
             let expires: i64 = row.try_get(1).map_err(fail)?;
             let now: i64 = row.try_get(2).map_err(fail)?;
             if holder != worker && expires > now {
                 tx.rollback().await.map_err(fail)?;
-                return Ok(Acquired::Held { worker: holder, expires_ms: expires });
+                return Ok(Acquired::Held {
+                    worker: holder,
+                    expires_ms: expires,
+                });
             }
             tx.execute(
                 "UPDATE sync_leases SET worker = $2, expires_ms = $3 WHERE sync = $1",
@@ -115,7 +126,12 @@ pub async fn acquire(store: &Store, sync: &str, worker: &str, lease: Duration) -
 }
 
 /// Extends `worker`'s lease by `lease` from now; `false` when it is no longer its lease.
-pub async fn renew(store: &Store, sync: &str, worker: &str, lease: Duration) -> Result<bool, Error> {
+pub async fn renew(
+    store: &Store,
+    sync: &str,
+    worker: &str,
+    lease: Duration,
+) -> Result<bool, Error> {
     let lease = ms(lease);
     match store {
         Store::Sqlite(db) => {

@@ -95,7 +95,10 @@ impl Mapping {
     pub async fn map_all(&self, records: &[Value]) -> Vec<Outcome> {
         let mapped: Vec<Outcome> = match self {
             Mapping::Identity => records.iter().map(|r| Ok(Some(r.clone()))).collect(),
-            Mapping::Fields(fields) => records.iter().map(|r| Ok(Some(map_fields(fields, r)))).collect(),
+            Mapping::Fields(fields) => records
+                .iter()
+                .map(|r| Ok(Some(map_fields(fields, r))))
+                .collect(),
             Mapping::Jq(thread) => thread.run(records.to_vec()).await,
         };
         mapped
@@ -148,7 +151,8 @@ mod tests {
         ])))
         .unwrap();
         assert_eq!(
-            m.map_all(&[json!({"number": "A1", "customer": {"name": "Ada"}})]).await,
+            m.map_all(&[json!({"number": "A1", "customer": {"name": "Ada"}})])
+                .await,
             vec![Ok(Some(json!({"title": "A1", "who": "Ada"})))]
         );
         let jq = Mapping::compile(Some(&MappingDef::Jq {
@@ -158,7 +162,10 @@ mod tests {
         .unwrap();
         assert_eq!(
             jq.map_all(&[json!({"x": 1}), json!({"x": {}})]).await,
-            vec![Err("the mapping gave a number, not an object".into()), Ok(Some(json!({})))]
+            vec![
+                Err("the mapping gave a number, not an object".into()),
+                Ok(Some(json!({})))
+            ]
         );
     }
 }

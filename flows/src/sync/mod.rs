@@ -46,7 +46,7 @@ use connector_runtime::Connection;
 use serde::Serialize;
 use serde_json::Value;
 
-pub use definition::{DeleteMode, Definition, DestinationDef};
+pub use definition::{Definition, DeleteMode, DestinationDef};
 pub use run::{content_hash, idempotency_key, Observer, Quiet, Report, RunOptions};
 pub use state::{Counts, Quarantined, RunRow};
 pub use watch::watch;
@@ -116,11 +116,17 @@ impl Sync {
 
     /// The sync `def` between `source` and `destination` (`None` for a table destination):
     /// checked against their catalogues, its mapping compiled and its state store opened.
-    pub async fn new(def: Definition, source: Connection, destination: Option<Connection>) -> Result<Sync, Error> {
+    pub async fn new(
+        def: Definition,
+        source: Connection,
+        destination: Option<Connection>,
+    ) -> Result<Sync, Error> {
         let mut problems = Vec::new();
         let checked_source = Source::check(&def, source, &mut problems);
         let api = match (&def.destination, destination) {
-            (DestinationDef::Api { .. }, Some(connection)) => ApiDestination::check(&def, connection, &mut problems),
+            (DestinationDef::Api { .. }, Some(connection)) => {
+                ApiDestination::check(&def, connection, &mut problems)
+            }
             (DestinationDef::Api { .. }, None) => {
                 problems.push("destination: an entity destination needs its connection".into());
                 None
@@ -138,16 +144,26 @@ impl Sync {
             file: def.file.display().to_string(),
             problems,
         };
-        let (Some(source), Some(mapping), true) = (checked_source, mapping, problems.is_empty()) else {
+        let (Some(source), Some(mapping), true) = (checked_source, mapping, problems.is_empty())
+        else {
             return Err(fail(problems));
         };
         let destination = match (&def.destination, api) {
             (_, Some(api)) => Destination::Api(api),
-            (DestinationDef::Table { database, table, key }, None) => {
+            (
+                DestinationDef::Table {
+                    database,
+                    table,
+                    key,
+                },
+                None,
+            ) => {
                 let key = key.clone().unwrap_or_else(|| source.key.clone());
                 Destination::Table(table::Table::open(database, table, &key).await?)
             }
-            (DestinationDef::Api { .. }, None) => return Err(fail(vec!["destination: unresolved".into()])),
+            (DestinationDef::Api { .. }, None) => {
+                return Err(fail(vec!["destination: unresolved".into()]))
+            }
         };
         let state = State::open(Store::open(&def.state.store).await?, &def.name).await?;
         Ok(Sync {
@@ -217,7 +233,11 @@ impl Sync {
 
     /// Runs once with `options`, telling `observer` of its progress. Fails with
     /// [`Error::Busy`] when another worker holds the sync's lease.
-    pub async fn run_with(&self, options: RunOptions, observer: &dyn Observer) -> Result<Report, Error> {
+    pub async fn run_with(
+        &self,
+        options: RunOptions,
+        observer: &dyn Observer,
+    ) -> Result<Report, Error> {
         let started = Instant::now();
         let quarantined: HashSet<String> = self
             .state
@@ -265,7 +285,9 @@ impl Sync {
         }
         let lease_lost = Arc::new(AtomicBool::new(false));
         let heartbeat = self.heartbeat(Arc::clone(&lease_lost));
-        let outcome = self.run_leased(options, observer, &lease_lost, started, quarantined).await;
+        let outcome = self
+            .run_leased(options, observer, &lease_lost, started, quarantined)
+            .await;
         heartbeat.abort();
         // A lost lease is the other worker's now; giving it back would free it under them.
         if !lease_lost.load(Ordering::Relaxed) {
@@ -280,7 +302,11 @@ impl Sync {
     /// worker has it.
     fn heartbeat(&self, lost: Arc<AtomicBool>) -> tokio::task::JoinHandle<()> {
         let store = self.state.store().clone();
-        let (sync, worker, lease) = (self.def.name.clone(), self.worker.clone(), self.def.state.lease);
+        let (sync, worker, lease) = (
+            self.def.name.clone(),
+            self.worker.clone(),
+            self.def.state.lease,
+        );
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(lease / 3).await;
@@ -290,7 +316,9 @@ impl Sync {
                         lost.store(true, Ordering::Relaxed);
                         return;
                     }
-                    Err(err) => tracing::warn!(sync = %sync, error = %err, "renewing the lease failed; trying again"),
+                    Err(err) => {
+                        tracing::warn!(sync = %sync, error = %err, "renewing the lease failed; trying again")
+                    }
                 }
             }
         })
@@ -306,7 +334,11 @@ impl Sync {
     ) -> Result<Report, Error> {
         let run = self
             .state
-            .begin(&self.worker, options.full, self.source.incremental.is_some())
+            .begin(
+                &self.worker,
+                options.full,
+                self.source.incremental.is_some(),
+            )
             .await?;
         let mut runner = run::Runner {
             sync: self,
@@ -333,14 +365,23 @@ impl Sync {
             }
             Err(err) => {
                 if !matches!(err, Error::LeaseLost(_)) {
-                    let _ = self.state.finish(&self.worker, &runner.run, Some(&err.to_string())).await;
+                    let _ = self
+                        .state
+                        .finish(&self.worker, &runner.run, Some(&err.to_string()))
+                        .await;
                 }
                 Err(err)
             }
         }
     }
 
-    async fn report(&self, run: &Run, started: Instant, cursor: Option<Value>, skipped: Option<String>) -> Report {
+    async fn report(
+        &self,
+        run: &Run,
+        started: Instant,
+        cursor: Option<Value>,
+        skipped: Option<String>,
+    ) -> Report {
         let in_quarantine = self.state.quarantined().await.map_or(0, |q| q.len() as u64);
         Report {
             sync: self.def.name.clone(),
@@ -393,7 +434,9 @@ async fn store_bytes(store: &Store) -> Option<u64> {
                 )
                 .await
                 .ok()?;
-            row.try_get::<_, i64>(0).ok().and_then(|n| u64::try_from(n).ok())
+            row.try_get::<_, i64>(0)
+                .ok()
+                .and_then(|n| u64::try_from(n).ok())
         }
     }
 }

@@ -13,7 +13,9 @@ use super::definition::Endpoint;
 /// `destination`).
 pub fn connection(endpoint: &Endpoint, at: &str) -> Result<Connection, String> {
     let Some(spec) = &endpoint.connector else {
-        return Err(format!("{at}.connector: name the spec or manifest (connector.toml) of the {at}"));
+        return Err(format!(
+            "{at}.connector: name the spec or manifest (connector.toml) of the {at}"
+        ));
     };
     let loaded = Loaded::load(spec, &Options::default())
         .map_err(|err| format!("{at}.connector: {}", chain(&err)))?;

@@ -144,8 +144,16 @@ fn key_text(record: &Value, field: &str) -> Option<String> {
 
 /// What to do with one record.
 enum Plan {
-    Create { mapped: Value, hash: String, idem: String },
-    Update { dest: String, mapped: Value, hash: String },
+    Create {
+        mapped: Value,
+        hash: String,
+        idem: String,
+    },
+    Update {
+        dest: String,
+        mapped: Value,
+        hash: String,
+    },
     Unchanged,
     Filtered,
     Quarantine(Vec<String>),
@@ -224,9 +232,15 @@ impl Runner<'_> {
         if self.options.dry_run {
             for ((key, record), plan) in keyed.iter().zip(&plans) {
                 let line = match plan {
-                    Plan::Create { mapped, .. } => json!({"op": "create", "source_key": key, "record": mapped}),
-                    Plan::Update { dest, mapped, .. } => json!({"op": "update", "source_key": key, "destination_key": serde_json::from_str::<Value>(dest).unwrap_or(Value::Null), "record": mapped}),
-                    Plan::Quarantine(problems) => json!({"op": "quarantine", "source_key": key, "problems": problems, "source_record": record}),
+                    Plan::Create { mapped, .. } => {
+                        json!({"op": "create", "source_key": key, "record": mapped})
+                    }
+                    Plan::Update { dest, mapped, .. } => {
+                        json!({"op": "update", "source_key": key, "destination_key": serde_json::from_str::<Value>(dest).unwrap_or(Value::Null), "record": mapped})
+                    }
+                    Plan::Quarantine(problems) => {
+                        json!({"op": "quarantine", "source_key": key, "problems": problems, "source_record": record})
+                    }
                     Plan::Unchanged | Plan::Filtered => continue,
                 };
                 self.observer.planned(&line);
@@ -243,7 +257,9 @@ impl Runner<'_> {
                 .iter()
                 .zip(&plans)
                 .filter_map(|((key, _), plan)| match plan {
-                    Plan::Create { idem, .. } if entries.get(key).and_then(|e| e.pending.as_ref()) != Some(idem) => {
+                    Plan::Create { idem, .. }
+                        if entries.get(key).and_then(|e| e.pending.as_ref()) != Some(idem) =>
+                    {
                         Some((key.clone(), idem.clone()))
                     }
                     _ => None,
@@ -254,7 +270,8 @@ impl Runner<'_> {
         let outcome = self.write(&keyed, plans, &mut cp).await;
         for key in &gone {
             if let Some(entry) = entries.get(key) {
-                self.delete_one(key, entry.dest_key.as_deref(), &mut cp).await?;
+                self.delete_one(key, entry.dest_key.as_deref(), &mut cp)
+                    .await?;
             }
         }
         if outcome.is_err() {
@@ -263,11 +280,17 @@ impl Runner<'_> {
             cp.event_seq = None;
         }
         sync.state.checkpoint(&self.worker, &self.run, cp).await?;
-        self.observer.progress(&self.run.counts, self.started.elapsed());
+        self.observer
+            .progress(&self.run.counts, self.started.elapsed());
         outcome
     }
 
-    fn plan(&self, key: &str, mapped: Result<Option<Value>, String>, entry: Option<&Entry>) -> Plan {
+    fn plan(
+        &self,
+        key: &str,
+        mapped: Result<Option<Value>, String>,
+        entry: Option<&Entry>,
+    ) -> Plan {
         let sync = self.sync;
         let mapped = match mapped {
             Ok(Some(mapped)) => mapped,
@@ -281,7 +304,8 @@ impl Runner<'_> {
         };
         let hash = content_hash(&mapped);
         let existing = entry.and_then(|e| e.dest_key.clone());
-        let unchanged = entry.is_some_and(|e| !e.deleted && e.hash.as_deref() == Some(hash.as_str()));
+        let unchanged =
+            entry.is_some_and(|e| !e.deleted && e.hash.as_deref() == Some(hash.as_str()));
         if existing.is_some() && unchanged {
             return Plan::Unchanged;
         }
@@ -310,9 +334,16 @@ impl Runner<'_> {
         }
     }
 
-    fn quarantine(&mut self, cp: &mut Checkpoint, key: &str, record: &Value, problems: Vec<String>) {
+    fn quarantine(
+        &mut self,
+        cp: &mut Checkpoint,
+        key: &str,
+        record: &Value,
+        problems: Vec<String>,
+    ) {
         self.run.counts.quarantined += 1;
-        cp.quarantined.push((key.to_owned(), record.clone(), problems));
+        cp.quarantined
+            .push((key.to_owned(), record.clone(), problems));
         if self.run.full {
             cp.seen.push(key.to_owned());
         }
@@ -341,11 +372,25 @@ impl Runner<'_> {
                     match plan {
                         Plan::Create { mapped, hash, .. } => {
                             let row_key = sync.row_key(&mapped, key);
-                            pending.push((key.clone(), record.clone(), mapped, hash, row_key, true));
+                            pending.push((
+                                key.clone(),
+                                record.clone(),
+                                mapped,
+                                hash,
+                                row_key,
+                                true,
+                            ));
                         }
                         Plan::Update { mapped, hash, .. } => {
                             let row_key = sync.row_key(&mapped, key);
-                            pending.push((key.clone(), record.clone(), mapped, hash, row_key, false));
+                            pending.push((
+                                key.clone(),
+                                record.clone(),
+                                mapped,
+                                hash,
+                                row_key,
+                                false,
+                            ));
                         }
                         Plan::Quarantine(problems) => self.quarantine(cp, key, record, problems),
                         Plan::Unchanged => {
@@ -370,7 +415,9 @@ impl Runner<'_> {
                     }
                 }
                 let results = table.upsert(&rows).await?;
-                for ((key, record, _, hash, row_key, created), result) in pending.iter().zip(results) {
+                for ((key, record, _, hash, row_key, created), result) in
+                    pending.iter().zip(results)
+                {
                     match result {
                         Ok(()) => {
                             if *created {
@@ -378,7 +425,8 @@ impl Runner<'_> {
                             } else {
                                 self.run.counts.updated += 1;
                             }
-                            cp.written.push((key.clone(), Some(row_key.to_string()), hash.clone()));
+                            cp.written
+                                .push((key.clone(), Some(row_key.to_string()), hash.clone()));
                             self.release(cp, key);
                         }
                         Err(problem) => self.quarantine(cp, key, record, vec![problem]),
@@ -407,7 +455,8 @@ impl Runner<'_> {
                             continue;
                         }
                         Plan::Update { dest, mapped, hash } => {
-                            let dest_value = serde_json::from_str::<Value>(&dest).unwrap_or(Value::String(dest.clone()));
+                            let dest_value = serde_json::from_str::<Value>(&dest)
+                                .unwrap_or(Value::String(dest.clone()));
                             match api.update(&dest_value, &mapped).await {
                                 Ok(()) => Ok((Some(dest), hash, false)),
                                 // Deleted on the other side meanwhile: made again.
@@ -465,7 +514,12 @@ impl Runner<'_> {
     }
 
     /// Deletes (or marks) the destination record of `key`.
-    async fn delete_one(&mut self, key: &str, dest: Option<&str>, cp: &mut Checkpoint) -> Result<(), Error> {
+    async fn delete_one(
+        &mut self,
+        key: &str,
+        dest: Option<&str>,
+        cp: &mut Checkpoint,
+    ) -> Result<(), Error> {
         let sync = self.sync;
         let mode = sync.def.deletes.mode;
         if mode == DeleteMode::Ignore {
@@ -475,10 +529,13 @@ impl Runner<'_> {
             cp.deleted.push((key.to_owned(), true));
             return Ok(());
         };
-        let dest_value = serde_json::from_str::<Value>(dest).unwrap_or(Value::String(dest.to_owned()));
+        let dest_value =
+            serde_json::from_str::<Value>(dest).unwrap_or(Value::String(dest.to_owned()));
         match &sync.destination {
             Destination::Table(table) => {
-                table.delete(&[dest_value], mode == DeleteMode::Soft).await?;
+                table
+                    .delete(&[dest_value], mode == DeleteMode::Soft)
+                    .await?;
             }
             Destination::Api(api) => {
                 let result = match mode {
@@ -532,7 +589,9 @@ impl Runner<'_> {
             Some(resume) => resume.clone(),
             None => {
                 let mut input = sync.source.scope.clone();
-                if let (false, Some(inc), Some(since)) = (self.run.full, &sync.source.incremental, &self.run.since) {
+                if let (false, Some(inc), Some(since)) =
+                    (self.run.full, &sync.source.incremental, &self.run.since)
+                {
                     input.insert(inc.param.clone(), since.clone());
                 }
                 input
@@ -546,7 +605,8 @@ impl Runner<'_> {
             })?;
             self.run.counts.pages += 1;
             let next = page.next.clone();
-            self.page(page.records, Vec::new(), Some(next.clone()), None).await?;
+            self.page(page.records, Vec::new(), Some(next.clone()), None)
+                .await?;
             self.run.resume = next;
         }
         Ok(())
@@ -569,7 +629,8 @@ impl Runner<'_> {
                 if q.source_key.starts_with("(no key)") {
                     continue;
                 }
-                let key = serde_json::from_str::<Value>(&q.source_key).unwrap_or(Value::String(q.source_key.clone()));
+                let key = serde_json::from_str::<Value>(&q.source_key)
+                    .unwrap_or(Value::String(q.source_key.clone()));
                 if can_get {
                     match sync.source.get(&key).await? {
                         Some(record) => records.push(record),
@@ -586,7 +647,9 @@ impl Runner<'_> {
                 cp_gone.released.push(key.clone());
             }
             if !gone.is_empty() && !self.options.dry_run {
-                sync.state.checkpoint(&self.worker, &self.run, cp_gone).await?;
+                sync.state
+                    .checkpoint(&self.worker, &self.run, cp_gone)
+                    .await?;
             }
             if !records.is_empty() {
                 self.page(records, Vec::new(), None, None).await?;

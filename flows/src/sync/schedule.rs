@@ -19,7 +19,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         }
         let n: u64 = rest[..digits].parse().map_err(|_| bad())?;
         rest = &rest[digits..];
-        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
         let unit = match &rest[..unit_len] {
             "ms" => Duration::from_millis(1),
             "s" => Duration::from_secs(1),
@@ -130,7 +132,9 @@ impl std::fmt::Display for Cron {
 fn bits(field: &str, min: u64, max: u64, name: &str) -> Result<u64, String> {
     let mut set = 0u64;
     for part in field.split(',') {
-        let bad = || format!("the {name} field `{field}` is not valid (use *, N, N-M, */S, N-M/S or lists of them, within {min}-{max})");
+        let bad = || {
+            format!("the {name} field `{field}` is not valid (use *, N, N-M, */S, N-M/S or lists of them, within {min}-{max})")
+        };
         let (range, step) = match part.split_once('/') {
             Some((range, step)) => (range, step.parse::<u64>().map_err(|_| bad())?),
             None => (part, 1),
@@ -204,13 +208,16 @@ mod tests {
         assert_eq!(quarter.next_after(at), Some(at + 8 * 60_000));
         // Weekdays at 09:00: Tuesday 09:00 is 22 h 53 min later.
         let weekdays = Cron::parse("0 9 * * 1-5").unwrap();
-        assert_eq!(
-            weekdays.next_after(at),
-            Some(at + (22 * 60 + 53) * 60_000)
-        );
+        assert_eq!(weekdays.next_after(at), Some(at + (22 * 60 + 53) * 60_000));
         assert_eq!(civil(0), (1970, 1, 1));
         assert_eq!(Cron::parse("0 0 31 2 *").unwrap().next_after(at), None);
-        for bad in ["* * * *", "60 * * * *", "*/0 * * * *", "a * * * *", "5-1 * * * *"] {
+        for bad in [
+            "* * * *",
+            "60 * * * *",
+            "*/0 * * * *",
+            "a * * * *",
+            "5-1 * * * *",
+        ] {
             assert!(Cron::parse(bad).is_err(), "{bad}");
         }
     }

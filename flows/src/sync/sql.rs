@@ -57,7 +57,11 @@ impl P {
 }
 
 impl ToSql for P {
-    fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> Result<IsNull, Box<dyn StdError + Sync + Send>> {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut BytesMut,
+    ) -> Result<IsNull, Box<dyn StdError + Sync + Send>> {
         match self {
             P::Int(n) => ToSql::to_sql(n, ty, out),
             P::Text(t) => ToSql::to_sql(t, ty, out),
@@ -125,7 +129,10 @@ pub fn dollars(sql: &str) -> String {
     out
 }
 
-fn pg_fail<'a>(store: &'a Store, action: &'static str) -> impl Fn(tokio_postgres::Error) -> Error + 'a {
+fn pg_fail<'a>(
+    store: &'a Store,
+    action: &'static str,
+) -> impl Fn(tokio_postgres::Error) -> Error + 'a {
     move |err| Error::Postgres {
         action,
         store: store.label(),
@@ -134,7 +141,11 @@ fn pg_fail<'a>(store: &'a Store, action: &'static str) -> impl Fn(tokio_postgres
 }
 
 /// Runs a query; each row as cells of `kinds`.
-pub async fn query(store: &Store, stmt: Stmt, kinds: &'static [Kind]) -> Result<Vec<Vec<P>>, Error> {
+pub async fn query(
+    store: &Store,
+    stmt: Stmt,
+    kinds: &'static [Kind],
+) -> Result<Vec<Vec<P>>, Error> {
     match store {
         Store::Sqlite(db) => {
             db.read(move |conn| {
@@ -147,8 +158,11 @@ pub async fn query(store: &Store, stmt: Stmt, kinds: &'static [Kind]) -> Result<
         }
         Store::Postgres(db) => {
             let client = db.client().await?;
-            let params: Vec<&(dyn ToSql + Sync)> =
-                stmt.params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+            let params: Vec<&(dyn ToSql + Sync)> = stmt
+                .params
+                .iter()
+                .map(|p| p as &(dyn ToSql + Sync))
+                .collect();
             let rows = client
                 .query(&dollars(&stmt.sql), &params)
                 .await
@@ -208,15 +222,19 @@ pub enum Guarded {
 }
 
 /// Runs `stmts` in one transaction (after `guard`, when given); all or nothing.
-pub async fn batch(store: &Store, guard: Option<Guard>, stmts: Vec<Stmt>) -> Result<Guarded, Error> {
+pub async fn batch(
+    store: &Store,
+    guard: Option<Guard>,
+    stmts: Vec<Stmt>,
+) -> Result<Guarded, Error> {
     match store {
         Store::Sqlite(db) => {
             db.write(move |tx| {
                 if let Some(guard) = &guard {
                     let found: Option<String> = {
                         let mut statement = tx.prepare_cached(&guard.stmt.sql)?;
-                        let mut rows =
-                            statement.query(rusqlite::params_from_iter(guard.stmt.params.iter()))?;
+                        let mut rows = statement
+                            .query(rusqlite::params_from_iter(guard.stmt.params.iter()))?;
                         match rows.next()? {
                             Some(row) => row.get(0)?,
                             None => None,
@@ -239,8 +257,12 @@ pub async fn batch(store: &Store, guard: Option<Guard>, stmts: Vec<Stmt>) -> Res
             let mut client = db.client().await?;
             let tx = client.transaction().await.map_err(&fail)?;
             if let Some(guard) = &guard {
-                let params: Vec<&(dyn ToSql + Sync)> =
-                    guard.stmt.params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+                let params: Vec<&(dyn ToSql + Sync)> = guard
+                    .stmt
+                    .params
+                    .iter()
+                    .map(|p| p as &(dyn ToSql + Sync))
+                    .collect();
                 let row = tx
                     .query_opt(&dollars(&guard.stmt.sql), &params)
                     .await
@@ -267,8 +289,11 @@ pub async fn batch(store: &Store, guard: Option<Guard>, stmts: Vec<Stmt>) -> Res
             let tx_ref = &tx;
             for stmt in &stmts {
                 let statement = &prepared[&stmt.sql];
-                let params: Vec<&(dyn ToSql + Sync)> =
-                    stmt.params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+                let params: Vec<&(dyn ToSql + Sync)> = stmt
+                    .params
+                    .iter()
+                    .map(|p| p as &(dyn ToSql + Sync))
+                    .collect();
                 runs.push(async move { tx_ref.execute(statement, &params).await });
             }
             for result in futures_util::future::join_all(runs).await {
@@ -286,6 +311,9 @@ mod tests {
 
     #[test]
     fn placeholders() {
-        assert_eq!(dollars("a = ?1 AND b = '?x' AND c = ?12"), "a = $1 AND b = '?x' AND c = $12");
+        assert_eq!(
+            dollars("a = ?1 AND b = '?x' AND c = ?12"),
+            "a = $1 AND b = '?x' AND c = $12"
+        );
     }
 }

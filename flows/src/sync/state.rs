@@ -191,7 +191,10 @@ impl State {
     pub async fn cursor(&self) -> Result<Option<Value>, Error> {
         let rows = sql::query(
             &self.store,
-            Stmt::new("SELECT cursor FROM sync_state WHERE sync = ?1", vec![self.sync()]),
+            Stmt::new(
+                "SELECT cursor FROM sync_state WHERE sync = ?1",
+                vec![self.sync()],
+            ),
             &[Kind::Text],
         )
         .await?;
@@ -217,7 +220,10 @@ impl State {
             &[Kind::Int, Kind::Int, Kind::Text, Kind::Text, Kind::Text, Kind::Text, Kind::Int],
         )
         .await?;
-        let json = |p: &P| p.as_text().and_then(|t| serde_json::from_str::<Value>(t).ok());
+        let json = |p: &P| {
+            p.as_text()
+                .and_then(|t| serde_json::from_str::<Value>(t).ok())
+        };
         if let Some(row) = rows.first() {
             if let Some(id) = row[0].as_int() {
                 return Ok(Run {
@@ -289,7 +295,8 @@ impl State {
     pub async fn lookup(&self, keys: &[String]) -> Result<HashMap<String, Entry>, Error> {
         let mut out = HashMap::with_capacity(keys.len());
         for chunk in keys.chunks(500) {
-            let placeholders: Vec<String> = (0..chunk.len()).map(|i| format!("?{}", i + 2)).collect();
+            let placeholders: Vec<String> =
+                (0..chunk.len()).map(|i| format!("?{}", i + 2)).collect();
             let mut params = vec![self.sync()];
             params.extend(chunk.iter().map(P::text));
             let rows = sql::query(
@@ -413,11 +420,18 @@ impl State {
         if run.id > 0 {
             stmts.push(Stmt::new(
                 "UPDATE sync_state SET run_cursor = ?2 WHERE sync = ?1",
-                vec![self.sync(), P::Text(run.max_cursor.as_ref().map(Value::to_string))],
+                vec![
+                    self.sync(),
+                    P::Text(run.max_cursor.as_ref().map(Value::to_string)),
+                ],
             ));
             stmts.push(Stmt::new(
                 "UPDATE sync_runs SET counts = ?3 WHERE sync = ?1 AND run_id = ?2",
-                vec![self.sync(), P::int(run.id), P::text(serde_json::to_string(&run.counts).unwrap_or_default())],
+                vec![
+                    self.sync(),
+                    P::int(run.id),
+                    P::text(serde_json::to_string(&run.counts).unwrap_or_default()),
+                ],
             ));
         }
         self.apply(worker, stmts).await
@@ -487,7 +501,9 @@ impl State {
         match error {
             None => {
                 let cursor = match (&run.max_cursor, &run.since) {
-                    (Some(max), Some(since)) if super::run::cursor_before(max, since) => Some(since),
+                    (Some(max), Some(since)) if super::run::cursor_before(max, since) => {
+                        Some(since)
+                    }
                     (Some(max), _) => Some(max),
                     (None, since) => since.as_ref(),
                 };
@@ -505,7 +521,13 @@ impl State {
             Some(error) => stmts.push(Stmt::new(
                 "UPDATE sync_runs SET status = 'failed', finished_ms = ?3, counts = ?4, error = ?5
                  WHERE sync = ?1 AND run_id = ?2",
-                vec![self.sync(), P::int(run.id), P::int(now), P::text(counts), P::text(error)],
+                vec![
+                    self.sync(),
+                    P::int(run.id),
+                    P::int(now),
+                    P::text(counts),
+                    P::text(error),
+                ],
             )),
         }
         self.apply(worker, stmts).await
@@ -515,7 +537,10 @@ impl State {
     pub async fn event_seq(&self) -> Result<i64, Error> {
         let rows = sql::query(
             &self.store,
-            Stmt::new("SELECT event_seq FROM sync_state WHERE sync = ?1", vec![self.sync()]),
+            Stmt::new(
+                "SELECT event_seq FROM sync_state WHERE sync = ?1",
+                vec![self.sync()],
+            ),
             &[Kind::Int],
         )
         .await?;
@@ -548,7 +573,10 @@ impl State {
                     started_ms: started,
                     finished_ms: finished,
                     duration_ms: finished.unwrap_or(now).saturating_sub(started),
-                    counts: r[6].as_text().and_then(|t| serde_json::from_str(t).ok()).unwrap_or_default(),
+                    counts: r[6]
+                        .as_text()
+                        .and_then(|t| serde_json::from_str(t).ok())
+                        .unwrap_or_default(),
                     cursor: r[7].as_text().and_then(|t| serde_json::from_str(t).ok()),
                     error: r[8].as_text().map(str::to_owned),
                 }
@@ -560,7 +588,10 @@ impl State {
     pub async fn records(&self) -> Result<i64, Error> {
         let rows = sql::query(
             &self.store,
-            Stmt::new("SELECT COUNT(*) FROM sync_records WHERE sync = ?1", vec![self.sync()]),
+            Stmt::new(
+                "SELECT COUNT(*) FROM sync_records WHERE sync = ?1",
+                vec![self.sync()],
+            ),
             &[Kind::Int],
         )
         .await?;

@@ -147,12 +147,13 @@ impl Table {
         if known.is_none() {
             let existing = self.read_columns().await?;
             if existing.is_empty() {
-                let key_type = records
-                    .first()
-                    .map_or(Column::Text, |(key, _)| match Column::of(key) {
-                        Column::Int => Column::Int,
-                        _ => Column::Text,
-                    });
+                let key_type =
+                    records
+                        .first()
+                        .map_or(Column::Text, |(key, _)| match Column::of(key) {
+                            Column::Int => Column::Int,
+                            _ => Column::Text,
+                        });
                 let sql = format!(
                     "CREATE TABLE IF NOT EXISTS {} ({} {} PRIMARY KEY, _synced_at_ms {}, _deleted_at_ms {})",
                     quote(&self.name),
@@ -220,7 +221,9 @@ impl Table {
         match self.store {
             // The parameter is text, cast by the server: `CAST($n AS BIGINT)` alone would make
             // the driver expect a BIGINT parameter.
-            Store::Postgres(_) => format!("CAST(CAST(?{n} AS TEXT) AS {})", column.sql(&self.store)),
+            Store::Postgres(_) => {
+                format!("CAST(CAST(?{n} AS TEXT) AS {})", column.sql(&self.store))
+            }
             Store::Sqlite(_) => format!("?{n}"),
         }
     }
@@ -273,7 +276,10 @@ impl Table {
 
     /// Upserts `rows` (key, record) in one transaction; when that fails, row by row, so that
     /// only the rows the database refuses fail (with its message).
-    pub async fn upsert(&self, rows: &[(Value, &Map<String, Value>)]) -> Result<Vec<Result<(), String>>, Error> {
+    pub async fn upsert(
+        &self,
+        rows: &[(Value, &Map<String, Value>)],
+    ) -> Result<Vec<Result<(), String>>, Error> {
         if rows.is_empty() {
             return Ok(Vec::new());
         }
@@ -342,7 +348,11 @@ impl Table {
                     )
                 } else {
                     Stmt::new(
-                        format!("DELETE FROM {} WHERE {} = {at}", quote(&self.name), quote(&self.key)),
+                        format!(
+                            "DELETE FROM {} WHERE {} = {at}",
+                            quote(&self.name),
+                            quote(&self.key)
+                        ),
                         vec![key_param],
                     )
                 }

@@ -78,7 +78,11 @@ impl Sync {
             return Ok(true);
         };
         let now = crate::now_ms();
-        let every = self.def.schedule.every.map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        let every = self
+            .def
+            .schedule
+            .every
+            .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
         match last.status.as_str() {
             "running" => return Ok(true),
             "failed" => {
@@ -99,7 +103,11 @@ impl Sync {
     /// Handles the events stored since the last one handled: each names a source record,
     /// which is read again and written like any other (or deleted when the source has it no
     /// more). `None` when there was nothing to do.
-    async fn changes(&self, events: &EventStore, observer: &dyn Observer) -> Result<Option<Report>, Error> {
+    async fn changes(
+        &self,
+        events: &EventStore,
+        observer: &dyn Observer,
+    ) -> Result<Option<Report>, Error> {
         let Some(def) = &self.def.events else {
             return Ok(None);
         };

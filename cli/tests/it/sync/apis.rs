@@ -134,7 +134,11 @@ async fn shop_list(
     if let Err(r) = shop_auth(&headers) {
         return r;
     }
-    let limit: usize = query.get("limit").and_then(|l| l.parse().ok()).unwrap_or(100).clamp(1, 500);
+    let limit: usize = query
+        .get("limit")
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(100)
+        .clamp(1, 500);
     let since = query.get("updated_since").cloned();
     let after = query.get("after").cloned();
     let mut state = shop.0.lock().unwrap();
@@ -142,29 +146,51 @@ async fn shop_list(
     let mut orders: Vec<&Value> = state
         .orders
         .values()
-        .filter(|o| since.as_deref().is_none_or(|s| o["updated_at"].as_str().unwrap_or_default() >= s))
+        .filter(|o| {
+            since
+                .as_deref()
+                .is_none_or(|s| o["updated_at"].as_str().unwrap_or_default() >= s)
+        })
         .collect();
     orders.sort_by_key(|o| order_cursor(o));
     let orders: Vec<&Value> = orders
         .into_iter()
-        .filter(|o| after.as_deref().is_none_or(|a| order_cursor(o).as_str() > a))
+        .filter(|o| {
+            after
+                .as_deref()
+                .is_none_or(|a| order_cursor(o).as_str() > a)
+        })
         .collect();
     let page: Vec<Value> = orders.iter().take(limit).map(|o| (*o).clone()).collect();
-    let next = (orders.len() > limit).then(|| page.last().map(order_cursor)).flatten();
+    let next = (orders.len() > limit)
+        .then(|| page.last().map(order_cursor))
+        .flatten();
     Json(json!({"orders": page, "next_cursor": next})).into_response()
 }
 
-async fn shop_get(State(shop): State<Shop>, Path((_s, id)): Path<(String, i64)>, headers: HeaderMap) -> Response {
+async fn shop_get(
+    State(shop): State<Shop>,
+    Path((_s, id)): Path<(String, i64)>,
+    headers: HeaderMap,
+) -> Response {
     if let Err(r) = shop_auth(&headers) {
         return r;
     }
     match shop.order(id) {
         Some(order) => Json(order).into_response(),
-        None => (StatusCode::NOT_FOUND, Json(json!({"error": "no such order"}))).into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            Json(json!({"error": "no such order"})),
+        )
+            .into_response(),
     }
 }
 
-async fn shop_create(State(shop): State<Shop>, headers: HeaderMap, Json(body): Json<Value>) -> Response {
+async fn shop_create(
+    State(shop): State<Shop>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
     if let Err(r) = shop_auth(&headers) {
         return r;
     }
@@ -173,7 +199,12 @@ async fn shop_create(State(shop): State<Shop>, headers: HeaderMap, Json(body): J
     (StatusCode::CREATED, Json(shop.order(id))).into_response()
 }
 
-async fn shop_patch(State(shop): State<Shop>, Path((_s, id)): Path<(String, i64)>, headers: HeaderMap, Json(body): Json<Value>) -> Response {
+async fn shop_patch(
+    State(shop): State<Shop>,
+    Path((_s, id)): Path<(String, i64)>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
     if let Err(r) = shop_auth(&headers) {
         return r;
     }
@@ -184,7 +215,11 @@ async fn shop_patch(State(shop): State<Shop>, Path((_s, id)): Path<(String, i64)
     Json(shop.order(id)).into_response()
 }
 
-async fn shop_delete(State(shop): State<Shop>, Path((_s, id)): Path<(String, i64)>, headers: HeaderMap) -> Response {
+async fn shop_delete(
+    State(shop): State<Shop>,
+    Path((_s, id)): Path<(String, i64)>,
+    headers: HeaderMap,
+) -> Response {
     if let Err(r) = shop_auth(&headers) {
         return r;
     }
@@ -216,7 +251,10 @@ impl Crm {
     pub fn router(&self) -> Router {
         Router::new()
             .route("/deals", get(crm_list).post(crm_create))
-            .route("/deals/{id}", get(crm_get).patch(crm_patch).delete(crm_delete))
+            .route(
+                "/deals/{id}",
+                get(crm_get).patch(crm_patch).delete(crm_delete),
+            )
             .with_state(self.clone())
     }
 
@@ -229,13 +267,22 @@ impl Crm {
         let mut out = BTreeMap::new();
         for deal in self.deals() {
             let external = deal["externalId"].as_str().unwrap_or_default().to_owned();
-            assert!(out.insert(external.clone(), deal).is_none(), "two deals for external id {external}");
+            assert!(
+                out.insert(external.clone(), deal).is_none(),
+                "two deals for external id {external}"
+            );
         }
         out
     }
 
     pub fn calls(&self, kind: &str) -> u64 {
-        self.state.lock().unwrap().calls.get(kind).copied().unwrap_or(0)
+        self.state
+            .lock()
+            .unwrap()
+            .calls
+            .get(kind)
+            .copied()
+            .unwrap_or(0)
     }
 
     fn count(&self, kind: &'static str) {
@@ -267,7 +314,11 @@ fn crm_auth(headers: &HeaderMap) -> Result<(), Response> {
     if headers.get("authorization").and_then(|v| v.to_str().ok()) == Some(expected.as_str()) {
         Ok(())
     } else {
-        Err((StatusCode::UNAUTHORIZED, Json(json!({"error": "bad token"}))).into_response())
+        Err((
+            StatusCode::UNAUTHORIZED,
+            Json(json!({"error": "bad token"})),
+        )
+            .into_response())
     }
 }
 
@@ -279,28 +330,46 @@ fn invalid(deal: &Map<String, Value>) -> Option<String> {
         Some(t) if t.chars().count() > 200 => return Some("title is too long".into()),
         _ => {}
     }
-    if deal.get("externalId").and_then(Value::as_str).is_none_or(str::is_empty) {
+    if deal
+        .get("externalId")
+        .and_then(Value::as_str)
+        .is_none_or(str::is_empty)
+    {
         return Some("externalId is required".into());
     }
     None
 }
 
-async fn crm_list(State(crm): State<Crm>, headers: HeaderMap, Query(query): Query<HashMap<String, String>>) -> Response {
+async fn crm_list(
+    State(crm): State<Crm>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
     if let Err(r) = crm_auth(&headers) {
         return r;
     }
     crm.count("search");
-    let limit: usize = query.get("limit").and_then(|l| l.parse().ok()).unwrap_or(100).clamp(1, 1000);
+    let limit: usize = query
+        .get("limit")
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(100)
+        .clamp(1, 1000);
     let state = crm.state.lock().unwrap();
     let deals: Vec<&Value> = state
         .deals
         .iter()
         .filter(|(id, _)| query.get("cursor").is_none_or(|c| id.as_str() > c.as_str()))
-        .filter(|(_, d)| query.get("externalId").is_none_or(|e| d["externalId"].as_str() == Some(e)))
+        .filter(|(_, d)| {
+            query
+                .get("externalId")
+                .is_none_or(|e| d["externalId"].as_str() == Some(e))
+        })
         .map(|(_, d)| d)
         .collect();
     let page: Vec<Value> = deals.iter().take(limit).map(|d| (*d).clone()).collect();
-    let next = (deals.len() > limit).then(|| page.last().map(|d| d["id"].clone())).flatten();
+    let next = (deals.len() > limit)
+        .then(|| page.last().map(|d| d["id"].clone()))
+        .flatten();
     Json(json!({"data": page, "next": next})).into_response()
 }
 
@@ -314,19 +383,34 @@ async fn crm_get(State(crm): State<Crm>, Path(id): Path<String>, headers: Header
     }
 }
 
-async fn crm_create(State(crm): State<Crm>, headers: HeaderMap, Json(body): Json<Value>) -> Response {
+async fn crm_create(
+    State(crm): State<Crm>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
     if let Err(r) = crm_auth(&headers) {
         return r;
     }
     let _writing = crm.enter().await;
     crm.count("create");
     let Value::Object(mut deal) = body else {
-        return (StatusCode::UNPROCESSABLE_ENTITY, Json(json!({"error": "not an object"}))).into_response();
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({"error": "not an object"})),
+        )
+            .into_response();
     };
     if let Some(problem) = invalid(&deal) {
-        return (StatusCode::UNPROCESSABLE_ENTITY, Json(json!({"error": problem}))).into_response();
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({"error": problem})),
+        )
+            .into_response();
     }
-    let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let mut state = crm.state.lock().unwrap();
     if let Some(id) = key.as_ref().and_then(|k| state.idempotency.get(k)).cloned() {
         if let Some(existing) = state.deals.get(&id) {
@@ -344,7 +428,12 @@ async fn crm_create(State(crm): State<Crm>, headers: HeaderMap, Json(body): Json
     (StatusCode::CREATED, Json(deal)).into_response()
 }
 
-async fn crm_patch(State(crm): State<Crm>, Path(id): Path<String>, headers: HeaderMap, Json(body): Json<Value>) -> Response {
+async fn crm_patch(
+    State(crm): State<Crm>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
     if let Err(r) = crm_auth(&headers) {
         return r;
     }
@@ -361,13 +450,21 @@ async fn crm_patch(State(crm): State<Crm>, Path(id): Path<String>, headers: Head
         }
     }
     if let Some(problem) = invalid(&deal) {
-        return (StatusCode::UNPROCESSABLE_ENTITY, Json(json!({"error": problem}))).into_response();
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({"error": problem})),
+        )
+            .into_response();
     }
     state.deals.insert(id, Value::Object(deal.clone()));
     Json(Value::Object(deal)).into_response()
 }
 
-async fn crm_delete(State(crm): State<Crm>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+async fn crm_delete(
+    State(crm): State<Crm>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     if let Err(r) = crm_auth(&headers) {
         return r;
     }

@@ -7,7 +7,9 @@ use serde_json::{json, Value};
 use super::fixture;
 
 fn report_count(report: &Value, key: &str) -> u64 {
-    report[key].as_u64().unwrap_or_else(|| panic!("{key} in {report}"))
+    report[key]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{key} in {report}"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -16,7 +18,10 @@ async fn shop_orders_into_the_crm() {
     f.shop.seed(250);
     // A currency the CRM's schema refuses (`^[A-Z]{3}$`): quarantined, the run goes on.
     f.shop.put(7, json!({"currency": "eur"}));
-    let file = f.crm_sync("orders-to-crm.toml", "[deletes]\nmode = \"soft\"\npatch = { archived = true }");
+    let file = f.crm_sync(
+        "orders-to-crm.toml",
+        "[deletes]\nmode = \"soft\"\npatch = { archived = true }",
+    );
     let file = file.to_str().unwrap().to_owned();
 
     let first = f.sync_ok(&[&file], 5).await;
@@ -44,15 +49,24 @@ async fn shop_orders_into_the_crm() {
     let writes = f.crm.calls("create") + f.crm.calls("update");
     let second = f.sync_ok(&[&file], 5).await;
     assert_eq!(second["full"], false, "{second}");
-    assert_eq!(report_count(&second, "created") + report_count(&second, "updated"), 0, "{second}");
+    assert_eq!(
+        report_count(&second, "created") + report_count(&second, "updated"),
+        0,
+        "{second}"
+    );
     assert!(report_count(&second, "read") >= 1, "{second}");
     assert_eq!(f.crm.calls("create") + f.crm.calls("update"), writes);
     let since = f.shop.lists().last().cloned().flatten();
-    assert_eq!(since.as_deref(), first["cursor"].as_str(), "the second run asks for changes since the first's cursor");
+    assert_eq!(
+        since.as_deref(),
+        first["cursor"].as_str(),
+        "the second run asks for changes since the first's cursor"
+    );
 
     // Three orders change and the bad one is fixed: exactly those are written.
     for id in [3, 40, 41] {
-        f.shop.put(id, json!({"total_cents": 99_900 + id, "status": "paid"}));
+        f.shop
+            .put(id, json!({"total_cents": 99_900 + id, "status": "paid"}));
     }
     f.shop.put(7, json!({"currency": "EUR"}));
     let third = f.sync_ok(&[&file], 0).await;
@@ -70,8 +84,16 @@ async fn shop_orders_into_the_crm() {
     f.shop.put(5, json!({"status": "cancelled"}));
     let writes = f.crm.calls("create") + f.crm.calls("update");
     let dry = f.sync(&["--dry-run", &file]).await;
-    assert_eq!(dry.status.code(), Some(0), "{}", String::from_utf8_lossy(&dry.stderr));
-    let lines: Vec<Value> = String::from_utf8_lossy(&dry.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(
+        dry.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&dry.stderr)
+    );
+    let lines: Vec<Value> = String::from_utf8_lossy(&dry.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert_eq!(lines[0]["op"], "update");
     assert_eq!(lines[0]["record"]["stage"], "lost");
@@ -88,7 +110,10 @@ async fn shop_orders_into_the_crm() {
     assert_eq!(report_count(&report, "deleted"), 1, "{report}");
     let deals = f.crm.by_external_id();
     assert!(!deals.contains_key("11"));
-    assert_eq!(deals["10"]["archived"], true, "a record deleted before is not deleted again");
+    assert_eq!(
+        deals["10"]["archived"], true,
+        "a record deleted before is not deleted again"
+    );
     let ignore = f.crm_sync("orders-to-crm.toml", "[deletes]\nmode = \"ignore\"");
     f.shop.remove(12);
     let report = f.sync_ok(&["--full", ignore.to_str().unwrap()], 0).await;
@@ -102,7 +127,10 @@ jq = 'if .status == "loop" then (def f: f; f) else {id, number, customer: .custo
 max_steps = 200000
 "#;
 
-async fn into_a_table(database: &str, check: impl Fn(&str) -> std::pin::Pin<Box<dyn std::future::Future<Output = Vec<Value>> + Send>>) {
+async fn into_a_table(
+    database: &str,
+    check: impl Fn(&str) -> std::pin::Pin<Box<dyn std::future::Future<Output = Vec<Value>> + Send>>,
+) {
     let f = fixture().await;
     f.shop.seed(300);
     f.shop.put(13, json!({"status": "loop"}));
@@ -114,10 +142,25 @@ async fn into_a_table(database: &str, check: impl Fn(&str) -> std::pin::Pin<Box<
     let file = file.to_str().unwrap().to_owned();
     let first = f.sync_ok(&[&file], 5).await;
     assert_eq!(report_count(&first, "created"), 299, "{first}");
-    let status: Value = serde_json::from_slice(&f.command(&["sync", "status", &file]).output().unwrap().stdout).unwrap();
-    let problem = status["quarantined"][0]["problems"][0].as_str().unwrap_or_default().to_owned();
-    assert!(problem.contains("steps") && problem.contains("orders-to-table") && problem.contains("13"), "{problem}");
-    let rows = check("SELECT id, number, total, currency, details, _deleted_at_ms FROM orders ORDER BY id").await;
+    let status: Value = serde_json::from_slice(
+        &f.command(&["sync", "status", &file])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let problem = status["quarantined"][0]["problems"][0]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        problem.contains("steps") && problem.contains("orders-to-table") && problem.contains("13"),
+        "{problem}"
+    );
+    let rows = check(
+        "SELECT id, number, total, currency, details, _deleted_at_ms FROM orders ORDER BY id",
+    )
+    .await;
     assert_eq!(rows.len(), 299);
     assert_eq!(rows[0]["number"], "SO-00001");
     assert_eq!(rows[0]["total"].as_f64(), Some(10.01));
@@ -135,12 +178,17 @@ async fn into_a_table(database: &str, check: impl Fn(&str) -> std::pin::Pin<Box<
     assert_eq!(second["full"], false);
     assert_eq!(report_count(&second, "updated"), 2, "{second}");
     assert_eq!(report_count(&second, "created"), 1, "{second}");
-    let rows = check("SELECT id, total, status FROM orders WHERE id IN (2, 13, 200) ORDER BY id").await;
+    let rows =
+        check("SELECT id, total, status FROM orders WHERE id IN (2, 13, 200) ORDER BY id").await;
     assert_eq!(rows[0]["total"].as_f64(), Some(5.0));
     assert_eq!(rows[1]["status"], "paid");
     assert_eq!(rows[2]["status"], "shipped");
     let third = f.sync_ok(&[&file], 0).await;
-    assert_eq!(report_count(&third, "updated") + report_count(&third, "created"), 0, "{third}");
+    assert_eq!(
+        report_count(&third, "updated") + report_count(&third, "created"),
+        0,
+        "{third}"
+    );
 
     // Soft, hard and ignore deletes of rows.
     f.shop.remove(20);
@@ -155,7 +203,9 @@ async fn into_a_table(database: &str, check: impl Fn(&str) -> std::pin::Pin<Box<
     );
     f.shop.remove(21);
     f.sync_ok(&["--full", hard.to_str().unwrap()], 0).await;
-    assert!(check("SELECT id FROM orders WHERE id = 21").await.is_empty());
+    assert!(check("SELECT id FROM orders WHERE id = 21")
+        .await
+        .is_empty());
     assert_eq!(check("SELECT id FROM orders WHERE id = 20").await.len(), 1);
     let ignore = f.sync_file(
         "orders-to-table.toml",
@@ -179,7 +229,11 @@ async fn shop_orders_into_sqlite() {
         Box::pin(async move {
             let conn = connector_flows::store::rusqlite::Connection::open(&path).unwrap();
             let mut statement = conn.prepare(&sql).unwrap();
-            let names: Vec<String> = statement.column_names().iter().map(|s| s.to_string()).collect();
+            let names: Vec<String> = statement
+                .column_names()
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
             let rows = statement
                 .query_map([], |row| {
                     let mut map = serde_json::Map::new();
@@ -229,7 +283,10 @@ async fn every_mistake_is_named_before_anything_is_read() {
     f.shop.seed(5);
     let bad = f.sync_file(
         "bad.toml",
-        &format!("connector = \"{}\"\nconnection = \"crm.toml\"\nentity = \"deal\"", super::spec("crm.yaml")),
+        &format!(
+            "connector = \"{}\"\nconnection = \"crm.toml\"\nentity = \"deal\"",
+            super::spec("crm.yaml")
+        ),
         "[mapping]\njq = '{title: .number'",
     );
     let text = std::fs::read_to_string(&bad)

@@ -21,7 +21,10 @@ fn sign(id: &str, timestamp: u64, body: &str) -> String {
         .unwrap();
     let mut mac = Hmac::<Sha256>::new_from_slice(&key).unwrap();
     mac.update(format!("{id}.{timestamp}.{body}").as_bytes());
-    format!("v1,{}", base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes()))
+    format!(
+        "v1,{}",
+        base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 3)]
@@ -30,17 +33,31 @@ async fn a_signed_event_updates_the_destination_within_a_second() {
     f.shop.seed(50);
     let hooks = f.path("shop-hooks.toml");
     let connection = std::fs::read_to_string(f.path("shop.toml")).unwrap();
-    std::fs::write(&hooks, format!("{connection}\n[webhooks]\nsecret = \"{SECRET}\"\n")).unwrap();
+    std::fs::write(
+        &hooks,
+        format!("{connection}\n[webhooks]\nsecret = \"{SECRET}\"\n"),
+    )
+    .unwrap();
     let events = f.path("events.db");
     let mut listener = f
-        .command(&["listen", &super::spec("shop.yaml"), "--connection", hooks.to_str().unwrap(), "--addr", "127.0.0.1:0", "--store"])
+        .command(&[
+            "listen",
+            &super::spec("shop.yaml"),
+            "--connection",
+            hooks.to_str().unwrap(),
+            "--addr",
+            "127.0.0.1:0",
+            "--store",
+        ])
         .arg(format!("sqlite:{}", events.display()))
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let mut line = String::new();
-    BufReader::new(listener.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    BufReader::new(listener.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
     let listening: serde_json::Value = serde_json::from_str(&line).unwrap();
     let addr = listening["listening"].as_str().unwrap().to_owned();
 
@@ -56,7 +73,10 @@ async fn a_signed_event_updates_the_destination_within_a_second() {
         .unwrap();
     let started = Instant::now();
     while f.crm.deals().len() < 50 {
-        assert!(started.elapsed() < Duration::from_secs(30), "the first run did not finish");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the first run did not finish"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
@@ -67,7 +87,10 @@ async fn a_signed_event_updates_the_destination_within_a_second() {
         f.shop.put(id, json!({"total_cents": cents}));
         let body = json!({"type": "order.updated", "data": {"id": id}}).to_string();
         let event_id = format!("evt_{n}");
-        let timestamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+        let timestamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
         let sent = Instant::now();
         let answer = client
             .post(format!("http://{addr}/webhooks/orderUpdated"))
@@ -82,18 +105,29 @@ async fn a_signed_event_updates_the_destination_within_a_second() {
         assert!(answer.status().is_success(), "{}", answer.status());
         let wanted = serde_json::Value::from(cents as f64 / 100.0);
         loop {
-            let deal = f.crm.by_external_id().get(&id.to_string()).cloned().unwrap();
+            let deal = f
+                .crm
+                .by_external_id()
+                .get(&id.to_string())
+                .cloned()
+                .unwrap();
             if deal["amount"] == wanted {
                 break;
             }
-            assert!(sent.elapsed() < Duration::from_secs(10), "the event was not synced: {deal}");
+            assert!(
+                sent.elapsed() < Duration::from_secs(10),
+                "the event was not synced: {deal}"
+            );
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         latencies.push(sent.elapsed());
     }
     latencies.sort();
     eprintln!("event to destination update: {latencies:?}");
-    assert!(latencies[latencies.len() - 1] < Duration::from_secs(1), "{latencies:?}");
+    assert!(
+        latencies[latencies.len() - 1] < Duration::from_secs(1),
+        "{latencies:?}"
+    );
     for child in [&mut watcher, &mut listener] {
         let _ = child.kill();
         let _ = child.wait();

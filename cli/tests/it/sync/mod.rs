@@ -46,7 +46,11 @@ pub async fn fixture() -> Fixture {
 }
 
 pub fn spec(name: &str) -> String {
-    crate::support::repo().join("specs").join(name).display().to_string()
+    crate::support::repo()
+        .join("specs")
+        .join(name)
+        .display()
+        .to_string()
 }
 
 /// A shop-to-CRM sync file (extra TOML appended), as `orders-to-crm.toml`.
@@ -136,7 +140,11 @@ jq = '{id, number, customer: .customer.name, email: .customer.email, total: (.to
         let output = self.sync(args).await;
         let stderr = String::from_utf8_lossy(&output.stderr);
         let stdout = String::from_utf8_lossy(&output.stdout);
-        assert_eq!(output.status.code(), Some(code), "sync {args:?}\nstdout: {stdout}\nstderr: {stderr}");
+        assert_eq!(
+            output.status.code(),
+            Some(code),
+            "sync {args:?}\nstdout: {stdout}\nstderr: {stderr}"
+        );
         stdout
             .lines()
             .last()
@@ -148,8 +156,14 @@ jq = '{id, number, customer: .customer.name, email: .customer.email, total: (.to
 /// The rows of `table` in the SQLite file `path`, as JSON objects keyed by column.
 pub fn sqlite_rows(path: &Path, table: &str) -> Vec<serde_json::Map<String, serde_json::Value>> {
     let conn = connector_flows::store::rusqlite::Connection::open(path).unwrap();
-    let mut statement = conn.prepare(&format!("SELECT * FROM \"{table}\" ORDER BY 1")).unwrap();
-    let names: Vec<String> = statement.column_names().iter().map(|s| s.to_string()).collect();
+    let mut statement = conn
+        .prepare(&format!("SELECT * FROM \"{table}\" ORDER BY 1"))
+        .unwrap();
+    let names: Vec<String> = statement
+        .column_names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     let rows = statement
         .query_map([], |row| {
             let mut map = serde_json::Map::new();
@@ -179,7 +193,9 @@ pub fn postgres_server() -> Option<String> {
                 std::env::var("POSTGRES_REQUIRED").as_deref() != Ok("1"),
                 "POSTGRES_REQUIRED=1 but CONNECTOR_TEST_POSTGRES_URL is not set (scripts/test.sh starts a server)"
             );
-            eprintln!("SKIPPED: no Postgres server (CONNECTOR_TEST_POSTGRES_URL); run scripts/test.sh");
+            eprintln!(
+                "SKIPPED: no Postgres server (CONNECTOR_TEST_POSTGRES_URL); run scripts/test.sh"
+            );
             None
         }
     }
@@ -199,14 +215,19 @@ pub async fn fresh_postgres() -> Option<String> {
             .map_or(0, |d| d.subsec_nanos())
     );
     let client = postgres_client(&server).await;
-    client.batch_execute(&format!("CREATE DATABASE {name}")).await.unwrap();
+    client
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap();
     let (base, _) = server.rsplit_once('/').unwrap();
     Some(format!("{base}/{name}"))
 }
 
 /// A client of the database at `url`.
 pub async fn postgres_client(url: &str) -> connector_flows::store::PostgresClient {
-    let Ok(connector_flows::store::Store::Postgres(db)) = connector_flows::store::Store::open(url).await else {
+    let Ok(connector_flows::store::Store::Postgres(db)) =
+        connector_flows::store::Store::open(url).await
+    else {
         panic!("cannot connect to the test Postgres server");
     };
     db.client().await.unwrap()
