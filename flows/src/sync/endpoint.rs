@@ -56,7 +56,7 @@ pub struct ApiDestination {
 #[derive(Debug)]
 pub enum Destination {
     /// An entity of a connector.
-    Api(ApiDestination),
+    Api(Box<ApiDestination>),
     /// A database table.
     Table(Table),
 }

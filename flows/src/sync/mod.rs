@@ -149,7 +149,7 @@ impl Sync {
             return Err(fail(problems));
         };
         let destination = match (&def.destination, api) {
-            (_, Some(api)) => Destination::Api(api),
+            (_, Some(api)) => Destination::Api(Box::new(api)),
             (
                 DestinationDef::Table {
                     database,
