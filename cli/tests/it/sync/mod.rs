@@ -7,6 +7,8 @@ pub mod apis;
 mod basics;
 mod change;
 mod kill;
+mod measure;
+mod samples;
 mod workers;
 
 use std::path::{Path, PathBuf};
@@ -116,7 +118,10 @@ jq = '{id, number, customer: .customer.name, email: .customer.email, total: (.to
 
     /// `connector-gen ARGS` with the credentials in the environment.
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_connector-gen"));
+        // SYNC_BENCH_BIN: another build of the binary (a release build, for measurements).
+        let binary = std::env::var_os("SYNC_BENCH_BIN")
+            .unwrap_or_else(|| env!("CARGO_BIN_EXE_connector-gen").into());
+        let mut command = Command::new(binary);
         command
             .args(args)
             .current_dir(self.dir.path())
