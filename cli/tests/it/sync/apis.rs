@@ -243,6 +243,9 @@ pub struct Crm {
     pub max_in_flight: Arc<AtomicUsize>,
     /// Each write waits this long (to make overlapping writers visible).
     pub write_delay: Arc<Mutex<Duration>>,
+    /// The next this many creates are committed and their connection then dropped without an
+    /// answer (an answer lost after the server committed).
+    pub lose_answers: Arc<AtomicUsize>,
 }
 
 impl Crm {
@@ -422,6 +425,15 @@ async fn crm_create(
     state.deals.insert(id.clone(), deal.clone());
     if let Some(key) = key {
         state.idempotency.insert(key, id);
+    }
+    drop(state);
+    let lose = crm
+        .lose_answers
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+        .is_ok();
+    if lose {
+        // The handler's task ends without an answer: hyper closes the connection.
+        std::panic::resume_unwind(Box::new("answer lost on purpose"));
     }
     (StatusCode::CREATED, Json(deal)).into_response()
 }

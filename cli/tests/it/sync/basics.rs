@@ -307,3 +307,28 @@ async fn every_mistake_is_named_before_anything_is_read() {
     }
     assert!(f.shop.lists().is_empty(), "nothing was read");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_create_whose_answer_was_lost_is_not_made_twice() {
+    let f = fixture().await;
+    f.shop.seed(30);
+    f.crm
+        .lose_answers
+        .store(3, std::sync::atomic::Ordering::SeqCst);
+    // No `match`: the idempotency key alone finds the first deal again (SY-2).
+    let destination = f.crm_destination().replace("match = \"externalId\"", "");
+    let file = f.sync_file(
+        "lost.toml",
+        &destination,
+        &format!("[mapping]\njq = '{}'", super::CRM_MAPPING),
+    );
+    let report = f.sync_ok(&[file.to_str().unwrap()], 0).await;
+    assert_eq!(report["created"], 30, "{report}");
+    assert_eq!(
+        f.crm.lose_answers.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "answers were lost"
+    );
+    assert_eq!(f.crm.by_external_id().len(), 30);
+    assert_eq!(f.crm.calls("create"), 33, "three creates were repeated");
+}
