@@ -36,6 +36,8 @@ pub async fn serve(router: Router) -> SocketAddr {
 pub struct ShopState {
     /// Orders by id (each with its `updated_at`).
     pub orders: BTreeMap<i64, Value>,
+    /// Order ids by listing position (`updated_at|id`): pages are ranges of it.
+    by_cursor: BTreeMap<String, i64>,
     /// The change clock: every change gets the next millisecond.
     clock: u64,
     /// List requests served, and the `updated_since` of each.
@@ -62,6 +64,9 @@ impl Shop {
         let mut state = self.0.lock().unwrap();
         state.clock += 1;
         let at = stamp(state.clock);
+        if let Some(old) = state.orders.get(&id).map(order_cursor) {
+            state.by_cursor.remove(&old);
+        }
         let order = state.orders.entry(id).or_insert_with(|| {
             json!({"id": id, "number": format!("SO-{id:05}"), "customer": {"name": format!("Customer {id}")},
                    "total_cents": 1000 + id, "currency": "EUR", "status": "open"})
@@ -72,6 +77,8 @@ impl Shop {
             }
             order.insert("updated_at".into(), Value::String(at));
         }
+        let cursor = state.orders.get(&id).map(order_cursor).unwrap_or_default();
+        state.by_cursor.insert(cursor, id);
     }
 
     /// `n` orders, ids 1..=n.
@@ -83,7 +90,9 @@ impl Shop {
 
     pub fn remove(&self, id: i64) {
         let mut state = self.0.lock().unwrap();
-        state.orders.remove(&id);
+        if let Some(order) = state.orders.remove(&id) {
+            state.by_cursor.remove(&order_cursor(&order));
+        }
     }
 
     pub fn order(&self, id: i64) -> Option<Value> {
@@ -141,28 +150,25 @@ async fn shop_list(
     let after = query.get("after").cloned();
     let mut state = shop.0.lock().unwrap();
     state.lists.push(since.clone());
-    let mut orders: Vec<&Value> = state
-        .orders
-        .values()
-        .filter(|o| {
-            since
-                .as_deref()
-                .is_none_or(|s| o["updated_at"].as_str().unwrap_or_default() >= s)
-        })
+    use std::ops::Bound;
+    // Cursors start with `updated_at`: `updated_since` is a lower bound of the same order.
+    let lower = match (&after, &since) {
+        (Some(a), Some(s)) if a.as_str() >= s.as_str() => Bound::Excluded(a.clone()),
+        (_, Some(s)) => Bound::Included(s.clone()),
+        (Some(a), None) => Bound::Excluded(a.clone()),
+        (None, None) => Bound::Unbounded,
+    };
+    let mut ids = state
+        .by_cursor
+        .range((lower, Bound::Unbounded))
+        .map(|(_, id)| *id);
+    let page: Vec<Value> = ids
+        .by_ref()
+        .take(limit)
+        .filter_map(|id| state.orders.get(&id).cloned())
         .collect();
-    orders.sort_by_key(|o| order_cursor(o));
-    let orders: Vec<&Value> = orders
-        .into_iter()
-        .filter(|o| {
-            after
-                .as_deref()
-                .is_none_or(|a| order_cursor(o).as_str() > a)
-        })
-        .collect();
-    let page: Vec<Value> = orders.iter().take(limit).map(|o| (*o).clone()).collect();
-    let next = (orders.len() > limit)
-        .then(|| page.last().map(order_cursor))
-        .flatten();
+    let more = ids.next().is_some();
+    let next = more.then(|| page.last().map(order_cursor)).flatten();
     Json(json!({"orders": page, "next_cursor": next})).into_response()
 }
 
@@ -230,6 +236,8 @@ async fn shop_delete(
 #[derive(Default)]
 pub struct CrmState {
     pub deals: BTreeMap<String, Value>,
+    /// Deal ids by external id (several when a sync made duplicates).
+    by_external: HashMap<String, Vec<String>>,
     next: u64,
     idempotency: HashMap<String, String>,
     /// Requests by kind: create, update, delete, search.
@@ -356,17 +364,21 @@ async fn crm_list(
         .unwrap_or(100)
         .clamp(1, 1000);
     let state = crm.state.lock().unwrap();
-    let deals: Vec<&Value> = state
-        .deals
-        .iter()
-        .filter(|(id, _)| query.get("cursor").is_none_or(|c| id.as_str() > c.as_str()))
-        .filter(|(_, d)| {
-            query
-                .get("externalId")
-                .is_none_or(|e| d["externalId"].as_str() == Some(e))
-        })
-        .map(|(_, d)| d)
-        .collect();
+    let deals: Vec<&Value> = match query.get("externalId") {
+        Some(external) => state
+            .by_external
+            .get(external)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| state.deals.get(id))
+            .collect(),
+        None => state
+            .deals
+            .iter()
+            .filter(|(id, _)| query.get("cursor").is_none_or(|c| id.as_str() > c.as_str()))
+            .map(|(_, d)| d)
+            .collect(),
+    };
     let page: Vec<Value> = deals.iter().take(limit).map(|d| (*d).clone()).collect();
     let next = (deals.len() > limit)
         .then(|| page.last().map(|d| d["id"].clone()))
@@ -421,6 +433,13 @@ async fn crm_create(
     state.next += 1;
     let id = format!("D{:07}", state.next);
     deal.insert("id".into(), Value::String(id.clone()));
+    if let Some(external) = deal.get("externalId").and_then(Value::as_str) {
+        state
+            .by_external
+            .entry(external.to_owned())
+            .or_default()
+            .push(id.clone());
+    }
     let deal = Value::Object(deal);
     state.deals.insert(id.clone(), deal.clone());
     if let Some(key) = key {
@@ -466,6 +485,23 @@ async fn crm_patch(
         )
             .into_response();
     }
+    let old = state
+        .deals
+        .get(&id)
+        .and_then(|d| d["externalId"].as_str())
+        .map(str::to_owned);
+    let new = deal
+        .get("externalId")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    if old != new {
+        if let Some(ids) = old.and_then(|o| state.by_external.get_mut(&o)) {
+            ids.retain(|i| *i != id);
+        }
+        if let Some(new) = new {
+            state.by_external.entry(new).or_default().push(id.clone());
+        }
+    }
     state.deals.insert(id, Value::Object(deal.clone()));
     Json(Value::Object(deal)).into_response()
 }
@@ -480,8 +516,17 @@ async fn crm_delete(
     }
     let _writing = crm.enter().await;
     crm.count("delete");
-    match crm.state.lock().unwrap().deals.remove(&id) {
-        Some(_) => StatusCode::NO_CONTENT.into_response(),
+    let mut state = crm.state.lock().unwrap();
+    match state.deals.remove(&id) {
+        Some(deal) => {
+            if let Some(ids) = deal["externalId"]
+                .as_str()
+                .and_then(|e| state.by_external.get_mut(e))
+            {
+                ids.retain(|i| *i != id);
+            }
+            StatusCode::NO_CONTENT.into_response()
+        }
         None => StatusCode::NOT_FOUND.into_response(),
     }
 }
