@@ -8,6 +8,7 @@ mod basics;
 mod change;
 mod kill;
 mod measure;
+mod pages;
 mod samples;
 mod workers;
 
