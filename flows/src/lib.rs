@@ -18,6 +18,10 @@
 //! println!("stored as {} (new: {})", stored.seq(), stored.is_new());
 //! # Ok(()) }
 //! ```
+//!
+//! Cargo features: `cli` (the `listen` and `events` commands, for connector-gen and generated
+//! binaries) and `specs` ([`sync::Sync::from_file`]: the specs and manifests a sync file names
+//! are lowered at run time by connector-gen's library).
 #![deny(missing_docs)]
 
 #[cfg(feature = "cli")]
