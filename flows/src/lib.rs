@@ -20,7 +20,7 @@
 //! ```
 //!
 //! Cargo features: `cli` (the `listen` and `events` commands, for connector-gen and generated
-//! binaries) and `specs` ([`sync::Sync::from_file`]: the specs and manifests a sync file names
+//! binaries) and `specs` (`sync::Sync::from_file`: the specs and manifests a sync file names
 //! are lowered at run time by connector-gen's library).
 #![deny(missing_docs)]
 
