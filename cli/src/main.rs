@@ -6,6 +6,7 @@ mod interpret;
 mod mcp;
 mod output;
 mod run_cache;
+mod sync;
 mod versions;
 mod webhooks;
 
@@ -20,6 +21,7 @@ use interpret::{
     interpret_help, EntitiesArgs, InterpretArgs, DESCRIBE_EXAMPLES, ENTITY_EXAMPLES, PING_EXAMPLES,
     RUN_EXAMPLES,
 };
+use sync::{SyncCommand, SYNC_HELP};
 use versions::{DiffArgs, VersionsArgs, DIFF_HELP, VERSIONS_HELP};
 use webhooks::{EventsCommand, ListenCommand, EVENTS_HELP, LISTEN_HELP};
 
@@ -33,6 +35,7 @@ Examples:
   connector-gen mcp specs/petstore.yaml --connection shop.toml      # an MCP server for AI agents
   connector-gen listen specs/webhooks.yaml --connection hooks.toml --store sqlite:events.db
   connector-gen events --store sqlite:events.db --follow
+  connector-gen sync orders-to-crm.toml
 
 Exit status: generate and inspect end with 0 on success (also when stdout is closed early, as by
 `| head`), 1 when the command fails (the error and its causes are printed to stderr), 2 for an
@@ -106,6 +109,10 @@ enum Command {
     /// Print stored webhook events as JSON lines, or deliver them to a command (--exec).
     #[command(after_help = EVENTS_HELP)]
     Events(Box<EventsCommand>),
+    /// Keep one connection's entity in step with another's or with a database table (run
+    /// once, --watch, or `sync status FILE`).
+    #[command(after_help = SYNC_HELP)]
+    Sync(Box<SyncCommand>),
 }
 
 fn main() -> ExitCode {
@@ -142,5 +149,6 @@ fn main() -> ExitCode {
         Command::Diff(args) => return versions::diff(&args),
         Command::Listen(command) => return webhooks::listen(&command),
         Command::Events(command) => return webhooks::events(&command),
+        Command::Sync(command) => return sync::sync(&command),
     })
 }

@@ -33,6 +33,37 @@ pub enum Error {
     /// A problem with the receiver's or delivery's configuration.
     #[error("{0}")]
     Config(String),
+    /// A sync definition with mistakes, every one listed, each naming its key.
+    #[error("{file}: {}", Listed(problems))]
+    SyncFile {
+        /// The definition file.
+        file: String,
+        /// Each problem, as `source.entity: the connector has no entity ...`.
+        problems: Vec<String>,
+    },
+    /// A call to a source's or destination's API failed (after the runtime's retries).
+    #[error("{what}")]
+    Api {
+        /// What the sync was doing (`listing orders of shop`).
+        what: String,
+        /// The runtime's error: its status, and whether it was a connection failure.
+        #[source]
+        source: connector_runtime::Error,
+    },
+    /// The sync's lease was taken by another worker while this one ran (it was paused past
+    /// the lease): it stopped without committing anything more.
+    #[error("the lease of sync `{0}` was lost to another worker; this run stopped")]
+    LeaseLost(String),
+    /// Another worker holds the sync's lease (it is running the sync).
+    #[error("sync `{sync}` is running in worker {worker} (its lease expires at {expires_ms} ms since the epoch); try later")]
+    Busy {
+        /// The sync.
+        sync: String,
+        /// The worker holding it.
+        worker: String,
+        /// When its lease expires.
+        expires_ms: i64,
+    },
     /// Reading or writing a file, or running a command, failed.
     #[error("{action}: {source}")]
     Io {
@@ -77,6 +108,24 @@ impl From<tokio_postgres::Error> for Error {
             action: "running a query",
             store: "postgres".into(),
             message: postgres_message(&err),
+        }
+    }
+}
+
+/// Problems as one line when there is one, else counted and listed one a line.
+struct Listed<'a>(&'a [String]);
+
+impl std::fmt::Display for Listed<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            [one] => f.write_str(one),
+            many => {
+                write!(f, "{} problems", many.len())?;
+                for problem in many {
+                    write!(f, "\n  - {problem}")?;
+                }
+                Ok(())
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
 //! connector-flows: what platforms run beside their connectors. Stores over SQLite and Postgres
 //! ([`store`]), the received webhook events kept in them ([`events`]), the [`receiver`] that
-//! verifies and stores them before answering, and their [`delivery`] to a command.
+//! verifies and stores them before answering, their [`delivery`] to a command, and data
+//! [`sync`] between connections (or into a database table).
 //!
 //! Connector users do not compile this crate: a connector that receives no webhooks depends on
 //! `connector-runtime` only.
@@ -17,6 +18,10 @@
 //! println!("stored as {} (new: {})", stored.seq(), stored.is_new());
 //! # Ok(()) }
 //! ```
+//!
+//! Cargo features: `cli` (the `listen` and `events` commands, for connector-gen and generated
+//! binaries) and `specs` (`sync::Sync::from_file`: the specs and manifests a sync file names
+//! are lowered at run time by connector-gen's library).
 #![deny(missing_docs)]
 
 #[cfg(feature = "cli")]
@@ -27,6 +32,7 @@ pub mod events;
 pub mod receiver;
 mod serve;
 pub mod store;
+pub mod sync;
 
 pub use error::Error;
 pub use serve::{serve, shutdown_signal};

@@ -161,6 +161,13 @@ impl Connection {
         .await
     }
 
+    /// Checks `input` against `action`'s input schema as [`execute_json`](Self::execute_json)
+    /// would, without sending anything: `Err(Error::InvalidActionInput)` lists every problem.
+    /// A connector without a catalogue accepts any input.
+    pub fn validate_input(&self, action: &str, input: &Value) -> Result<(), Error> {
+        dynamic::validate(&self.inner.pipeline, &self.inner.actions, action, input)
+    }
+
     /// The connector's action catalogue, parsed on first use; `None` when the connector has none.
     pub fn catalogue(&self) -> Result<Option<&crate::catalogue::Catalogue>, Error> {
         self.inner.actions.catalogue(&self.inner.connector)

@@ -125,6 +125,28 @@ pub(crate) async fn execute<'a>(
     execute_with(pipeline, base_url, actions, action, input, false).await
 }
 
+/// Checks `input` against `action`'s input schema, sending nothing.
+pub(crate) fn validate(
+    pipeline: &Pipeline,
+    actions: &Actions,
+    action: &str,
+    input: &Value,
+) -> Result<(), Error> {
+    let connector = &*pipeline.connector;
+    let catalogue = actions.catalogue(connector)?;
+    let place = actions.place(connector, catalogue, action);
+    if place.operation.is_none() {
+        return Err(Error::UnknownAction {
+            name: action.to_owned(),
+            hint: crate::error::hint(action, connector.operations.iter().map(|o| o.id.as_ref())),
+        });
+    }
+    match catalogue.and_then(|c| Some((c, c.actions.get(place.action?)?))) {
+        Some((catalogue, described)) => actions.validators.check(catalogue, described, input),
+        None => Ok(()),
+    }
+}
+
 /// Like [`execute`], with exactly one attempt when `single_attempt` is set (a ping).
 /// `base_url` gives an operation's base URL: the connection's, or one of its own servers.
 pub(crate) async fn execute_with<'a>(

@@ -40,6 +40,20 @@ impl Connection {
         paginate(self, action, input, options)
     }
 
+    /// The records of entity `name` a page at a time, each page with the input that fetches
+    /// the next one (see [`crate::paginate::pages`]): pass a stored `next` as `input` to resume.
+    pub fn list_entity_pages(
+        &self,
+        name: &str,
+        input: Map<String, Value>,
+        options: ListOptions,
+    ) -> Result<crate::paginate::PageStream, Error> {
+        let entity = self.entity(name)?;
+        let action = action_of(&entity, OperationKind::List)?;
+        check_scope(&entity, &input)?;
+        crate::paginate::pages(self, action, input, options)
+    }
+
     /// Reads the record of entity `name` whose key is `id`.
     pub async fn get_entity(
         &self,

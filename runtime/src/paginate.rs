@@ -102,6 +102,83 @@ pub fn paginate(
     Ok(Box::pin(stream))
 }
 
+/// One page of a listing, as [`pages`] yields it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    /// The page's records.
+    pub records: Vec<Value>,
+    /// The input that fetches the next page (the listing's input with the next page number,
+    /// offset, cursor or link parameters), `None` after the last page. Stored, it is a resume
+    /// point: [`pages`] called with it goes on from that page, in another process too.
+    pub next: Option<Map<String, Value>>,
+}
+
+/// Pages, one at a time, each fetched when the previous one has been taken.
+pub type PageStream = Pin<Box<dyn Stream<Item = Result<Page, Error>> + Send>>;
+
+/// Lists the records of `action` called with `input` a page at a time, each page with the
+/// input of the next one, so that a reader that stores it can resume there
+/// ([`ListOptions::max_records`] does not apply: pages are whole).
+pub fn pages(
+    connection: &Connection,
+    action: &str,
+    input: Map<String, Value>,
+    options: ListOptions,
+) -> Result<PageStream, Error> {
+    let catalogue = connection.catalogue()?;
+    let described = catalogue.and_then(|c| c.action(action));
+    let paging = described.and_then(|a| a.paging.clone()).unwrap_or(Paging {
+        records: Vec::new(),
+        pagination: None,
+    });
+    let input_types = described
+        .and_then(|a| a.input_schema.get("properties"))
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let mut pager = Pager {
+        connection: connection.clone(),
+        action: action.to_owned(),
+        input,
+        options,
+        input_types,
+        buffer: VecDeque::new(),
+        seen: HashSet::new(),
+        pages: 0,
+        emitted: 0,
+        page_number: 0,
+        offset: 0,
+        done: false,
+        paging,
+    };
+    pager.start();
+    let stream = futures_util::stream::unfold(pager, |mut pager| async move {
+        if pager.done {
+            return None;
+        }
+        if pager.pages >= pager.options.max_pages {
+            pager.done = true;
+            let err = Error::InvalidInput {
+                message: format!(
+                    "`{}` still had more pages after {} pages (the page limit); stopped",
+                    pager.action, pager.pages
+                ),
+            };
+            return Some((Err(err), pager));
+        }
+        if let Err(err) = pager.fetch().await {
+            pager.done = true;
+            return Some((Err(err), pager));
+        }
+        let page = Page {
+            records: pager.buffer.drain(..).collect(),
+            next: (!pager.done).then(|| pager.input.clone()),
+        };
+        Some((Ok(page), pager))
+    });
+    Ok(Box::pin(stream))
+}
+
 impl Pager {
     /// A listing of `action` called with `input`, from its first page.
     pub fn start(

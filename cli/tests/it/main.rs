@@ -11,4 +11,5 @@ mod mixed_versions;
 mod ping;
 mod subset;
 mod support;
+mod sync;
 mod webhooks;

@@ -1,0 +1,197 @@
+//! Leases: a sync runs in one worker at a time. A worker takes the sync's lease row for a
+//! while (Postgres: `SELECT … FOR UPDATE SKIP LOCKED`, so a worker never waits on another's
+//! lock; SQLite: its one write transaction at a time), renews it while it runs, and gives it
+//! back at the end. A worker that dies stops renewing; once its lease has expired another
+//! takes it over and resumes the run where the dead one checkpointed it. Expiry is read from
+//! the store's clock on Postgres, so workers on machines with different clocks agree.
+
+use std::time::Duration;
+
+use crate::error::Error;
+use crate::store::Store;
+
+/// What [`acquire`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Acquired {
+    /// The lease is this worker's until it expires.
+    Taken,
+    /// Another worker holds it (until `expires_ms`, on the store's clock).
+    Held {
+        /// The holder.
+        worker: String,
+        /// When its lease expires.
+        expires_ms: i64,
+    },
+}
+
+/// A worker id: the process id and a random part, so that a restarted process on the same
+/// machine is another worker.
+pub fn worker_id() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!("{}-{:08x}", std::process::id(), nanos ^ 0x5bd1_e995)
+}
+
+fn ms(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+const PG_NOW: &str = "(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT";
+
+/// Takes the lease of `sync` for `worker` for `lease`, unless another worker holds it and it
+/// has not expired.
+pub async fn acquire(
+    store: &Store,
+    sync: &str,
+    worker: &str,
+    lease: Duration,
+) -> Result<Acquired, Error> {
+    let lease = ms(lease);
+    match store {
+        Store::Sqlite(db) => {
+            let (sync, worker) = (sync.to_owned(), worker.to_owned());
+            db.write(move |tx| {
+                let now = crate::now_ms();
+                tx.execute(
+                    "INSERT INTO sync_leases (sync, worker, expires_ms) VALUES (?1, '', 0) ON CONFLICT (sync) DO NOTHING",
+                    [&sync],
+                )?;
+                let (holder, expires): (String, i64) = tx.query_row(
+                    "SELECT worker, expires_ms FROM sync_leases WHERE sync = ?1",
+                    [&sync],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )?;
+                if holder != worker && expires > now {
+                    return Ok(Acquired::Held { worker: holder, expires_ms: expires });
+                }
+                tx.execute(
+                    "UPDATE sync_leases SET worker = ?2, expires_ms = ?3 WHERE sync = ?1",
+                    rusqlite::params![sync, worker, now + lease],
+                )?;
+                Ok(Acquired::Taken)
+            })
+            .await
+        }
+        Store::Postgres(db) => {
+            let fail = |err: tokio_postgres::Error| Error::Postgres {
+                action: "taking a sync lease",
+                store: db.label(),
+                message: crate::error::postgres_message(&err),
+            };
+            let mut client = db.client().await?;
+            client
+                .execute(
+                    "INSERT INTO sync_leases (sync, worker, expires_ms) VALUES ($1, '', 0) ON CONFLICT (sync) DO NOTHING",
+                    &[&sync],
+                )
+                .await
+                .map_err(fail)?;
+            let tx = client.transaction().await.map_err(fail)?;
+            let row = tx
+                .query_opt(
+                    &format!("SELECT worker, expires_ms, {PG_NOW} FROM sync_leases WHERE sync = $1 FOR UPDATE SKIP LOCKED"),
+                    &[&sync],
+                )
+                .await
+                .map_err(fail)?;
+            let Some(row) = row else {
+                // Another worker is taking or renewing it right now.
+                tx.rollback().await.map_err(fail)?;
+                return Ok(Acquired::Held {
+                    worker: "(another worker)".into(),
+                    expires_ms: 0,
+                });
+            };
+            let holder: String = row.try_get(0).map_err(fail)?;
+            let expires: i64 = row.try_get(1).map_err(fail)?;
+            let now: i64 = row.try_get(2).map_err(fail)?;
+            if holder != worker && expires > now {
+                tx.rollback().await.map_err(fail)?;
+                return Ok(Acquired::Held {
+                    worker: holder,
+                    expires_ms: expires,
+                });
+            }
+            tx.execute(
+                "UPDATE sync_leases SET worker = $2, expires_ms = $3 WHERE sync = $1",
+                &[&sync, &worker, &(now + lease)],
+            )
+            .await
+            .map_err(fail)?;
+            tx.commit().await.map_err(fail)?;
+            Ok(Acquired::Taken)
+        }
+    }
+}
+
+/// Extends `worker`'s lease by `lease` from now; `false` when it is no longer its lease.
+pub async fn renew(
+    store: &Store,
+    sync: &str,
+    worker: &str,
+    lease: Duration,
+) -> Result<bool, Error> {
+    let lease = ms(lease);
+    match store {
+        Store::Sqlite(db) => {
+            let (sync, worker) = (sync.to_owned(), worker.to_owned());
+            db.write(move |tx| {
+                tx.execute(
+                    "UPDATE sync_leases SET expires_ms = ?3 WHERE sync = ?1 AND worker = ?2",
+                    rusqlite::params![sync, worker, crate::now_ms() + lease],
+                )
+                .map(|n| n == 1)
+            })
+            .await
+        }
+        Store::Postgres(db) => {
+            let client = db.client().await?;
+            let n = client
+                .execute(
+                    &format!("UPDATE sync_leases SET expires_ms = {PG_NOW} + $3 WHERE sync = $1 AND worker = $2"),
+                    &[&sync, &worker, &lease],
+                )
+                .await
+                .map_err(|err| Error::Postgres {
+                    action: "renewing a sync lease",
+                    store: db.label(),
+                    message: crate::error::postgres_message(&err),
+                })?;
+            Ok(n == 1)
+        }
+    }
+}
+
+/// Gives the lease back (when it is still `worker`'s), so another worker need not wait for
+/// it to expire.
+pub async fn release(store: &Store, sync: &str, worker: &str) -> Result<(), Error> {
+    match store {
+        Store::Sqlite(db) => {
+            let (sync, worker) = (sync.to_owned(), worker.to_owned());
+            db.write(move |tx| {
+                tx.execute(
+                    "UPDATE sync_leases SET worker = '', expires_ms = 0 WHERE sync = ?1 AND worker = ?2",
+                    [&sync, &worker],
+                )
+                .map(drop)
+            })
+            .await
+        }
+        Store::Postgres(db) => {
+            let client = db.client().await?;
+            client
+                .execute(
+                    "UPDATE sync_leases SET worker = '', expires_ms = 0 WHERE sync = $1 AND worker = $2",
+                    &[&sync, &worker],
+                )
+                .await
+                .map_err(|err| Error::Postgres {
+                    action: "releasing a sync lease",
+                    store: db.label(),
+                    message: crate::error::postgres_message(&err),
+                })
+                .map(drop)
+        }
+    }
+}
