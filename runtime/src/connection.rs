@@ -291,6 +291,7 @@ pub struct ConnectionBuilder {
     declared: Vec<VariableDescriptor>,
     given: Vec<(String, Given)>,
     tls: crate::tls::Tls,
+    secrets_file: Option<crate::secrets_file::SecretsFile>,
 }
 
 impl ConnectionBuilder {
@@ -320,7 +321,16 @@ impl ConnectionBuilder {
             declared: Vec::new(),
             given: Vec::new(),
             tls: crate::tls::Tls::default(),
+            secrets_file: None,
         }
+    }
+
+    /// Keeps a refresh token the server rotates (with the access token it came with) in this
+    /// secrets file, so that the next process starts from the current one. Default: none (a
+    /// connection file sets its own, see `ConnectionConfig::secrets_file`).
+    pub fn secrets_file(mut self, file: crate::secrets_file::SecretsFile) -> Self {
+        self.secrets_file = Some(file);
+        self
     }
 
     /// Declares the backend variables a connection file's pinned version has.
@@ -695,18 +705,34 @@ impl ConnectionBuilder {
                 oauth::Links {
                     guard: built.guard.clone(),
                     shared: self.reliability.shared.as_ref().map(|(state, namespace)| {
+                        // Named after the credential, never holding it.
+                        let key = format!(
+                            "{namespace}:token:{name}:{}",
+                            crate::shared::fingerprint(&format!(
+                                "{}\n{}",
+                                oauth.client_id.as_deref().unwrap_or_default(),
+                                endpoint_text
+                            ))
+                        );
+                        // Rotated refresh tokens are shared per login (or per starting token),
+                        // so that a new login never picks up an older one's tokens.
+                        let family = oauth.family.clone().unwrap_or_else(|| {
+                            oauth
+                                .refresh_token
+                                .as_ref()
+                                .map(|t| crate::shared::fingerprint(t.expose()))
+                                .unwrap_or_default()
+                        });
                         oauth::SharedTokens {
                             state: state.clone(),
-                            // Named after the credential, never holding it.
-                            key: format!(
-                                "{namespace}:token:{name}:{}",
-                                crate::shared::fingerprint(&format!(
-                                    "{}\n{}",
-                                    oauth.client_id.as_deref().unwrap_or_default(),
-                                    endpoint_text
-                                ))
-                            ),
+                            refresh_key: format!("{key}:refresh:{family}"),
+                            key,
                         }
+                    }),
+                    persist: self.secrets_file.clone().map(|file| oauth::Persist {
+                        file,
+                        scheme: name.clone(),
+                        family: oauth.family.clone(),
                     }),
                 },
             )?;

@@ -8,9 +8,11 @@ use reqwest::header::HeaderMap;
 use serde::de::DeserializeOwned;
 
 pub(crate) mod debug;
+mod declared;
 mod hint;
 mod retry;
 
+pub use declared::{ActionErrors, ErrorAnswer};
 pub(crate) use hint::hint;
 use retry::LastStatus;
 pub use retry::NotRetriedReason;
@@ -180,6 +182,22 @@ pub enum Error {
         /// The response status.
         status: u16,
         /// The start of the body, for diagnosis.
+        snippet: String,
+        /// The deserialiser's error.
+        #[source]
+        source: serde_json::Error,
+    },
+
+    /// A record of a listing (a page of a paginated action, or an entity's List) could not be
+    /// decoded into the requested type: the records before it were delivered, and the stream
+    /// goes on with the next one.
+    #[error("could not decode record {index} of action `{operation}` (the record starts with {})", Snippet(snippet.as_bytes()))]
+    DecodeRecord {
+        /// The listing action's id.
+        operation: String,
+        /// The record's position in the listing, counted from 0 across pages.
+        index: u64,
+        /// The start of the record, for diagnosis.
         snippet: String,
         /// The deserialiser's error.
         #[source]

@@ -82,6 +82,7 @@ mod pipeline;
 #[cfg(feature = "cli")]
 pub mod runner;
 mod secret;
+mod secrets_file;
 pub mod serde_support;
 pub mod shared;
 mod time;
@@ -90,14 +91,15 @@ mod variables;
 pub mod versions;
 mod wire;
 
-pub use auth::{ClientAuth, Credential, OAuth2Credential};
+pub use auth::{ClientAuth, Credential, LoginFlow, OAuth2Credential};
 pub use config::{load_dir, ConnectionConfig};
 pub use connection::{Connection, ConnectionBuilder};
-pub use dynamic::ActionOutput;
-pub use error::{Error, NotRetriedReason};
+pub use dynamic::{ActionOutput, ErrorOutput};
+pub use error::{ActionErrors, Error, ErrorAnswer, NotRetriedReason};
 pub use pipeline::limits::{ConcurrencyLimit, DEFAULT_CONCURRENCY, MAX_CONCURRENCY};
 pub use pipeline::retry::{RetryBudget, RetryPolicy};
 pub use secret::Secret;
+pub use secrets_file::{SecretsFile, StoredTokens};
 /// Re-exported so generated code depends only on this crate and `serde`.
 pub use serde_json;
 pub use time::{Clock, FastRng, Rng, Sleep, Sleeper, SystemClock, TokioSleeper};

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::ir::{
-    BodyKind, Connector, Field, Location, Method, OAuthFlowKind, Operation, Presence, Primitive,
+    BodyKind, Connector, ErrorBody, Field, Location, Method, OAuthFlowKind, Operation, Presence, Primitive,
     SecurityKind, StatusMatch, Style, Success, TypeDef, TypeId, TypeKind, TypeRef, TypeUse,
 };
 
@@ -98,6 +98,8 @@ pub struct ConnectorView {
     pub entities: Vec<super::entities::EntityView>,
     /// The `…_stream` methods of paginated plain actions.
     pub streams: Vec<super::entities::StreamView>,
+    /// The error enums of the actions that declare error responses.
+    pub errors: Vec<super::errors::ErrorsView>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
@@ -239,6 +241,8 @@ pub struct OperationView {
     pub with_headers: bool,
     /// The "Responses" and "Errors" sections of the method docs.
     pub response_docs: Option<String>,
+    /// The action's error enum, as a path from the client module.
+    pub errors: Option<String>,
     pub responses: Vec<ResponseView>,
     /// Indices of the parameters in the shared table ([`super::tables`]).
     pub param_refs: Vec<usize>,
@@ -345,6 +349,7 @@ impl ConnectorView {
         "catalogue_json",
         "entities",
         "streams",
+        "errors",
     ];
 
     /// One field as template values (see [`super::context`]).
@@ -367,6 +372,7 @@ impl ConnectorView {
             "catalogue_json" => Value::from_serialize(&self.catalogue_json),
             "entities" => Value::from_serialize(&self.entities),
             "streams" => Value::from_serialize(&self.streams),
+            "errors" => Value::from_serialize(&self.errors),
             _ => return None,
         })
     }
@@ -414,6 +420,7 @@ impl ConnectorView {
             catalogue_json: crate::catalogue::catalogue_json(connector),
             entities: Vec::new(),
             streams: Vec::new(),
+            errors: super::errors::error_views(connector, &outside),
             servers,
             schemes: connector.security_schemes.iter().map(scheme).collect(),
             types: connector
@@ -600,7 +607,7 @@ fn type_view(def: &TypeDef, usage: Option<&TypeUse>, spell: &Spell<'_>) -> TypeV
 
 /// The pattern matching a status in generated code. A range leaves out the codes declared
 /// beside it, so that arms never overlap (clippy's `match_overlapping_arm`).
-fn status_pattern(status: StatusMatch, codes: &[u16]) -> String {
+pub(crate) fn status_pattern(status: StatusMatch, codes: &[u16]) -> String {
     match status {
         StatusMatch::Code(code) => code.to_string(),
         StatusMatch::Range(digit) => {
@@ -670,36 +677,42 @@ fn response_docs(op: &Operation, spell: &Spell<'_>) -> Option<String> {
             listed.join(", ")
         ));
     }
-    let errors: Vec<String> = op
-        .responses
-        .iter()
-        .filter(|r| {
-            !matches!(
-                r.status,
-                StatusMatch::Code(200..=299) | StatusMatch::Range(2)
-            )
-        })
-        .filter_map(|r| {
-            let ty = r.ty.as_ref()?;
-            let description = r
-                .description
-                .as_deref()
-                .and_then(|d| d.lines().next())
-                .map(|d| format!(": {d}"))
-                .unwrap_or_default();
-            Some(format!(
-                "- `{}`: {}{description}",
-                status_label(r.status),
-                doc_type(ty, spell)
-            ))
-        })
-        .collect();
-    if !errors.is_empty() {
+    if let Some(errors) = &op.errors {
+        let lines: Vec<String> = errors
+            .variants
+            .iter()
+            .map(|v| {
+                let media = v
+                    .media_type
+                    .as_deref()
+                    .map(|m| format!(" (`{m}`)"))
+                    .unwrap_or_default();
+                let body = match &v.body {
+                    ErrorBody::Json(ty) => format!(" with {}", doc_type(ty, spell)),
+                    ErrorBody::Text => " with the text".to_owned(),
+                    ErrorBody::Bytes => " with the bytes".to_owned(),
+                    ErrorBody::Empty => String::new(),
+                };
+                let description = v
+                    .description
+                    .as_deref()
+                    .and_then(|d| d.lines().next())
+                    .map(|d| format!(": {d}"))
+                    .unwrap_or_default();
+                format!(
+                    "- `{}`{media}: [`{1}::{2}`](super::errors::{1}::{2}){body}{description}",
+                    status_label(v.status),
+                    errors.rust_name,
+                    v.rust_name,
+                )
+            })
+            .collect();
         sections.push(format!(
             "# Errors\n\nAnother status is [`Error::Status`](::connector_runtime::Error::Status); \
-             decode its declared body with \
-             [`Error::body_json`](::connector_runtime::Error::body_json):\n\n{}",
-            errors.join("\n")
+             [`err.api_error::<{0}>()`](::connector_runtime::Error::api_error) decodes it into \
+             [`{0}`](super::errors::{0}):\n\n{1}",
+            errors.rust_name,
+            lines.join("\n")
         ));
     }
     (!sections.is_empty()).then(|| sections.join("\n\n"))
@@ -795,6 +808,10 @@ fn operation(op: &Operation, index: usize, spell: &Spell<'_>) -> OperationView {
         other_arm,
         with_headers: op.success_headers,
         response_docs: response_docs(op, spell),
+        errors: op
+            .errors
+            .as_ref()
+            .map(|e| format!("super::errors::{}", e.rust_name)),
         responses: op
             .responses
             .iter()

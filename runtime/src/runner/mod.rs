@@ -55,7 +55,9 @@ pub struct RunArgs {
     /// Where and how to connect.
     #[command(flatten)]
     pub connect: ConnectArgs,
-    /// Print `{"status", "headers", "body"}` instead of the body alone.
+    /// Print `{"status", "headers", "body"}` instead of the body alone; for a non-2xx answer,
+    /// also the declared response it matched and its schema's name (`"declared": "404",
+    /// "schema": "Error"`).
     #[arg(long)]
     pub full: bool,
 }
@@ -109,7 +111,10 @@ fn run_with(builder: &MakeBuilder, args: &RunArgs) -> ExitCode {
             let runtime = async_runtime()?;
             runtime
                 .block_on(connection.execute_action(&args.action, input))
-                .map_err(Problem::from)
+                .map_err(|err| {
+                    let output = connection.error_output(&err);
+                    Problem::from(err).with_error_output(output, args.full)
+                })
         });
     match outcome {
         Ok(output) => {
