@@ -80,10 +80,7 @@ pub(super) fn variants(
 
 /// The enum of an action's error variants, named `{hint}Error` (claimed in `names` whether or not
 /// the action declares errors, so that a subset names it as the whole connector does).
-pub(super) fn error_enum(
-    name: String,
-    mut variants: Vec<ErrorVariant>,
-) -> Option<ErrorEnum> {
+pub(super) fn error_enum(name: String, mut variants: Vec<ErrorVariant>) -> Option<ErrorEnum> {
     if variants.is_empty() {
         return None;
     }

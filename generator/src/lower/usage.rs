@@ -10,8 +10,8 @@ use heck::ToKebabCase;
 use super::walk::{each_named, each_ref};
 
 use crate::ir::{
-    ErrorBody, Feature, Operation, Success, TypeDef, TypeId, TypeKind, TypeRef, TypeUse, UNTAGGED_FEATURE,
-    UNUSED_FEATURE,
+    ErrorBody, Feature, Operation, Success, TypeDef, TypeId, TypeKind, TypeRef, TypeUse,
+    UNTAGGED_FEATURE, UNUSED_FEATURE,
 };
 
 /// Feature names cargo or the generated crate already use.

@@ -88,7 +88,9 @@ fn view(op: &Operation, errors: &ErrorEnum, spell: &Spell<'_>) -> ErrorsView {
             },
         })
         .collect();
-    let has_default = arms.last().is_some_and(|a| a.pattern.is_none() && a.media.is_none());
+    let has_default = arms
+        .last()
+        .is_some_and(|a| a.pattern.is_none() && a.media.is_none());
     let single = has_default && arms.len() == 1;
     ErrorsView {
         name: errors.rust_name.clone(),

@@ -8,8 +8,9 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::ir::{
-    BodyKind, Connector, ErrorBody, Field, Location, Method, OAuthFlowKind, Operation, Presence, Primitive,
-    SecurityKind, StatusMatch, Style, Success, TypeDef, TypeId, TypeKind, TypeRef, TypeUse,
+    BodyKind, Connector, ErrorBody, Field, Location, Method, OAuthFlowKind, Operation, Presence,
+    Primitive, SecurityKind, StatusMatch, Style, Success, TypeDef, TypeId, TypeKind, TypeRef,
+    TypeUse,
 };
 
 const RESPONSE: &str = "::connector_runtime::Response";

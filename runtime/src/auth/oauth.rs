@@ -438,10 +438,8 @@ impl TokenSource {
             family: persist.family.clone(),
         };
         let scheme = self.scheme.clone();
-        let stored = tokio::task::spawn_blocking(move || {
-            persist.file.store(&persist.scheme, &tokens)
-        })
-        .await;
+        let stored =
+            tokio::task::spawn_blocking(move || persist.file.store(&persist.scheme, &tokens)).await;
         match stored {
             Ok(Ok(())) => {
                 tracing::debug!(scheme = %scheme, "kept the rotated refresh token in the secrets file")

@@ -691,16 +691,10 @@ impl Validator {
         let client_secret = secret(self, "client_secret");
         // The file's own tokens win; else what `login` (or a rotation) stored.
         let from_file = map.contains_key("access_token") || map.contains_key("refresh_token");
-        let access_token = secret(self, "access_token").or_else(|| {
-            (!from_file)
-                .then(|| stored.access_token.clone())
-                .flatten()
-        });
-        let refresh_token = secret(self, "refresh_token").or_else(|| {
-            (!from_file)
-                .then(|| stored.refresh_token.clone())
-                .flatten()
-        });
+        let access_token = secret(self, "access_token")
+            .or_else(|| (!from_file).then(|| stored.access_token.clone()).flatten());
+        let refresh_token = secret(self, "refresh_token")
+            .or_else(|| (!from_file).then(|| stored.refresh_token.clone()).flatten());
         let username = text(self, "username");
         let password = secret(self, "password");
         let scopes = match map.get("scopes") {
@@ -841,7 +835,9 @@ impl Validator {
         };
         match file.read() {
             Ok(stored) => self.stored = stored,
-            Err(crate::error::Error::Config { message, .. }) => self.problem("secrets_file", message),
+            Err(crate::error::Error::Config { message, .. }) => {
+                self.problem("secrets_file", message)
+            }
             Err(other) => self.problem("secrets_file", other),
         }
         Some(file)

@@ -213,7 +213,12 @@ mod tests {
             found.api_error::<GetThingError>(),
             Some(GetThingError::NotFound(Problem { code: 7 }))
         ));
-        let teapot = status("getThing", 418, "text/plain; charset=utf-8", b"short and stout");
+        let teapot = status(
+            "getThing",
+            418,
+            "text/plain; charset=utf-8",
+            b"short and stout",
+        );
         assert!(matches!(
             teapot.api_error::<GetThingError>(),
             Some(GetThingError::Teapot(text)) if text == "short and stout"
@@ -257,7 +262,12 @@ mod tests {
             operation: "getThing".into(),
             attempts: 3,
             last_status: Some(404),
-            last: Box::new(status("getThing", 404, "application/json", br#"{"code":9}"#)),
+            last: Box::new(status(
+                "getThing",
+                404,
+                "application/json",
+                br#"{"code":9}"#,
+            )),
         };
         assert_eq!(err.attempts(), 3);
         assert!(matches!(

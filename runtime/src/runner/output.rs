@@ -57,7 +57,9 @@ impl Problem {
             (Some(declared), None) => {
                 let _ = write!(self.message, "\nDeclared response: {declared}");
             }
-            _ => self.message.push_str("\nThe action declares no response for this status"),
+            _ => self
+                .message
+                .push_str("\nThe action declares no response for this status"),
         }
         if full {
             self.body = Some(serde_json::to_value(&output).unwrap_or(Value::Null));

@@ -7,6 +7,7 @@ mod audiences;
 mod cli;
 mod connections;
 mod entities;
+mod errors;
 mod module_graph;
 mod petstore;
 mod prism;
