@@ -3,6 +3,7 @@
 mod generate;
 mod inspect;
 mod interpret;
+mod login;
 mod output;
 mod versions;
 
@@ -10,7 +11,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use connector_runtime::catalogue::OperationKind;
-use connector_runtime::runner::{DescribeArgs, EntityArgs, PingArgs, RunArgs};
+use connector_runtime::runner::{DescribeArgs, EntityArgs, LoginArgs, PingArgs, RunArgs};
 use generate::{GenerateArgs, GENERATE_HELP};
 use inspect::{InspectArgs, INSPECT_HELP};
 use interpret::{
@@ -26,11 +27,13 @@ Examples:
   connector-gen generate api.json --out crates/api --name api --license MIT
   connector-gen describe specs/petstore.yaml getPet
   connector-gen run specs/petstore.yaml getPet --input '{\"petId\": 1}' --base-url http://127.0.0.1:4010
+  connector-gen login specs/auth.yaml --connection my-auth.toml --scheme oauth
 
 Exit status: generate and inspect end with 0 on success (also when stdout is closed early, as by
 `| head`), 1 when the command fails (the error and its causes are printed to stderr), 2 for an
 invalid command line. run and describe end with 0 on success, 2 for bad input, 3 for a connection
-failure, 4 when the API answered with a non-2xx status (see `connector-gen run --help`).";
+failure, 4 when the API answered with a non-2xx status (see `connector-gen run --help`); login
+ends with 4 when the authorization was refused (see `connector-gen login --help`).";
 
 #[derive(Parser)]
 #[command(
@@ -80,6 +83,10 @@ enum Command {
     /// accepted, latency; as JSON.
     #[command(after_help = interpret_help(PING_EXAMPLES))]
     Ping(InterpretArgs<PingArgs>),
+    /// Obtain OAuth 2 tokens for a connection (authorization code with PKCE, device code,
+    /// password) and store them in its secrets file.
+    #[command(after_help = login::login_help())]
+    Login(InterpretArgs<LoginArgs>),
     /// Print every version of a manifest (or a spec's one) with its state, actions, entities and
     /// backend variables, as JSON.
     #[command(after_help = VERSIONS_HELP)]
@@ -110,6 +117,7 @@ fn main() -> ExitCode {
             return interpret::entities(&a.spec, &a.options(), a.version(), a.args.json)
         }
         Command::Ping(a) => return interpret::ping(&a.spec, &a.options(), a.version(), &a.args),
+        Command::Login(a) => return login::login(&a),
         Command::List(e) => return interpret::entity_command(OperationKind::List, &e),
         Command::Get(e) => return interpret::entity_command(OperationKind::Get, &e),
         Command::Create(e) => return interpret::entity_command(OperationKind::Create, &e),

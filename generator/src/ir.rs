@@ -373,6 +373,10 @@ pub enum OAuthFlowKind {
     Password,
     /// `implicit`.
     Implicit,
+    /// The device authorization grant: `deviceAuthorization` (OpenAPI 3.2), or the scheme's
+    /// `x-connector-device-authorization-url`; its `authorization_url` is the device
+    /// authorization endpoint.
+    DeviceAuthorization,
 }
 
 /// HTTP method.

@@ -215,6 +215,7 @@ impl ConnectionConfig {
     }
 
     /// The OAuth 2 credential of `scheme`, as the file gives it.
+    #[cfg(feature = "login")]
     pub(crate) fn oauth_credential(&self, scheme: &str) -> Option<&crate::auth::OAuth2Credential> {
         self.credentials.iter().find_map(|(name, c)| match c {
             Credential::OAuth2(oauth) if name == scheme => Some(oauth),
@@ -223,6 +224,7 @@ impl ConnectionConfig {
     }
 
     /// The names of the schemes the file gives OAuth 2 credentials for.
+    #[cfg(feature = "login")]
     pub(crate) fn oauth_schemes(&self) -> Vec<&str> {
         self.credentials
             .iter()
@@ -232,6 +234,7 @@ impl ConnectionConfig {
     }
 
     /// Whether loopback `http://` URLs are allowed (`allow_http_loopback`).
+    #[cfg(feature = "login")]
     pub(crate) fn allows_http_loopback(&self) -> bool {
         self.allow_http_loopback
     }

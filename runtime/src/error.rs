@@ -77,6 +77,16 @@ pub enum Error {
         scheme: String,
     },
 
+    /// `login` got no tokens: the user or the authorization server refused, the device code
+    /// expired, no authorization arrived in time, or the redirect did not belong to the login.
+    #[error("login for security scheme `{scheme}` failed: {reason}")]
+    AuthorizationRefused {
+        /// The security scheme.
+        scheme: String,
+        /// What happened (an OAuth error code, never a token).
+        reason: String,
+    },
+
     /// The server redirected to another origin; the redirect is not followed, so credentials
     /// never reach it.
     #[error("operation `{operation}` was redirected to another origin; not followed")]
@@ -459,6 +469,7 @@ impl Error {
             Error::MissingCredentials { .. }
                 | Error::Auth { .. }
                 | Error::AuthRejected { .. }
+                | Error::AuthorizationRefused { .. }
                 | Error::TokenEndpointRedirect { .. }
         ) || matches!(self.status(), Some(401 | 403))
     }

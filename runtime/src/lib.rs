@@ -63,8 +63,10 @@
 //! ```
 //!
 //! Cargo features: `toml` (default) reads connection files written in TOML; `yaml` reads YAML ones.
-//! JSON connection files are always read. `cli` adds the `runner` module: the command line of generated
-//! connectors' binaries and of `connector-gen run`.
+//! JSON connection files are always read. `login` adds the `login` module: OAuth 2 tokens by the
+//! authorization code, device and password grants, kept in the connection's secrets file. `cli`
+//! (with `login`) adds the `runner` module: the command line of generated connectors' binaries
+//! and of `connector-gen run`.
 
 #![deny(missing_docs)]
 
@@ -77,6 +79,8 @@ mod dynamic;
 pub mod entity;
 mod error;
 pub mod health;
+#[cfg(feature = "login")]
+pub mod login;
 pub mod paginate;
 mod pipeline;
 #[cfg(feature = "cli")]

@@ -476,6 +476,7 @@ fn flow(f: &crate::ir::OAuthFlow) -> FlowView {
             OAuthFlowKind::AuthorizationCode => "AuthorizationCode",
             OAuthFlowKind::Password => "Password",
             OAuthFlowKind::Implicit => "Implicit",
+            OAuthFlowKind::DeviceAuthorization => "DeviceAuthorization",
         },
         authorization_url: f.authorization_url.clone(),
         token_url: f.token_url.clone(),

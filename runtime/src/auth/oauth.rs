@@ -534,10 +534,10 @@ pub(crate) fn check_token_url(
 const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(366 * 24 * 3600);
 
 /// Largest token response read: tokens, even JWTs with many claims, are a few KiB.
-const MAX_TOKEN_RESPONSE_BYTES: usize = 256 * 1024;
+pub(crate) const MAX_TOKEN_RESPONSE_BYTES: usize = 256 * 1024;
 
 /// Largest OpenID Connect discovery document read.
-const MAX_DISCOVERY_BYTES: usize = 1024 * 1024;
+pub(crate) const MAX_DISCOVERY_BYTES: usize = 1024 * 1024;
 
 /// `now + after`, saturated at the longest token lifetime so that it cannot overflow `Instant`.
 fn later(now: Instant, after: Duration) -> Instant {
@@ -562,7 +562,7 @@ async fn read_limited(
 }
 
 /// A transport failure in words, without the URL.
-fn describe_transport(err: &reqwest::Error) -> String {
+pub(crate) fn describe_transport(err: &reqwest::Error) -> String {
     if read::head_too_large(err) {
         format!(
             "the token endpoint's response headers passed the limit of {} bytes",

@@ -36,6 +36,9 @@ impl fmt::Debug for Error {
             } => variant!(f, "MissingCredentials", operation, alternatives),
             Error::Auth { scheme, message } => variant!(f, "Auth", scheme, message),
             Error::TokenEndpointRedirect { scheme } => variant!(f, "TokenEndpointRedirect", scheme),
+            Error::AuthorizationRefused { scheme, reason } => {
+                variant!(f, "AuthorizationRefused", scheme, reason)
+            }
             Error::CrossOriginRedirect { operation } => {
                 variant!(f, "CrossOriginRedirect", operation)
             }

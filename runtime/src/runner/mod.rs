@@ -5,6 +5,7 @@
 //! JSON goes to stdout, diagnostics to stderr. Exit codes: see [`EXIT_CODES`].
 
 mod entities;
+mod login;
 mod output;
 mod versions;
 
@@ -23,6 +24,7 @@ use crate::connection::{Connection, ConnectionBuilder};
 use crate::descriptor::ConnectorDescriptor;
 use crate::error::Error;
 pub use entities::{entities, entity, ping, EntityArgs, PingArgs};
+pub use login::{login, login_versions, LoginArgs, LOGIN_HELP};
 pub use output::{action_text, actions_table};
 use output::{print_json, Problem};
 
@@ -236,21 +238,30 @@ enum Command {
     Delete(EntityArgs),
     /// Ping the API: reachable, credentials accepted, latency.
     Ping(PingArgs),
+    /// Obtain OAuth 2 tokens (authorization code with PKCE, device code, password) and store
+    /// them in the connection's secrets file.
+    #[command(after_help = LOGIN_HELP)]
+    Login(LoginArgs),
 }
 
 /// The whole program of a generated connector's binary: `actions`, `describe`, `run` and the
 /// entity commands.
 pub fn main(connector: &ConnectorDescriptor) -> ExitCode {
-    main_from(connector, std::env::args_os().collect(), &|connect| {
-        base_builder(connector, connect)
-    })
+    main_from(
+        connector,
+        std::env::args_os().collect(),
+        &|connect| base_builder(connector, connect),
+        &|path| login::own_config(connector, path),
+    )
 }
 
-/// The program over `argv`; every command that calls the API connects through `builder`.
+/// The program over `argv`; every command that calls the API connects through `builder`, and
+/// `login` reads its connection file with `load`.
 fn main_from(
     connector: &ConnectorDescriptor,
     argv: Vec<std::ffi::OsString>,
     builder: &MakeBuilder,
+    load: &login::LoadConfig,
 ) -> ExitCode {
     let catalogue = match catalogue_of(connector) {
         Ok(catalogue) => catalogue,
@@ -285,6 +296,7 @@ fn main_from(
         Command::Update(args) => entities::entity_with(builder, OperationKind::Update, &args),
         Command::Delete(args) => entities::entity_with(builder, OperationKind::Delete, &args),
         Command::Ping(args) => entities::ping_with(builder, &args),
+        Command::Login(args) => login::login_with(load, &args),
     }
 }
 

@@ -85,7 +85,9 @@ impl From<Error> for Problem {
             .last()
             .is_some_and(|last| matches!(last, Error::Status { .. }));
         let code = match &err {
-            Error::Status { .. } | Error::AuthRejected { .. } => EXIT_STATUS,
+            Error::Status { .. }
+            | Error::AuthRejected { .. }
+            | Error::AuthorizationRefused { .. } => EXIT_STATUS,
             _ if answered => EXIT_STATUS,
             err if err.is_bad_input() => EXIT_BAD_INPUT,
             _ => EXIT_CONNECTION,
