@@ -280,6 +280,15 @@ impl TokenSource {
 
     /// One token request.
     async fn fetch(&self, state: &mut State, now: Instant) -> Result<Token, Failure> {
+        let never_had_one = self.credential.grant == Grant::AccessToken
+            && self.credential.access_token.is_none()
+            && state.refresh_token.is_none();
+        if never_had_one {
+            return Err(Failure::Other(
+                "there is no token yet: obtain one with `connector-gen login` (or the connector's `login` command)"
+                    .into(),
+            ));
+        }
         let url = self.endpoint(state).await?;
         let mut form: Vec<(&str, &str)> = Vec::new();
         let refresh_token = state.refresh_token.clone();
@@ -288,12 +297,6 @@ impl TokenSource {
             (_, Some(refresh)) => {
                 form.push(("grant_type", "refresh_token"));
                 form.push(("refresh_token", refresh.expose()));
-            }
-            (_, None) if self.credential.access_token.is_none() => {
-                return Err(Failure::Other(
-                    "there is no token yet: obtain one with `connector-gen login` (or the connector's `login` command)"
-                        .into(),
-                ))
             }
             (_, None) => {
                 return Err(Failure::Other(

@@ -35,7 +35,10 @@ enum Callback {
     /// The code, with the state that came with it.
     Code { code: String, state: Option<String> },
     /// The authorization server's error code.
-    Denied { error: String, state: Option<String> },
+    Denied {
+        error: String,
+        state: Option<String>,
+    },
     /// A callback with neither.
     Malformed,
 }
@@ -142,11 +145,13 @@ impl Loopback {
     }
 }
 
-/// The request target of the request on `stream`, read from its request line.
+/// The request target of the request on `stream`, read from its request line. The whole head
+/// is read first: closing a socket with unread bytes resets it, and the browser would lose the
+/// page.
 async fn request_target(stream: &mut TcpStream) -> Option<String> {
     let mut head = Vec::with_capacity(1024);
     let mut chunk = [0u8; 1024];
-    while !head.windows(2).any(|w| w == b"\r\n") {
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
         let read = stream.read(&mut chunk).await.ok()?;
         if read == 0 || head.len() + read > MAX_HEAD {
             return None;

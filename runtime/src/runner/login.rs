@@ -128,11 +128,12 @@ pub(super) fn login_with(load: &LoadConfig, args: &LoginArgs) -> ExitCode {
             wait: Some(Duration::from_secs(args.timeout.max(1))),
         };
         let no_browser = args.no_browser;
-        async_runtime()?.block_on(async move {
-            let login = Login::plan(&connector, &config, &options).await?;
-            login.run(&|prompt| show(prompt, no_browser)).await
-        })
-        .map_err(Problem::from)
+        async_runtime()?
+            .block_on(async move {
+                let login = Login::plan(&connector, &config, &options).await?;
+                login.run(&|prompt| show(prompt, no_browser)).await
+            })
+            .map_err(Problem::from)
     });
     match outcome {
         Ok(outcome) => {
