@@ -138,25 +138,28 @@ impl TokenSource {
         };
         let mut header = HeaderValue::from_str(&value).ok()?;
         header.set_sensitive(true);
-        let window = self.settings.refresh_window.min(ttl - ttl / 4);
-        if ttl <= window {
+        if ttl.is_zero() {
             return None;
         }
         tracing::debug!(scheme = %self.scheme, "using the access token another process obtained");
+        // The store keeps a token only until it is due for renewal (see `publish`), so it is
+        // used until then, and then renewed by whichever process takes the lock first.
         Some(Token {
             header,
             expires_at: Some(later(now, ttl)),
-            refresh_at: Some(later(now, ttl - window)),
+            refresh_at: Some(later(now, ttl)),
             seq: 0,
         })
     }
 
-    /// Stores `token` for the other processes, for its remaining lifetime.
+    /// Stores `token` for the other processes until it is due for renewal: a token kept until
+    /// it expires would be taken again and again, each time for a shorter while, and renewed
+    /// by nobody until calls fail with it.
     async fn publish(&self, shared: &SharedTokens, token: &Token, now: Instant) {
-        let Some(expires_at) = token.expires_at else {
+        let Some(due) = token.refresh_at.or(token.expires_at) else {
             return;
         };
-        let ttl = expires_at.saturating_duration_since(now);
+        let ttl = due.saturating_duration_since(now);
         let Ok(value) = token.header.to_str() else {
             return;
         };
