@@ -291,7 +291,12 @@ fn accept(op: &OperationDescriptor) -> HeaderValue {
             }
         }
     }
-    errors.retain(|media| !types.contains(media) && !(types.is_empty() && media.as_ref() == JSON));
+    // Without a success type, JSON is what is asked for anyway.
+    let json_implied = types.is_empty();
+    errors.retain(|media| {
+        let implied = json_implied && media.as_ref() == JSON;
+        !(types.contains(media) || implied)
+    });
     let json = || HeaderValue::from_static(JSON);
     match (types.as_slice(), errors.is_empty()) {
         ([], true) => json(),
