@@ -161,6 +161,14 @@ impl Connection {
         .await
     }
 
+    /// What a failed call of an action answered, for the dynamic interface: the status, the
+    /// declared headers, the body as JSON, the declared response it matched (`404`, `4XX`,
+    /// `default`) and its schema's name. `None` when the call did not end with a non-2xx answer
+    /// (a timeout, a refused connection, bad input).
+    pub fn error_output(&self, err: &Error) -> Option<dynamic::ErrorOutput> {
+        dynamic::error_output(&self.inner.actions, &self.inner.connector, err)
+    }
+
     /// The connector's action catalogue, parsed on first use; `None` when the connector has none.
     pub fn catalogue(&self) -> Result<Option<&crate::catalogue::Catalogue>, Error> {
         self.inner.actions.catalogue(&self.inner.connector)

@@ -46,34 +46,36 @@ pub struct ErrorOutput {
     pub schema: Option<String>,
 }
 
-impl crate::connection::Connection {
-    /// What a failed call of an action answered, for the dynamic interface: `None` when the call
-    /// did not end with a non-2xx answer (a timeout, a refused connection, bad input).
-    pub fn error_output(&self, err: &Error) -> Option<ErrorOutput> {
-        let (action, answer) = err.answer()?;
-        let described = self
-            .catalogue()
-            .ok()
-            .flatten()
-            .and_then(|c| c.action(action));
-        let declared = described.and_then(|d| d.declared_response(answer.status()));
-        let headers = described
-            .map(|d| d.headers_for(answer.status()))
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|name| {
-                let value = answer.headers().get(name.as_str())?.to_str().ok()?;
-                Some((name.clone(), value.to_owned()))
-            })
-            .collect();
-        Some(ErrorOutput {
-            status: answer.status(),
-            headers,
-            body: body_to_json(answer.headers(), answer.body()),
-            declared: declared.map(|(key, _)| key.to_owned()),
-            schema: declared.and_then(|(_, name)| name.map(str::to_owned)),
+/// What a failed call answered, described by the connector's catalogue (see
+/// `Connection::error_output`).
+pub(crate) fn error_output(
+    actions: &Actions,
+    connector: &ConnectorDescriptor,
+    err: &Error,
+) -> Option<ErrorOutput> {
+    let (action, answer) = err.answer()?;
+    let described = actions
+        .catalogue(connector)
+        .ok()
+        .flatten()
+        .and_then(|c| c.action(action));
+    let declared = described.and_then(|d| d.declared_response(answer.status()));
+    let headers = described
+        .map(|d| d.headers_for(answer.status()))
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|name| {
+            let value = answer.headers().get(name.as_str())?.to_str().ok()?;
+            Some((name.clone(), value.to_owned()))
         })
-    }
+        .collect();
+    Some(ErrorOutput {
+        status: answer.status(),
+        headers,
+        body: body_to_json(answer.headers(), answer.body()),
+        declared: declared.map(|(key, _)| key.to_owned()),
+        schema: declared.and_then(|(_, name)| name.map(str::to_owned)),
+    })
 }
 
 /// A connection's catalogue, parsed on first use, with its validators.

@@ -180,12 +180,15 @@ fn types_carry_the_features_and_derives_their_operations_need() {
     let create = item(&errors, "pub enum CreatePetError");
     assert!(create.contains(r#"#[cfg(feature = "pets")]"#), "{create}");
     let get = item(&errors, "pub enum GetStoreError");
+    assert!(get.contains(r#"#[cfg(feature = "store-front")]"#), "{get}");
     assert!(
-        get.contains(r#"#[cfg(feature = "store-front")]"#),
-        "{get}"
+        errors.contains("NotFound(super::types::ApiError)"),
+        "{errors}"
     );
-    assert!(errors.contains("NotFound(super::types::ApiError)"), "{errors}");
-    assert!(errors.contains("Default(super::types::ApiError)"), "{errors}");
+    assert!(
+        errors.contains("Default(super::types::ApiError)"),
+        "{errors}"
+    );
     assert_eq!(types.matches("pub struct ApiError").count(), 1);
     let api_error = item(&types, "pub struct ApiError");
     assert!(
