@@ -272,6 +272,20 @@ impl fmt::Debug for Connection {
     }
 }
 
+/// The token family a credential's refresh tokens belong to: the login's, else its starting
+/// refresh token's fingerprint. Rotated refresh tokens are shared (through Redis) and kept (in
+/// the secrets file) per family, so that a new login, or a new token written into the
+/// connection file, never picks up an older one's.
+fn family(oauth: &auth::OAuth2Credential) -> String {
+    oauth.family.clone().unwrap_or_else(|| {
+        oauth
+            .refresh_token
+            .as_ref()
+            .map(|t| crate::shared::fingerprint(t.expose()))
+            .unwrap_or_default()
+    })
+}
+
 /// Configures a [`Connection`]; every problem is reported by [`ConnectionBuilder::build`].
 #[must_use]
 pub struct ConnectionBuilder {
@@ -722,25 +736,16 @@ impl ConnectionBuilder {
                                 endpoint_text
                             ))
                         );
-                        // Rotated refresh tokens are shared per login (or per starting token),
-                        // so that a new login never picks up an older one's tokens.
-                        let family = oauth.family.clone().unwrap_or_else(|| {
-                            oauth
-                                .refresh_token
-                                .as_ref()
-                                .map(|t| crate::shared::fingerprint(t.expose()))
-                                .unwrap_or_default()
-                        });
                         oauth::SharedTokens {
                             state: state.clone(),
-                            refresh_key: format!("{key}:refresh:{family}"),
+                            refresh_key: format!("{key}:refresh:{}", family(oauth)),
                             key,
                         }
                     }),
                     persist: self.secrets_file.clone().map(|file| oauth::Persist {
                         file,
                         scheme: name.clone(),
-                        family: oauth.family.clone(),
+                        family: Some(family(oauth)),
                     }),
                 },
             )?;

@@ -689,12 +689,22 @@ impl Validator {
         let secret =
             |v: &mut Self, key: &str| map.get(key).and_then(|x| v.secret(x, &join(at, key)));
         let client_secret = secret(self, "client_secret");
-        // The file's own tokens win; else what `login` (or a rotation) stored.
+        // The file's own tokens win over what `login` stored, unless the stored ones descend
+        // from the file's refresh token (the server rotated it since, and the runtime kept the
+        // rotation): presenting the file's spent token would get the family revoked.
+        let file_access = secret(self, "access_token");
+        let file_refresh = secret(self, "refresh_token");
         let from_file = map.contains_key("access_token") || map.contains_key("refresh_token");
-        let access_token = secret(self, "access_token")
-            .or_else(|| (!from_file).then(|| stored.access_token.clone()).flatten());
-        let refresh_token = secret(self, "refresh_token")
-            .or_else(|| (!from_file).then(|| stored.refresh_token.clone()).flatten());
+        let descends = file_refresh.as_ref().is_some_and(|rt| {
+            stored.family.as_deref() == Some(crate::shared::fingerprint(rt.expose()).as_str())
+        });
+        let use_stored = ((!from_file || descends) && stored.refresh_token.is_some())
+            || (!from_file && stored.access_token.is_some());
+        let (access_token, refresh_token) = if use_stored {
+            (stored.access_token.clone(), stored.refresh_token.clone())
+        } else {
+            (file_access, file_refresh)
+        };
         let username = text(self, "username");
         let password = secret(self, "password");
         let scopes = match map.get("scopes") {
@@ -810,11 +820,13 @@ impl Validator {
         if let Some(url) = token_url {
             credential = credential.with_token_url(url);
         }
-        if !from_file && credential.access_token.is_some() {
+        if use_stored {
+            // A refresh grant starts from the stored access token too, while it lasts.
+            credential.access_token = access_token_kept(credential.access_token, &stored);
             credential.expires_at = stored.expires_at;
+            credential.family = stored.family;
         }
         credential.login_flow = credential.login_flow.or(login_flow);
-        credential.family = stored.family;
         credential.username = username;
         credential.password = password;
         Some(Credential::oauth2(credential))
@@ -950,6 +962,11 @@ fn server_problem(err: crate::error::Error) -> String {
 }
 
 /// `a.b`, or `b` at the top level.
+/// The credential's access token, else the stored one.
+fn access_token_kept(given: Option<Secret>, stored: &StoredTokens) -> Option<Secret> {
+    given.or_else(|| stored.access_token.clone())
+}
+
 fn join(path: &str, key: &str) -> String {
     if path.is_empty() || path == "(top level)" {
         key.to_owned()

@@ -88,6 +88,58 @@ async fn a_rotated_refresh_token_is_kept_for_the_next_process() {
     drop(dir);
 }
 
+/// The connection file gives the refresh token itself: the rotation kept in the secrets file
+/// descends from it and wins at the next start, while a new token written into the file (a
+/// family of its own) wins over the old rotation.
+#[tokio::test]
+async fn a_refresh_token_in_the_connection_file_is_not_presented_once_rotated() {
+    let server = AuthServer::start().await;
+    server.configure(|b| b.access_lifetime = Duration::from_secs(1));
+    let connector = connector(
+        vec![me()],
+        vec![scheme("oauth", oauth2(&format!("{}/token", server.uri())))],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("acme.toml");
+    let write = |refresh: &str| {
+        std::fs::write(
+            &path,
+            format!(
+                "connector = \"test\"\nbase_url = \"{}\"\nallow_http_loopback = true\n\n[credentials.oauth]\nclient_id = \"cli-app\"\nrefresh_token = \"{refresh}\"\n",
+                server.uri()
+            ),
+        )
+        .unwrap();
+    };
+    let call = || async {
+        ConnectionConfig::from_file(&connector, &path)
+            .unwrap()
+            .connect(&connector)
+            .unwrap()
+            .execute(&me(), Args::new())
+            .await
+    };
+    let (_, first) = server.issue();
+    write(&first);
+    call().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    // Restarted: the file still says `first`, which the server has rotated away.
+    call().await.unwrap();
+    assert_eq!(server.record().reuses, 0, "{:?}", server.record());
+    assert!(!server.is_live_refresh(&first));
+    // A new login's token written into the file is used, not the older family's rotation.
+    let (_, second) = server.issue();
+    write(&second);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    call().await.unwrap();
+    let record = server.record();
+    assert_eq!((record.reuses, record.api_refused), (0, 0), "{record:?}");
+    assert!(
+        !server.is_live_refresh(&second),
+        "the new token was refreshed"
+    );
+}
+
 #[tokio::test]
 async fn a_stored_access_token_is_used_until_it_is_due() {
     let server = AuthServer::start().await;
