@@ -4,6 +4,7 @@ mod generate;
 mod inspect;
 mod interpret;
 mod mcp;
+mod login;
 mod output;
 mod run_cache;
 mod sync;
@@ -14,7 +15,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use connector_runtime::catalogue::OperationKind;
-use connector_runtime::runner::{DescribeArgs, EntityArgs, McpArgs, PingArgs, RunArgs};
+use connector_runtime::runner::{
+    DescribeArgs, EntityArgs, LoginArgs, McpArgs, PingArgs, RunArgs,
+};
 use generate::{GenerateArgs, GENERATE_HELP};
 use inspect::{InspectArgs, INSPECT_HELP};
 use interpret::{
@@ -36,11 +39,13 @@ Examples:
   connector-gen listen specs/webhooks.yaml --connection hooks.toml --store sqlite:events.db
   connector-gen events --store sqlite:events.db --follow
   connector-gen sync orders-to-crm.toml
+  connector-gen login specs/auth.yaml --connection my-auth.toml --scheme oauth
 
 Exit status: generate and inspect end with 0 on success (also when stdout is closed early, as by
 `| head`), 1 when the command fails (the error and its causes are printed to stderr), 2 for an
 invalid command line. run and describe end with 0 on success, 2 for bad input, 3 for a connection
-failure, 4 when the API answered with a non-2xx status (see `connector-gen run --help`). mcp ends
+failure, 4 when the API answered with a non-2xx status (see `connector-gen run --help`); login
+ends with 4 when the authorization was refused (see `connector-gen login --help`). mcp ends
 with 0 when the client closes the session, 2 for bad input, 3 when its transport fails.";
 
 #[derive(Parser)]
@@ -95,6 +100,10 @@ enum Command {
     /// --http ADDR), with no code generated.
     #[command(after_help = mcp::mcp_help())]
     Mcp(InterpretArgs<McpArgs>),
+    /// Obtain OAuth 2 tokens for a connection (authorization code with PKCE, device code,
+    /// password) and store them in its secrets file.
+    #[command(after_help = login::login_help())]
+    Login(InterpretArgs<LoginArgs>),
     /// Print every version of a manifest (or a spec's one) with its state, actions, entities and
     /// backend variables, as JSON.
     #[command(after_help = VERSIONS_HELP)]
@@ -136,6 +145,7 @@ fn main() -> ExitCode {
             return interpret::entities(&a.spec, &a.options(), a.version(), a.args.json)
         }
         Command::Ping(a) => return interpret::ping(&a.spec, &a.options(), a.version(), &a.args),
+        Command::Login(a) => return login::login(&a),
         Command::List(e) => return interpret::entity_command(OperationKind::List, &e),
         Command::Get(e) => return interpret::entity_command(OperationKind::Get, &e),
         Command::Create(e) => return interpret::entity_command(OperationKind::Create, &e),

@@ -249,6 +249,7 @@ fn scheme(s: &SecurityScheme) -> SecuritySchemeInfo {
                         OAuthFlowKind::AuthorizationCode => "authorizationCode",
                         OAuthFlowKind::Password => "password",
                         OAuthFlowKind::Implicit => "implicit",
+                        OAuthFlowKind::DeviceAuthorization => "deviceAuthorization",
                     };
                     let mut flow = json!({ "scopes": f.scopes });
                     for (key, value) in [

@@ -147,6 +147,9 @@ fn scheme_kind(kind: &SecurityKind) -> d::SecuritySchemeKind {
                             OAuthFlowKind::AuthorizationCode => d::OAuthFlowKind::AuthorizationCode,
                             OAuthFlowKind::Password => d::OAuthFlowKind::Password,
                             OAuthFlowKind::Implicit => d::OAuthFlowKind::Implicit,
+                            OAuthFlowKind::DeviceAuthorization => {
+                                d::OAuthFlowKind::DeviceAuthorization
+                            }
                         },
                         authorization_url: f.authorization_url.as_deref().map(owned),
                         token_url: f.token_url.as_deref().map(owned),

@@ -424,6 +424,10 @@ pub enum OAuthFlowKind {
     Password,
     /// `implicit`.
     Implicit,
+    /// The device authorization grant: `deviceAuthorization` (OpenAPI 3.2), or the scheme's
+    /// `x-connector-device-authorization-url`; its `authorization_url` is the device
+    /// authorization endpoint.
+    DeviceAuthorization,
 }
 
 /// HTTP method.
@@ -503,6 +507,10 @@ pub struct Operation {
     pub success_headers: bool,
     /// Declared responses.
     pub responses: Vec<Response>,
+    /// The action's error enum: a variant per declared error response (`4xx`, `5xx`, ranges,
+    /// `default`); `None` when the spec declares no error response.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<ErrorEnum>,
     /// Security alternatives (OR of ANDs of scheme names); empty: no auth.
     pub security: Vec<Vec<String>>,
     /// The operation's own servers (its `servers`, else its path's); empty for the
@@ -711,6 +719,46 @@ pub struct Response {
     /// What the JSON body's inline schema says beyond its type.
     #[serde(skip_serializing_if = "Facts::is_empty")]
     pub facts: Facts,
+}
+
+/// The error enum of an action: what `Error::api_error` decodes a non-2xx answer into.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ErrorEnum {
+    /// Rust name, unique among the connector's error enums.
+    pub rust_name: String,
+    /// One variant per declared error response, and per body where a response offers media
+    /// types whose bodies differ; in declaration order.
+    pub variants: Vec<ErrorVariant>,
+}
+
+/// One variant of an [`ErrorEnum`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ErrorVariant {
+    /// Rust name (from the reason phrase, `ClientError` for `4XX`, `Default`, `Status{code}`;
+    /// a media type's name appended when its status has several bodies).
+    pub rust_name: String,
+    /// The statuses it stands for.
+    pub status: StatusMatch,
+    /// The media type (its essence) that picks this variant among its status's bodies; `None`
+    /// for the status's main body, which takes every other content type.
+    pub media_type: Option<String>,
+    /// What the variant holds.
+    pub body: ErrorBody,
+    /// The response's description.
+    pub description: Option<String>,
+}
+
+/// The body an [`ErrorVariant`] holds.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum ErrorBody {
+    /// No body is declared.
+    Empty,
+    /// A JSON body of this type.
+    Json(TypeRef),
+    /// A text body.
+    Text,
+    /// Any other body, as bytes.
+    Bytes,
 }
 
 /// What a schema says beyond the shape of its type: the facts a JSON Schema of an action's input

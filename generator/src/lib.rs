@@ -258,6 +258,11 @@ const MODULES: [(&str, &str, &str); 5] = [
         "Events the API sends to its subscribers, each decoded into its payload type.",
         "deprecated, clippy::large_enum_variant",
     ),
+    (
+        "errors",
+        "The declared error responses of each action, decoded by `Error::api_error`.",
+        "deprecated, clippy::doc_lazy_continuation, clippy::doc_overindented_list_items, clippy::enum_variant_names, clippy::large_enum_variant",
+    ),
 ];
 
 /// Whether the connector generates module `name`: `webhooks` only when it has events.
@@ -313,7 +318,11 @@ fn render_modules(
             .chunks(render::TYPES_PER_BATCH)
             .map(Piece::Types),
     );
-    pieces.extend([Piece::Module("client"), Piece::Module("entities")]);
+    pieces.extend([
+        Piece::Module("client"),
+        Piece::Module("entities"),
+        Piece::Module("errors"),
+    ]);
     if generates("webhooks", context) {
         pieces.push(Piece::Module("webhooks"));
     }

@@ -141,7 +141,8 @@ pub enum SecuritySchemeKind {
 pub struct OAuthFlowDescriptor {
     /// Which grant the flow describes.
     pub kind: OAuthFlowKind,
-    /// Where a user authorizes the client (authorization code and implicit flows).
+    /// Where a user authorizes the client (authorization code and implicit flows), or the
+    /// device authorization endpoint (device authorization flow).
     pub authorization_url: Option<Text>,
     /// Where tokens are requested (client credentials, authorization code and password flows).
     pub token_url: Option<Text>,
@@ -162,6 +163,10 @@ pub enum OAuthFlowKind {
     Password,
     /// `implicit`: the connection supplies a token obtained outside the runtime.
     Implicit,
+    /// The device authorization grant (RFC 8628; OpenAPI 3.2's `deviceAuthorization`, or the
+    /// `x-connector-device-authorization-url` extension): `login` asks the device authorization
+    /// endpoint, given as the flow's `authorization_url`, then polls the token URL.
+    DeviceAuthorization,
 }
 
 /// Where an API key is carried.

@@ -17,6 +17,7 @@ use crate::connection::{Connection, ConnectionBuilder};
 use crate::descriptor::ConnectorDescriptor;
 use crate::error::Error;
 use crate::secret::Secret;
+use crate::secrets_file::SecretsFile;
 use crate::tls::Tls;
 use crate::variables::Given;
 use crate::versions::{VariableDescriptor, VersionState, VersionedConnector};
@@ -59,6 +60,8 @@ pub struct ConnectionConfig {
     backend: Vec<(String, Given)>,
     tls: Tls,
     webhooks: Option<crate::webhooks::WebhookSettings>,
+    /// Where `login` stores tokens and rotated refresh tokens are kept.
+    secrets_file: Option<SecretsFile>,
 }
 
 impl ConnectionConfig {
@@ -88,7 +91,7 @@ impl ConnectionConfig {
             .unwrap_or_default();
         let dir = path.parent().map(Path::to_path_buf);
         let value = parse(&text, &extension).map_err(fail)?;
-        Self::from_value(connector, value, &name, dir.as_deref(), None)
+        Self::from_value(connector, value, &name, dir.as_deref(), None, Some(path))
             .map_err(|problems| Error::ConnectionFile { file, problems })
     }
 
@@ -125,6 +128,7 @@ impl ConnectionConfig {
             &name,
             path.parent(),
             Some(version),
+            Some(path),
         )
         .map_err(fail)
     }
@@ -158,7 +162,7 @@ impl ConnectionConfig {
             problems,
         };
         let value = parse(text, format).map_err(|p| fail(vec![p]))?;
-        Self::from_value(connector, value, name, dir, None).map_err(fail)
+        Self::from_value(connector, value, name, dir, None, None).map_err(fail)
     }
 
     fn from_value(
@@ -167,12 +171,15 @@ impl ConnectionConfig {
         name: &str,
         dir: Option<&Path>,
         pinned: Option<&crate::versions::VersionDescriptor>,
+        path: Option<&Path>,
     ) -> Result<Self, Vec<String>> {
         let mut v = Validator {
             problems: Vec::new(),
             warnings: Vec::new(),
             dir: dir.map(Path::to_path_buf),
             pinned: pinned.cloned(),
+            default_secrets: path.map(SecretsFile::beside),
+            stored: BTreeMap::new(),
         };
         if let Some(version) = pinned.filter(|v| v.state == VersionState::Deprecated) {
             v.warnings.push(format!(
@@ -205,6 +212,37 @@ impl ConnectionConfig {
     /// The `[webhooks]` table: how the events this connection receives are verified.
     pub fn webhooks(&self) -> Option<&crate::webhooks::WebhookSettings> {
         self.webhooks.as_ref()
+    }
+
+    /// The secrets file: the one the file names with `secrets_file`, else `NAME.secrets.json`
+    /// beside the connection file (`None` for a connection given as text without one).
+    pub fn secrets_file(&self) -> Option<&SecretsFile> {
+        self.secrets_file.as_ref()
+    }
+
+    /// The OAuth 2 credential of `scheme`, as the file gives it.
+    #[cfg(feature = "login")]
+    pub(crate) fn oauth_credential(&self, scheme: &str) -> Option<&crate::auth::OAuth2Credential> {
+        self.credentials.iter().find_map(|(name, c)| match c {
+            Credential::OAuth2(oauth) if name == scheme => Some(oauth),
+            _ => None,
+        })
+    }
+
+    /// The names of the schemes the file gives OAuth 2 credentials for.
+    #[cfg(feature = "login")]
+    pub(crate) fn oauth_schemes(&self) -> Vec<&str> {
+        self.credentials
+            .iter()
+            .filter(|(_, c)| matches!(c, Credential::OAuth2(_)))
+            .map(|(name, _)| name.as_str())
+            .collect()
+    }
+
+    /// Whether loopback `http://` URLs are allowed (`allow_http_loopback`).
+    #[cfg(feature = "login")]
+    pub(crate) fn allows_http_loopback(&self) -> bool {
+        self.allow_http_loopback
     }
 
     /// Things that work but deserve attention, such as secrets written inline.
@@ -256,6 +294,9 @@ impl ConnectionConfig {
         }
         for status in &self.auth_failure_statuses {
             b = b.auth_failure_status(*status);
+        }
+        if let Some(file) = &self.secrets_file {
+            b = b.secrets_file(file.clone());
         }
         self.reliability
             .apply(b)

@@ -168,6 +168,14 @@ impl Connection {
         dynamic::validate(&self.inner.pipeline, &self.inner.actions, action, input)
     }
 
+    /// What a failed call of an action answered, for the dynamic interface: the status, the
+    /// declared headers, the body as JSON, the declared response it matched (`404`, `4XX`,
+    /// `default`) and its schema's name. `None` when the call did not end with a non-2xx answer
+    /// (a timeout, a refused connection, bad input).
+    pub fn error_output(&self, err: &Error) -> Option<dynamic::ErrorOutput> {
+        dynamic::error_output(&self.inner.actions, &self.inner.connector, err)
+    }
+
     /// The connector's action catalogue, parsed on first use; `None` when the connector has none.
     pub fn catalogue(&self) -> Result<Option<&crate::catalogue::Catalogue>, Error> {
         self.inner.actions.catalogue(&self.inner.connector)
@@ -271,6 +279,20 @@ impl fmt::Debug for Connection {
     }
 }
 
+/// The token family a credential's refresh tokens belong to: the login's, else its starting
+/// refresh token's fingerprint. Rotated refresh tokens are shared (through Redis) and kept (in
+/// the secrets file) per family, so that a new login, or a new token written into the
+/// connection file, never picks up an older one's.
+fn family(oauth: &auth::OAuth2Credential) -> String {
+    oauth.family.clone().unwrap_or_else(|| {
+        oauth
+            .refresh_token
+            .as_ref()
+            .map(|t| crate::shared::fingerprint(t.expose()))
+            .unwrap_or_default()
+    })
+}
+
 /// Configures a [`Connection`]; every problem is reported by [`ConnectionBuilder::build`].
 #[must_use]
 pub struct ConnectionBuilder {
@@ -298,6 +320,7 @@ pub struct ConnectionBuilder {
     declared: Vec<VariableDescriptor>,
     given: Vec<(String, Given)>,
     tls: crate::tls::Tls,
+    secrets_file: Option<crate::secrets_file::SecretsFile>,
 }
 
 impl ConnectionBuilder {
@@ -327,7 +350,16 @@ impl ConnectionBuilder {
             declared: Vec::new(),
             given: Vec::new(),
             tls: crate::tls::Tls::default(),
+            secrets_file: None,
         }
+    }
+
+    /// Keeps a refresh token the server rotates (with the access token it came with) in this
+    /// secrets file, so that the next process starts from the current one. Default: none (a
+    /// connection file sets its own, see `ConnectionConfig::secrets_file`).
+    pub fn secrets_file(mut self, file: crate::secrets_file::SecretsFile) -> Self {
+        self.secrets_file = Some(file);
+        self
     }
 
     /// Declares the backend variables a connection file's pinned version has.
@@ -718,18 +750,25 @@ impl ConnectionBuilder {
                 oauth::Links {
                     guard: built.guard.clone(),
                     shared: self.reliability.shared.as_ref().map(|(state, namespace)| {
+                        // Named after the credential, never holding it.
+                        let key = format!(
+                            "{namespace}:token:{name}:{}",
+                            crate::shared::fingerprint(&format!(
+                                "{}\n{}",
+                                oauth.client_id.as_deref().unwrap_or_default(),
+                                endpoint_text
+                            ))
+                        );
                         oauth::SharedTokens {
                             state: state.clone(),
-                            // Named after the credential, never holding it.
-                            key: format!(
-                                "{namespace}:token:{name}:{}",
-                                crate::shared::fingerprint(&format!(
-                                    "{}\n{}",
-                                    oauth.client_id.as_deref().unwrap_or_default(),
-                                    endpoint_text
-                                ))
-                            ),
+                            refresh_key: format!("{key}:refresh:{}", family(oauth)),
+                            key,
                         }
+                    }),
+                    persist: self.secrets_file.clone().map(|file| oauth::Persist {
+                        file,
+                        scheme: name.clone(),
+                        family: Some(family(oauth)),
                     }),
                 },
             )?;

@@ -28,6 +28,56 @@ pub struct ActionOutput {
     pub body: Value,
 }
 
+/// A non-2xx answer of an action as the dynamic interface reports it: the status, the response
+/// headers the action declares for it, the body as JSON, and which declared error response it
+/// matched, with the name of that response's schema.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ErrorOutput {
+    /// The status.
+    pub status: u16,
+    /// The declared response headers that arrived, by declared name.
+    pub headers: BTreeMap<String, String>,
+    /// The body: JSON, `null` when empty, a JSON string when the body is not JSON.
+    pub body: Value,
+    /// The declared response the status falls under (`404`, `4XX` or `default`); `None` when
+    /// the action declares none for it.
+    pub declared: Option<String>,
+    /// The name of that response's schema (`Error`) when it is a named one.
+    pub schema: Option<String>,
+}
+
+/// What a failed call answered, described by the connector's catalogue (see
+/// `Connection::error_output`).
+pub(crate) fn error_output(
+    actions: &Actions,
+    connector: &ConnectorDescriptor,
+    err: &Error,
+) -> Option<ErrorOutput> {
+    let (action, answer) = err.answer()?;
+    let described = actions
+        .catalogue(connector)
+        .ok()
+        .flatten()
+        .and_then(|c| c.action(action));
+    let declared = described.and_then(|d| d.declared_response(answer.status()));
+    let headers = described
+        .map(|d| d.headers_for(answer.status()))
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|name| {
+            let value = answer.headers().get(name.as_str())?.to_str().ok()?;
+            Some((name.clone(), value.to_owned()))
+        })
+        .collect();
+    Some(ErrorOutput {
+        status: answer.status(),
+        headers,
+        body: body_to_json(answer.headers(), answer.body()),
+        declared: declared.map(|(key, _)| key.to_owned()),
+        schema: declared.and_then(|(_, name)| name.map(str::to_owned)),
+    })
+}
+
 /// A connection's catalogue, parsed on first use, with its validators.
 #[derive(Default)]
 pub(crate) struct Actions {
@@ -198,12 +248,15 @@ pub(crate) async fn execute_with<'a>(
 
 /// The response body as JSON: `null` when empty, a string when it is not JSON.
 pub(crate) fn response_to_json(response: &Response) -> Value {
-    let body = response.bytes();
+    body_to_json(response.headers(), response.bytes())
+}
+
+/// A body as JSON: `null` when empty, a string when it is not JSON.
+fn body_to_json(headers: &reqwest::header::HeaderMap, body: &[u8]) -> Value {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Value::Null;
     }
-    let declared_other = response
-        .headers()
+    let declared_other = headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|media| !is_json(media));

@@ -163,9 +163,7 @@ fn check_scope(entity: &Entity, input: &Map<String, Value>) -> Result<(), Error>
     })
 }
 
-/// Records of type `T`, one at a time, fetched a page at a time.
-pub type TypedStream<T> =
-    std::pin::Pin<Box<dyn futures_util::Stream<Item = Result<T, Error>> + Send>>;
+pub use crate::paginate::TypedStream;
 
 /// The typed face of one entity, which generated connectors wrap: values in and out are
 /// (de)serialised with serde, and the work is done by the dynamic interface.
@@ -192,18 +190,18 @@ impl EntityHandle {
         self
     }
 
-    /// Streams the records, decoded as `T`.
+    /// Streams the records, decoded as `T`; a record that does not decode is an
+    /// [`Error::DecodeRecord`] naming its index, and the stream goes on with the next.
     pub fn list<T>(&self, options: &ListOptions) -> Result<TypedStream<T>, Error>
     where
         T: serde::de::DeserializeOwned + Send + 'static,
     {
-        use futures_util::StreamExt;
         let entity = self.connection.entity(self.name)?;
         let action = action_of(&entity, OperationKind::List)?.to_owned();
         let stream =
             self.connection
                 .list_entities(self.name, self.scope.clone(), options.clone())?;
-        Ok(Box::pin(stream.map(move |record| decode(&action, record?))))
+        Ok(crate::paginate::typed_records(action, stream))
     }
 
     /// Reads the record whose key is `id`.

@@ -8,9 +8,11 @@ use reqwest::header::HeaderMap;
 use serde::de::DeserializeOwned;
 
 pub(crate) mod debug;
+mod declared;
 mod hint;
 mod retry;
 
+pub use declared::{ActionErrors, ErrorAnswer};
 pub(crate) use hint::hint;
 use retry::LastStatus;
 pub use retry::NotRetriedReason;
@@ -73,6 +75,16 @@ pub enum Error {
     TokenEndpointRedirect {
         /// The security scheme.
         scheme: String,
+    },
+
+    /// `login` got no tokens: the user or the authorization server refused, the device code
+    /// expired, no authorization arrived in time, or the redirect did not belong to the login.
+    #[error("login for security scheme `{scheme}` failed: {reason}")]
+    AuthorizationRefused {
+        /// The security scheme.
+        scheme: String,
+        /// What happened (an OAuth error code, never a token).
+        reason: String,
     },
 
     /// The server redirected to another origin; the redirect is not followed, so credentials
@@ -180,6 +192,22 @@ pub enum Error {
         /// The response status.
         status: u16,
         /// The start of the body, for diagnosis.
+        snippet: String,
+        /// The deserialiser's error.
+        #[source]
+        source: serde_json::Error,
+    },
+
+    /// A record of a listing (a page of a paginated action, or an entity's List) could not be
+    /// decoded into the requested type: the records before it were delivered, and the stream
+    /// goes on with the next one.
+    #[error("could not decode record {index} of action `{operation}` (the record starts with {})", Snippet(snippet.as_bytes()))]
+    DecodeRecord {
+        /// The listing action's id.
+        operation: String,
+        /// The record's position in the listing, counted from 0 across pages.
+        index: u64,
+        /// The start of the record, for diagnosis.
         snippet: String,
         /// The deserialiser's error.
         #[source]
@@ -441,6 +469,7 @@ impl Error {
             Error::MissingCredentials { .. }
                 | Error::Auth { .. }
                 | Error::AuthRejected { .. }
+                | Error::AuthorizationRefused { .. }
                 | Error::TokenEndpointRedirect { .. }
         ) || matches!(self.status(), Some(401 | 403))
     }

@@ -63,11 +63,13 @@
 //! ```
 //!
 //! Cargo features: `toml` (default) reads connection files written in TOML; `yaml` reads YAML ones.
-//! JSON connection files are always read. `cli` adds the `runner` module: the command line of generated
-//! connectors' binaries and of `connector-gen run`. `webhooks` adds webhook signature verification and
-//! typed event decoding to the [`webhooks`] module (a receiver and its store are in
-//! `connector-flows`). `mcp` adds the `mcp` module: a connector as an MCP server for AI agents
-//! (and the runner's `mcp` command).
+//! JSON connection files are always read. `login` adds the `login` module: OAuth 2 tokens by the
+//! authorization code, device and password grants, kept in the connection's secrets file. `cli`
+//! (with `login`) adds the `runner` module: the command line of generated connectors' binaries
+//! and of `connector-gen run`. `webhooks` adds webhook signature verification and typed event
+//! decoding to the [`webhooks`] module (a receiver and its store are in `connector-flows`). `mcp`
+//! adds the `mcp` module: a connector as an MCP server for AI agents (and the runner's `mcp`
+//! command).
 
 #![deny(missing_docs)]
 
@@ -82,11 +84,14 @@ mod error;
 pub mod health;
 #[cfg(feature = "mcp")]
 pub mod mcp;
+#[cfg(feature = "login")]
+pub mod login;
 pub mod paginate;
 mod pipeline;
 #[cfg(feature = "cli")]
 pub mod runner;
 mod secret;
+mod secrets_file;
 pub mod serde_support;
 pub mod shared;
 mod time;
@@ -96,14 +101,15 @@ pub mod versions;
 pub mod webhooks;
 mod wire;
 
-pub use auth::{ClientAuth, Credential, OAuth2Credential};
+pub use auth::{ClientAuth, Credential, LoginFlow, OAuth2Credential};
 pub use config::{load_dir, ConnectionConfig};
 pub use connection::{Connection, ConnectionBuilder};
-pub use dynamic::ActionOutput;
-pub use error::{Error, NotRetriedReason};
+pub use dynamic::{ActionOutput, ErrorOutput};
+pub use error::{ActionErrors, Error, ErrorAnswer, NotRetriedReason};
 pub use pipeline::limits::{ConcurrencyLimit, DEFAULT_CONCURRENCY, MAX_CONCURRENCY};
 pub use pipeline::retry::{RetryBudget, RetryPolicy};
 pub use secret::Secret;
+pub use secrets_file::{SecretsFile, StoredTokens};
 /// Re-exported so generated code depends only on this crate and `serde`.
 pub use serde_json;
 pub use time::{Clock, FastRng, Rng, Sleep, Sleeper, SystemClock, TokioSleeper};

@@ -9,6 +9,7 @@ use std::collections::{HashSet, VecDeque};
 use std::pin::Pin;
 
 use futures_util::Stream;
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::catalogue::{at_path, PageStyle, Paging};
@@ -17,6 +18,9 @@ use crate::error::Error;
 
 /// Records, one at a time, fetched a page at a time.
 pub type RecordStream = Pin<Box<dyn Stream<Item = Result<Value, Error>> + Send>>;
+
+/// Records of type `T`, one at a time, fetched a page at a time.
+pub type TypedStream<T> = Pin<Box<dyn Stream<Item = Result<T, Error>> + Send>>;
 
 /// The page limit when none is given: far above any honest listing, low enough to stop a server
 /// that never ends.
@@ -177,6 +181,43 @@ pub fn pages(
         Some((Ok(page), pager))
     });
     Ok(Box::pin(stream))
+}
+
+/// Like [`paginate`], with each record decoded into `T`: a record that does not decode is an
+/// [`Error::DecodeRecord`] naming its index in the listing, and the stream goes on with the next.
+pub fn paginate_typed<T>(
+    connection: &Connection,
+    action: &str,
+    input: Map<String, Value>,
+    options: ListOptions,
+) -> Result<TypedStream<T>, Error>
+where
+    T: DeserializeOwned + Send + 'static,
+{
+    let records = paginate(connection, action, input, options)?;
+    Ok(typed_records(action.to_owned(), records))
+}
+
+/// `records` decoded into `T`, each failure naming the record's index (failures to fetch a page
+/// pass through and are not counted as records).
+pub(crate) fn typed_records<T>(action: String, records: RecordStream) -> TypedStream<T>
+where
+    T: DeserializeOwned + Send + 'static,
+{
+    use futures_util::StreamExt;
+    let mut next_index = 0u64;
+    Box::pin(records.map(move |record| {
+        let record = record?;
+        let index = next_index;
+        next_index += 1;
+        let snippet: String = record.to_string().chars().take(64).collect();
+        serde_json::from_value(record).map_err(|source| Error::DecodeRecord {
+            operation: action.clone(),
+            index,
+            snippet,
+            source,
+        })
+    }))
 }
 
 impl Pager {

@@ -6,6 +6,8 @@
 
 #![cfg(feature = "redis")]
 
+// The helpers of the main test binary; some (`in_own_process`) are not used here.
+#[allow(unused_imports)]
 #[path = "it/support/mod.rs"]
 mod support;
 
@@ -113,13 +115,19 @@ fn finish(child: Child) {
     assert!(text.contains("child done"), "the child ran no job:\n{text}");
 }
 
-/// What a child process runs: `rate|REDIS|NAMESPACE|SERVER|CALLS` or
-/// `token|REDIS|NAMESPACE|SERVER|CALLS`.
+/// What a child process runs: `rate|REDIS|NAMESPACE|SERVER|CALLS`,
+/// `token|REDIS|NAMESPACE|SERVER|CALLS`, or `rotate|REDIS|NAMESPACE|SERVER|REFRESH_TOKEN|MILLIS`
+/// (calls for that long, starting from that refresh token).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "run as a child process by the two-process tests"]
 async fn child_process() {
     let job = std::env::var("SHARED_STATE_JOB").expect("SHARED_STATE_JOB names the job");
     let parts: Vec<&str> = job.split('|').collect();
+    if let ["rotate", redis, namespace, server, refresh, millis] = parts[..] {
+        rotate(redis, namespace, server, refresh, millis.parse().unwrap()).await;
+        println!("child done");
+        return;
+    }
     let [kind, redis, namespace, server, calls] = parts[..] else {
         panic!("bad job {job:?}");
     };
@@ -159,6 +167,38 @@ async fn child_process() {
         result.unwrap();
     }
     println!("child done");
+}
+
+/// Calls the API for `millis`, with tokens refreshed from `refresh` (a rotating refresh token
+/// that every process starts from) and shared through Redis.
+async fn rotate(redis: &str, namespace: &str, server: &str, refresh: &str, millis: u64) {
+    let state: Arc<dyn SharedState> = Arc::new(RedisState::new(redis, "connector-test").unwrap());
+    let me = with_security(op("getMe", Method::Get, "/api/me"), &[&["oauth"]]);
+    let connector = connector(
+        vec![me.clone()],
+        vec![scheme("oauth", oauth2(&format!("{server}/token")))],
+    );
+    let conn = Connection::builder(&connector)
+        .base_url(server)
+        .allow_http_loopback(true)
+        .credential(
+            "oauth",
+            Credential::oauth2(OAuth2Credential::refresh_token("cli-app", refresh)),
+        )
+        .shared_state(state, namespace)
+        .build()
+        .unwrap();
+    let until = Instant::now() + Duration::from_millis(millis);
+    while Instant::now() < until {
+        // Two calls at once, so that refreshes race within the process too.
+        let (a, b) = tokio::join!(
+            conn.execute(&me, Args::new()),
+            conn.execute(&me, Args::new())
+        );
+        a.unwrap();
+        b.unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 fn namespace(test: &str) -> String {
@@ -278,4 +318,41 @@ async fn redis_buckets_and_slots_are_atomic() {
     // A store that cannot be reached is an error the runtime falls back from, not a panic.
     let down = RedisState::new("redis://127.0.0.1:1/", "x").unwrap();
     assert!(down.withdraw("b", 1, 10).await.is_err());
+}
+
+/// A server that rotates refresh tokens and revokes the family when a spent one comes back: two
+/// processes refreshing the same connection for seconds never present a spent one, because the
+/// rotation is stored in Redis under the same lock as the token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_share_rotating_refresh_tokens_without_reusing_one() {
+    let Some(redis) = redis() else { return };
+    let server = support::authz::AuthServer::start().await;
+    server.configure(|b| {
+        b.access_lifetime = Duration::from_secs(1);
+        b.token_delay = Duration::from_millis(50);
+    });
+    let (_, refresh) = server.issue();
+    let job = format!(
+        "rotate|{}|{}|{}|{refresh}|3500",
+        redis.url,
+        namespace("rotate"),
+        server.uri()
+    );
+    let children = [spawn_child(&job), spawn_child(&job)];
+    for child in children {
+        tokio::task::spawn_blocking(move || finish(child))
+            .await
+            .unwrap();
+    }
+    let record = server.record();
+    assert_eq!(
+        record.reuses, 0,
+        "a spent refresh token was presented: {record:?}"
+    );
+    assert!(record.refusals.is_empty(), "{record:?}");
+    assert_eq!(record.api_refused, 0, "{record:?}");
+    let refreshes = record.grants.get("refresh_token").copied().unwrap_or(0);
+    // A token lasts a second and is renewed a quarter into it: several rotations, each once.
+    assert!(refreshes >= 3, "{record:?}");
+    assert!(record.api_calls >= 40, "{record:?}");
 }

@@ -29,6 +29,16 @@ paths:
           content:
             application/json:
               schema: {$ref: '#/components/schemas/Pet'}
+        '422':
+          description: invalid
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Problem'}
+        default:
+          description: failure
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/ApiError'}
   /stores/{id}:
     get:
       operationId: getStore
@@ -41,6 +51,11 @@ paths:
           content:
             application/json:
               schema: {$ref: '#/components/schemas/Store'}
+        '404':
+          description: no such store
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/ApiError'}
   /health:
     get:
       operationId: health
@@ -78,6 +93,14 @@ components:
       type: object
       properties:
         street: {type: string}
+    Problem:
+      type: object
+      properties:
+        errors: {type: array, items: {type: string}}
+    ApiError:
+      type: object
+      properties:
+        message: {type: string}
     Unused:
       type: object
       properties:
@@ -151,6 +174,30 @@ fn types_carry_the_features_and_derives_their_operations_need() {
         health.contains(r#"#[cfg(feature = "untagged")]"#),
         "{health}"
     );
+    // Error enums follow their action's feature; the error type both tags' actions declare is
+    // one type, gated by both, received only.
+    let errors = std::fs::read_to_string(out.join("src/errors.rs")).unwrap();
+    let create = item(&errors, "pub enum CreatePetError");
+    assert!(create.contains(r#"#[cfg(feature = "pets")]"#), "{create}");
+    let get = item(&errors, "pub enum GetStoreError");
+    assert!(get.contains(r#"#[cfg(feature = "store-front")]"#), "{get}");
+    assert!(
+        errors.contains("NotFound(super::types::ApiError)"),
+        "{errors}"
+    );
+    assert!(
+        errors.contains("Default(super::types::ApiError)"),
+        "{errors}"
+    );
+    assert_eq!(types.matches("pub struct ApiError").count(), 1);
+    let api_error = item(&types, "pub struct ApiError");
+    assert!(
+        api_error.contains(r#"#[cfg(any(feature = "pets", feature = "store-front"))]"#),
+        "{api_error}"
+    );
+    assert!(!api_error.contains("Serialize,"), "{api_error}");
+    let problem = item(&types, "pub struct Problem");
+    assert!(problem.contains(r#"#[cfg(feature = "pets")]"#), "{problem}");
 }
 
 #[test]

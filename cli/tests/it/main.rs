@@ -1,6 +1,9 @@
 //! The command line's integration tests, one binary (modules below): the `connector-gen` binary
 //! run as a process, and the crates it generates checked by cargo.
 
+/// The loopback authorization server the runtime's tests use too.
+#[path = "../../../runtime/tests/it/support/authz.rs"]
+mod authz;
 mod cli;
 mod crates;
 mod dedup;
@@ -8,6 +11,7 @@ mod entities;
 mod features;
 mod formats;
 mod mixed_versions;
+mod login;
 mod ping;
 mod subset;
 mod support;

@@ -232,7 +232,9 @@ pub(crate) fn security_schemes(lw: &mut Lowerer<'_, '_>) -> Vec<SecurityScheme> 
             openapiv3::SecurityScheme::OAuth2 {
                 flows, description, ..
             } => {
-                let flows = oauth_flows(flows);
+                let mut flows = oauth_flows(flows);
+                let raw = spec.follow(value, &at).map(|(raw, _)| raw).unwrap_or(value);
+                flows.extend(device_flow(raw, &flows));
                 if flows.iter().all(|f| f.token_url.is_none()) {
                     lw.diags.warn(
                         pointer(&at, "flows"),
@@ -257,6 +259,39 @@ pub(crate) fn security_schemes(lw: &mut Lowerer<'_, '_>) -> Vec<SecurityScheme> 
         });
     }
     out
+}
+
+/// The device authorization flow of an OAuth 2 scheme, when it declares one: OpenAPI 3.2's
+/// `flows.deviceAuthorization`, else `x-connector-device-authorization-url` on the scheme, whose
+/// tokens come from the token URL of its authorization code flow (else of its first flow that
+/// has one).
+fn device_flow(raw: &Value, flows: &[OAuthFlow]) -> Option<OAuthFlow> {
+    let text = |value: Option<&Value>| value.and_then(Value::as_str).map(str::to_owned);
+    if let Some(declared) = raw.pointer("/flows/deviceAuthorization") {
+        return Some(OAuthFlow {
+            kind: OAuthFlowKind::DeviceAuthorization,
+            authorization_url: text(declared.get("deviceAuthorizationUrl")),
+            token_url: text(declared.get("tokenUrl")),
+            refresh_url: text(declared.get("refreshUrl")),
+            scopes: declared
+                .get("scopes")
+                .and_then(Value::as_object)
+                .map(|s| s.keys().cloned().collect())
+                .unwrap_or_default(),
+        });
+    }
+    let url = text(raw.get("x-connector-device-authorization-url"))?;
+    let base = flows
+        .iter()
+        .find(|f| f.kind == OAuthFlowKind::AuthorizationCode)
+        .or_else(|| flows.iter().find(|f| f.token_url.is_some()));
+    Some(OAuthFlow {
+        kind: OAuthFlowKind::DeviceAuthorization,
+        authorization_url: Some(url),
+        token_url: base.and_then(|f| f.token_url.clone()),
+        refresh_url: base.and_then(|f| f.refresh_url.clone()),
+        scopes: base.map(|f| f.scopes.clone()).unwrap_or_default(),
+    })
 }
 
 /// The declared flows, client credentials first: it is the one the runtime can run by itself.

@@ -289,7 +289,11 @@ fn build(
 }
 
 /// The element type of the records at `path` in a list response of type `ty`.
-fn records_type(connector: &Connector, ty: &TypeRef, path: &[String]) -> Option<TypeRef> {
+pub(crate) fn records_type(
+    connector: &Connector,
+    ty: &TypeRef,
+    path: &[String],
+) -> Option<TypeRef> {
     let mut current = ty.clone();
     for key in path {
         let Shape::Object(fields) = shapes::shape(connector, &current) else {

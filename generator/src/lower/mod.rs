@@ -3,6 +3,7 @@
 mod connector;
 mod dedup;
 mod entities;
+mod errors;
 mod events;
 mod facts;
 mod finish;
@@ -21,6 +22,7 @@ mod usage;
 mod walk;
 
 pub use entities::prune as prune_entities;
+pub(crate) use entities::records_type;
 pub(crate) use ping::declared as declared_ping;
 pub use select::Include;
 pub use types::join_docs;

@@ -9,7 +9,7 @@ use super::types::{lower_schema, optional, SchemaRef};
 use super::Lowerer;
 use crate::diagnostics::pointer;
 use crate::ir::{
-    BodyKind, ContentTypeField, Facts, Field, Location, Method, Operation, Parameter,
+    BodyKind, ContentTypeField, ErrorVariant, Facts, Field, Location, Method, Operation, Parameter,
     PropertyEncoding, RequestBody, Response, SecurityScheme, StatusMatch, StatusVariant, Style,
     Success, TypeDef, TypeKind, TypeRef, Variant,
 };
@@ -32,6 +32,8 @@ const RESERVED_ARGS: &[&str] = &["options", "body", "args", "self_"];
 struct Names {
     functions: Namespace,
     constants: Namespace,
+    /// Error enum names (their own module's namespace).
+    errors: Namespace,
     ids: Vec<String>,
 }
 
@@ -65,6 +67,7 @@ pub(crate) fn lower_operations(
     let mut names = Names {
         functions: Namespace::with_reserved(CLIENT_METHODS),
         constants: Namespace::with_reserved(&["OPERATIONS"]),
+        errors: Namespace::default(),
         ids: Vec::new(),
     };
     let mut out = Vec::new();
@@ -150,10 +153,11 @@ fn lower_operation(
     let id = operation_id(lw, op, cx, names);
     let rust_name = names.functions.claim(naming::snake_name(&id, "operation"));
     let const_name = names.constants.claim(naming::const_name(&id));
+    let type_hint = naming::type_name(&id);
+    let errors_name = names.errors.claim(super::errors::enum_name(&type_hint));
     if !include.keeps(&id, cx.path, &op.tags) {
         return None;
     }
-    let type_hint = naming::type_name(&id);
 
     let mut params = parameters(lw, op, cx, &type_hint)?;
     let mut arg_names = Namespace::with_reserved(RESERVED_ARGS);
@@ -180,7 +184,8 @@ fn lower_operation(
         naming::unraw(&rust_name),
         cx.at,
     );
-    let (success, success_headers, responses) = responses(lw, op, cx.at, &type_hint);
+    let (success, success_headers, responses, error_variants) =
+        responses(lw, op, cx.at, &type_hint);
     let security = security(lw, op, cx);
     Some(Operation {
         id,
@@ -204,6 +209,7 @@ fn lower_operation(
         success,
         success_headers,
         responses,
+        errors: super::errors::error_enum(errors_name, error_variants),
         security,
         servers: Vec::new(),
         pointer: cx.at.to_owned(),
@@ -723,7 +729,7 @@ fn responses(
     op: &openapiv3::Operation,
     at: &str,
     type_hint: &str,
-) -> (Success, bool, Vec<Response>) {
+) -> (Success, bool, Vec<Response>, Vec<ErrorVariant>) {
     let responses_at = pointer(at, "responses");
     let mut declared: Vec<(StatusMatch, &ReferenceOr<openapiv3::Response>, String)> = op
         .responses
@@ -752,6 +758,7 @@ fn responses(
         .count()
         > 1;
     let mut out = Vec::new();
+    let mut error_variants = Vec::new();
     for (status, response, at) in declared {
         let spec = lw.spec;
         let (response, at) = match response {
@@ -794,14 +801,20 @@ fn responses(
             .and_then(|(_, content)| content.schema.as_ref())
             .map(super::facts::of_ref)
             .unwrap_or_default();
-        out.push(Response {
+        let lowered = Response {
             facts,
             status,
             media_type,
             ty,
             headers: response.headers.keys().cloned().collect(),
-            description: Some(response.description).filter(|d| !d.trim().is_empty()),
-        });
+            description: Some(response.description.clone()).filter(|d| !d.trim().is_empty()),
+        };
+        if super::errors::is_error(status) {
+            error_variants.extend(super::errors::variants(
+                lw, &response, &lowered, &at, type_hint,
+            ));
+        }
+        out.push(lowered);
     }
     let is_success = |s: &StatusMatch| match s {
         StatusMatch::Code(c) => (200..300).contains(c),
@@ -857,7 +870,7 @@ fn responses(
     };
     // A raw response carries its headers already.
     let success_headers = success_headers && success != Success::Raw;
-    (success, success_headers, out)
+    (success, success_headers, out, error_variants)
 }
 
 /// The variant of a success status: its reason phrase, else `Status{code}`.

@@ -10,7 +10,7 @@ use heck::ToKebabCase;
 use super::walk::{each_named, each_ref};
 
 use crate::ir::{
-    Feature, Operation, Success, TypeDef, TypeId, TypeKind, TypeRef, TypeUse, Webhook,
+    ErrorBody, Feature, Operation, Success, TypeDef, TypeId, TypeKind, TypeRef, TypeUse, Webhook,
     UNTAGGED_FEATURE, UNUSED_FEATURE, WEBHOOKS_FEATURE,
 };
 
@@ -308,6 +308,11 @@ fn operation_types(op: &Operation) -> (Vec<TypeId>, Vec<TypeId>) {
     }
     for response in &op.responses {
         if let Some(ty) = &response.ty {
+            named_in(ty, &mut received);
+        }
+    }
+    for variant in op.errors.iter().flat_map(|e| &e.variants) {
+        if let ErrorBody::Json(ty) = &variant.body {
             named_in(ty, &mut received);
         }
     }

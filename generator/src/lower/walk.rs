@@ -1,6 +1,6 @@
 //! Walks over the type expressions of the IR, shared by the passes that follow references.
 
-use crate::ir::{Operation, Success, TypeId, TypeKind, TypeRef, Webhook};
+use crate::ir::{ErrorBody, Operation, Success, TypeId, TypeKind, TypeRef, Webhook};
 
 /// Calls `f` on each named type a type expression mentions.
 pub(crate) fn each_named(ty: &TypeRef, f: &mut dyn FnMut(TypeId)) {
@@ -95,7 +95,12 @@ pub(crate) fn each_operation_ref(op: &Operation, f: &mut dyn FnMut(&TypeRef)) {
     op.responses
         .iter()
         .filter_map(|r| r.ty.as_ref())
-        .for_each(f);
+        .for_each(&mut *f);
+    for variant in op.errors.iter().flat_map(|e| &e.variants) {
+        if let ErrorBody::Json(ty) = &variant.body {
+            f(ty);
+        }
+    }
 }
 
 /// Calls `f` on each type expression of an operation, to change it.
@@ -110,7 +115,12 @@ pub(crate) fn each_operation_ref_mut(op: &mut Operation, f: &mut dyn FnMut(&mut 
     op.responses
         .iter_mut()
         .filter_map(|r| r.ty.as_mut())
-        .for_each(f);
+        .for_each(&mut *f);
+    for variant in op.errors.iter_mut().flat_map(|e| &mut e.variants) {
+        if let ErrorBody::Json(ty) = &mut variant.body {
+            f(ty);
+        }
+    }
 }
 
 /// Calls `f` on each type expression of a webhook (payload and headers).

@@ -59,6 +59,10 @@ pub struct StreamView {
     pub fn_name: String,
     /// Action id.
     pub action: String,
+    /// The record type (JSON when the records' type is not known).
+    pub record: String,
+    /// The `cfg` predicate of the action's features, which compile the record type.
+    pub cfg: Option<String>,
 }
 
 /// The entity views of `connector`, and the `…_stream` methods of the other paginated actions;
@@ -95,6 +99,8 @@ pub(crate) fn entity_views(
         .map(|op| StreamView {
             fn_name: methods.claim(format!("{}_stream", naming::unraw(&op.rust_name))),
             action: op.id.clone(),
+            record: stream_record(connector, op).map_or(VALUE.to_owned(), |ty| spell.ty(&ty)),
+            cfg: super::view::feature_cfg(&op.features),
         })
         .collect();
     (entities, streams)
@@ -196,4 +202,13 @@ fn view(
             .collect::<Vec<_>>()
             .join(", "),
     }
+}
+
+/// The type of the records a paginated action's pages hold.
+fn stream_record(connector: &Connector, op: &Operation) -> Option<TypeRef> {
+    let Success::Json(ty) = &op.success else {
+        return None;
+    };
+    let paging = connector.paging.get(&op.id)?;
+    crate::lower::records_type(connector, ty, &paging.records)
 }

@@ -6,6 +6,7 @@
 
 mod context;
 mod entities;
+mod errors;
 mod markdown;
 mod tables;
 mod text;
@@ -45,6 +46,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     (
         "entities.rs.j2",
         include_str!("../../../templates/entities.rs.j2"),
+    ),
+    (
+        "errors.rs.j2",
+        include_str!("../../../templates/errors.rs.j2"),
     ),
     (
         "Cargo.toml.j2",
@@ -90,6 +95,7 @@ impl Renderer {
             ("ident", "identifier", parses::<syn::Ident> as Check),
             ("ty", "type", parses::<syn::Type>),
             ("expr", "expression", parses::<syn::Expr>),
+            ("pat", "pattern", parses_pattern),
         ] {
             let valid: Arc<Mutex<HashSet<String>>> = Arc::default();
             env.add_filter(name, move |v: String| checked(&valid, check, v, what));
@@ -215,6 +221,14 @@ fn checked(
 
 /// Checks that a text is one identifier, type or expression.
 type Check = fn(&str) -> Result<(), syn::Error>;
+
+/// Whether `text` parses as one pattern, alternatives (`401..=408 | 410..=499`) included.
+fn parses_pattern(text: &str) -> Result<(), syn::Error> {
+    use syn::parse::Parser as _;
+    let parsed = syn::Pat::parse_multi.parse_str(text).map(drop);
+    crate::format::forget_spans();
+    parsed
+}
 
 /// Whether `text` parses as one `T`.
 fn parses<T: syn::parse::Parse>(text: &str) -> Result<(), syn::Error> {

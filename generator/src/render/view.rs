@@ -8,8 +8,9 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::ir::{
-    BodyKind, Connector, Field, Location, Method, OAuthFlowKind, Operation, Presence, Primitive,
-    SecurityKind, StatusMatch, Style, Success, TypeDef, TypeId, TypeKind, TypeRef, TypeUse,
+    BodyKind, Connector, ErrorBody, Field, Location, Method, OAuthFlowKind, Operation, Presence,
+    Primitive, SecurityKind, StatusMatch, Style, Success, TypeDef, TypeId, TypeKind, TypeRef,
+    TypeUse,
 };
 
 const RESPONSE: &str = "::connector_runtime::Response";
@@ -109,6 +110,8 @@ pub struct ConnectorView {
     pub streams: Vec<super::entities::StreamView>,
     /// The typed events (empty: no `webhooks` module).
     pub webhooks: Vec<super::webhooks::WebhookView>,
+    /// The error enums of the actions that declare error responses.
+    pub errors: Vec<super::errors::ErrorsView>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
@@ -250,6 +253,8 @@ pub struct OperationView {
     pub with_headers: bool,
     /// The "Responses" and "Errors" sections of the method docs.
     pub response_docs: Option<String>,
+    /// The action's error enum, as a path from the client module.
+    pub errors: Option<String>,
     pub responses: Vec<ResponseView>,
     /// Indices of the parameters in the shared table ([`super::tables`]).
     pub param_refs: Vec<usize>,
@@ -357,6 +362,7 @@ impl ConnectorView {
         "entities",
         "streams",
         "webhooks",
+        "errors",
     ];
 
     /// One field as template values (see [`super::context`]).
@@ -380,6 +386,7 @@ impl ConnectorView {
             "entities" => Value::from_serialize(&self.entities),
             "streams" => Value::from_serialize(&self.streams),
             "webhooks" => Value::from_serialize(&self.webhooks),
+            "errors" => Value::from_serialize(&self.errors),
             _ => return None,
         })
     }
@@ -429,6 +436,7 @@ impl ConnectorView {
             entities: Vec::new(),
             streams: Vec::new(),
             webhooks: Vec::new(),
+            errors: super::errors::error_views(connector, &outside),
             servers,
             schemes: connector.security_schemes.iter().map(scheme).collect(),
             types: connector
@@ -484,6 +492,7 @@ fn flow(f: &crate::ir::OAuthFlow) -> FlowView {
             OAuthFlowKind::AuthorizationCode => "AuthorizationCode",
             OAuthFlowKind::Password => "Password",
             OAuthFlowKind::Implicit => "Implicit",
+            OAuthFlowKind::DeviceAuthorization => "DeviceAuthorization",
         },
         authorization_url: f.authorization_url.clone(),
         token_url: f.token_url.clone(),
@@ -617,7 +626,7 @@ fn type_view(def: &TypeDef, usage: Option<&TypeUse>, spell: &Spell<'_>) -> TypeV
 
 /// The pattern matching a status in generated code. A range leaves out the codes declared
 /// beside it, so that arms never overlap (clippy's `match_overlapping_arm`).
-fn status_pattern(status: StatusMatch, codes: &[u16]) -> String {
+pub(crate) fn status_pattern(status: StatusMatch, codes: &[u16]) -> String {
     match status {
         StatusMatch::Code(code) => code.to_string(),
         StatusMatch::Range(digit) => {
@@ -687,36 +696,42 @@ fn response_docs(op: &Operation, spell: &Spell<'_>) -> Option<String> {
             listed.join(", ")
         ));
     }
-    let errors: Vec<String> = op
-        .responses
-        .iter()
-        .filter(|r| {
-            !matches!(
-                r.status,
-                StatusMatch::Code(200..=299) | StatusMatch::Range(2)
-            )
-        })
-        .filter_map(|r| {
-            let ty = r.ty.as_ref()?;
-            let description = r
-                .description
-                .as_deref()
-                .and_then(|d| d.lines().next())
-                .map(|d| format!(": {d}"))
-                .unwrap_or_default();
-            Some(format!(
-                "- `{}`: {}{description}",
-                status_label(r.status),
-                doc_type(ty, spell)
-            ))
-        })
-        .collect();
-    if !errors.is_empty() {
+    if let Some(errors) = &op.errors {
+        let lines: Vec<String> = errors
+            .variants
+            .iter()
+            .map(|v| {
+                let media = v
+                    .media_type
+                    .as_deref()
+                    .map(|m| format!(" (`{m}`)"))
+                    .unwrap_or_default();
+                let body = match &v.body {
+                    ErrorBody::Json(ty) => format!(" with {}", doc_type(ty, spell)),
+                    ErrorBody::Text => " with the text".to_owned(),
+                    ErrorBody::Bytes => " with the bytes".to_owned(),
+                    ErrorBody::Empty => String::new(),
+                };
+                let description = v
+                    .description
+                    .as_deref()
+                    .and_then(|d| d.lines().next())
+                    .map(|d| format!(": {d}"))
+                    .unwrap_or_default();
+                format!(
+                    "- `{}`{media}: [`{1}::{2}`](super::errors::{1}::{2}){body}{description}",
+                    status_label(v.status),
+                    errors.rust_name,
+                    v.rust_name,
+                )
+            })
+            .collect();
         sections.push(format!(
             "# Errors\n\nAnother status is [`Error::Status`](::connector_runtime::Error::Status); \
-             decode its declared body with \
-             [`Error::body_json`](::connector_runtime::Error::body_json):\n\n{}",
-            errors.join("\n")
+             [`err.api_error::<{0}>()`](::connector_runtime::Error::api_error) decodes it into \
+             [`{0}`](super::errors::{0}):\n\n{1}",
+            errors.rust_name,
+            lines.join("\n")
         ));
     }
     (!sections.is_empty()).then(|| sections.join("\n\n"))
@@ -812,6 +827,10 @@ fn operation(op: &Operation, index: usize, spell: &Spell<'_>) -> OperationView {
         other_arm,
         with_headers: op.success_headers,
         response_docs: response_docs(op, spell),
+        errors: op
+            .errors
+            .as_ref()
+            .map(|e| format!("super::errors::{}", e.rust_name)),
         responses: op
             .responses
             .iter()

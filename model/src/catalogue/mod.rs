@@ -181,6 +181,21 @@ impl Action {
             .find_map(|key| self.output_headers.get(key))
             .map_or(&[], Vec::as_slice)
     }
+
+    /// The declared response `status` falls under (its exact code, else its range such as
+    /// `4XX`, else `default`), as its key in [`output_schemas`](Self::output_schemas) and the
+    /// name of its schema when that is a named one (`Error` for `{"$ref": "#/$defs/Error"}`).
+    pub fn declared_response(&self, status: u16) -> Option<(&str, Option<&str>)> {
+        let range = format!("{}XX", status / 100);
+        let (key, schema) = [status.to_string(), range, "default".to_owned()]
+            .into_iter()
+            .find_map(|key| self.output_schemas.get_key_value(key.as_str()))?;
+        let name = schema
+            .get("$ref")
+            .and_then(serde_json::Value::as_str)
+            .and_then(|r| r.strip_prefix("#/$defs/"));
+        Some((key.as_str(), name))
+    }
 }
 
 /// Security alternatives as `a+b | c`: `anonymous` for an empty alternative, `none` when the

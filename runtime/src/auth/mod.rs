@@ -101,6 +101,30 @@ pub(crate) enum Grant {
     AccessToken,
 }
 
+/// How `login` obtains tokens for an OAuth 2 scheme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LoginFlow {
+    /// The authorization code grant with PKCE (RFC 7636), redirected to a loopback address
+    /// (RFC 8252): the user authorizes in a browser.
+    AuthorizationCode,
+    /// The device authorization grant (RFC 8628): the user authorizes on another device.
+    Device,
+    /// The resource owner password grant, where the spec declares it.
+    Password,
+}
+
+impl LoginFlow {
+    /// The flow's name in connection files and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LoginFlow::AuthorizationCode => "authorization_code",
+            LoginFlow::Device => "device_code",
+            LoginFlow::Password => "password",
+        }
+    }
+}
+
 /// How an OAuth 2 client authenticates to the token endpoint (RFC 6749 §2.3.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
@@ -127,6 +151,15 @@ pub struct OAuth2Credential {
     pub(crate) scopes: Vec<String>,
     pub(crate) token_url: Option<String>,
     pub(crate) client_auth: ClientAuth,
+    /// When the given access token expires, if known.
+    pub(crate) expires_at: Option<std::time::SystemTime>,
+    /// The login the refresh token descends from (see [`crate::StoredTokens::family`]).
+    pub(crate) family: Option<String>,
+    /// How `login` gets tokens for the scheme, when the connection file says.
+    pub(crate) login_flow: Option<LoginFlow>,
+    /// The resource owner's name and password, for the password flow of `login`.
+    pub(crate) username: Option<String>,
+    pub(crate) password: Option<Secret>,
 }
 
 impl OAuth2Credential {
@@ -140,7 +173,29 @@ impl OAuth2Credential {
             scopes: Vec::new(),
             token_url: None,
             client_auth: ClientAuth::default(),
+            expires_at: None,
+            family: None,
+            login_flow: None,
+            username: None,
+            password: None,
         }
+    }
+
+    /// Tokens to come from `login` (kept in the connection's secrets file): until it has run,
+    /// calls fail with an error that says so.
+    pub fn from_login(client_id: impl Into<String>, flow: LoginFlow) -> Self {
+        Self {
+            client_id: Some(client_id.into()),
+            login_flow: Some(flow),
+            ..Self::new(Grant::AccessToken)
+        }
+    }
+
+    /// When the access token expires: it is then renewed ahead of time, as an obtained one is.
+    /// Default: unknown, so it is used until the API rejects it.
+    pub fn with_expires_at(mut self, expires_at: std::time::SystemTime) -> Self {
+        self.expires_at = Some(expires_at);
+        self
     }
 
     /// The client credentials grant: the runtime requests, caches and renews tokens itself.

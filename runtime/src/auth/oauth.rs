@@ -20,6 +20,7 @@ use tokio::sync::Mutex;
 use crate::auth::{ClientAuth, Grant, OAuth2Credential};
 use crate::error::Error;
 use crate::secret::Secret;
+use crate::secrets_file::{SecretsFile, StoredTokens};
 use crate::time::Clock;
 use crate::wire::guard::Guard;
 use crate::wire::read::{self, ReadError};
@@ -48,6 +49,16 @@ pub(crate) struct TokenSettings {
 pub(crate) struct Links {
     pub(crate) guard: Guard,
     pub(crate) shared: Option<SharedTokens>,
+    pub(crate) persist: Option<Persist>,
+}
+
+/// Where a rotated refresh token is kept for the next process: the connection's secrets file,
+/// under the scheme's name.
+#[derive(Debug, Clone)]
+pub(crate) struct Persist {
+    pub(crate) file: SecretsFile,
+    pub(crate) scheme: String,
+    pub(crate) family: Option<String>,
 }
 
 /// Where the token endpoint is.
@@ -74,6 +85,8 @@ pub(crate) struct TokenSource {
     guard: Guard,
     /// Where tokens are shared with other processes, if anywhere.
     shared: Option<SharedTokens>,
+    /// Where a rotated refresh token is persisted, if anywhere.
+    persist: Option<Persist>,
     /// Number of token requests started; read without the lock to tell which attempts began
     /// after a caller started waiting.
     started: AtomicU64,
@@ -134,14 +147,33 @@ impl TokenSource {
         settings: TokenSettings,
         links: Links,
     ) -> Result<Self, Error> {
-        let Links { guard, shared } = links;
+        let Links {
+            guard,
+            shared,
+            persist,
+        } = links;
         let token = match &credential.access_token {
-            Some(access) => Some(Token {
-                header: bearer(&scheme, access)?,
-                expires_at: None,
-                refresh_at: None,
-                seq: 0,
-            }),
+            Some(access) => {
+                // A stored expiry (from `login`) lets the token be renewed ahead of time.
+                let now = clock.now();
+                let expires_at = credential.expires_at.map(|at| {
+                    let left = at
+                        .duration_since(std::time::SystemTime::now())
+                        .unwrap_or(Duration::ZERO);
+                    later(now, left)
+                });
+                let refresh_at = expires_at.map(|at| {
+                    at.checked_sub(settings.refresh_window)
+                        .filter(|at| *at > now)
+                        .unwrap_or(now)
+                });
+                Some(Token {
+                    header: bearer(&scheme, access)?,
+                    expires_at,
+                    refresh_at,
+                    seq: 0,
+                })
+            }
             None => None,
         };
         let refresh_token = credential.refresh_token.clone();
@@ -154,6 +186,7 @@ impl TokenSource {
             settings,
             guard,
             shared,
+            persist,
             started: AtomicU64::new(0),
             finished: AtomicU64::new(0),
             state: Mutex::new(State {
@@ -247,6 +280,15 @@ impl TokenSource {
 
     /// One token request.
     async fn fetch(&self, state: &mut State, now: Instant) -> Result<Token, Failure> {
+        let never_had_one = self.credential.grant == Grant::AccessToken
+            && self.credential.access_token.is_none()
+            && state.refresh_token.is_none();
+        if never_had_one {
+            return Err(Failure::Other(
+                "there is no token yet: obtain one with `connector-gen login` (or the connector's `login` command)"
+                    .into(),
+            ));
+        }
         let url = self.endpoint(state).await?;
         let mut form: Vec<(&str, &str)> = Vec::new();
         let refresh_token = state.refresh_token.clone();
@@ -346,7 +388,12 @@ impl TokenSource {
                 )));
             }
         }
-        if let Some(rotated) = json.get("refresh_token").and_then(Value::as_str) {
+        let rotated = json
+            .get("refresh_token")
+            .and_then(Value::as_str)
+            .filter(|t| !t.is_empty())
+            .filter(|t| refresh_token.as_ref().is_none_or(|old| old.expose() != *t));
+        if let Some(rotated) = rotated {
             state.refresh_token = Some(Secret::new(rotated));
         }
         let lifetime = match json.get("expires_in") {
@@ -368,14 +415,41 @@ impl TokenSource {
             }
         };
         tracing::debug!(scheme = %self.scheme, expires_in = ?lifetime, "obtained an access token");
+        let header = bearer(&self.scheme, &Secret::new(access))
+            .map_err(|_| Failure::Other("the access token is not a valid header value".into()))?;
+        if rotated.is_some() {
+            self.persist(state, access, lifetime).await;
+        }
         Ok(Token {
-            header: bearer(&self.scheme, &Secret::new(access)).map_err(|_| {
-                Failure::Other("the access token is not a valid header value".into())
-            })?,
+            header,
             expires_at: Some(expires_at),
             refresh_at: Some(refresh_at),
             seq: 0,
         })
+    }
+
+    /// Keeps a rotated refresh token (and the access token it came with) in the secrets file.
+    async fn persist(&self, state: &State, access: &str, lifetime: Option<Duration>) {
+        let Some(persist) = self.persist.clone() else {
+            return;
+        };
+        let tokens = StoredTokens {
+            access_token: Some(Secret::new(access)),
+            refresh_token: state.refresh_token.clone(),
+            expires_at: lifetime.map(|l| std::time::SystemTime::now() + l),
+            scopes: self.credential.scopes.clone(),
+            family: persist.family.clone(),
+        };
+        let scheme = self.scheme.clone();
+        let stored =
+            tokio::task::spawn_blocking(move || persist.file.store(&persist.scheme, &tokens)).await;
+        match stored {
+            Ok(Ok(())) => {
+                tracing::debug!(scheme = %scheme, "kept the rotated refresh token in the secrets file")
+            }
+            Ok(Err(err)) => tracing::warn!(scheme = %scheme, "{err}"),
+            Err(_) => tracing::warn!(scheme = %scheme, "could not write the secrets file"),
+        }
     }
 
     /// The token endpoint, reading the discovery document the first time it is needed.
@@ -463,10 +537,10 @@ pub(crate) fn check_token_url(
 const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(366 * 24 * 3600);
 
 /// Largest token response read: tokens, even JWTs with many claims, are a few KiB.
-const MAX_TOKEN_RESPONSE_BYTES: usize = 256 * 1024;
+pub(crate) const MAX_TOKEN_RESPONSE_BYTES: usize = 256 * 1024;
 
 /// Largest OpenID Connect discovery document read.
-const MAX_DISCOVERY_BYTES: usize = 1024 * 1024;
+pub(crate) const MAX_DISCOVERY_BYTES: usize = 1024 * 1024;
 
 /// `now + after`, saturated at the longest token lifetime so that it cannot overflow `Instant`.
 fn later(now: Instant, after: Duration) -> Instant {
@@ -491,7 +565,7 @@ async fn read_limited(
 }
 
 /// A transport failure in words, without the URL.
-fn describe_transport(err: &reqwest::Error) -> String {
+pub(crate) fn describe_transport(err: &reqwest::Error) -> String {
     if read::head_too_large(err) {
         format!(
             "the token endpoint's response headers passed the limit of {} bytes",

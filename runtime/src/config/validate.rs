@@ -1,5 +1,6 @@
 //! Validation of a parsed connection file: every problem collected, each with its key's path.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -11,10 +12,11 @@ use super::ConnectionConfig;
 mod reliability;
 mod webhooks;
 
-use crate::auth::{ClientAuth, Credential, Grant, OAuth2Credential};
+use crate::auth::{ClientAuth, Credential, Grant, LoginFlow, OAuth2Credential};
 use crate::descriptor::{ConnectorDescriptor, SecuritySchemeKind};
 use crate::error::hint;
 use crate::secret::Secret;
+use crate::secrets_file::{SecretsFile, StoredTokens};
 use crate::variables::{self, Given};
 use crate::versions::{VariableKind, VariableLocation, VersionDescriptor};
 pub(super) use reliability::ReliabilityConfig;
@@ -26,6 +28,10 @@ pub(super) struct Validator {
     pub(super) dir: Option<PathBuf>,
     /// The version the file pins, when the connector has versions.
     pub(super) pinned: Option<VersionDescriptor>,
+    /// The secrets file when the connection file does not name one (beside it), if known.
+    pub(super) default_secrets: Option<SecretsFile>,
+    /// What the secrets file in effect holds, by scheme.
+    pub(super) stored: BTreeMap<String, StoredTokens>,
 }
 
 const TOP_KEYS: &[&str] = &[
@@ -45,6 +51,7 @@ const TOP_KEYS: &[&str] = &[
     "auth_failure_statuses",
     "tls",
     "webhooks",
+    "secrets_file",
 ];
 
 impl Validator {
@@ -239,6 +246,7 @@ impl Validator {
             backend: Vec::new(),
             tls: crate::tls::Tls::default(),
             webhooks: None,
+            secrets_file: None,
         };
         let known: Vec<&str> = TOP_KEYS.iter().chain(reliability::KEYS).copied().collect();
         let Some(map) = self.table(value, "(top level)", &known) else {
@@ -344,6 +352,7 @@ impl Validator {
         if let Some(v) = map.get("webhooks") {
             config.webhooks = self.webhooks(v);
         }
+        config.secrets_file = self.secrets_file(map.get("secrets_file"));
         if let Some(v) = map.get("credentials") {
             self.credentials(connector, v, &mut config.credentials);
         }
@@ -563,7 +572,7 @@ impl Validator {
                 );
                 continue;
             };
-            if let Some(credential) = self.credential(&scheme.kind, value, &at) {
+            if let Some(credential) = self.credential(&scheme.kind, value, &at, name) {
                 out.push((name.clone(), credential));
             }
         }
@@ -574,6 +583,7 @@ impl Validator {
         kind: &SecuritySchemeKind,
         value: &Value,
         at: &str,
+        name: &str,
     ) -> Option<Credential> {
         use SecuritySchemeKind as Kind;
         let known: &[&str] = match kind {
@@ -589,6 +599,8 @@ impl Validator {
                 "scopes",
                 "token_url",
                 "client_auth",
+                "username",
+                "password",
             ],
             _ => &["value"],
         };
@@ -616,7 +628,7 @@ impl Validator {
                 let token = required(self, "token")?;
                 Some(Credential::bearer(self.secret(token, &join(at, "token"))?))
             }
-            Kind::OAuth2 { .. } | Kind::OpenIdConnect { .. } => self.oauth(map, at),
+            Kind::OAuth2 { .. } | Kind::OpenIdConnect { .. } => self.oauth(map, at, name),
             _ => {
                 let raw = required(self, "value")?;
                 Some(Credential::raw(self.secret(raw, &join(at, "value"))?))
@@ -624,14 +636,31 @@ impl Validator {
         }
     }
 
-    fn oauth(&mut self, map: &Map<String, Value>, at: &str) -> Option<Credential> {
+    fn oauth(&mut self, map: &Map<String, Value>, at: &str, name: &str) -> Option<Credential> {
+        let stored = self.stored.get(name).cloned().unwrap_or_default();
+        let mut login_flow = None;
         let grant = match map.get("grant") {
             Some(v) => match self.string(v, &join(at, "grant"))?.as_str() {
                 "client_credentials" => Grant::ClientCredentials,
                 "refresh_token" => Grant::RefreshToken,
                 "access_token" => Grant::AccessToken,
+                flow @ ("authorization_code" | "device_code" | "password") => {
+                    login_flow = Some(match flow {
+                        "authorization_code" => LoginFlow::AuthorizationCode,
+                        "device_code" => LoginFlow::Device,
+                        _ => LoginFlow::Password,
+                    });
+                    Grant::AccessToken
+                }
                 other => {
-                    let known = ["client_credentials", "refresh_token", "access_token"];
+                    let known = [
+                        "client_credentials",
+                        "refresh_token",
+                        "access_token",
+                        "authorization_code",
+                        "device_code",
+                        "password",
+                    ];
                     self.problem(
                         &join(at, "grant"),
                         format!("unknown grant{}", hint(other, known.into_iter())),
@@ -639,9 +668,11 @@ impl Validator {
                     return None;
                 }
             },
-            // The grant follows from what the file gives.
+            // The grant follows from what the file gives (or `login` stored).
             None if map.contains_key("access_token") => Grant::AccessToken,
             None if map.contains_key("refresh_token") => Grant::RefreshToken,
+            None if stored.access_token.is_some() => Grant::AccessToken,
+            None if stored.refresh_token.is_some() => Grant::RefreshToken,
             None => Grant::ClientCredentials,
         };
         let text = |v: &mut Self, key: &str| map.get(key).and_then(|x| v.string(x, &join(at, key)));
@@ -664,8 +695,24 @@ impl Validator {
         let secret =
             |v: &mut Self, key: &str| map.get(key).and_then(|x| v.secret(x, &join(at, key)));
         let client_secret = secret(self, "client_secret");
-        let access_token = secret(self, "access_token");
-        let refresh_token = secret(self, "refresh_token");
+        // The file's own tokens win over what `login` stored, unless the stored ones descend
+        // from the file's refresh token (the server rotated it since, and the runtime kept the
+        // rotation): presenting the file's spent token would get the family revoked.
+        let file_access = secret(self, "access_token");
+        let file_refresh = secret(self, "refresh_token");
+        let from_file = map.contains_key("access_token") || map.contains_key("refresh_token");
+        let descends = file_refresh.as_ref().is_some_and(|rt| {
+            stored.family.as_deref() == Some(crate::shared::fingerprint(rt.expose()).as_str())
+        });
+        let use_stored = ((!from_file || descends) && stored.refresh_token.is_some())
+            || (!from_file && stored.access_token.is_some());
+        let (access_token, refresh_token) = if use_stored {
+            (stored.access_token.clone(), stored.refresh_token.clone())
+        } else {
+            (file_access, file_refresh)
+        };
+        let username = text(self, "username");
+        let password = secret(self, "password");
         let scopes = match map.get("scopes") {
             None => Vec::new(),
             Some(Value::Array(items)) => items
@@ -689,6 +736,30 @@ impl Validator {
             present
         };
         let mut credential = match grant {
+            Grant::AccessToken if login_flow.is_some() && access_token.is_none() => {
+                let flow = login_flow?;
+                if !needs(
+                    self,
+                    client_id.is_some(),
+                    "client_id",
+                    "`login` needs the client's id",
+                ) {
+                    return None;
+                }
+                if refresh_token.is_none() {
+                    self.warnings.push(format!(
+                        "`{at}`: no tokens yet; obtain them with `connector-gen login` (or the connector's `login` command)"
+                    ));
+                }
+                let mut c = OAuth2Credential::from_login(client_id?, flow);
+                if let Some(refresh) = refresh_token {
+                    c = c.with_refresh_token(refresh);
+                }
+                if let Some(secret) = client_secret {
+                    c = c.with_client_secret(secret);
+                }
+                c
+            }
             Grant::ClientCredentials => {
                 let ok = needs(
                     self,
@@ -700,7 +771,7 @@ impl Validator {
                     self,
                     client_secret.is_some(),
                     "client_secret",
-                    "the client credentials grant needs it",
+                    "the client credentials grant needs it (or set `grant = \"authorization_code\"` or `\"device_code\"` and obtain tokens with `login`)",
                 ) && ok;
                 if !ok {
                     return None;
@@ -755,7 +826,39 @@ impl Validator {
         if let Some(url) = token_url {
             credential = credential.with_token_url(url);
         }
+        if use_stored {
+            // A refresh grant starts from the stored access token too, while it lasts.
+            credential.access_token = access_token_kept(credential.access_token, &stored);
+            credential.expires_at = stored.expires_at;
+            credential.family = stored.family;
+        }
+        credential.login_flow = credential.login_flow.or(login_flow);
+        credential.username = username;
+        credential.password = password;
         Some(Credential::oauth2(credential))
+    }
+
+    /// The secrets file in effect (the named one, else the default beside the connection file),
+    /// its tokens read into `stored`.
+    fn secrets_file(&mut self, value: Option<&Value>) -> Option<SecretsFile> {
+        let file = match value {
+            None => self.default_secrets.clone()?,
+            Some(v) => {
+                let name = self.string(v, "secrets_file")?;
+                SecretsFile::new(match &self.dir {
+                    Some(dir) => dir.join(name),
+                    None => PathBuf::from(name),
+                })
+            }
+        };
+        match file.read() {
+            Ok(stored) => self.stored = stored,
+            Err(crate::error::Error::Config { message, .. }) => {
+                self.problem("secrets_file", message)
+            }
+            Err(other) => self.problem("secrets_file", other),
+        }
+        Some(file)
     }
 
     fn proxy(&mut self, value: &Value) -> Option<(String, Option<(String, Secret)>)> {
@@ -865,6 +968,11 @@ fn server_problem(err: crate::error::Error) -> String {
 }
 
 /// `a.b`, or `b` at the top level.
+/// The credential's access token, else the stored one.
+fn access_token_kept(given: Option<Secret>, stored: &StoredTokens) -> Option<Secret> {
+    given.or_else(|| stored.access_token.clone())
+}
+
 fn join(path: &str, key: &str) -> String {
     if path.is_empty() || path == "(top level)" {
         key.to_owned()

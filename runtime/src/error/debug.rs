@@ -9,7 +9,7 @@ use reqwest::header::HeaderMap;
 use super::Error;
 
 /// Most bytes of a body, and of each header value, that `Debug` shows.
-const SHOWN_BODY: usize = 1024;
+pub(crate) const SHOWN_BODY: usize = 1024;
 const SHOWN_VALUE: usize = 128;
 /// Most headers `Debug` lists.
 const SHOWN_HEADERS: usize = 32;
@@ -36,6 +36,9 @@ impl fmt::Debug for Error {
             } => variant!(f, "MissingCredentials", operation, alternatives),
             Error::Auth { scheme, message } => variant!(f, "Auth", scheme, message),
             Error::TokenEndpointRedirect { scheme } => variant!(f, "TokenEndpointRedirect", scheme),
+            Error::AuthorizationRefused { scheme, reason } => {
+                variant!(f, "AuthorizationRefused", scheme, reason)
+            }
             Error::CrossOriginRedirect { operation } => {
                 variant!(f, "CrossOriginRedirect", operation)
             }
@@ -71,6 +74,15 @@ impl fmt::Debug for Error {
             } => {
                 let snippet = &Bounded(snippet.as_bytes(), SHOWN_BODY);
                 variant!(f, "Decode", operation, status, snippet, source)
+            }
+            Error::DecodeRecord {
+                operation,
+                index,
+                snippet,
+                source,
+            } => {
+                let snippet = &Bounded(snippet.as_bytes(), SHOWN_BODY);
+                variant!(f, "DecodeRecord", operation, index, snippet, source)
             }
             Error::UnexpectedContentType {
                 operation,
@@ -173,7 +185,7 @@ impl fmt::Debug for Error {
 }
 
 /// At most the first `.1` bytes, as an escaped string, with the full length when cut.
-struct Bounded<'a>(&'a [u8], usize);
+pub(crate) struct Bounded<'a>(pub(crate) &'a [u8], pub(crate) usize);
 
 impl fmt::Debug for Bounded<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

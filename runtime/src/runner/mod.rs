@@ -5,6 +5,7 @@
 //! JSON goes to stdout, diagnostics to stderr. Exit codes: see [`EXIT_CODES`].
 
 mod entities;
+mod login;
 #[cfg(feature = "mcp")]
 mod mcp;
 mod output;
@@ -29,6 +30,7 @@ use crate::connection::{Connection, ConnectionBuilder};
 use crate::descriptor::ConnectorDescriptor;
 use crate::error::Error;
 pub use entities::{entities, entity, ping, EntityArgs, PingArgs};
+pub use login::{login, login_versions, LoginArgs, LOGIN_HELP};
 pub use output::{action_text, actions_table};
 use output::{print_json, Problem};
 
@@ -61,7 +63,9 @@ pub struct RunArgs {
     /// Where and how to connect.
     #[command(flatten)]
     pub connect: ConnectArgs,
-    /// Print `{"status", "headers", "body"}` instead of the body alone.
+    /// Print `{"status", "headers", "body"}` instead of the body alone; for a non-2xx answer,
+    /// also the declared response it matched and its schema's name (`"declared": "404",
+    /// "schema": "Error"`).
     #[arg(long)]
     pub full: bool,
 }
@@ -115,7 +119,10 @@ fn run_with(builder: &MakeBuilder, args: &RunArgs) -> ExitCode {
             let runtime = async_runtime()?;
             runtime
                 .block_on(connection.execute_action(&args.action, input))
-                .map_err(Problem::from)
+                .map_err(|err| {
+                    let output = connection.error_output(&err);
+                    Problem::from(err).with_error_output(output, args.full)
+                })
         });
     match outcome {
         Ok(output) => {
@@ -242,21 +249,30 @@ enum Command {
     #[cfg(feature = "mcp")]
     #[command(after_help = MCP_HELP)]
     Mcp(McpArgs),
+    /// Obtain OAuth 2 tokens (authorization code with PKCE, device code, password) and store
+    /// them in the connection's secrets file.
+    #[command(after_help = LOGIN_HELP)]
+    Login(LoginArgs),
 }
 
 /// The whole program of a generated connector's binary: `actions`, `describe`, `run` and the
 /// entity commands.
 pub fn main(connector: &ConnectorDescriptor) -> ExitCode {
-    main_from(connector, std::env::args_os().collect(), &|connect| {
-        base_builder(connector, connect)
-    })
+    main_from(
+        connector,
+        std::env::args_os().collect(),
+        &|connect| base_builder(connector, connect),
+        &|path| login::own_config(connector, path),
+    )
 }
 
-/// The program over `argv`; every command that calls the API connects through `builder`.
+/// The program over `argv`; every command that calls the API connects through `builder`, and
+/// `login` reads its connection file with `load`.
 fn main_from(
     connector: &ConnectorDescriptor,
     argv: Vec<std::ffi::OsString>,
     builder: &MakeBuilder,
+    load: &login::LoadConfig,
 ) -> ExitCode {
     let catalogue = match catalogue_of(connector) {
         Ok(catalogue) => catalogue,
@@ -293,6 +309,7 @@ fn main_from(
         Command::Ping(args) => entities::ping_with(builder, &args),
         #[cfg(feature = "mcp")]
         Command::Mcp(args) => mcp::mcp_with(builder, &args),
+        Command::Login(args) => login::login_with(load, &args),
     }
 }
 

@@ -35,6 +35,38 @@ impl Problem {
         }
     }
 
+    /// Adds what the action declares about the answer: the declared response and its schema
+    /// name on stderr, and with `full` the whole answer on stdout
+    /// (`{"status", "headers", "body", "declared", "schema"}`) instead of the body alone.
+    pub(crate) fn with_error_output(
+        mut self,
+        output: Option<crate::dynamic::ErrorOutput>,
+        full: bool,
+    ) -> Self {
+        let Some(output) = output else {
+            return self;
+        };
+        match (&output.declared, &output.schema) {
+            (Some(declared), Some(schema)) => {
+                let _ = write!(
+                    self.message,
+                    "\nDeclared response: {declared}, schema {}",
+                    one_line(schema)
+                );
+            }
+            (Some(declared), None) => {
+                let _ = write!(self.message, "\nDeclared response: {declared}");
+            }
+            _ => self
+                .message
+                .push_str("\nThe action declares no response for this status"),
+        }
+        if full {
+            self.body = Some(serde_json::to_value(&output).unwrap_or(Value::Null));
+        }
+        self
+    }
+
     /// Prints the body (if any) on stdout and the message with its causes on stderr.
     pub(crate) fn report(self) -> ExitCode {
         if let Some(body) = &self.body {
@@ -53,7 +85,9 @@ impl From<Error> for Problem {
             .last()
             .is_some_and(|last| matches!(last, Error::Status { .. }));
         let code = match &err {
-            Error::Status { .. } | Error::AuthRejected { .. } => EXIT_STATUS,
+            Error::Status { .. }
+            | Error::AuthRejected { .. }
+            | Error::AuthorizationRefused { .. } => EXIT_STATUS,
             _ if answered => EXIT_STATUS,
             err if err.is_bad_input() => EXIT_BAD_INPUT,
             _ => EXIT_CONNECTION,

@@ -81,9 +81,12 @@ pub fn main_versions(connector: &VersionedConnector) -> ExitCode {
         Ok(version) => version,
         Err(problem) => return problem.report(),
     };
-    main_from(&version.connector, argv, &|connect| {
-        pinned_builder(connector, requested.as_deref(), connect)
-    })
+    main_from(
+        &version.connector,
+        argv,
+        &|connect| pinned_builder(connector, requested.as_deref(), connect),
+        &|path| super::login::pinned_config(connector, requested.as_deref(), path),
+    )
 }
 
 fn select<'c>(

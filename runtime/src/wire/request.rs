@@ -275,29 +275,43 @@ fn header(
 /// The media types of the operation's 2xx responses, else JSON.
 fn accept(op: &OperationDescriptor) -> HeaderValue {
     let mut types: Vec<&Text> = Vec::new();
+    // Media types only error responses declare (a `text/plain` 409), accepted after the
+    // success ones, so that a server that negotiates can send its declared error body.
+    let mut errors: Vec<&Text> = Vec::new();
     for response in op.responses.iter() {
         let success = match response.status {
             StatusMatch::Code(code) => (200..300).contains(&code),
             StatusMatch::Range(digit) => digit == 2,
             StatusMatch::Default => false,
         };
-        if let (true, Some(media)) = (success, response.media_type.as_ref()) {
-            if !types.contains(&media) {
-                types.push(media);
+        if let Some(media) = response.media_type.as_ref() {
+            let list = if success { &mut types } else { &mut errors };
+            if !list.contains(&media) {
+                list.push(media);
             }
         }
     }
+    // Without a success type, JSON is what is asked for anyway.
+    let json_implied = types.is_empty();
+    errors.retain(|media| {
+        let implied = json_implied && media.as_ref() == JSON;
+        !(types.contains(media) || implied)
+    });
     let json = || HeaderValue::from_static(JSON);
-    match types.as_slice() {
-        [] => json(),
+    match (types.as_slice(), errors.is_empty()) {
+        ([], true) => json(),
         // Most operations answer one type; a generated descriptor's is static and needs no copy.
-        [one] if one.as_ref() == JSON => json(),
-        [Text::Borrowed(one)] => {
+        ([one], true) if one.as_ref() == JSON => json(),
+        ([Text::Borrowed(one)], true) => {
             HeaderValue::from_maybe_shared(Bytes::from_static((*one).as_bytes()))
                 .unwrap_or_else(|_| json())
         }
         _ => {
-            let joined: Vec<&str> = types.iter().map(|t| t.as_ref()).collect();
+            let mut joined: Vec<String> = types.iter().map(|t| t.to_string()).collect();
+            if joined.is_empty() {
+                joined.push(JSON.to_owned());
+            }
+            joined.extend(errors.iter().map(|t| format!("{t};q=0.5")));
             HeaderValue::from_str(&joined.join(", ")).unwrap_or_else(|_| json())
         }
     }
@@ -366,5 +380,60 @@ mod tests {
             let expected = essence == JSON || (essence.contains('/') && essence.ends_with("+json"));
             assert_eq!(is_json(media), expected, "{media:?}");
         }
+    }
+
+    #[test]
+    fn accept_lists_success_types_then_error_only_types() {
+        use crate::descriptor::{Method, ResponseDescriptor};
+        use std::borrow::Cow;
+        let op = |responses: Vec<(StatusMatch, Option<&'static str>)>| OperationDescriptor {
+            id: Cow::Borrowed("op"),
+            method: Method::Get,
+            path: Cow::Borrowed("/"),
+            summary: None,
+            params: Cow::Borrowed(&[]),
+            body: None,
+            responses: Cow::Owned(
+                responses
+                    .into_iter()
+                    .map(|(status, media)| ResponseDescriptor {
+                        status,
+                        media_type: media.map(Cow::Borrowed),
+                    })
+                    .collect(),
+            ),
+            security: Cow::Borrowed(&[]),
+            deprecated: false,
+            servers: Cow::Borrowed(&[]),
+        };
+        let json = Some("application/json");
+        let text = Some("text/plain");
+        let accept = |r| accept(&op(r)).to_str().unwrap().to_owned();
+        assert_eq!(
+            accept(vec![
+                (StatusMatch::Code(200), json),
+                (StatusMatch::Default, json)
+            ]),
+            "application/json"
+        );
+        assert_eq!(
+            accept(vec![(StatusMatch::Default, json)]),
+            "application/json"
+        );
+        assert_eq!(
+            accept(vec![
+                (StatusMatch::Code(204), None),
+                (StatusMatch::Code(409), text)
+            ]),
+            "application/json, text/plain;q=0.5"
+        );
+        assert_eq!(
+            accept(vec![
+                (StatusMatch::Code(200), Some("application/hal+json")),
+                (StatusMatch::Range(4), json),
+                (StatusMatch::Code(409), text),
+            ]),
+            "application/hal+json, application/json;q=0.5, text/plain;q=0.5"
+        );
     }
 }

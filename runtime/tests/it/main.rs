@@ -18,6 +18,7 @@ mod properties;
 mod request;
 mod response;
 mod retries;
+mod rotation;
 mod secrets;
 mod soak;
 mod spans;

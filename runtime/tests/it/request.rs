@@ -270,7 +270,11 @@ async fn json_body_uses_the_declared_json_media_type() {
     assert_eq!(content_types, ["application/vnd.api+json"]);
     for request in &received {
         assert_eq!(request.method.as_str(), "POST");
-        assert_eq!(header(request, "accept"), Some("application/hal+json"));
+        // The success type first; the error body's type after it, at a lower weight.
+        assert_eq!(
+            header(request, "accept"),
+            Some("application/hal+json, application/problem+json;q=0.5")
+        );
         let body: serde_json::Value = request.body_json().unwrap();
         assert_eq!(body, json!({"name": "Rex", "tags": ["a"]}));
     }

@@ -75,9 +75,10 @@ macro_rules! by_connector {
         }
     };
 }
+pub(crate) use by_connector;
 
 /// Every sample spec, with the name the tests crate's build.rs gives its connector.
-fn samples() -> Vec<(&'static str, &'static str, &'static ConnectorDescriptor)> {
+pub(crate) fn samples() -> Vec<(&'static str, &'static str, &'static ConnectorDescriptor)> {
     vec![
         ("specs/petstore.yaml", "petstore", &petstore::CONNECTOR),
         ("specs/awkward.yaml", "awkward", &awkward::CONNECTOR),

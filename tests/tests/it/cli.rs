@@ -340,3 +340,45 @@ async fn the_generated_binary_lists_describes_and_runs_actions() {
     assert!(invalid.stderr.contains("/petId: required, but missing"));
     assert_eq!(s.requests().await, 2);
 }
+
+/// The generated binary offers `login` too, with the same flows and exit codes, and says which
+/// flow a scheme lacks (the petstore's `oauth` has client credentials only).
+#[tokio::test]
+async fn the_generated_binary_offers_login() {
+    let bin = generated_petstore_binary();
+    let help = run(&bin, &["login", "--help"], None);
+    assert_eq!(help.code, 0, "{help:?}");
+    for text in [
+        "authorization_code",
+        "device_code",
+        "--scopes",
+        "Exit codes:",
+    ] {
+        assert!(help.stdout.contains(text), "{text}: {}", help.stdout);
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let connection = dir.path().join("partner.toml");
+    std::fs::write(
+        &connection,
+        "connector = \"petstore\"\n[credentials.oauth]\ngrant = \"device_code\"\nclient_id = \"partner-42\"\n",
+    )
+    .expect("connection file");
+    let login = run(
+        &bin,
+        &[
+            "login",
+            "--connection",
+            &connection.to_string_lossy(),
+            "--no-browser",
+        ],
+        None,
+    );
+    assert_eq!(login.code, 2, "{login:?}");
+    assert!(
+        login
+            .stderr
+            .contains("declares no device authorization flow"),
+        "{login:?}"
+    );
+    assert!(!dir.path().join("partner.secrets.json").exists());
+}

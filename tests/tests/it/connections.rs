@@ -240,9 +240,21 @@ fn generated_connector_tells_which_schemes_each_action_accepts() {
     let connector_runtime::descriptor::SecuritySchemeKind::OAuth2 { flows } = &oauth.kind else {
         panic!("oauth2 expected");
     };
-    assert_eq!(flows.len(), 4);
+    // The four flows of OpenAPI 3.0, then the device flow `x-connector-device-authorization-url`
+    // declares, with the authorization code flow's token URL.
+    assert_eq!(flows.len(), 5);
     assert_eq!(
         flows[1].refresh_url.as_deref(),
         Some("https://auth.auth-variants.example.com/refresh")
     );
+    let device = &flows[4];
+    assert_eq!(
+        device.kind,
+        connector_runtime::descriptor::OAuthFlowKind::DeviceAuthorization
+    );
+    assert_eq!(
+        device.authorization_url.as_deref(),
+        Some("https://auth.auth-variants.example.com/device")
+    );
+    assert_eq!(device.token_url, flows[1].token_url);
 }

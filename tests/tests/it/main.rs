@@ -7,6 +7,7 @@ mod audiences;
 mod cli;
 mod connections;
 mod entities;
+mod errors;
 mod mcp;
 mod mcp_catalogue;
 mod mcp_inspector;

@@ -13,7 +13,7 @@ pub fn load_spec(path: &std::path::Path) -> Value {
 }
 
 /// Follows a local `$ref` (as `#/components/...`).
-fn resolve<'a>(spec: &'a Value, value: &'a Value) -> &'a Value {
+pub fn resolve<'a>(spec: &'a Value, value: &'a Value) -> &'a Value {
     let mut value = value;
     for _ in 0..32 {
         match value.get("$ref").and_then(Value::as_str) {
