@@ -3,8 +3,8 @@
 mod generate;
 mod inspect;
 mod interpret;
-mod mcp;
 mod login;
+mod mcp;
 mod output;
 mod run_cache;
 mod sync;
@@ -15,9 +15,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use connector_runtime::catalogue::OperationKind;
-use connector_runtime::runner::{
-    DescribeArgs, EntityArgs, LoginArgs, McpArgs, PingArgs, RunArgs,
-};
+use connector_runtime::runner::{DescribeArgs, EntityArgs, LoginArgs, McpArgs, PingArgs, RunArgs};
 use generate::{GenerateArgs, GENERATE_HELP};
 use inspect::{InspectArgs, INSPECT_HELP};
 use interpret::{

@@ -82,10 +82,10 @@ mod dynamic;
 pub mod entity;
 mod error;
 pub mod health;
-#[cfg(feature = "mcp")]
-pub mod mcp;
 #[cfg(feature = "login")]
 pub mod login;
+#[cfg(feature = "mcp")]
+pub mod mcp;
 pub mod paginate;
 mod pipeline;
 #[cfg(feature = "cli")]

@@ -129,33 +129,7 @@ pub fn pages(
     input: Map<String, Value>,
     options: ListOptions,
 ) -> Result<PageStream, Error> {
-    let catalogue = connection.catalogue()?;
-    let described = catalogue.and_then(|c| c.action(action));
-    let paging = described.and_then(|a| a.paging.clone()).unwrap_or(Paging {
-        records: Vec::new(),
-        pagination: None,
-    });
-    let input_types = described
-        .and_then(|a| a.input_schema.get("properties"))
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
-    let mut pager = Pager {
-        connection: connection.clone(),
-        action: action.to_owned(),
-        input,
-        options,
-        input_types,
-        buffer: VecDeque::new(),
-        seen: HashSet::new(),
-        pages: 0,
-        emitted: 0,
-        page_number: 0,
-        offset: 0,
-        done: false,
-        paging,
-    };
-    pager.start();
+    let pager = Pager::start(connection, action, input, options)?;
     let stream = futures_util::stream::unfold(pager, |mut pager| async move {
         if pager.done {
             return None;

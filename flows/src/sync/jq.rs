@@ -138,7 +138,7 @@ impl Budget {
         if n > self.max_steps {
             resume_unwind(Box::new(Stop::Steps(self.max_steps)));
         }
-        if n % 1024 == 0 && Instant::now() > self.deadline {
+        if n.is_multiple_of(1024) && Instant::now() > self.deadline {
             resume_unwind(Box::new(Stop::Time));
         }
         // Recursion that is not a tail call grows the stack: stopped well before it overflows.
