@@ -265,9 +265,14 @@ const MODULES: [(&str, &str, &str); 6] = [
     ),
 ];
 
-/// Whether the connector generates module `name`: `webhooks` only when it has events.
+/// Whether the connector generates module `name`: `webhooks` only when it has events, `errors`
+/// only when an action declares error responses (an empty module is compile time for nothing).
 fn generates(name: &str, context: &ViewContext) -> bool {
-    name != "webhooks" || !context.view().webhooks.is_empty()
+    match name {
+        "webhooks" => !context.view().webhooks.is_empty(),
+        "errors" => !context.view().errors.is_empty(),
+        _ => true,
+    }
 }
 
 struct Rendered {
@@ -318,13 +323,11 @@ fn render_modules(
             .chunks(render::TYPES_PER_BATCH)
             .map(Piece::Types),
     );
-    pieces.extend([
-        Piece::Module("client"),
-        Piece::Module("entities"),
-        Piece::Module("errors"),
-    ]);
-    if generates("webhooks", context) {
-        pieces.push(Piece::Module("webhooks"));
+    pieces.extend([Piece::Module("client"), Piece::Module("entities")]);
+    for module in ["errors", "webhooks"] {
+        if generates(module, context) {
+            pieces.push(Piece::Module(module));
+        }
     }
     let rendered = parallel::in_parallel(&pieces, |piece| {
         let (name, c) = match piece {

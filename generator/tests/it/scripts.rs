@@ -62,6 +62,9 @@ impl Sandbox {
             .env_clear()
             .env("PATH", &self.bin)
             .env("CALLS", &calls)
+            // The MCP Inspector is given unless a test says otherwise (empty: not given), so
+            // that the Prism skip is the one reported.
+            .env("INSPECTOR_BIN", "/opt/inspector/bin/mcp-inspector")
             .envs(env.iter().copied())
             .output()
             .unwrap();
@@ -115,4 +118,33 @@ fn with_prism_given_nothing_is_skipped() {
     assert!(output.status.success());
     assert_eq!(calls.as_deref(), Some("test --workspace\n"));
     assert!(!text(&output.stdout).contains("SKIPPED"));
+}
+
+#[test]
+fn without_the_inspector_its_skip_is_reported_and_ci_fails() {
+    let sandbox = sandbox(None);
+    let (output, calls) =
+        sandbox.run(&[("PRISM_BIN", "/opt/prism/bin/prism"), ("INSPECTOR_BIN", "")]);
+    let stdout = text(&output.stdout);
+    assert!(output.status.success(), "{stdout}{}", text(&output.stderr));
+    assert_eq!(calls.as_deref(), Some("test --workspace\n"));
+    let last = stdout.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("SKIPPED: the MCP Inspector test") && last.contains("npm"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("SKIPPED: the Prism"), "{stdout}");
+
+    let (output, calls) = sandbox.run(&[
+        ("PRISM_BIN", "/opt/prism/bin/prism"),
+        ("INSPECTOR_BIN", ""),
+        ("INSPECTOR_REQUIRED", "1"),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        text(&output.stderr).contains("MCP Inspector is required"),
+        "{}",
+        text(&output.stderr)
+    );
+    assert_eq!(calls, None);
 }
