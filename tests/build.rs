@@ -15,6 +15,9 @@ fn main() {
         ("../specs/openapi31.yaml", "inventory"),
         ("../specs/swagger2.yaml", "warehouse"),
         ("../specs/webhooks.yaml", "shop_events"),
+        // The data-sync samples: a shop and a CRM (specs/sync/ syncs one into the other).
+        ("../specs/shop.yaml", "shop"),
+        ("../specs/crm.yaml", "crm"),
         // A manifest: one module per version and `VERSIONS`.
         ("../specs/acme/connector.toml", "acme"),
     ];

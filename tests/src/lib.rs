@@ -73,3 +73,15 @@ pub mod acme {
 pub mod shop_events {
     include!(concat!(env!("OUT_DIR"), "/shop_events.rs"));
 }
+
+/// The data-sync source: a shop's orders, scoped by shop, paged by cursor, incremental by
+/// `updated_since` (`specs/shop.yaml`).
+pub mod shop {
+    include!(concat!(env!("OUT_DIR"), "/shop.rs"));
+}
+
+/// The data-sync destination: a CRM's deals with create, update and search by external id
+/// (`specs/crm.yaml`).
+pub mod crm {
+    include!(concat!(env!("OUT_DIR"), "/crm.rs"));
+}

@@ -19,6 +19,8 @@
 //!     .run(&|prompt| match prompt {
 //!         Prompt::OpenUrl(url) => eprintln!("open {url}"),
 //!         Prompt::EnterCode { uri, user_code, .. } => eprintln!("visit {uri}, enter {user_code}"),
+//!         // A later version may ask for something else; say so rather than stay silent.
+//!         other => eprintln!("{other:?}"),
 //!     })
 //!     .await?;
 //! println!("tokens stored in {}", outcome.secrets_file);

@@ -12,8 +12,8 @@ use connector_runtime::catalogue::Catalogue;
 use connector_runtime::descriptor::ConnectorDescriptor;
 use connector_runtime::{Connection, ConnectionConfig, Error};
 use connector_tests::{
-    auth, awkward, bodies, inventory, kennel, parameters, petstore, responses, schemas, servers,
-    shop_events, warehouse,
+    auth, awkward, bodies, crm, inventory, kennel, parameters, petstore, responses, schemas,
+    servers, shop, shop_events, warehouse,
 };
 use serde_json::{json, Value};
 use wiremock::matchers::any;
@@ -71,6 +71,14 @@ macro_rules! by_connector {
                 use shop_events as $c;
                 $body
             }
+            "shop" => {
+                use shop as $c;
+                $body
+            }
+            "crm" => {
+                use crm as $c;
+                $body
+            }
             other => panic!("no connector {other}"),
         }
     };
@@ -100,6 +108,8 @@ pub(crate) fn samples() -> Vec<(&'static str, &'static str, &'static ConnectorDe
             "shop_events",
             &shop_events::CONNECTOR,
         ),
+        ("specs/shop.yaml", "shop", &shop::CONNECTOR),
+        ("specs/crm.yaml", "crm", &crm::CONNECTOR),
     ]
 }
 

@@ -19,8 +19,8 @@ use connector_runtime::paginate::ListOptions;
 use connector_runtime::{Connection, ConnectionBuilder, Credential, Error, RetryPolicy};
 // `by_connector!` names the sample connectors by module.
 use connector_tests::{
-    auth, awkward, bodies, inventory, kennel, parameters, petstore, responses, schemas, servers,
-    shop_events, warehouse,
+    auth, awkward, bodies, crm, inventory, kennel, parameters, petstore, responses, schemas,
+    servers, shop, shop_events, warehouse,
 };
 use futures_util::StreamExt;
 use serde_json::{json, Value};

@@ -12,8 +12,8 @@ use crate::support::prism::{prism_bin, repo_root, Prism};
 use connector_runtime::descriptor::{ConnectorDescriptor, SecuritySchemeKind};
 use connector_runtime::{Args, Binary, Connection, Credential, Error, Multipart};
 use connector_tests::{
-    auth, awkward, bodies, inventory, kennel, parameters, petstore, responses, schemas, servers,
-    shop_events, warehouse,
+    auth, awkward, bodies, crm, inventory, kennel, parameters, petstore, responses, schemas,
+    servers, shop, shop_events, warehouse,
 };
 use serde_json::{json, Value};
 
@@ -227,6 +227,20 @@ async fn servers_every_action() {
 async fn webhooks_every_action() {
     let mut prism = prism_or_skip!("specs/webhooks.yaml");
     every_action(&mut prism, "specs/webhooks.yaml", &shop_events::CONNECTOR).await;
+}
+
+/// The data-sync samples (their syncs run against loopback servers with state in
+/// cli/tests/it/sync/).
+#[tokio::test]
+async fn shop_every_action() {
+    let mut prism = prism_or_skip!("specs/shop.yaml");
+    every_action(&mut prism, "specs/shop.yaml", &shop::CONNECTOR).await;
+}
+
+#[tokio::test]
+async fn crm_every_action() {
+    let mut prism = prism_or_skip!("specs/crm.yaml");
+    every_action(&mut prism, "specs/crm.yaml", &crm::CONNECTOR).await;
 }
 
 #[tokio::test]
@@ -451,6 +465,7 @@ fn every_sample_spec_is_checked_against_prism() {
         "auth",
         "awkward",
         "bodies",
+        "crm",
         "entities",
         "openapi31",
         "parameters",
@@ -458,6 +473,7 @@ fn every_sample_spec_is_checked_against_prism() {
         "responses",
         "schemas",
         "servers",
+        "shop",
         "swagger2",
         "webhooks",
     ];
