@@ -217,7 +217,7 @@ fn write_entry(
     written
 }
 
-/// [`action_descriptor`](connector_gen::interpret::action_descriptor) through `cache` (when there is one): the spec at `path` is read, and
+/// [`action_descriptor`] through `cache` (when there is one): the spec at `path` is read, and
 /// lowered only when the cache has no entry for it.
 pub fn cached_action_descriptor(
     path: &Path,

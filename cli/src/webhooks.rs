@@ -19,7 +19,7 @@ pub(crate) use flows::{EVENTS_HELP, LISTEN_HELP};
 pub struct ListenCommand {
     /// The spec (YAML or JSON) or manifest (connector.toml) whose events are received.
     pub spec: PathBuf,
-    /// The connection file; its [webhooks] table says how requests are verified.
+    /// The connection file; its `[webhooks]` table says how requests are verified.
     #[arg(long)]
     pub connection: Option<PathBuf>,
     /// For a manifest: the version (default: the connection's, else the newest active one).

@@ -63,9 +63,12 @@ fn assert_same(spec: &str, equivalent: &str) {
             around(&text_b)
         );
     }
+    // The events' source is the one difference a 3.0 document cannot avoid.
+    let same_source =
+        |json: String| json.replace(r#""source":"x-webhooks""#, r#""source":"webhooks""#);
     assert_eq!(
-        catalogue::catalogue_json(&a.connector),
-        catalogue::catalogue_json(&b.connector),
+        same_source(catalogue::catalogue_json(&a.connector)),
+        same_source(catalogue::catalogue_json(&b.connector)),
         "{spec} and {equivalent}: catalogues"
     );
     assert_eq!(
