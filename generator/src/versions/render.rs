@@ -127,7 +127,7 @@ fn main_fn(module: &str, features: &[crate::ir::Feature]) -> String {
         return plain;
     }
     format!(
-        "#[cfg(feature = \"listen\")]\nfn main() -> ::std::process::ExitCode {{\n    ::connector_runtime::runner::main_versions_with(\n        &{module}::VERSIONS,\n        &[&::connector_flows::cli::WebhookCommands],\n    )\n}}\n\n#[cfg(not(feature = \"listen\"))]\n{plain}"
+        "//! With the feature `listen`, `listen` receives the events the API sends and `events`\n//! prints or delivers them.\n\n#[cfg(feature = \"listen\")]\nfn main() -> ::std::process::ExitCode {{\n    ::connector_runtime::runner::main_versions_with(\n        &{module}::VERSIONS,\n        &[&::connector_flows::cli::WebhookCommands],\n    )\n}}\n\n#[cfg(not(feature = \"listen\"))]\n{plain}"
     )
 }
 
