@@ -2,7 +2,9 @@
 //! `connector-gen run` / `describe` share, so both print the same JSON and exit with the same
 //! codes.
 //!
-//! JSON goes to stdout, diagnostics to stderr. Exit codes: see [`EXIT_CODES`].
+//! JSON goes to stdout, diagnostics to stderr. Exit codes: see [`EXIT_CODES`]. Crates the runtime
+//! does not depend on add commands of their own with an [`Extension`] ([`main_with`]): a
+//! generated crate's `listen` feature adds connector-flows' `listen` and `events`.
 
 mod entities;
 mod extend;
