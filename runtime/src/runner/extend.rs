@@ -52,3 +52,102 @@ impl Context<'_> {
         (self.load)(path).map_err(|problem| problem.report())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+    use std::cell::RefCell;
+    use std::process::ExitCode;
+
+    use super::{Context, Extension};
+    use crate::descriptor::ConnectorDescriptor;
+
+    /// `hello [--connection FILE]`: records what it was given, exits with 7.
+    #[derive(Default)]
+    struct Hello {
+        seen: RefCell<Vec<String>>,
+    }
+
+    impl Extension for Hello {
+        fn augment(&self, command: clap::Command) -> clap::Command {
+            command.subcommand(
+                clap::Command::new("hello").arg(
+                    clap::Arg::new("connection")
+                        .long("connection")
+                        .value_name("FILE"),
+                ),
+            )
+        }
+
+        fn run(&self, context: &Context<'_>, matches: &clap::ArgMatches) -> Option<ExitCode> {
+            let ("hello", args) = matches.subcommand()? else {
+                return None;
+            };
+            self.seen
+                .borrow_mut()
+                .push(context.catalogue().name.clone());
+            if let Some(path) = args.get_one::<String>("connection") {
+                return Some(match context.connection_file(path.as_ref()) {
+                    Ok((config, _)) => {
+                        self.seen.borrow_mut().push(config.name().to_owned());
+                        ExitCode::from(7)
+                    }
+                    Err(code) => code,
+                });
+            }
+            Some(ExitCode::from(7))
+        }
+    }
+
+    fn connector() -> ConnectorDescriptor {
+        ConnectorDescriptor {
+            name: "shop".into(),
+            title: "Shop".into(),
+            version: "1".into(),
+            servers: Cow::Borrowed(&[]),
+            security_schemes: Cow::Borrowed(&[]),
+            operations: Cow::Borrowed(&[]),
+            catalogue: None,
+        }
+    }
+
+    fn main(extension: &Hello, args: &[&str]) -> ExitCode {
+        let connector = connector();
+        super::super::main_from(
+            &connector,
+            std::iter::once("shop")
+                .chain(args.iter().copied())
+                .map(Into::into)
+                .collect(),
+            &|connect| super::super::base_builder(&connector, connect),
+            &|path| super::super::login::own_config(&connector, path),
+            &[extension],
+        )
+    }
+
+    #[test]
+    fn an_extension_runs_its_commands_and_leaves_the_others() {
+        let hello = Hello::default();
+        assert_eq!(main(&hello, &["hello"]), ExitCode::from(7));
+        assert_eq!(*hello.seen.borrow(), ["shop"]);
+        // The program's own commands are still its own.
+        assert_eq!(main(&hello, &["actions", "--json"]), ExitCode::from(0));
+        assert_eq!(hello.seen.borrow().len(), 1);
+        // Connection files are read, and their problems reported, as the program's are.
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("mine.json");
+        std::fs::write(&file, r#"{"connector": "shop"}"#).unwrap();
+        let file = file.to_string_lossy();
+        assert_eq!(
+            main(&hello, &["hello", "--connection", &file]),
+            ExitCode::from(7)
+        );
+        assert_eq!(hello.seen.borrow().last().map(String::as_str), Some("mine"));
+        let missing = dir.path().join("missing.json");
+        let missing = missing.to_string_lossy();
+        assert_eq!(
+            main(&hello, &["hello", "--connection", &missing]),
+            ExitCode::from(super::super::EXIT_BAD_INPUT)
+        );
+    }
+}
