@@ -335,3 +335,103 @@ pub(crate) fn lower(lw: &mut Lowerer<'_, '_>, declared: &DeclaredEvents) -> Vec<
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(value: Value) -> WebhookSpec {
+        serde_json::from_value(value).unwrap()
+    }
+
+    #[test]
+    fn methods_default_to_post_and_are_checked() {
+        assert_eq!(event(json!({"name": "a"})).method(), Ok(Method::Post));
+        assert_eq!(
+            event(json!({"name": "a", "method": "patch"})).method(),
+            Ok(Method::Patch)
+        );
+        let problems = event(json!({"name": "a", "method": "FETCH"})).problems("w");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].starts_with("`w.method`: `FETCH`"),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn names_headers_and_payload_forms_are_checked() {
+        let fine = event(json!({
+            "name": "order.paid",
+            "payload": "#/components/schemas/Order",
+            "headers": {"X-Sig": {"required": true, "schema": {"type": "string"}}},
+        }));
+        assert!(fine.problems("w").is_empty());
+        let problems = event(json!({
+            "name": "a b",
+            "type": " ",
+            "payload": [1],
+            "headers": {"X:Sig": {"schema": 3}},
+        }))
+        .problems("w");
+        for key in [
+            "`w.name`",
+            "`w.type`",
+            "`w.payload`",
+            "`w.headers`",
+            "`w.headers.X:Sig.schema`",
+        ] {
+            assert!(
+                problems.iter().any(|p| p.starts_with(key)),
+                "{key}: {problems:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn signature_and_event_key_tables_refuse_unknown_keys() {
+        let signature =
+            signature(&json!({"scheme": "hmac", "header": "X-Sig", "prefix": "sha256="})).unwrap();
+        assert_eq!(signature.header.as_deref(), Some("X-Sig"));
+        let err = super::signature(&json!({"scheme": "hmac", "heder": "X"})).unwrap_err();
+        assert!(err.contains("unknown key `heder`"), "{err}");
+        assert!(super::signature(&json!({"scheme": "carrier-pigeon"})).is_err());
+        let keys = event_keys(&json!({"type": {"header": "X-Event"}, "id": {"body": "/id"}}));
+        assert!(keys.is_ok_and(|k| k.event_type.is_some() && k.event_id.is_some()));
+        let err = event_keys(&json!({"kind": {"header": "X"}})).unwrap_err();
+        assert!(err.contains("unknown key `kind`"), "{err}");
+    }
+
+    #[test]
+    fn schemas_are_found_in_the_spec_or_refused() {
+        let document = crate::load::load(
+            br#"{"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {},
+                "components": {"schemas": {"Order": {"type": "object"}}}}"#,
+            1 << 20,
+        )
+        .unwrap();
+        let events = [
+            event(json!({"name": "a", "payload": "#/components/schemas/Order"})),
+            event(
+                json!({"name": "b", "payload": {"type": "array", "items": {"$ref": "#/components/schemas/Order"}}}),
+            ),
+        ];
+        let prepared = prepare("versions[0]", &events, &document).unwrap();
+        assert_eq!(
+            prepared[0].payload,
+            Some(json!({"$ref": "#/components/schemas/Order"}))
+        );
+        let wrong = [event(
+            json!({"name": "a", "payload": "#/components/schemas/Nope"}),
+        )];
+        let problems = prepare("versions[0]", &wrong, &document).unwrap_err();
+        assert!(
+            problems[0].starts_with(
+                "`versions[0].webhooks[0].payload`: `$ref` \"#/components/schemas/Nope\""
+            ),
+            "{problems:?}"
+        );
+        let external = [event(json!({"name": "a", "payload": "other.yaml#/Order"}))];
+        assert!(prepare("versions[0]", &external, &document).is_err());
+    }
+}
