@@ -25,25 +25,35 @@ pub const EXIT_BAD_INPUT: u8 = 2;
 /// The store used when `--store` is not given.
 pub const DEFAULT_STORE: &str = "sqlite:events.db";
 
-/// Examples and exit codes of `listen`.
-pub const LISTEN_HELP: &str = "\
-Serves POST /webhooks/EVENT for each event of the spec and POST /webhooks (the type read from
-the request). Each request is verified with the connection's [webhooks] table, validated against
-its event's schema, de-duplicated by event id, and stored durably before the 2xx answer; 401 for
-a bad signature, 400 for an invalid payload, 413 for a body over the cap, nothing stored for any
-of them. Prints {\"listening\": ADDR, ...} on stdout once bound; stops on SIGTERM or Ctrl-C after
-answering the requests under way.
+/// The help of `listen` around its `$examples`: connector-gen's take a spec, a generated
+/// program's serve its own events.
+macro_rules! listen_help {
+    ($examples:literal) => {
+        concat!(
+            "\
+Serves POST /webhooks/EVENT for each event of the connector and POST /webhooks (the type read
+from the request). Each request is verified with the connection's [webhooks] table, validated
+against its event's schema, de-duplicated by event id, and stored durably before the 2xx answer;
+401 for a bad signature, 400 for an invalid payload, 413 for a body over the cap, nothing stored
+for any of them. Prints {\"listening\": ADDR, ...} on stdout once bound; stops on SIGTERM or
+Ctrl-C after answering the requests under way.
 
 Examples:
-  connector-gen listen github.json --connection github.toml
-  connector-gen listen specs/webhooks.yaml --connection hooks.toml --addr 127.0.0.1:8787 --store sqlite:events.db
-  connector-gen listen api.yaml --connection api.toml --store postgres://app@db.internal/events
+",
+            $examples,
+            "
 
 Exit codes: 0 stopped by a signal, 1 the store or the address failed, 2 bad input (connection
-file, store URL, a non-loopback address without verification).";
+file, store URL, a non-loopback address without verification)."
+        )
+    };
+}
 
-/// Examples and exit codes of `events`.
-pub const EVENTS_HELP: &str = "\
+/// The help of `events` around its `$examples`.
+macro_rules! events_help {
+    ($examples:literal) => {
+        concat!(
+            "\
 Prints stored events as JSON lines ({\"seq\", \"source\", \"id\", \"type\", \"received_at_ms\",
 \"headers\", \"payload\", \"state\", \"attempts\"}), oldest first. With --exec, runs CMD (with sh -c)
 for each pending event in order with the event's JSON on stdin: exit 0 marks it done, anything
@@ -51,12 +61,35 @@ else is retried with capped exponential backoff and, after --max-attempts, the e
 (kept, never run again; list them with --state dead). Each outcome is printed as a JSON line.
 
 Examples:
+",
+            $examples,
+            "
+
+Exit codes: 0 success, 1 the store failed, 2 bad input."
+        )
+    };
+}
+
+mod program;
+
+pub use program::WebhookCommands;
+
+/// Examples and exit codes of `connector-gen listen`.
+pub const LISTEN_HELP: &str = listen_help!(
+    "  \
+  connector-gen listen github.json --connection github.toml
+  connector-gen listen specs/webhooks.yaml --connection hooks.toml --addr 127.0.0.1:8787 --store sqlite:events.db
+  connector-gen listen api.yaml --connection api.toml --store postgres://app@db.internal/events"
+);
+
+/// Examples and exit codes of `connector-gen events`.
+pub const EVENTS_HELP: &str = events_help!(
+    "  \
   connector-gen events --store sqlite:events.db
   connector-gen events --store sqlite:events.db --follow --type push
   connector-gen events --store sqlite:events.db --exec './handle-event.sh' --follow
-  connector-gen events --store sqlite:events.db --state dead
-
-Exit codes: 0 success, 1 the store failed, 2 bad input.";
+  connector-gen events --store sqlite:events.db --state dead"
+);
 
 /// Arguments of `listen`.
 #[derive(Debug, Clone, clap::Args)]

@@ -1,5 +1,6 @@
-//! How a generated crate depends on `connector-runtime`: checked before anything is written, and
-//! written so that the crate still builds after it is moved.
+//! How a generated crate depends on `connector-runtime` (and, for its `listen` feature, on
+//! `connector-flows`, found the same way): checked before anything is written, and written so
+//! that the crate still builds after it is moved.
 
 use std::path::{Path, PathBuf};
 
@@ -8,6 +9,9 @@ use crate::render::toml_literal;
 
 /// The runtime crate's package name.
 pub const RUNTIME_PACKAGE: &str = "connector-runtime";
+
+/// The package of the receiver, stores and delivery (a generated crate's `listen` feature).
+pub const FLOWS_PACKAGE: &str = "connector-flows";
 
 /// How the generated crate finds `connector-runtime`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,6 +98,28 @@ impl RuntimeDependency {
         }
     }
 
+    /// The inside of the TOML inline table that declares `connector-flows` beside this runtime:
+    /// the `flows` folder next to a runtime path (the workspace both come from) when it holds
+    /// the package, else the registry release of this generator's version; the same version
+    /// requirement or git repository as the runtime's otherwise (the two are released
+    /// together).
+    pub fn flows_toml(&self) -> String {
+        match self {
+            Self::Path(path) => {
+                let beside = path
+                    .parent()
+                    .map(|parent| parent.join("flows"))
+                    .and_then(|flows| flows.canonicalize().ok())
+                    .filter(|flows| package_manifest(flows, FLOWS_PACKAGE).is_ok());
+                match beside {
+                    Some(flows) => Self::Path(flows).toml(),
+                    None => Self::Version(env!("CARGO_PKG_VERSION").to_owned()).toml(),
+                }
+            }
+            Self::Version(_) | Self::Git { .. } => self.toml(),
+        }
+    }
+
     /// The inside of the TOML inline table that declares the dependency, such as
     /// `path = "/src/connector-gen/runtime"`.
     pub fn toml(&self) -> String {
@@ -166,6 +192,12 @@ fn is_version_requirement(text: &str) -> bool {
 
 /// Checks that `dir` holds the `connector-runtime` package.
 fn runtime_manifest(dir: &Path) -> Result<(), Error> {
+    package_manifest(dir, RUNTIME_PACKAGE)
+}
+
+/// Checks that `dir` holds the package `package`; the error names the `runtime-path` option,
+/// which chooses where both packages are found.
+fn package_manifest(dir: &Path, package: &str) -> Result<(), Error> {
     let manifest = dir.join("Cargo.toml");
     let invalid = |message: String| Error::InvalidOption {
         option: "runtime-path",
@@ -173,7 +205,7 @@ fn runtime_manifest(dir: &Path) -> Result<(), Error> {
     };
     let text = std::fs::read_to_string(&manifest).map_err(|err| {
         invalid(format!(
-            "{} has no readable Cargo.toml ({err}); point it at the `{RUNTIME_PACKAGE}` crate's directory",
+            "{} has no readable Cargo.toml ({err}); point it at the `{package}` crate's directory",
             dir.display()
         ))
     })?;
@@ -182,13 +214,13 @@ fn runtime_manifest(dir: &Path) -> Result<(), Error> {
         .ok()
         .and_then(|t| t.get("package")?.get("name")?.as_str().map(str::to_owned));
     match name.as_deref() {
-        Some(RUNTIME_PACKAGE) => Ok(()),
+        Some(name) if name == package => Ok(()),
         Some(other) => Err(invalid(format!(
-            "{} is the package `{other}`, not `{RUNTIME_PACKAGE}`",
+            "{} is the package `{other}`, not `{package}`",
             manifest.display()
         ))),
         None => Err(invalid(format!(
-            "{} declares no package; point it at the `{RUNTIME_PACKAGE}` crate's directory",
+            "{} declares no package; point it at the `{package}` crate's directory",
             manifest.display()
         ))),
     }
@@ -207,6 +239,35 @@ mod tests {
         assert!(path.is_absolute());
         assert_eq!(dep.checked().unwrap(), dep);
         assert!(dep.toml().starts_with("path = \""), "{}", dep.toml());
+    }
+
+    #[test]
+    fn connector_flows_is_found_beside_the_runtime() {
+        let bundled = RuntimeDependency::bundled_or_registry();
+        let flows = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../flows")
+            .canonicalize()
+            .unwrap();
+        assert_eq!(
+            bundled.flows_toml(),
+            RuntimeDependency::Path(flows).toml(),
+            "the workspace's flows folder"
+        );
+        // A runtime copied on its own has no flows beside it: the registry release.
+        let alone = tempfile::tempdir().unwrap();
+        let runtime = alone.path().join("runtime");
+        std::fs::create_dir(&runtime).unwrap();
+        assert_eq!(
+            RuntimeDependency::Path(runtime).flows_toml(),
+            format!("version = \"{}\"", env!("CARGO_PKG_VERSION"))
+        );
+        let version = RuntimeDependency::Version("=0.1.0".into());
+        assert_eq!(version.flows_toml(), "version = \"=0.1.0\"");
+        let git = RuntimeDependency::Git {
+            url: "https://example.com/connector-gen.git".into(),
+            reference: Some(GitReference::Rev("abc123".into())),
+        };
+        assert_eq!(git.flows_toml(), git.toml());
     }
 
     #[test]

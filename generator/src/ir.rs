@@ -85,6 +85,10 @@ pub const UNTAGGED_FEATURE: &str = "untagged";
 /// payload types (off by default).
 pub const WEBHOOKS_FEATURE: &str = "webhooks";
 
+/// The feature of a generated crate whose program receives its events (`listen`) and prints or
+/// delivers them (`events`), with connector-flows; reserved, so that no tag takes its name.
+pub const LISTEN_FEATURE: &str = "listen";
+
 /// The feature of a generated crate that holds the schemas no operation uses (off by default).
 pub const UNUSED_FEATURE: &str = "unused-schemas";
 

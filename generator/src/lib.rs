@@ -174,10 +174,21 @@ pub(crate) fn lower_document(
     options: &Options,
     include: &Include,
 ) -> Result<Lowered, Error> {
+    lower_document_with(document, options, include, Default::default())
+}
+
+/// [`lower_document`], with the events a manifest declares for the document's version.
+pub(crate) fn lower_document_with(
+    document: load::Document,
+    options: &Options,
+    include: &Include,
+    events: lower::manifest_events::DeclaredEvents,
+) -> Result<Lowered, Error> {
     let mut diags = diagnostics::Diagnostics::default();
     let lower_options = lower::LowerOptions {
         name: options.name.clone(),
         include: include.clone(),
+        events,
     };
     let mut connector = lower::lower(&document.root, &lower_options, &mut diags);
     // Lowering read the normalised document: its pointers go back to the user's.
@@ -488,6 +499,7 @@ pub fn render_crate(
             license => options.license.clone().unwrap_or_default(),
             rust_version => env!("CARGO_PKG_RUST_VERSION"),
             runtime_dependency => options.runtime.checked()?.toml(),
+            flows_dependency => options.runtime.checked()?.flows_toml(),
             own_workspace => workspace::place(out_dir, options.workspace).own_workspace(),
         },
     )?;

@@ -57,6 +57,18 @@ pub struct Document {
     pub warnings: Vec<Diagnostic>,
 }
 
+/// A schema written in OpenAPI 3.1's dialect (JSON Schema 2020-12), such as a manifest's inline
+/// event payload beside a 3.1 spec, in the OpenAPI 3.0 form the lowering reads: rewritten as a
+/// 3.1 document's own schemas are (what has no 3.0 form is dropped, as there).
+pub fn upgrade_schema(schema: Value) -> Value {
+    let mut holder = serde_json::json!({ "schema": schema });
+    openapi31::upgrade(&mut holder, &mut SourceMap::default(), &mut Vec::new());
+    holder
+        .get_mut("schema")
+        .map(Value::take)
+        .unwrap_or_default()
+}
+
 /// Parses `bytes` as JSON or YAML, checks its version and normalises it into OpenAPI 3.0 form.
 pub fn load(bytes: &[u8], max_bytes: usize) -> Result<Document, Diagnostic> {
     let root = parse(bytes, max_bytes)?;

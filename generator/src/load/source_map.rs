@@ -52,6 +52,21 @@ impl SourceMap {
         }
     }
 
+    /// The pointer in the converted document for `original` in the user's (the reverse of
+    /// [`original`](Self::original)), when it lies in a subtree that moved: a Swagger 2
+    /// `#/definitions/Pet` is `#/components/schemas/Pet`.
+    pub fn converted(&self, original: &str) -> Option<String> {
+        self.moves
+            .iter()
+            .filter(|(_, from)| {
+                original
+                    .strip_prefix(from.as_str())
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+            })
+            .max_by_key(|(_, from)| from.len())
+            .map(|(to, from)| format!("{to}{}", &original[from.len()..]))
+    }
+
     /// `diag` with its pointer in the user's document.
     pub fn diagnostic(&self, mut diag: Diagnostic) -> Diagnostic {
         diag.pointer = self.original(&diag.pointer);
@@ -69,6 +84,18 @@ impl SourceMap {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_original_pointer_is_found_in_the_converted_document() {
+        let mut map = SourceMap::default();
+        map.record("#/components/schemas", "#/definitions");
+        assert_eq!(
+            map.converted("#/definitions/Pet").as_deref(),
+            Some("#/components/schemas/Pet")
+        );
+        assert_eq!(map.converted("#/definitionsX/Pet"), None);
+        assert_eq!(map.converted("#/paths"), None);
+    }
 
     #[test]
     fn longest_prefix_wins_at_segment_boundaries() {

@@ -12,7 +12,8 @@ use crate::diagnostics::pointer;
 use crate::ir::{Method, TypeRef, Webhook, WebhookHeader, WebhookPayload};
 use connector_model::catalogue::{EventKeys, WebhookSignature};
 
-const METHODS: [(&str, Method); 8] = [
+/// The methods of a path item, by key.
+pub(super) const METHODS: [(&str, Method); 8] = [
     ("get", Method::Get),
     ("put", Method::Put),
     ("post", Method::Post),

@@ -7,6 +7,7 @@ mod errors;
 mod events;
 mod facts;
 mod finish;
+pub mod manifest_events;
 pub mod naming;
 mod objects;
 mod operations;
@@ -42,6 +43,9 @@ pub struct LowerOptions {
     /// The operations to keep (default: all). With a filter, only the schemas the kept
     /// operations reach are lowered, and no type is kept that they do not use.
     pub include: Include,
+    /// Events a manifest declares for the spec's version, with their signature and keys (none
+    /// for a spec alone); kept with a filter too, with the types they use.
+    pub events: manifest_events::DeclaredEvents,
 }
 
 /// Lowers a loaded document into the IR. Problems go to `diags`; constructs that cannot be
@@ -80,7 +84,15 @@ pub fn lower(
     } else {
         events::lower_events(&mut lowerer)
     };
-    let (webhook_signature, webhook_keys) = events::declared(&mut lowerer);
+    webhooks.extend(manifest_events::lower(&mut lowerer, &options.events));
+    let (mut webhook_signature, mut webhook_keys) = events::declared(&mut lowerer);
+    // What the manifest says of its version wins over what the spec says.
+    if let Some(signature) = &options.events.signature {
+        webhook_signature = Some(signature.clone());
+    }
+    if let Some(keys) = &options.events.keys {
+        webhook_keys = keys.clone();
+    }
     lowerer.drain_pending();
     let mut types = std::mem::take(&mut lowerer.types);
     finish::apply_nullable(&mut types, &lowerer.nullable_types);
@@ -89,7 +101,7 @@ pub fn lower(
     if subset {
         // Lowering a reached schema can lower others no kept operation uses (the members of an
         // `allOf`, whose fields are copied): a subset has no use for them.
-        let used = usage::reachable(&types, &operations);
+        let used = usage::reachable(&types, &operations, &webhooks);
         types.retain(|id, _| used.contains(id));
     }
     dedup::merge_identical(&mut types, &mut operations, &mut webhooks);

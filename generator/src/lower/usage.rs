@@ -11,17 +11,18 @@ use super::walk::{each_named, each_ref};
 
 use crate::ir::{
     ErrorBody, Feature, Operation, Success, TypeDef, TypeId, TypeKind, TypeRef, TypeUse, Webhook,
-    UNTAGGED_FEATURE, UNUSED_FEATURE, WEBHOOKS_FEATURE,
+    LISTEN_FEATURE, UNTAGGED_FEATURE, UNUSED_FEATURE, WEBHOOKS_FEATURE,
 };
 
 /// Feature names cargo or the generated crate already use.
-const RESERVED: [&str; 6] = [
+const RESERVED: [&str; 7] = [
     "default",
     "cli",
     "mcp",
     "std",
     UNUSED_FEATURE,
     WEBHOOKS_FEATURE,
+    LISTEN_FEATURE,
 ];
 
 /// One cargo feature per tag (in first-seen order, untagged operations last), with every
@@ -209,16 +210,23 @@ pub(crate) fn type_uses(
         .collect()
 }
 
-/// The types that `operations` use, directly or through other types.
+/// The types that `operations` and `webhooks` use, directly or through other types.
 pub(crate) fn reachable(
     types: &BTreeMap<TypeId, TypeDef>,
     operations: &[Operation],
+    webhooks: &[Webhook],
 ) -> BTreeSet<TypeId> {
     let mut work: Vec<TypeId> = Vec::new();
     for op in operations {
         let (sent, received) = operation_types(op);
         work.extend(sent);
         work.extend(received);
+    }
+    for webhook in webhooks {
+        let payload = webhook.payload.iter().map(|p| &p.ty);
+        for ty in payload.chain(webhook.headers.iter().map(|h| &h.ty)) {
+            named_in(ty, &mut work);
+        }
     }
     let mut seen = BTreeSet::new();
     while let Some(id) = work.pop() {
@@ -329,7 +337,20 @@ fn named_in(ty: &TypeRef, out: &mut Vec<TypeId>) {
 
 #[cfg(test)]
 mod tests {
-    use super::feature_name;
+    use super::{feature_name, unique_name, RESERVED};
+
+    #[test]
+    fn tags_never_take_the_crate_s_own_feature_names() {
+        // A tag `listen` (or `webhooks`, `mcp`, ...) would otherwise switch the program's
+        // receiver on, or collide with the feature of the typed events.
+        for reserved in ["listen", "webhooks", "mcp", "cli", "default"] {
+            assert!(RESERVED.contains(&reserved), "{reserved}");
+            assert_eq!(
+                unique_name(&feature_name(reserved), &RESERVED),
+                format!("{reserved}-2")
+            );
+        }
+    }
 
     #[test]
     fn feature_names_are_valid_cargo_names() {

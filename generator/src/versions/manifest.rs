@@ -1,11 +1,13 @@
 //! The connector manifest (`connector.toml`, or YAML): the connector's name and its versions,
-//! each with its spec, state, auth schemes, ping action, operation filter and backend variables.
+//! each with its spec, state, auth schemes, ping action, operation filter, backend variables and
+//! the events the API sends (for a spec that declares none).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::lower::manifest_events::{HeaderSpec, WebhookSpec};
 pub use crate::lower::Include;
 use crate::Error;
 
@@ -43,9 +45,39 @@ pub struct VersionEntry {
     /// Backend variables by name.
     #[serde(default)]
     pub variables: BTreeMap<String, VariableSpec>,
+    /// Events the API sends for this version, for a spec that declares none
+    /// (`[[versions.webhooks]]`).
+    #[serde(default)]
+    pub webhooks: Vec<WebhookSpec>,
+    /// How this version's event requests are signed: the keys of
+    /// `x-connector-webhook-signature` (`scheme`, `header`, ...); wins over the spec's.
+    #[serde(default)]
+    pub webhook_signature: Option<serde_json::Value>,
+    /// How an event's type and id are found: the keys of `x-connector-webhook-event` (`type`,
+    /// `id`); wins over the spec's.
+    #[serde(default)]
+    pub webhook_event: Option<serde_json::Value>,
 }
 
 impl VersionEntry {
+    /// The version's `webhook_signature`, parsed; the error says what is wrong with it.
+    pub fn webhook_signature(
+        &self,
+    ) -> Result<Option<connector_model::catalogue::WebhookSignature>, String> {
+        self.webhook_signature
+            .as_ref()
+            .map(crate::lower::manifest_events::signature)
+            .transpose()
+    }
+
+    /// The version's `webhook_event`, parsed; the error says what is wrong with it.
+    pub fn webhook_event(&self) -> Result<Option<connector_model::catalogue::EventKeys>, String> {
+        self.webhook_event
+            .as_ref()
+            .map(crate::lower::manifest_events::event_keys)
+            .transpose()
+    }
+
     /// The ping's action id, however the ping is written.
     pub fn ping_action(&self) -> Option<&str> {
         match self.ping.as_ref()? {
@@ -249,6 +281,7 @@ fn check(manifest: &Manifest) -> Result<(), Vec<String>> {
         if manifest.versions[..i].iter().any(|v| v.id == version.id) {
             problems.push(format!("`{at}.id`: `{}` is listed twice", version.id));
         }
+        problems.extend(webhook_problems(version, &at));
         for (name, variable) in &version.variables {
             let at = format!("{at}.variables.{name}");
             if let Err(message) = variable.location.checked() {
@@ -295,6 +328,29 @@ fn check(manifest: &Manifest) -> Result<(), Vec<String>> {
     } else {
         Err(problems)
     }
+}
+
+/// What is wrong with a version's events, their signature and their keys (`at` is the
+/// version's key); their schemas are checked against the spec when it is lowered.
+fn webhook_problems(version: &VersionEntry, at: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (index, webhook) in version.webhooks.iter().enumerate() {
+        let at = format!("{at}.webhooks[{index}]");
+        problems.extend(webhook.problems(&at));
+        if version.webhooks[..index]
+            .iter()
+            .any(|w| w.name == webhook.name)
+        {
+            problems.push(format!("`{at}.name`: `{}` is declared twice", webhook.name));
+        }
+    }
+    if let Err(message) = version.webhook_signature() {
+        problems.push(format!("`{at}.webhook_signature`: {message}"));
+    }
+    if let Err(message) = version.webhook_event() {
+        problems.push(format!("`{at}.webhook_event`: {message}"));
+    }
+    problems
 }
 
 fn regex_syntax_error(pattern: &str) -> bool {

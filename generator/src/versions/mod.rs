@@ -88,26 +88,37 @@ pub fn load_manifest(path: &Path, options: &Options) -> Result<LoadedManifest, E
     }
     let dir = path.parent().unwrap_or(Path::new(""));
     let mut versions = Vec::new();
-    for entry in &manifest.versions {
+    for (index, entry) in manifest.versions.iter().enumerate() {
         let spec_path = dir.join(&entry.spec);
         let spec_bytes = crate::read_spec(&spec_path)?;
         let options = Options {
             name: Some(manifest.name.clone()),
             ..options.clone()
         };
+        let in_spec = |err: Error| Error::InSpec {
+            path: spec_path.clone(),
+            source: Box::new(err),
+        };
+        let document = crate::load::load(&spec_bytes, options.max_spec_bytes)
+            .map_err(|d| in_spec(Error::Spec(vec![d])))?;
+        let events =
+            declared_events(entry, index, &document).map_err(|problems| Error::Manifest {
+                path: path.to_path_buf(),
+                message: problems.join("; "),
+            })?;
         let Lowered {
             connector,
             warnings,
-        } = crate::lower_spec(&spec_bytes, &options, &entry.include).map_err(|err| {
-            Error::InSpec {
-                path: spec_path.clone(),
-                source: Box::new(err),
-            }
-        })?;
+        } = crate::lower_document_with(document, &options, &entry.include, events)
+            .map_err(in_spec)?;
         let fail = |message: String| Error::Manifest {
             path: path.to_path_buf(),
             message: format!("version `{}`: {message}", entry.id),
         };
+        events_named_once(entry, index, &connector).map_err(|message| Error::Manifest {
+            path: path.to_path_buf(),
+            message,
+        })?;
         if let Some(unmatched) = entry.include.unmatched(&connector.operations).first() {
             return Err(fail(format!(
                 "`include.{}`: `{}` matches no operation of the spec",
@@ -129,6 +140,51 @@ pub fn load_manifest(path: &Path, options: &Options) -> Result<LoadedManifest, E
         manifest,
         versions,
     })
+}
+
+/// The events, signature and event keys the manifest declares for its `index`th version,
+/// checked against the version's spec `document`; every problem names its manifest key.
+fn declared_events(
+    entry: &VersionEntry,
+    index: usize,
+    document: &crate::load::Document,
+) -> Result<crate::lower::manifest_events::DeclaredEvents, Vec<String>> {
+    let at = format!("versions[{index}]");
+    let webhooks = crate::lower::manifest_events::prepare(&at, &entry.webhooks, document)?;
+    let signature = entry
+        .webhook_signature()
+        .map_err(|message| vec![format!("`{at}.webhook_signature`: {message}")])?;
+    let keys = entry
+        .webhook_event()
+        .map_err(|message| vec![format!("`{at}.webhook_event`: {message}")])?;
+    Ok(crate::lower::manifest_events::DeclaredEvents {
+        at,
+        webhooks,
+        signature,
+        keys,
+    })
+}
+
+/// Refuses a manifest event named like one of the spec's: names are the receiver's routes.
+fn events_named_once(
+    entry: &VersionEntry,
+    index: usize,
+    connector: &Connector,
+) -> Result<(), String> {
+    let source = crate::lower::manifest_events::MANIFEST_SOURCE;
+    for (i, webhook) in entry.webhooks.iter().enumerate() {
+        if let Some(theirs) = connector
+            .webhooks
+            .iter()
+            .find(|w| w.source != source && w.name == webhook.name)
+        {
+            return Err(format!(
+                "`versions[{index}].webhooks[{i}].name`: the spec already declares an event `{}` (at {})",
+                webhook.name, theirs.pointer
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Applies a version's auth choice (its operation filter was applied while lowering), and

@@ -98,10 +98,10 @@ pub fn render_versioned_crate(
         insert_after_banner(&lib, &crate_root),
     )];
     let main = format!(
-        "{}{label}. Do not edit: regenerate instead.\n\n//! The command line of connector `{}`: `--version ID` picks a version (default: the newest active one).\n\nfn main() -> ::std::process::ExitCode {{\n    ::connector_runtime::runner::main_versions(&{}::VERSIONS)\n}}\n",
+        "{}{label}. Do not edit: regenerate instead.\n\n//! The command line of connector `{}`: `--version ID` picks a version (default: the newest active one).\n\n{}",
         crate::emit::BANNER_START,
         loaded.manifest.name,
-        newest.connector.module_name
+        main_fn(&newest.connector.module_name, &shell.features)
     );
     files.push(("src/main.rs".to_owned(), main));
     for (path, content) in base {
@@ -112,6 +112,23 @@ pub fn render_versioned_crate(
         }
     }
     Ok(files)
+}
+
+/// The program's `main`: with the `listen` feature (a crate with events), the runner gains
+/// connector-flows' `listen` and `events`.
+fn main_fn(module: &str, features: &[crate::ir::Feature]) -> String {
+    let plain = format!(
+        "fn main() -> ::std::process::ExitCode {{\n    ::connector_runtime::runner::main_versions(&{module}::VERSIONS)\n}}\n"
+    );
+    if !features
+        .iter()
+        .any(|f| f.name == crate::ir::WEBHOOKS_FEATURE)
+    {
+        return plain;
+    }
+    format!(
+        "//! With the feature `listen`, `listen` receives the events the API sends and `events`\n//! prints or delivers them.\n\n#[cfg(feature = \"listen\")]\nfn main() -> ::std::process::ExitCode {{\n    ::connector_runtime::runner::main_versions_with(\n        &{module}::VERSIONS,\n        &[&::connector_flows::cli::WebhookCommands],\n    )\n}}\n\n#[cfg(not(feature = \"listen\"))]\n{plain}"
+    )
 }
 
 /// The features of every version, each name once, in the order versions first declare them.

@@ -9,6 +9,7 @@ mod idempotent;
 mod large;
 mod limits;
 mod manifest;
+mod manifest_webhooks;
 mod props;
 mod scripts;
 mod snapshots;

@@ -2,20 +2,26 @@
 //! `connector-gen run` / `describe` share, so both print the same JSON and exit with the same
 //! codes.
 //!
-//! JSON goes to stdout, diagnostics to stderr. Exit codes: see [`EXIT_CODES`].
+//! JSON goes to stdout, diagnostics to stderr. Exit codes: see [`EXIT_CODES`]. Crates the runtime
+//! does not depend on add commands of their own with an [`Extension`] ([`main_with`]): a
+//! generated crate's `listen` feature adds connector-flows' `listen` and `events`.
 
 mod entities;
+mod extend;
 mod login;
 #[cfg(feature = "mcp")]
 mod mcp;
 mod output;
 mod versions;
 
+pub use extend::{Context, Extension};
 #[cfg(feature = "mcp")]
 pub use mcp::{mcp, McpArgs, ModeArg, MCP_HELP};
 #[cfg(feature = "mcp")]
 pub use versions::mcp_versions;
-pub use versions::{entity_versions, main_versions, ping_versions, run_versions};
+pub use versions::{
+    entity_versions, main_versions, main_versions_with, ping_versions, run_versions,
+};
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -258,21 +264,29 @@ enum Command {
 /// The whole program of a generated connector's binary: `actions`, `describe`, `run` and the
 /// entity commands.
 pub fn main(connector: &ConnectorDescriptor) -> ExitCode {
+    main_with(connector, &[])
+}
+
+/// The program of [`main`] with the subcommands of `extensions` as well (a generated crate's
+/// `listen` feature adds connector-flows' `listen` and `events`).
+pub fn main_with(connector: &ConnectorDescriptor, extensions: &[&dyn Extension]) -> ExitCode {
     main_from(
         connector,
         std::env::args_os().collect(),
         &|connect| base_builder(connector, connect),
         &|path| login::own_config(connector, path),
+        extensions,
     )
 }
 
 /// The program over `argv`; every command that calls the API connects through `builder`, and
-/// `login` reads its connection file with `load`.
+/// `login` (and the extensions) read their connection file with `load`.
 fn main_from(
     connector: &ConnectorDescriptor,
     argv: Vec<std::ffi::OsString>,
     builder: &MakeBuilder,
     load: &login::LoadConfig,
+    extensions: &[&dyn Extension],
 ) -> ExitCode {
     let catalogue = match catalogue_of(connector) {
         Ok(catalogue) => catalogue,
@@ -290,8 +304,22 @@ fn main_from(
             "Actions:\n{}\n{EXIT_CODES}",
             output::indent(&actions_table(&catalogue))
         ));
+    let command = extensions
+        .iter()
+        .fold(command, |command, extension| extension.augment(command));
     // Usage errors exit with 2, as bad input does.
     let matches = command.get_matches_from(argv);
+    let context = Context {
+        connector,
+        catalogue: &catalogue,
+        load,
+    };
+    if let Some(code) = extensions
+        .iter()
+        .find_map(|extension| extension.run(&context, &matches))
+    {
+        return code;
+    }
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(err) => err.exit(),

@@ -68,6 +68,15 @@ pub fn mcp_versions(
 /// command line picks the version; `versions` prints every version with its state, actions and
 /// backend variables as JSON; the rest is as [`main`](super::main).
 pub fn main_versions(connector: &VersionedConnector) -> ExitCode {
+    main_versions_with(connector, &[])
+}
+
+/// The program of [`main_versions`] with the subcommands of `extensions` as well (see
+/// [`main_with`](super::main_with)); their connection files are read as `login` reads them.
+pub fn main_versions_with(
+    connector: &VersionedConnector,
+    extensions: &[&dyn super::Extension],
+) -> ExitCode {
     let (requested, argv) = match take_version(std::env::args_os().collect()) {
         Ok(split) => split,
         Err(problem) => return problem.report(),
@@ -86,6 +95,7 @@ pub fn main_versions(connector: &VersionedConnector) -> ExitCode {
         argv,
         &|connect| pinned_builder(connector, requested.as_deref(), connect),
         &|path| super::login::pinned_config(connector, requested.as_deref(), path),
+        extensions,
     )
 }
 

@@ -204,11 +204,76 @@ fn webhooks_cost_a_connector_user_nothing_and_a_verifier_no_server() {
     assert!(!tree("connector-gen", None).contains("connector-flows"));
 }
 
+/// The normal dependency tree of a crate generated from `specs/webhooks.yaml` (a connector with
+/// events) with `features`, as `cargo tree` resolves it from the workspace's lock file.
+fn generated_tree(dir: &std::path::Path, features: &str) -> BTreeSet<String> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let output = Command::new(cargo)
+        .args(["tree", "--offline", "-e", "normal", "--prefix", "none"])
+        .args(["--format", "{p}", "--features", features, "--manifest-path"])
+        .arg(dir.join("Cargo.toml"))
+        .output()
+        .expect("running cargo tree");
+    assert!(
+        output.status.success(),
+        "cargo tree --features {features}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn a_generated_crate_compiles_the_receiver_only_with_listen() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let out = dir.path().join("shop-events");
+    connector_gen::generate_crate(
+        &std::path::Path::new(root).join("specs/webhooks.yaml"),
+        &out,
+        &connector_gen::Options::default(),
+    )
+    .expect("generating the crate");
+    std::fs::copy(format!("{root}/Cargo.lock"), out.join("Cargo.lock")).expect("Cargo.lock");
+    // Typed events, the program, MCP: no HTTP server of connector-flows, no database driver.
+    let lean = generated_tree(&out, "webhooks,cli,mcp");
+    assert!(lean.contains("connector-runtime") && lean.contains("clap"));
+    refuse(
+        "a generated crate without `listen`",
+        &lean,
+        &[
+            "connector-flows",
+            "axum",
+            "rusqlite",
+            "libsqlite3-sys",
+            "tokio-postgres",
+            "jaq-core",
+        ],
+    );
+    // `listen` brings them: the check above sees what it refuses.
+    let listen = generated_tree(&out, "listen");
+    for part in ["connector-flows", "axum", "rusqlite", "clap"] {
+        assert!(listen.contains(part), "`listen` brings {part}: {listen:?}");
+    }
+}
+
 #[test]
 fn dependencies_between_the_crates_run_one_way() {
     // runtime <- generator would make every connector compile the generator; the generator
     // depends on the model only.
     assert!(!tree("connector-runtime", Some("cli")).contains("connector-gen"));
+    // The receiver plugs into the runtime's program (runner::Extension); the runtime, with every
+    // feature, never depends on it.
+    let runtime = tree(
+        "connector-runtime",
+        Some("toml,yaml,cli,mcp,webhooks,redis"),
+    );
+    assert!(runtime.contains("clap") && runtime.contains("rmcp"));
+    assert!(!runtime.contains("connector-flows"), "{runtime:?}");
+    assert!(tree("connector-flows", Some("cli")).contains("connector-runtime"));
     let generator = tree("connector-gen", None);
     assert!(generator.contains("connector-model"));
     assert!(!generator.contains("connector-gen-cli"));

@@ -24,3 +24,4 @@ mod servers;
 mod support;
 mod versions;
 mod webhooks;
+mod webhooks_listen;

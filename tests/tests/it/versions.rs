@@ -6,7 +6,7 @@
 use crate::support;
 use std::path::{Path, PathBuf};
 
-use crate::support::cli::{connector_gen, generated_binary, run};
+use crate::support::cli::{connector_gen, generated_acme_binary, run};
 use crate::support::prism::repo_root;
 use connector_runtime::versions::VersionState;
 use connector_runtime::{Connection, ConnectionConfig, Credential, Error};
@@ -17,11 +17,10 @@ use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 const MANIFEST: &str = "specs/acme/connector.toml";
 
-/// The Acme crate as `connector-gen generate` writes it, built with its `cli` feature.
+/// The Acme crate as `connector-gen generate` writes it, built with its `cli` feature (and
+/// `mcp` and `listen`, so that one build serves every test of its binary).
 fn acme_binary() -> PathBuf {
-    static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    BIN.get_or_init(|| generated_binary(MANIFEST, "acme"))
-        .clone()
+    generated_acme_binary()
 }
 
 async fn server() -> MockServer {

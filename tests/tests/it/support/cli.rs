@@ -143,13 +143,22 @@ pub fn connection_file(connector: &ConnectorDescriptor, dir: &Path) -> PathBuf {
 /// Returns its binary.
 pub fn generated_petstore_binary() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| generated_binary("specs/petstore.yaml", "petstore"))
+    BIN.get_or_init(|| generated_binary("specs/petstore.yaml", "petstore", "mcp"))
+        .clone()
+}
+
+/// The two-version Acme connector (`specs/acme/connector.toml`, whose version 2 declares events
+/// in the manifest) generated as a crate and built once with `mcp` and `listen`: its binary
+/// serves the versions tests, MCP and the webhook receiver.
+pub fn generated_acme_binary() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| generated_binary("specs/acme/connector.toml", "acme", "mcp,listen"))
         .clone()
 }
 
 /// The connector of `spec` (a spec or a manifest) generated as a standalone crate named `name`
-/// and built with its `mcp` feature (and so `cli`); returns its binary.
-pub fn generated_binary(spec: &str, name: &str) -> PathBuf {
+/// and built with `features` (`mcp` brings `cli`); returns its binary.
+pub fn generated_binary(spec: &str, name: &str, features: &str) -> PathBuf {
     let out = target_dir().join("generated-cli").join(name);
     let ran = run(
         &connector_gen(),
@@ -178,8 +187,8 @@ pub fn generated_binary(spec: &str, name: &str) -> PathBuf {
     ];
     let status = Command::new(cargo)
         .args(profile.iter().flat_map(|setting| ["--config", setting]))
-        // `mcp` brings `cli` and the binary's `mcp` command.
-        .args(["build", "--quiet", "--features", "mcp"])
+        // `mcp` brings `cli` and the binary's `mcp` command; `listen` its `listen` and `events`.
+        .args(["build", "--quiet", "--features", features])
         .current_dir(&out)
         // The workspace's target folder: the dependencies are already built there.
         .env("CARGO_TARGET_DIR", target_dir())
