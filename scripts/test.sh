@@ -114,7 +114,10 @@ status=0
 cargo test -p connector-runtime --features redis --test shared_state "$@" || status=$?
 # The webhook load runs (10,000 events from 50 senders, SQLite and Postgres): ignored by the
 # suite for their length, run here one after the other; each prints a LOAD line with its figures.
-cargo test -p connector-gen-cli --test it webhooks::load -- --ignored --nocapture --test-threads 1 || status=$?
+# Built as the workspace run below builds (the same features), so that run reuses every artifact;
+# `-p connector-gen-cli` alone would resolve other features and compile the tree twice. Only the
+# command line's test binary has these tests.
+cargo test --workspace --tests webhooks::load -- --ignored --nocapture --test-threads 1 || status=$?
 cargo test --workspace "$@" || status=$?
 if [ -n "$skipped" ]; then
   echo
