@@ -265,9 +265,7 @@ fn mark(level: usize, end: &str, kind: Cut) -> String {
 }
 
 fn format(text: &str) -> Option<String> {
-    let formatted = syn::parse_file(text)
-        .ok()
-        .map(|file| prettyplease::unparse(&file));
+    let formatted = super::print(text);
     super::forget_spans();
     formatted
 }

@@ -39,6 +39,31 @@ pub(super) fn cuts(text: &str, kind: Cut) -> Vec<usize> {
     cuts
 }
 
+/// The byte ranges of the line comments of `text` that start their line (after its
+/// indentation), outside string literals and block comments; a range ends before the line break.
+pub(super) fn leading_line_comments(text: &str) -> Vec<(usize, usize)> {
+    let bytes = text.as_bytes();
+    let mut found = Vec::new();
+    let mut scan = Significant::new(text);
+    while let Some(&byte) = bytes.get(scan.at) {
+        if byte.is_ascii_whitespace() {
+            scan.at += 1;
+        } else if let Some(end) = scan.literal_end() {
+            let line_start = text[..scan.at].rfind('\n').map_or(0, |i| i + 1);
+            let starts_line = bytes[line_start..scan.at]
+                .iter()
+                .all(|b| *b == b' ' || *b == b'\t');
+            if starts_line && text[scan.at..].starts_with("//") {
+                found.push((scan.at, end));
+            }
+            scan.at = end.max(scan.at + 1);
+        } else {
+            scan.at += text[scan.at..].chars().next().map_or(1, char::len_utf8);
+        }
+    }
+    found
+}
+
 /// A bracketed part of an item: where it opens and closes, and its opening delimiter.
 pub(super) struct Group {
     pub(super) open: usize,
