@@ -48,7 +48,7 @@ pub(super) fn leading_line_comments(text: &str) -> Vec<(usize, usize)> {
     while let Some(&byte) = bytes.get(scan.at) {
         if byte.is_ascii_whitespace() {
             scan.at += 1;
-        } else if let Some(end) = scan.literal_end() {
+        } else if let Some(end) = scan.literal_end(byte) {
             let line_start = text[..scan.at].rfind('\n').map_or(0, |i| i + 1);
             let starts_line = bytes[line_start..scan.at]
                 .iter()
@@ -58,7 +58,7 @@ pub(super) fn leading_line_comments(text: &str) -> Vec<(usize, usize)> {
             }
             scan.at = end.max(scan.at + 1);
         } else {
-            scan.at += text[scan.at..].chars().next().map_or(1, char::len_utf8);
+            scan.at += step(text, scan.at, byte);
         }
     }
     found
@@ -116,8 +116,17 @@ impl<'t> Significant<'t> {
         Significant { text, at: 0 }
     }
 
-    /// The offset after the literal or comment starting at `self.at`, if one does.
-    fn literal_end(&self) -> Option<usize> {
+    /// The offset after the literal or comment starting at `self.at` (whose byte is `byte`), if
+    /// one does. Only five bytes can start one: the rest, most of a text, are passed over at once.
+    fn literal_end(&self, byte: u8) -> Option<usize> {
+        if matches!(byte, b'/' | b'"' | b'\'' | b'r' | b'b') {
+            self.literal_at()
+        } else {
+            None
+        }
+    }
+
+    fn literal_at(&self) -> Option<usize> {
         let rest = &self.text[self.at..];
         let bytes = rest.as_bytes();
         let after_ident = self.at > 0 && {
@@ -184,6 +193,16 @@ impl<'t> Significant<'t> {
     }
 }
 
+/// The length of the character at `at`, whose first byte is `byte`: a whole character, so that
+/// offsets stay on character boundaries.
+fn step(text: &str, at: usize, byte: u8) -> usize {
+    if byte.is_ascii() {
+        1
+    } else {
+        text[at..].chars().next().map_or(1, char::len_utf8)
+    }
+}
+
 /// The offset after the closing `quote` of a literal whose text starts at `from`.
 fn quoted(bytes: &[u8], from: usize, quote: u8) -> usize {
     let mut i = from;
@@ -205,12 +224,11 @@ impl Iterator for Significant<'_> {
             let byte = *self.text.as_bytes().get(self.at)?;
             if byte.is_ascii_whitespace() {
                 self.at += 1;
-            } else if let Some(end) = self.literal_end() {
+            } else if let Some(end) = self.literal_end(byte) {
                 self.at = end.max(self.at + 1);
             } else {
                 let at = self.at;
-                // Step over a whole character: offsets stay on character boundaries.
-                self.at += self.text[at..].chars().next().map_or(1, char::len_utf8);
+                self.at += step(self.text, at, byte);
                 return Some((at, byte));
             }
         }
