@@ -3,11 +3,13 @@
 //! Parsing is the check that a template produced valid Rust; a failure names the template and the
 //! line, and the unformatted text is kept for inspection. A large text is formatted a piece at a
 //! time (see `format/pieces.rs`), which bounds the syntax tree held in memory. Doc comments are
-//! set aside while a text is parsed and printed (see `format/docs.rs`).
+//! set aside while a text is parsed and printed (see `format/docs.rs`), and structs are formatted a
+//! field at a time, each distinct field once (see `format/units.rs`).
 
 mod docs;
 mod pieces;
 mod scan;
+mod units;
 
 use std::path::Path;
 
@@ -20,7 +22,7 @@ pub fn format_rust(template: &str, text: &str, dump_dir: Option<&Path>) -> Resul
         if let Some(formatted) = pieces::format_in_pieces(text, pieces::PIECE_BYTES) {
             return Ok(formatted);
         }
-    } else if let Some(formatted) = print(text) {
+    } else if let Some(formatted) = units::Units::default().format(text) {
         forget_spans();
         return Ok(formatted);
     }

@@ -39,6 +39,29 @@ pub(super) fn cuts(text: &str, kind: Cut) -> Vec<usize> {
     cuts
 }
 
+/// Byte offsets just after each comma that ends a field (or variant) of the body of a struct (or
+/// enum) `text`, and its end: commas inside brackets and inside a type's angle brackets (`Map<K,
+/// V>`) are not cuts (a `>` after `-` is an arrow).
+pub(super) fn fields(text: &str) -> Vec<usize> {
+    let mut cuts = Vec::new();
+    let (mut level, mut angle, mut previous) = (0usize, 0usize, 0u8);
+    for (at, byte) in Significant::new(text) {
+        match byte {
+            b'{' | b'[' | b'(' => level += 1,
+            b'}' | b']' | b')' => level = level.saturating_sub(1),
+            b'<' if level == 0 => angle += 1,
+            b'>' if level == 0 && previous != b'-' => angle = angle.saturating_sub(1),
+            b',' if level == 0 && angle == 0 => cuts.push(at + 1),
+            _ => {}
+        }
+        previous = byte;
+    }
+    if cuts.last() != Some(&text.len()) {
+        cuts.push(text.len());
+    }
+    cuts
+}
+
 /// The byte ranges of the line comments of `text` that start their line (after its
 /// indentation), outside string literals and block comments; a range ends before the line break.
 pub(super) fn leading_line_comments(text: &str) -> Vec<(usize, usize)> {
