@@ -128,7 +128,7 @@ pub(super) fn largest_group(item: &str) -> Option<Group> {
 }
 
 /// The bytes of Rust text that are neither whitespace, comments, nor inside string and
-/// character literals, with their offsets.
+/// character literals, with their offsets; a word (identifier, keyword, number) is its first byte.
 struct Significant<'t> {
     text: &'t str,
     at: usize,
@@ -216,10 +216,14 @@ impl<'t> Significant<'t> {
     }
 }
 
-/// The length of the character at `at`, whose first byte is `byte`: a whole character, so that
-/// offsets stay on character boundaries.
+/// The length of the significant unit at `at`, whose first byte is `byte`: a word (an
+/// identifier, keyword or number, which holds no bracket and starts no literal inside) at once,
+/// else a whole character, so that offsets stay on character boundaries.
 fn step(text: &str, at: usize, byte: u8) -> usize {
-    if byte.is_ascii() {
+    let word = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_';
+    if word(&byte) {
+        text.as_bytes()[at..].iter().take_while(|b| word(b)).count()
+    } else if byte.is_ascii() {
         1
     } else {
         text[at..].chars().next().map_or(1, char::len_utf8)
