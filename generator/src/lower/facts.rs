@@ -159,3 +159,18 @@ fn non_empty(text: Option<&str>) -> Option<String> {
         .filter(|t| !t.is_empty())
         .map(str::to_owned)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::ir::{Facts, Field};
+
+    /// Facts sit in every field, type, parameter, body and response of the IR, tens of thousands
+    /// of them for a large API while it is lowered: the JSON values, which most schemas do not
+    /// have, stay boxed (unboxed, Facts took 712 bytes, and a field 830).
+    #[test]
+    fn facts_stay_small() {
+        let (facts, field) = (std::mem::size_of::<Facts>(), std::mem::size_of::<Field>());
+        assert!(facts <= 360, "Facts takes {facts} bytes");
+        assert!(field <= 480, "Field takes {field} bytes");
+    }
+}
