@@ -2,10 +2,14 @@
 //!
 //! Parsing is the check that a template produced valid Rust; a failure names the template and the
 //! line, and the unformatted text is kept for inspection. A large text is formatted a piece at a
-//! time (see `format/pieces.rs`), which bounds the syntax tree held in memory.
+//! time (see `format/pieces.rs`), which bounds the syntax tree held in memory. Doc comments are
+//! set aside while a text is parsed and printed (see `format/docs.rs`), and structs are formatted a
+//! field at a time, each distinct field once (see `format/units.rs`).
 
+mod docs;
 mod pieces;
 mod scan;
+mod units;
 
 use std::path::Path;
 
@@ -18,7 +22,11 @@ pub fn format_rust(template: &str, text: &str, dump_dir: Option<&Path>) -> Resul
         if let Some(formatted) = pieces::format_in_pieces(text, pieces::PIECE_BYTES) {
             return Ok(formatted);
         }
+    } else if let Some(formatted) = units::Units::default().format(text) {
+        forget_spans();
+        return Ok(formatted);
     }
+    // Parsed again as written, so that an error names the line the template wrote.
     let parsed = syn::parse_file(text);
     let result = match parsed {
         Ok(file) => Ok(prettyplease::unparse(&file)),
@@ -44,6 +52,20 @@ pub fn format_rust(template: &str, text: &str, dump_dir: Option<&Path>) -> Resul
     };
     forget_spans();
     result
+}
+
+/// `text` parsed and printed with its doc comments set aside, or `None` when it does not parse
+/// (or has no doc comments to set aside, then it is printed as it is).
+fn print(text: &str) -> Option<String> {
+    match docs::set_aside(text) {
+        Some((short, runs)) => {
+            let file = syn::parse_file(&short).ok()?;
+            docs::put_back(&prettyplease::unparse(&file), &runs)
+        }
+        None => syn::parse_file(text)
+            .ok()
+            .map(|file| prettyplease::unparse(&file)),
+    }
 }
 
 /// Frees what `proc-macro2` keeps to locate spans: with `span-locations` (which gives a parse

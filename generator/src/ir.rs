@@ -779,12 +779,13 @@ pub struct Facts {
     /// `format` (an annotation: `date-time`, `uuid`, `int32`, ...).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub format: Option<String>,
-    /// `default`.
+    /// `default`. (The JSON values are boxed: most schemas have none, and an unboxed
+    /// `Option<Value>` takes 80 bytes in every field, type and parameter of a large API.)
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub default: Option<Value>,
+    pub default: Option<Box<Value>>,
     /// `example`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub example: Option<Value>,
+    pub example: Option<Box<Value>>,
     /// Examples beyond `example` (an OpenAPI 3.1 schema lists several under `examples`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub examples: Vec<Value>,
@@ -808,10 +809,10 @@ pub struct Facts {
     pub deprecated: bool,
     /// `minimum`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub minimum: Option<Value>,
+    pub minimum: Option<Box<Value>>,
     /// `maximum`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub maximum: Option<Value>,
+    pub maximum: Option<Box<Value>>,
     /// `exclusiveMinimum` (the OpenAPI 3.0 boolean form: `minimum` itself is excluded).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub exclusive_minimum: bool,
@@ -820,7 +821,7 @@ pub struct Facts {
     pub exclusive_maximum: bool,
     /// `multipleOf`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub multiple_of: Option<Value>,
+    pub multiple_of: Option<Box<Value>>,
     /// `minLength`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub min_length: Option<usize>,

@@ -125,7 +125,19 @@ pub struct Lowered {
 /// Runs `load → resolve → lower` on spec bytes, keeping the operations of
 /// [`Options::include`]. Errors list every problem found, sorted by location.
 pub fn load_connector(bytes: &[u8], options: &Options) -> Result<Lowered, Error> {
-    let lowered = lower_spec(bytes, options, &options.include)?;
+    let document = load::load(bytes, options.max_spec_bytes).map_err(|d| Error::Spec(vec![d]))?;
+    lower_included(document, options)
+}
+
+/// Runs `resolve → lower` on a loaded document, keeping the operations of
+/// [`Options::include`]; an include value that matches no operation is an error naming it.
+fn lower_included(document: load::Document, options: &Options) -> Result<Lowered, Error> {
+    let by_tag = |u: &lower::select::Unmatched| u.criterion == lower::select::Criterion::Tag;
+    // The spec's tags, for the error that a tag matches no operation: read before lowering
+    // consumes the document, and only when tags are asked for.
+    let tags: Option<String> = (!options.include.tags.is_empty())
+        .then(|| lower::select::spec_tags(&document.root).join(", "));
+    let lowered = lower_document(document, options, &options.include)?;
     let unmatched = options.include.unmatched(&lowered.connector.operations);
     let Some(first) = unmatched.first() else {
         return Ok(lowered);
@@ -140,32 +152,13 @@ pub fn load_connector(bytes: &[u8], options: &Options) -> Result<Lowered, Error>
             )
         })
         .collect();
-    if unmatched
-        .iter()
-        .any(|u| u.criterion == lower::select::Criterion::Tag)
-    {
-        // Only on this error path is the document read again, for the tags it could have been.
-        let document =
-            load::load(bytes, options.max_spec_bytes).map_err(|d| Error::Spec(vec![d]))?;
-        message.push(format!(
-            "the spec's tags are: {}",
-            lower::select::spec_tags(&document.root).join(", ")
-        ));
+    if let Some(tags) = tags.filter(|_| unmatched.iter().any(by_tag)) {
+        message.push(format!("the spec's tags are: {tags}"));
     }
     Err(Error::InvalidOption {
         option: first.criterion.flag(),
         message: message.join("; "),
     })
-}
-
-/// Runs `load → resolve → lower` on spec bytes, keeping the operations `include` keeps.
-pub(crate) fn lower_spec(
-    bytes: &[u8],
-    options: &Options,
-    include: &Include,
-) -> Result<Lowered, Error> {
-    let document = load::load(bytes, options.max_spec_bytes).map_err(|d| Error::Spec(vec![d]))?;
-    lower_document(document, options, include)
 }
 
 /// Runs `resolve → lower` on a loaded document, keeping the operations `include` keeps.
@@ -210,13 +203,19 @@ pub(crate) fn lower_document_with(
 /// Reads and lowers the spec file at `path`; a spec error names the file.
 pub fn load_spec(path: &Path, options: &Options) -> Result<Lowered, Error> {
     let bytes = read_spec(path)?;
-    load_connector(&bytes, options).map_err(|err| match err {
-        Error::Spec(_) => Error::InSpec {
-            path: path.to_path_buf(),
-            source: Box::new(err),
-        },
-        other => other,
-    })
+    let document = load::load(&bytes, options.max_spec_bytes).map_err(|d| Error::Spec(vec![d]));
+    // The spec's bytes (13 MB for GitHub) are not needed once parsed: freed before lowering,
+    // when memory peaks.
+    drop(bytes);
+    document
+        .and_then(|document| lower_included(document, options))
+        .map_err(|err| match err {
+            Error::Spec(_) => Error::InSpec {
+                path: path.to_path_buf(),
+                source: Box::new(err),
+            },
+            other => other,
+        })
 }
 
 /// Reads a spec file.
@@ -340,7 +339,7 @@ fn render_modules(
             pieces.push(Piece::Module(module));
         }
     }
-    let rendered = parallel::in_parallel(&pieces, |piece| {
+    let mut rendered = parallel::in_parallel(&pieces, |piece| {
         let (name, c) = match piece {
             Piece::Types(batch) => (
                 "types",
@@ -361,11 +360,12 @@ fn render_modules(
     let mut modules = Vec::new();
     for (module, _, _) in MODULES.iter().filter(|(m, _, _)| generates(m, context)) {
         let module = *module;
-        // The types, rendered a batch at a time, are one text again.
+        // The types, rendered a batch at a time, are one text again; the pieces are freed as
+        // their module is formatted.
         let text: String = rendered
-            .iter()
+            .iter_mut()
             .filter(|(name, _)| *name == module)
-            .map(|(_, text)| text.as_str())
+            .map(|(_, text)| std::mem::take(text))
             .collect();
         let code = match target {
             Target::OwnCrate => format::format_rust(&format!("{module}.rs.j2"), &text, dump)?,
@@ -470,11 +470,11 @@ pub fn render_crate(
         "src/lib.rs".to_owned(),
         format!("{}{root}", banner(spec_label)),
     ));
-    for (name, content) in &rendered.modules {
-        files.push((
-            format!("src/{name}.rs"),
-            format!("{}{content}", banner(spec_label)),
-        ));
+    // Each module's text is freed as its file's is made.
+    for (name, content) in rendered.modules {
+        let mut text = banner(spec_label);
+        text.push_str(&content);
+        files.push((format!("src/{name}.rs"), text));
     }
     files.push((
         "src/catalogue.json".to_owned(),

@@ -92,6 +92,11 @@ impl<'a> Spec<'a> {
 
     /// Parses the fragment `value` (found at `at`) as `T`, naming the exact failing location.
     pub fn parse<T: DeserializeOwned>(&self, value: &Value, at: &str) -> Result<T, Diagnostic> {
+        // Nearly every fragment is valid: the path, which costs a string per key on the way, is
+        // tracked only to name the place of an error, by parsing the fragment again.
+        if let Ok(parsed) = T::deserialize(value) {
+            return Ok(parsed);
+        }
         serde_path_to_error::deserialize(value).map_err(|e| {
             let mut pointer = at.to_owned();
             for segment in e.path().iter() {

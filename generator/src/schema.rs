@@ -418,10 +418,11 @@ fn apply(schema: &mut Value, facts: &Facts) {
     put("title", facts.title.clone().map(Value::from));
     put("description", facts.description.clone().map(Value::from));
     put("format", facts.format.clone().map(Value::from));
-    put("default", facts.default.clone());
+    put("default", facts.default.as_deref().cloned());
     let examples: Vec<Value> = facts
         .example
-        .iter()
+        .as_deref()
+        .into_iter()
         .chain(&facts.examples)
         .cloned()
         .collect();
@@ -460,9 +461,9 @@ fn apply(schema: &mut Value, facts: &Facts) {
             "maximum"
         },
     );
-    put(min_key, facts.minimum.clone());
-    put(max_key, facts.maximum.clone());
-    put("multipleOf", facts.multiple_of.clone());
+    put(min_key, facts.minimum.as_deref().cloned());
+    put(max_key, facts.maximum.as_deref().cloned());
+    put("multipleOf", facts.multiple_of.as_deref().cloned());
     put("minLength", facts.min_length.map(Value::from));
     put("maxLength", facts.max_length.map(Value::from));
     put("pattern", facts.pattern.clone().map(Value::from));

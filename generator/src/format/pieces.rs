@@ -15,6 +15,7 @@
 //! even that fails the caller formats the whole text, as before.
 
 use super::scan::{cuts, largest_group, Cut};
+use super::units::Units;
 
 /// Pieces are cut at the first item boundary after this many bytes.
 pub(crate) const PIECE_BYTES: usize = 256 * 1024;
@@ -36,11 +37,12 @@ pub(crate) fn format_in_pieces(text: &str, piece_bytes: usize) -> Option<String>
         leaves: Vec::new(),
     };
     let nodes = plan.body(&mut Vec::new(), text, 1, 1);
+    let units = Units::default();
     let formatted =
-        crate::parallel::in_parallel(&plan.leaves, |leaf| Ok::<_, ()>(leaf.format())).ok()?;
+        crate::parallel::in_parallel(&plan.leaves, |leaf| Ok::<_, ()>(leaf.format(&units))).ok()?;
     let mut out = String::with_capacity(text.len());
     for node in &nodes {
-        node.assemble(&formatted, &mut out)?;
+        node.assemble(&formatted, &units, &mut out)?;
     }
     Some(out)
 }
@@ -168,19 +170,24 @@ fn cut_item(item: &str) -> Option<(Level<'_>, &str)> {
 }
 
 impl Node<'_> {
-    fn assemble(&self, formatted: &[Option<String>], out: &mut String) -> Option<()> {
+    fn assemble(
+        &self,
+        formatted: &[Option<String>],
+        units: &Units,
+        out: &mut String,
+    ) -> Option<()> {
         match self {
             Node::Leaf(index) => out.push_str(formatted.get(*index)?.as_deref()?),
             Node::Cut { parts, whole } => {
                 let mark = out.len();
                 if parts
                     .iter()
-                    .try_for_each(|part| part.assemble(formatted, out))
+                    .try_for_each(|part| part.assemble(formatted, units, out))
                     .is_none()
                 {
                     // A wrong cut inside the item (the fields of a struct are not items).
                     out.truncate(mark);
-                    out.push_str(&whole.format()?);
+                    out.push_str(&whole.format(units)?);
                 }
             }
         }
@@ -189,10 +196,13 @@ impl Node<'_> {
 }
 
 impl Leaf<'_> {
-    /// The piece formatted, with the heads and tails it prints.
-    fn format(&self) -> Option<String> {
+    /// The piece formatted, with the heads and tails it prints; items at the top a field at a
+    /// time (see `units.rs`).
+    fn format(&self, units: &Units) -> Option<String> {
         if self.levels.is_empty() {
-            return format(self.text);
+            let formatted = units.format(self.text);
+            super::forget_spans();
+            return formatted;
         }
         let depth = self.levels.len();
         let mut text = String::with_capacity(self.text.len() + 256);
@@ -265,9 +275,7 @@ fn mark(level: usize, end: &str, kind: Cut) -> String {
 }
 
 fn format(text: &str) -> Option<String> {
-    let formatted = syn::parse_file(text)
-        .ok()
-        .map(|file| prettyplease::unparse(&file));
+    let formatted = super::print(text);
     super::forget_spans();
     formatted
 }

@@ -39,6 +39,54 @@ pub(super) fn cuts(text: &str, kind: Cut) -> Vec<usize> {
     cuts
 }
 
+/// Byte offsets just after each comma that ends a field (or variant) of the body of a struct (or
+/// enum) `text`, and its end: commas inside brackets and inside a type's angle brackets (`Map<K,
+/// V>`) are not cuts (a `>` after `-` is an arrow).
+pub(super) fn fields(text: &str) -> Vec<usize> {
+    let mut cuts = Vec::new();
+    let (mut level, mut angle, mut previous) = (0usize, 0usize, 0u8);
+    for (at, byte) in Significant::new(text) {
+        match byte {
+            b'{' | b'[' | b'(' => level += 1,
+            b'}' | b']' | b')' => level = level.saturating_sub(1),
+            b'<' if level == 0 => angle += 1,
+            b'>' if level == 0 && previous != b'-' => angle = angle.saturating_sub(1),
+            b',' if level == 0 && angle == 0 => cuts.push(at + 1),
+            _ => {}
+        }
+        previous = byte;
+    }
+    if cuts.last() != Some(&text.len()) {
+        cuts.push(text.len());
+    }
+    cuts
+}
+
+/// The byte ranges of the line comments of `text` that start their line (after its
+/// indentation), outside string literals and block comments; a range ends before the line break.
+pub(super) fn leading_line_comments(text: &str) -> Vec<(usize, usize)> {
+    let bytes = text.as_bytes();
+    let mut found = Vec::new();
+    let mut scan = Significant::new(text);
+    while let Some(&byte) = bytes.get(scan.at) {
+        if byte.is_ascii_whitespace() {
+            scan.at += 1;
+        } else if let Some(end) = scan.literal_end(byte) {
+            let line_start = text[..scan.at].rfind('\n').map_or(0, |i| i + 1);
+            let starts_line = bytes[line_start..scan.at]
+                .iter()
+                .all(|b| *b == b' ' || *b == b'\t');
+            if starts_line && text[scan.at..].starts_with("//") {
+                found.push((scan.at, end));
+            }
+            scan.at = end.max(scan.at + 1);
+        } else {
+            scan.at += step(text, scan.at, byte);
+        }
+    }
+    found
+}
+
 /// A bracketed part of an item: where it opens and closes, and its opening delimiter.
 pub(super) struct Group {
     pub(super) open: usize,
@@ -80,7 +128,7 @@ pub(super) fn largest_group(item: &str) -> Option<Group> {
 }
 
 /// The bytes of Rust text that are neither whitespace, comments, nor inside string and
-/// character literals, with their offsets.
+/// character literals, with their offsets; a word (identifier, keyword, number) is its first byte.
 struct Significant<'t> {
     text: &'t str,
     at: usize,
@@ -91,8 +139,17 @@ impl<'t> Significant<'t> {
         Significant { text, at: 0 }
     }
 
-    /// The offset after the literal or comment starting at `self.at`, if one does.
-    fn literal_end(&self) -> Option<usize> {
+    /// The offset after the literal or comment starting at `self.at` (whose byte is `byte`), if
+    /// one does. Only five bytes can start one: the rest, most of a text, are passed over at once.
+    fn literal_end(&self, byte: u8) -> Option<usize> {
+        if matches!(byte, b'/' | b'"' | b'\'' | b'r' | b'b') {
+            self.literal_at()
+        } else {
+            None
+        }
+    }
+
+    fn literal_at(&self) -> Option<usize> {
         let rest = &self.text[self.at..];
         let bytes = rest.as_bytes();
         let after_ident = self.at > 0 && {
@@ -159,6 +216,20 @@ impl<'t> Significant<'t> {
     }
 }
 
+/// The length of the significant unit at `at`, whose first byte is `byte`: a word (an
+/// identifier, keyword or number, which holds no bracket and starts no literal inside) at once,
+/// else a whole character, so that offsets stay on character boundaries.
+fn step(text: &str, at: usize, byte: u8) -> usize {
+    let word = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_';
+    if word(&byte) {
+        text.as_bytes()[at..].iter().take_while(|b| word(b)).count()
+    } else if byte.is_ascii() {
+        1
+    } else {
+        text[at..].chars().next().map_or(1, char::len_utf8)
+    }
+}
+
 /// The offset after the closing `quote` of a literal whose text starts at `from`.
 fn quoted(bytes: &[u8], from: usize, quote: u8) -> usize {
     let mut i = from;
@@ -180,12 +251,11 @@ impl Iterator for Significant<'_> {
             let byte = *self.text.as_bytes().get(self.at)?;
             if byte.is_ascii_whitespace() {
                 self.at += 1;
-            } else if let Some(end) = self.literal_end() {
+            } else if let Some(end) = self.literal_end(byte) {
                 self.at = end.max(self.at + 1);
             } else {
                 let at = self.at;
-                // Step over a whole character: offsets stay on character boundaries.
-                self.at += self.text[at..].chars().next().map_or(1, char::len_utf8);
+                self.at += step(self.text, at, byte);
                 return Some((at, byte));
             }
         }
