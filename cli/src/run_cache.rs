@@ -136,7 +136,8 @@ fn build_identity() -> String {
 
 /// SHA-256 of `bytes`.
 fn sha256(bytes: &[u8]) -> [u8; 32] {
-    hmac_sha256::Hash::hash(bytes)
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).into()
 }
 
 fn hex(bytes: &[u8]) -> String {
