@@ -547,6 +547,27 @@ pub(crate) fn render_inline(
     Ok(format!("{}{root}", banner(spec_label)))
 }
 
+/// The modules of `connector` as rendered for inline use, before formatting: the format
+/// module's tests compare their formatting, and reach rendering through here so that `format`
+/// never imports `render` (which imports `format`).
+#[cfg(test)]
+pub(crate) fn rendered_modules(
+    connector: &Connector,
+    options: &Options,
+) -> Result<Vec<(&'static str, String)>, Error> {
+    let renderer = render::Renderer::new(None)?;
+    let (context, catalogue) = view_context(connector, "x");
+    let rendered = render_modules(
+        &renderer,
+        &context,
+        &catalogue,
+        options,
+        Target::GatedInline,
+        None,
+    )?;
+    Ok(rendered.modules)
+}
+
 /// What [`render_inline`] formats, as rendered: for code that holds it and is formatted whole,
 /// so that it is parsed once.
 pub(crate) fn render_inline_unformatted(

@@ -371,18 +371,8 @@ pub struct Generic<T> { pub t: T, }
             let bytes = std::fs::read(&path).unwrap();
             let options = crate::Options::default();
             let lowered = crate::load_connector(&bytes, &options).unwrap();
-            let renderer = crate::render::Renderer::new(None).unwrap();
-            let (context, catalogue) = crate::view_context(&lowered.connector, "x");
-            let rendered = crate::render_modules(
-                &renderer,
-                &context,
-                &catalogue,
-                &options,
-                crate::Target::GatedInline,
-                None,
-            )
-            .unwrap();
-            for (module, text) in &rendered.modules {
+            let modules = crate::rendered_modules(&lowered.connector, &options).unwrap();
+            for (module, text) in &modules {
                 let units = Units::default();
                 assert_eq!(
                     units.format(text).as_deref(),
