@@ -9,6 +9,10 @@ mod crates;
 mod dedup;
 mod entities;
 mod features;
+/// The store tests' helpers (a fresh Postgres database per test), shared with connector-flows.
+#[path = "../../../flows/tests/it/support.rs"]
+#[allow(dead_code)]
+mod flows_support;
 mod formats;
 mod login;
 mod mixed_versions;

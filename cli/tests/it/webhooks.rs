@@ -387,46 +387,9 @@ fn delivery_retries_in_order_and_dead_letters_what_keeps_failing() {
     assert!(again.stdout.is_empty());
 }
 
+/// A Postgres database of its own, so that runs do not see each other's events.
 fn support_postgres() -> Option<String> {
-    match std::env::var("CONNECTOR_TEST_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => {
-            // A database of its own, so that runs do not see each other's events.
-            static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-            let next = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let name = format!("cli_{}_{next}_{}", std::process::id(), rand_suffix());
-            let rt = runtime();
-            rt.block_on(async {
-                let Ok(connector_flows::store::Store::Postgres(db)) =
-                    connector_flows::store::Store::open(&url).await
-                else {
-                    panic!("the test Postgres server");
-                };
-                let client = db.client().await.expect("client");
-                client
-                    .batch_execute(&format!("CREATE DATABASE {name}"))
-                    .await
-                    .expect("create database");
-            });
-            let (base, _) = url.rsplit_once('/').expect("a database in the URL");
-            Some(format!("{base}/{name}"))
-        }
-        _ => {
-            assert!(
-                std::env::var("POSTGRES_REQUIRED").as_deref() != Ok("1"),
-                "POSTGRES_REQUIRED=1 but CONNECTOR_TEST_POSTGRES_URL is not set"
-            );
-            eprintln!(
-                "SKIPPED: no Postgres server (CONNECTOR_TEST_POSTGRES_URL); run scripts/test.sh"
-            );
-            None
-        }
-    }
-}
-
-fn rand_suffix() -> u32 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos())
+    runtime().block_on(crate::flows_support::fresh_postgres())
 }
 
 /// 10,000 events from 50 concurrent senders, 5 % of them sent twice and 1 % sent again after

@@ -190,44 +190,7 @@ pub fn sqlite_rows(path: &Path, table: &str) -> Vec<serde_json::Map<String, serd
     rows.map(Result::unwrap).collect()
 }
 
-/// The Postgres server scripts/test.sh started (`None`, with a SKIPPED line, without one).
-pub fn postgres_server() -> Option<String> {
-    match std::env::var("CONNECTOR_TEST_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            assert!(
-                std::env::var("POSTGRES_REQUIRED").as_deref() != Ok("1"),
-                "POSTGRES_REQUIRED=1 but CONNECTOR_TEST_POSTGRES_URL is not set (scripts/test.sh starts a server)"
-            );
-            eprintln!(
-                "SKIPPED: no Postgres server (CONNECTOR_TEST_POSTGRES_URL); run scripts/test.sh"
-            );
-            None
-        }
-    }
-}
-
-/// A new, empty database on the test server, as its URL.
-pub async fn fresh_postgres() -> Option<String> {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    let server = postgres_server()?;
-    let name = format!(
-        "sync_{}_{}_{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos())
-    );
-    let client = postgres_client(&server).await;
-    client
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .await
-        .unwrap();
-    let (base, _) = server.rsplit_once('/').unwrap();
-    Some(format!("{base}/{name}"))
-}
+pub use crate::flows_support::fresh_postgres;
 
 /// A client of the database at `url`.
 pub async fn postgres_client(url: &str) -> connector_flows::store::PostgresClient {
