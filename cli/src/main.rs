@@ -1,5 +1,6 @@
 //! The `connector-gen` command line: parses arguments and calls the library.
 
+mod alloc;
 mod generate;
 mod inspect;
 mod interpret;
@@ -123,6 +124,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    alloc::tune();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {

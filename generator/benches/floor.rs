@@ -1,10 +1,13 @@
 //! The floor for generation speed: the time to merely read and deserialise a spec into the
 //! `openapiv3` model, which any generator built on it pays. `scripts/bench.sh` runs it:
 //! `cargo bench -p connector-gen --bench floor -- SPEC...` prints `SPEC<TAB>milliseconds` (best of
-//! three), or `SPEC<TAB>n/a (why)`.
+//! three), or `SPEC<TAB>n/a (why)`. It allocates with mimalloc, as the command line does.
 
 use std::path::Path;
 use std::time::Instant;
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn deserialise(path: &Path) -> Result<f64, String> {
     let mut best = f64::INFINITY;
