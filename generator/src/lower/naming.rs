@@ -4,7 +4,8 @@
 //! digit, names made of symbols or non-ASCII letters, and collisions are handled the same way
 //! everywhere. Output is deterministic: the same inputs in the same order give the same names.
 
-use std::collections::BTreeSet;
+use std::cell::RefCell;
+use std::collections::{BTreeSet, HashMap};
 
 use heck::{ToShoutySnakeCase, ToSnakeCase, ToUpperCamelCase};
 
@@ -81,9 +82,81 @@ fn ascii_words(raw: &str) -> String {
     out
 }
 
+/// The case conversions whose results are remembered, each an index into [`CONVERTED`].
+#[derive(Clone, Copy)]
+enum Case {
+    UpperCamel = 0,
+    Snake = 1,
+}
+
+/// Entries a thread remembers per case before it starts again: bounds the memory of a
+/// long-lived process.
+const REMEMBERED: usize = 1 << 16;
+
+/// A spec name and what it converted to.
+type Conversions = HashMap<Box<str>, Box<str>>;
+
+thread_local! {
+    /// Case conversions already made on this thread. The same property names (`id`, `url`,
+    /// `created_at`) come back in nearly every schema of a large API, and converting names with
+    /// heck was a twentieth of GitHub's generation.
+    static CONVERTED: RefCell<[Conversions; 2]> = RefCell::default();
+}
+
+/// Whether heck leaves `raw` as it is in `case`: most names reaching the conversion are already
+/// converted (a nested type's name is its parent's followed by the property's), and they skip
+/// both heck and the table.
+fn unchanged(raw: &str, case: Case) -> bool {
+    let bytes = raw.as_bytes();
+    match case {
+        // Words of one capital followed by lowercase letters and digits: heck starts a word at
+        // each capital after a lowercase letter and lowercases the rest of a word.
+        Case::UpperCamel => {
+            bytes.first().is_some_and(u8::is_ascii_uppercase)
+                && bytes.iter().all(u8::is_ascii_alphanumeric)
+                && bytes
+                    .windows(2)
+                    .all(|pair| !pair[1].is_ascii_uppercase() || pair[0].is_ascii_lowercase())
+        }
+        // Lowercase words joined by single underscores.
+        Case::Snake => {
+            !raw.is_empty()
+                && !raw.starts_with('_')
+                && !raw.ends_with('_')
+                && !raw.contains("__")
+                && bytes
+                    .iter()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'_')
+        }
+    }
+}
+
+/// `raw`'s ASCII words in `case`, converted once per thread.
+fn converted(raw: &str, case: Case) -> String {
+    if unchanged(raw, case) {
+        return raw.to_owned();
+    }
+    CONVERTED.with(|cell| {
+        let map = &mut cell.borrow_mut()[case as usize];
+        if let Some(name) = map.get(raw) {
+            return name.to_string();
+        }
+        let words = ascii_words(raw);
+        let name = match case {
+            Case::UpperCamel => words.to_upper_camel_case(),
+            Case::Snake => words.to_snake_case(),
+        };
+        if map.len() >= REMEMBERED {
+            map.clear();
+        }
+        map.insert(raw.into(), name.as_str().into());
+        name
+    })
+}
+
 /// An `UpperCamelCase` name for a type, never a keyword or a shadowed std type.
 pub fn type_name(raw: &str) -> String {
-    let mut name = ascii_words(raw).to_upper_camel_case();
+    let mut name = converted(raw, Case::UpperCamel);
     if name.is_empty() {
         name = "Unnamed".to_owned();
     } else if name.starts_with(|c: char| c.is_ascii_digit()) {
@@ -97,7 +170,7 @@ pub fn type_name(raw: &str) -> String {
 
 /// An `UpperCamelCase` name for an enum variant.
 pub fn variant_name(raw: &str) -> String {
-    let mut name = ascii_words(raw).to_upper_camel_case();
+    let mut name = converted(raw, Case::UpperCamel);
     if name.is_empty() {
         name = "Empty".to_owned();
     } else if name.starts_with(|c: char| c.is_ascii_digit()) {
@@ -111,7 +184,7 @@ pub fn variant_name(raw: &str) -> String {
 
 /// A `snake_case` name for a function, field or argument; keywords become raw identifiers.
 pub fn snake_name(raw: &str, fallback: &str) -> String {
-    let mut name = ascii_words(raw).to_snake_case();
+    let mut name = converted(raw, Case::Snake);
     if name.is_empty() {
         name = fallback.to_owned();
     } else if name.starts_with(|c: char| c.is_ascii_digit()) {
@@ -181,6 +254,36 @@ impl Namespace {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The shortcut agrees with heck: a name it keeps is one heck keeps.
+        #[test]
+        fn names_kept_as_they_are_are_what_heck_makes(raw in "[A-Za-z0-9_]{0,12}") {
+            let words = ascii_words(&raw);
+            if unchanged(&raw, Case::UpperCamel) {
+                proptest::prop_assert_eq!(words.to_upper_camel_case(), raw.clone());
+            }
+            if unchanged(&raw, Case::Snake) {
+                proptest::prop_assert_eq!(words.to_snake_case(), raw.clone());
+            }
+        }
+    }
+
+    #[test]
+    fn names_already_converted_are_kept() {
+        for kept in ["Pet", "PetStoreItem", "V1beta2", "A", "Abc123def"] {
+            assert!(unchanged(kept, Case::UpperCamel), "{kept}");
+        }
+        for changed in ["HTTPError", "pet", "A2B", "Pet_Item", ""] {
+            assert!(!unchanged(changed, Case::UpperCamel), "{changed}");
+        }
+        for kept in ["id", "created_at", "v2_beta", "a1b"] {
+            assert!(unchanged(kept, Case::Snake), "{kept}");
+        }
+        for changed in ["_id", "a__b", "id_", "Id", "a-b", ""] {
+            assert!(!unchanged(changed, Case::Snake), "{changed}");
+        }
+    }
 
     #[test]
     fn type_names() {
