@@ -7,6 +7,7 @@
 //! field at a time, each distinct field once (see `format/units.rs`).
 
 mod docs;
+pub(crate) mod layout;
 mod pieces;
 mod scan;
 mod units;

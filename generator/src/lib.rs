@@ -355,6 +355,13 @@ fn render_modules(
             Piece::Module(name) => (*name, context.value(Vec::new())),
         };
         let text = renderer.render(&format!("{name}.rs.j2"), c, extra.clone())?;
+        // The descriptors are printed formatted; code formatted whole with its root gets them
+        // as they are, a crate of its own once its module is formatted.
+        let text = match name {
+            "operations" if own_crate => text,
+            "operations" => render::descriptors::splice(&text, context.view()),
+            _ => text,
+        };
         Ok::<_, Error>((name, text))
     })?;
     let mut modules = Vec::new();
@@ -368,6 +375,10 @@ fn render_modules(
             .map(|(_, text)| std::mem::take(text))
             .collect();
         let code = match target {
+            Target::OwnCrate if module == "operations" => render::descriptors::splice(
+                &format::format_rust("operations.rs.j2", &text, dump)?,
+                context.view(),
+            ),
             Target::OwnCrate => format::format_rust(&format!("{module}.rs.j2"), &text, dump)?,
             Target::GatedInline | Target::Included => text,
         };

@@ -5,6 +5,7 @@
 //! string can never become code even if a template forgets to quote it.
 
 mod context;
+pub(crate) mod descriptors;
 mod entities;
 mod errors;
 mod markdown;
