@@ -357,10 +357,10 @@ fn render_modules(
         let text = renderer.render(&format!("{name}.rs.j2"), c, extra.clone())?;
         // The descriptors are printed formatted; code formatted whole with its root gets them
         // as they are, a crate of its own once its module is formatted.
-        let text = match name {
-            "operations" if own_crate => text,
-            "operations" => render::descriptors::splice(&text, context.view()),
-            _ => text,
+        let text = if name == "operations" && !own_crate {
+            render::descriptors::splice(&text, context.view())
+        } else {
+            text
         };
         Ok::<_, Error>((name, text))
     })?;
@@ -556,6 +556,25 @@ pub(crate) fn render_inline(
     let (renderer, context, rendered) = inline_modules(connector, options, spec_label, target)?;
     let root = render_root(&renderer, &context, Some(&rendered), None)?;
     Ok(format!("{}{root}", banner(spec_label)))
+}
+
+/// The repository's sample specs (`specs/*.yaml` and `*.json`), each with its path, lowered with
+/// the default options: the tests of formatting and of the descriptors print every one.
+#[cfg(test)]
+pub(crate) fn sample_connectors() -> Vec<(PathBuf, Connector)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../specs");
+    let mut samples = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if !path.extension().is_some_and(|e| e == "yaml" || e == "json") {
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        let lowered = load_connector(&bytes, &Options::default()).unwrap();
+        samples.push((path, lowered.connector));
+    }
+    assert!(samples.len() >= 8, "{} sample specs", samples.len());
+    samples
 }
 
 /// The modules of `connector` as rendered for inline use, before formatting: the format

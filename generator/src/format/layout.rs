@@ -307,11 +307,14 @@ mod tests {
 
     #[test]
     fn deep_indentation_keeps_sixty_columns() {
-        let mut value = text(&"b".repeat(50));
-        for _ in 0..12 {
-            value = Expr::Slice(vec![value, atom("x")]);
+        // Ten levels in, a line has 60 columns left, not 89 minus the indentation.
+        for n in 20..70 {
+            let mut value = text(&"b".repeat(n));
+            for _ in 0..10 {
+                value = Expr::Slice(vec![value, atom("x")]);
+            }
+            let ours = printed("const X: T = ", &value);
+            assert_eq!(ours, pretty(&ours), "width {n}");
         }
-        let ours = printed("const X: T = ", &value);
-        assert_eq!(ours, pretty(&ours));
     }
 }

@@ -361,17 +361,9 @@ pub struct Generic<T> { pub t: T, }
 
     #[test]
     fn sample_connectors_print_the_same_a_field_at_a_time() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../specs");
-        let mut specs = 0;
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if !path.extension().is_some_and(|e| e == "yaml" || e == "json") {
-                continue;
-            }
-            let bytes = std::fs::read(&path).unwrap();
-            let options = crate::Options::default();
-            let lowered = crate::load_connector(&bytes, &options).unwrap();
-            let modules = crate::rendered_modules(&lowered.connector, &options).unwrap();
+        let options = crate::Options::default();
+        for (path, connector) in crate::sample_connectors() {
+            let modules = crate::rendered_modules(&connector, &options).unwrap();
             for (module, text) in &modules {
                 let units = Units::default();
                 assert_eq!(
@@ -381,9 +373,7 @@ pub struct Generic<T> { pub t: T, }
                     path.display()
                 );
             }
-            specs += 1;
         }
-        assert!(specs >= 8, "{specs}");
     }
 
     #[test]
