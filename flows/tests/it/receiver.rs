@@ -210,9 +210,14 @@ async fn scheme_accepts_and_refuses(url: &str, dir: &Path, scheme: SignatureSche
     let mut bad_signature = headers.clone();
     for (k, v) in &mut bad_signature {
         if k.contains("signature") {
-            // Flip the last character of the MAC.
+            // Change the last character of the MAC to one of another value: hex is read in
+            // either case, so `a` becoming `A` would leave the MAC as it was.
             let last = v.pop().unwrap_or('0');
-            v.push(if last == 'A' { 'B' } else { 'A' });
+            v.push(if last.eq_ignore_ascii_case(&'a') {
+                'B'
+            } else {
+                'A'
+            });
         }
     }
     refused.push(("a changed signature", bad_signature, body.clone()));
