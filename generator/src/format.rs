@@ -7,9 +7,11 @@
 //! field at a time, each distinct field once (see `format/units.rs`).
 
 mod docs;
+mod impls;
 pub(crate) mod layout;
 mod pieces;
 mod scan;
+mod shape;
 mod units;
 
 use std::path::Path;
@@ -58,13 +60,19 @@ pub fn format_rust(template: &str, text: &str, dump_dir: Option<&Path>) -> Resul
 /// `text` parsed and printed with its doc comments set aside, or `None` when it does not parse
 /// (or has no doc comments to set aside, then it is printed as it is).
 fn print(text: &str) -> Option<String> {
+    print_checked(text, |_| true)
+}
+
+/// [`print`], when the parsed text passes `check`.
+fn print_checked(text: &str, check: impl FnOnce(&syn::File) -> bool) -> Option<String> {
     match docs::set_aside(text) {
         Some((short, runs)) => {
-            let file = syn::parse_file(&short).ok()?;
+            let file = syn::parse_file(&short).ok().filter(|f| check(f))?;
             docs::put_back(&prettyplease::unparse(&file), &runs)
         }
         None => syn::parse_file(text)
             .ok()
+            .filter(|f| check(f))
             .map(|file| prettyplease::unparse(&file)),
     }
 }

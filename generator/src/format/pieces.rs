@@ -14,6 +14,7 @@
 //! an unexpected shape, means a wrong cut: the item it was cut from is formatted uncut, and if
 //! even that fails the caller formats the whole text, as before.
 
+use super::impls::Impl;
 use super::scan::{cuts, largest_group, Cut};
 use super::units::Units;
 
@@ -203,6 +204,18 @@ impl Leaf<'_> {
             let formatted = units.format(self.text);
             super::forget_spans();
             return formatted;
+        }
+        if let [level] = self.levels.as_slice() {
+            // A piece of a top-level `impl`'s body: an item at a time (see `impls.rs`).
+            let block =
+                Impl::from_parts(level.head, level.tail).filter(|_| level.kind == Cut::Items);
+            let piece = block.and_then(|block| {
+                units.impl_piece(&block, self.text, self.heads_from <= 1, self.tails_to <= 1)
+            });
+            if piece.is_some() {
+                super::forget_spans();
+                return piece;
+            }
         }
         let depth = self.levels.len();
         let mut text = String::with_capacity(self.text.len() + 256);

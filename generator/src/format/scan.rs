@@ -87,6 +87,59 @@ pub(super) fn leading_line_comments(text: &str) -> Vec<(usize, usize)> {
     found
 }
 
+/// What a token of Rust text is, as far as [`tokens`] tells them apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Token {
+    /// An identifier, keyword or number.
+    Word,
+    /// A string literal with no prefix: `"…"`.
+    Str,
+    /// A punctuation character, a comment, or another literal (bytes, raw, character).
+    Other,
+}
+
+/// The tokens of `text`, with their byte ranges; whitespace is left out.
+pub(super) fn tokens(text: &str) -> Tokens<'_> {
+    Tokens {
+        scan: Significant::new(text),
+    }
+}
+
+/// The iterator [`tokens`] returns.
+pub(super) struct Tokens<'t> {
+    scan: Significant<'t>,
+}
+
+impl Iterator for Tokens<'_> {
+    type Item = (usize, usize, Token);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let text = self.scan.text;
+        loop {
+            let at = self.scan.at;
+            let byte = *text.as_bytes().get(at)?;
+            if byte.is_ascii_whitespace() {
+                self.scan.at += 1;
+                continue;
+            }
+            let (end, kind) = if let Some(end) = self.scan.literal_end(byte) {
+                let kind = if byte == b'"' {
+                    Token::Str
+                } else {
+                    Token::Other
+                };
+                (end.max(at + 1), kind)
+            } else if byte.is_ascii_alphanumeric() || byte == b'_' {
+                (at + step(text, at, byte), Token::Word)
+            } else {
+                (at + step(text, at, byte), Token::Other)
+            };
+            self.scan.at = end;
+            return Some((at, end, kind));
+        }
+    }
+}
+
 /// A bracketed part of an item: where it opens and closes, and its opening delimiter.
 pub(super) struct Group {
     pub(super) open: usize,
@@ -125,6 +178,29 @@ pub(super) fn largest_group(item: &str) -> Option<Group> {
         }
     }
     largest
+}
+
+/// The offset of the `{` that opens the block `item` ends with (a function's body, an `impl`'s
+/// items), or `None` when `item` does not end with a closed `{…}` at its top level.
+pub(super) fn final_block(item: &str) -> Option<usize> {
+    let (mut level, mut open, mut last) = (0usize, None, None);
+    for (at, byte) in Significant::new(item) {
+        match byte {
+            b'{' | b'[' | b'(' => {
+                if level == 0 {
+                    open = (byte == b'{').then_some(at);
+                }
+                level += 1;
+            }
+            b'}' | b']' | b')' => level = level.checked_sub(1)?,
+            _ => {}
+        }
+        last = Some((at, byte));
+    }
+    match last {
+        Some((_, b'}')) if level == 0 => open,
+        _ => None,
+    }
 }
 
 /// The bytes of Rust text that are neither whitespace, comments, nor inside string and
@@ -318,5 +394,18 @@ pub fn h() { if true {} else {} }
         assert_eq!(&item[group.open..=group.close], "[1, 2, 3, 4, 5]");
         assert_eq!(group.delimiter, b'[');
         assert!(largest_group("fn f() { ) }").is_none());
+    }
+
+    #[test]
+    fn the_final_block_is_the_last_one_opened_at_the_top() {
+        let item = "pub fn f(x: [u8; 2]) -> Option<u8> { if true { Some(1) } else { None } }";
+        let open = final_block(item).unwrap();
+        assert!(item[open..].starts_with("{ if true"), "{}", &item[open..]);
+        let open = final_block("impl A { fn f() {} } // a } comment").unwrap();
+        assert_eq!(open, 7);
+        assert_eq!(final_block("fn f() { x }.y"), None);
+        assert_eq!(final_block("const C: u8 = 1;"), None);
+        assert_eq!(final_block("fn f() { ) }"), None);
+        assert_eq!(final_block("fn f() -> [u8; 1] { [1] ]"), None);
     }
 }

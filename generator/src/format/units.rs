@@ -8,36 +8,54 @@
 //! leading doc comments, which make fields distinct, are kept out of the key and put back as
 //! `prettyplease` prints them (see `docs.rs`).
 //!
-//! An item that does not have that shape, or a part that does not format alone, is formatted
-//! whole as before.
+//! `impl` blocks are formatted the same way, an item (and a statement) at a time: see
+//! `impls.rs`. An item that does not have one of these shapes, or a part that does not format
+//! alone, is formatted whole as before.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use super::impls::{Impl, UNIT};
 use super::scan::{cuts, fields, largest_group, Cut};
+use super::shape::{shape, Shape};
 
 /// The stand-in item that fields, variants and attributes are formatted in.
-const STAND_IN: &str = "__ConnectorGenUnits";
+pub(super) const STAND_IN: &str = "__ConnectorGenUnits";
 
-/// What a formatted part is kept under: a field or variant, or the attributes of an item.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-enum Kind {
+/// What a formatted part is kept under: a field or variant, or the attributes of an item; the
+/// head of an `impl`, one of its items, or a function's signature or statement in one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(super) enum Kind {
     Field,
     Variant,
     Attributes,
+    ImplHead,
+    ImplItem,
+    Signature,
+    /// A statement that is not its body's last.
+    Statement,
+    LastStatement,
 }
 
-/// The formatted lines of each distinct field, variant and item attributes met so far
-/// (`None`: it does not format alone), shared by the threads formatting the pieces of one text.
+impl Kind {
+    pub(super) fn in_impl(self) -> bool {
+        !matches!(self, Kind::Field | Kind::Variant | Kind::Attributes)
+    }
+}
+
+/// The formatted lines of each distinct part met so far, by kind (`None`: it does not format
+/// alone), shared by the threads formatting the pieces of one text.
 #[derive(Default)]
 pub(super) struct Units {
-    memo: Mutex<HashMap<(Kind, String), Option<String>>>,
+    pub(super) memo: Mutex<HashMap<Kind, HashMap<String, Option<String>>>>,
 }
 
-/// A part of a text: items formatted whole, or a struct or enum formatted a field at a time.
+/// A part of a text: items formatted whole, a struct or enum formatted a field at a time, or an
+/// `impl` an item at a time.
 enum Part<'t> {
     Whole(&'t str),
     Fields(Body<'t>),
+    Impl(Impl<'t>, &'t str),
 }
 
 /// A struct with named fields, or an enum, with no generics: its attributes, name and the
@@ -55,7 +73,7 @@ impl Units {
     /// `text` (items) formatted as `prettyplease` formats it whole, or `None` when a part of it
     /// does not parse.
     pub(super) fn format(&self, text: &str) -> Option<String> {
-        if text.contains(STAND_IN) {
+        if text.contains(STAND_IN) || text.contains(UNIT) {
             return super::print(text);
         }
         let mut out = String::with_capacity(text.len());
@@ -66,6 +84,10 @@ impl Units {
                 Part::Fields(body) => match self.body(&body) {
                     Some(formatted) => out.push_str(&formatted),
                     None => out.push_str(&super::print(body.item)?),
+                },
+                Part::Impl(block, item) => match self.impl_block(&block) {
+                    Some(formatted) => out.push_str(&formatted),
+                    None => out.push_str(&super::print(item)?),
                 },
             }
         }
@@ -104,40 +126,68 @@ impl Units {
         Some(out)
     }
 
-    /// The formatted lines of each part, those not met before formatted together.
-    fn lookup(&self, parts: &[(Kind, &str)]) -> Option<Vec<String>> {
+    /// The formatted lines of each part, those of shapes not met before formatted together
+    /// (each once; see `shape.rs`).
+    pub(super) fn lookup(&self, parts: &[(Kind, &str)]) -> Option<Vec<String>> {
+        let shapes: Vec<Shape<'_>> = parts.iter().map(|(_, text)| shape(text)).collect();
         // A poisoned lock only means a formatting thread panicked: the map is intact.
         let lock = || self.memo.lock().unwrap_or_else(|p| p.into_inner());
         let mut found: Vec<Option<String>> = Vec::with_capacity(parts.len());
         {
             let memo = lock();
-            for (kind, text) in parts {
-                match memo.get(&(*kind, (*text).to_owned())) {
-                    Some(known) => found.push(Some(known.clone()?)),
+            for ((kind, _), shape) in parts.iter().zip(&shapes) {
+                match memo
+                    .get(kind)
+                    .and_then(|known| known.get(shape.key.as_ref()))
+                {
+                    Some(known) => found.push(Some(shape.restore(known.as_ref()?)?)),
                     None => found.push(None),
                 }
             }
         }
-        let missing: Vec<usize> = (0..parts.len()).filter(|i| found[*i].is_none()).collect();
-        if !missing.is_empty() {
-            let batch: Vec<(Kind, &str)> = missing.iter().map(|i| parts[*i]).collect();
+        let mut batch: Vec<(Kind, &str)> = Vec::new();
+        let mut slots: HashMap<(Kind, &str), usize> = HashMap::new();
+        let missing: Vec<(usize, usize)> = (0..parts.len())
+            .filter(|i| found[*i].is_none())
+            .map(|i| {
+                let key = (parts[i].0, shapes[i].key.as_ref());
+                let slot = *slots.entry(key).or_insert_with(|| {
+                    batch.push(key);
+                    batch.len() - 1
+                });
+                (i, slot)
+            })
+            .collect();
+        if !batch.is_empty() {
             let formatted = format_batch(&batch);
             let mut memo = lock();
-            for (slot, index) in missing.iter().enumerate() {
+            for (slot, (kind, text)) in batch.iter().enumerate() {
                 let lines = formatted.as_ref().map(|all| all[slot].clone());
-                let (kind, text) = parts[*index];
-                memo.insert((kind, text.to_owned()), lines.clone());
-                found[*index] = lines;
+                memo.entry(*kind)
+                    .or_default()
+                    .insert((*text).to_owned(), lines);
             }
-            formatted?;
+            let formatted = formatted?;
+            for (index, slot) in missing {
+                found[index] = Some(shapes[index].restore(&formatted[slot])?);
+            }
         }
         found.into_iter().collect()
+    }
+
+    /// How many distinct parts have been met.
+    #[cfg(test)]
+    pub(super) fn known(&self) -> usize {
+        self.memo.lock().unwrap().values().map(HashMap::len).sum()
     }
 }
 
 /// Formats parts in one stand-in text: attributes before a stand-in struct each, fields (or
 /// variants) in a stand-in struct (or enum) between stand-in fields that mark where each ends.
 fn format_batch(parts: &[(Kind, &str)]) -> Option<Vec<String>> {
+    if parts.iter().any(|(kind, _)| kind.in_impl()) {
+        return super::impls::format_batch(parts);
+    }
     let mut text = String::new();
     let mut marks = Vec::with_capacity(parts.len());
     for (kind, part) in parts {
@@ -155,12 +205,13 @@ fn format_batch(parts: &[(Kind, &str)]) -> Option<Vec<String>> {
                 format!("enum {STAND_IN}{index} {{\n{part}"),
                 format!("    {STAND_IN}{index},\n"),
             ),
+            _ => return None,
         };
         text.push_str(&open);
         text.push('\n');
         match kind {
             Kind::Attributes => text.push_str("    __connector_gen_unit: u8,\n}\n"),
-            Kind::Field | Kind::Variant => {
+            _ => {
                 text.push_str(mark.trim_start());
                 text.push_str("}\n");
             }
@@ -178,7 +229,7 @@ fn format_batch(parts: &[(Kind, &str)]) -> Option<Vec<String>> {
                 rest =
                     rest[at + mark.len()..].strip_prefix("    __connector_gen_unit: u8,\n}\n")?;
             }
-            Kind::Field | Kind::Variant => {
+            _ => {
                 let keyword = if *kind == Kind::Field {
                     "struct"
                 } else {
@@ -195,7 +246,7 @@ fn format_batch(parts: &[(Kind, &str)]) -> Option<Vec<String>> {
 }
 
 /// Appends doc-comment lines as `prettyplease` prints them, at `indent`.
-fn push_docs(out: &mut String, indent: &str, docs: &[&str]) {
+pub(super) fn push_docs(out: &mut String, indent: &str, docs: &[&str]) {
     for doc in docs {
         out.push_str(indent);
         out.push_str(doc.trim_end_matches(' '));
@@ -209,11 +260,16 @@ fn parts(text: &str) -> Vec<Part<'_>> {
     let mut from = 0;
     let mut run = 0;
     for to in cuts(text, Cut::Items) {
-        if let Some(body) = body(&text[from..to]) {
+        let item = &text[from..to];
+        let part = match body(item) {
+            Some(body) => Some(Part::Fields(body)),
+            None => Impl::of(item).map(|block| Part::Impl(block, item)),
+        };
+        if let Some(part) = part {
             if run < from {
                 parts.push(Part::Whole(&text[run..from]));
             }
-            parts.push(Part::Fields(body));
+            parts.push(part);
             run = to;
         }
         from = to;
@@ -281,7 +337,7 @@ fn body(item: &str) -> Option<Body<'_>> {
 }
 
 /// The doc-comment lines an element starts with, and the rest of it.
-fn leading_docs(element: &str) -> (Vec<&str>, &str) {
+pub(super) fn leading_docs(element: &str) -> (Vec<&str>, &str) {
     let mut docs = Vec::new();
     let mut rest = element;
     while let Some(line) = rest.lines().next() {
@@ -347,16 +403,20 @@ pub struct Generic<T> { pub t: T, }
     fn fields_formatted_alone_print_as_the_whole_text_prints() {
         let units = Units::default();
         assert_eq!(units.format(TYPES).as_deref(), Some(whole(TYPES).as_str()));
-        let kinds: Vec<bool> = parts(TYPES)
+        let kinds: String = parts(TYPES)
             .iter()
-            .map(|p| matches!(p, Part::Fields(_)))
+            .map(|p| match p {
+                Part::Whole(_) => 'w',
+                Part::Fields(_) => 'f',
+                Part::Impl(..) => 'i',
+            })
             .collect();
-        // `A` and `E`; not the struct with no comma after its last field, nor the others.
-        assert_eq!(kinds, [true, false, true, false], "{kinds:?}");
+        // `A` and `E` a field at a time, `Tuple`'s impl an item at a time; not the struct with
+        // no comma after its last field, nor the others.
+        assert_eq!(kinds, "fwifw");
         // The repeated field (once with docs, once without) was formatted once; the attributes
-        // of `A` and of `E` are two more.
-        let memo = units.memo.lock().unwrap();
-        assert_eq!(memo.len(), 3 + 3 + 2);
+        // of `A` and of `E` are two more, and the impl's head and item two more.
+        assert_eq!(units.known(), 3 + 3 + 2 + 2);
     }
 
     #[test]
