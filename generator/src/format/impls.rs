@@ -14,7 +14,7 @@
 
 use std::fmt::Write as _;
 
-use super::scan::{cuts, final_block, Cut};
+use super::scan::{cuts, final_block, first_block, Cut};
 use super::units::{leading_docs, push_docs, Kind, Units, STAND_IN};
 
 /// What the stand-ins' names start with: a text that holds it is formatted whole.
@@ -133,7 +133,8 @@ fn item(text: &str) -> Option<Item<'_>> {
         parts: vec![(Kind::ImplItem, rest)],
         is_fn: false,
     };
-    let Some(open) = final_block(rest) else {
+    // A signature (and its body's `{`) taken wrongly fails the stand-in's check.
+    let Some(open) = first_block(rest) else {
         return Some(whole());
     };
     let body = &rest[open + 1..rest.len() - 1];

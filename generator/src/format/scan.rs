@@ -203,6 +203,25 @@ pub(super) fn final_block(item: &str) -> Option<usize> {
     }
 }
 
+/// The offset of the first `{` at the top level of `item` when `item` ends with a `}`: the body
+/// of a function, whose signature holds no brace outside brackets. Only the signature is
+/// scanned; whether that `{` is the one the last `}` closes is left to the caller's check.
+pub(super) fn first_block(item: &str) -> Option<usize> {
+    if !item.trim_end().ends_with('}') {
+        return None;
+    }
+    let mut level = 0usize;
+    for (at, byte) in Significant::new(item) {
+        match byte {
+            b'{' if level == 0 => return Some(at),
+            b'[' | b'(' | b'{' => level += 1,
+            b'}' | b']' | b')' => level = level.checked_sub(1)?,
+            _ => {}
+        }
+    }
+    None
+}
+
 /// The bytes of Rust text that are neither whitespace, comments, nor inside string and
 /// character literals, with their offsets; a word (identifier, keyword, number) is its first byte.
 struct Significant<'t> {
@@ -217,6 +236,7 @@ impl<'t> Significant<'t> {
 
     /// The offset after the literal or comment starting at `self.at` (whose byte is `byte`), if
     /// one does. Only five bytes can start one: the rest, most of a text, are passed over at once.
+    #[inline]
     fn literal_end(&self, byte: u8) -> Option<usize> {
         if matches!(byte, b'/' | b'"' | b'\'' | b'r' | b'b') {
             self.literal_at()
@@ -295,6 +315,7 @@ impl<'t> Significant<'t> {
 /// The length of the significant unit at `at`, whose first byte is `byte`: a word (an
 /// identifier, keyword or number, which holds no bracket and starts no literal inside) at once,
 /// else a whole character, so that offsets stay on character boundaries.
+#[inline]
 fn step(text: &str, at: usize, byte: u8) -> usize {
     let word = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_';
     if word(&byte) {
@@ -407,5 +428,7 @@ pub fn h() { if true {} else {} }
         assert_eq!(final_block("const C: u8 = 1;"), None);
         assert_eq!(final_block("fn f() { ) }"), None);
         assert_eq!(final_block("fn f() -> [u8; 1] { [1] ]"), None);
+        assert_eq!(first_block("fn f(x: [u8; { 1 }]) { x }"), Some(21));
+        assert_eq!(first_block("fn f() { x }.y"), None);
     }
 }

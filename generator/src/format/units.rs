@@ -283,6 +283,10 @@ fn parts(text: &str) -> Vec<Part<'_>> {
 /// The shape of `item` when it is a struct with named fields or an enum, with no generics, its
 /// body last and not empty.
 fn body(item: &str) -> Option<Body<'_>> {
+    // Most items are not: they are told apart before they are scanned.
+    if !item.contains("pub struct ") && !item.contains("pub enum ") {
+        return None;
+    }
     let group = largest_group(item)?;
     if group.delimiter != b'{' || !item[group.close + 1..].trim().is_empty() {
         return None;
