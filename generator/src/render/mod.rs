@@ -9,6 +9,7 @@ pub(crate) mod descriptors;
 mod entities;
 mod errors;
 mod markdown;
+mod plain;
 mod tables;
 mod text;
 pub(crate) mod view;
@@ -92,14 +93,26 @@ impl Renderer {
             Value::from_safe_string(doc_value(&v))
         });
         // A large API prints the same names and types thousands of times; each is parsed once.
-        for (name, what, check) in [
-            ("ident", "identifier", parses::<syn::Ident> as Check),
-            ("ty", "type", parses::<syn::Type>),
-            ("expr", "expression", parses::<syn::Expr>),
-            ("pat", "pattern", parses_pattern),
+        // Plain identifiers, paths and types are told apart without parsing (see `plain.rs`).
+        let never = |_: &str| false;
+        for (name, what, plain, check) in [
+            (
+                "ident",
+                "identifier",
+                plain::is_ident as fn(&str) -> bool,
+                parses::<syn::Ident> as Check,
+            ),
+            ("ty", "type", plain::is_type, parses::<syn::Type>),
+            ("expr", "expression", plain::is_path, parses::<syn::Expr>),
+            ("pat", "pattern", never, parses_pattern),
         ] {
             let valid: Arc<Mutex<HashSet<String>>> = Arc::default();
-            env.add_filter(name, move |v: String| checked(&valid, check, v, what));
+            env.add_filter(name, move |v: String| {
+                if plain(&v) {
+                    return Ok(Value::from_safe_string(v));
+                }
+                checked(&valid, check, v, what)
+            });
         }
         env.add_filter("text", |v: String| Value::from_safe_string(cow_text(&v)));
         env.add_filter("opt_text", |v: Option<String>| {
