@@ -47,7 +47,11 @@ impl Kind {
 /// alone), shared by the threads formatting the pieces of one text.
 #[derive(Default)]
 pub(super) struct Units {
+    /// By shape (see `shape.rs`).
     pub(super) memo: Mutex<HashMap<Kind, HashMap<String, Option<String>>>>,
+    /// The formatted lines of each distinct text met so far, by kind: a text met again is
+    /// neither reshaped nor put back.
+    texts: Mutex<HashMap<Kind, HashMap<String, Option<String>>>>,
 }
 
 /// A part of a text: items formatted whole, a struct or enum formatted a field at a time, or an
@@ -126,29 +130,70 @@ impl Units {
         Some(out)
     }
 
-    /// The formatted lines of each part, those of shapes not met before formatted together
-    /// (each once; see `shape.rs`).
+    /// The formatted lines of each part: those of texts met before as they were, the others
+    /// by their shape (see `shape.rs`), those of shapes not met before formatted together.
     pub(super) fn lookup(&self, parts: &[(Kind, &str)]) -> Option<Vec<String>> {
-        let shapes: Vec<Shape<'_>> = parts.iter().map(|(_, text)| shape(text)).collect();
         // A poisoned lock only means a formatting thread panicked: the map is intact.
-        let lock = || self.memo.lock().unwrap_or_else(|p| p.into_inner());
+        let lock = || self.texts.lock().unwrap_or_else(|p| p.into_inner());
         let mut found: Vec<Option<String>> = Vec::with_capacity(parts.len());
         {
-            let memo = lock();
-            for ((kind, _), shape) in parts.iter().zip(&shapes) {
-                match memo
-                    .get(kind)
-                    .and_then(|known| known.get(shape.key.as_ref()))
-                {
-                    Some(known) => found.push(Some(shape.restore(known.as_ref()?)?)),
+            let texts = lock();
+            for (kind, text) in parts {
+                match texts.get(kind).and_then(|known| known.get(*text)) {
+                    Some(known) => found.push(Some(known.clone()?)),
                     None => found.push(None),
                 }
             }
         }
+        let mut distinct: Vec<(Kind, &str)> = Vec::new();
+        let mut slots: HashMap<(Kind, &str), usize> = HashMap::new();
+        let unknown: Vec<(usize, usize)> = (0..parts.len())
+            .filter(|i| found[*i].is_none())
+            .map(|i| {
+                let slot = *slots.entry(parts[i]).or_insert_with(|| {
+                    distinct.push(parts[i]);
+                    distinct.len() - 1
+                });
+                (i, slot)
+            })
+            .collect();
+        if !distinct.is_empty() {
+            let shaped = self.by_shape(&distinct);
+            let mut texts = lock();
+            for ((kind, text), lines) in distinct.iter().zip(&shaped) {
+                texts
+                    .entry(*kind)
+                    .or_default()
+                    .insert((*text).to_owned(), lines.clone());
+            }
+            for (index, slot) in unknown {
+                found[index] = Some(shaped[slot].clone()?);
+            }
+        }
+        found.into_iter().collect()
+    }
+
+    /// The formatted lines of each part (`None`: it does not format alone) by its shape, the
+    /// shapes not met before formatted together.
+    fn by_shape(&self, parts: &[(Kind, &str)]) -> Vec<Option<String>> {
+        let shapes: Vec<Shape<'_>> = parts.iter().map(|(_, text)| shape(text)).collect();
+        let lock = || self.memo.lock().unwrap_or_else(|p| p.into_inner());
+        let mut known: Vec<Option<Option<String>>> = {
+            let memo = lock();
+            parts
+                .iter()
+                .zip(&shapes)
+                .map(|((kind, _), shape)| {
+                    memo.get(kind)
+                        .and_then(|known| known.get(shape.key.as_ref()))
+                        .cloned()
+                })
+                .collect()
+        };
         let mut batch: Vec<(Kind, &str)> = Vec::new();
         let mut slots: HashMap<(Kind, &str), usize> = HashMap::new();
         let missing: Vec<(usize, usize)> = (0..parts.len())
-            .filter(|i| found[*i].is_none())
+            .filter(|i| known[*i].is_none())
             .map(|i| {
                 let key = (parts[i].0, shapes[i].key.as_ref());
                 let slot = *slots.entry(key).or_insert_with(|| {
@@ -160,19 +205,22 @@ impl Units {
             .collect();
         if !batch.is_empty() {
             let formatted = format_batch(&batch);
+            let lines = |slot: usize| formatted.as_ref().map(|all| all[slot].clone());
             let mut memo = lock();
-            for (slot, (kind, text)) in batch.iter().enumerate() {
-                let lines = formatted.as_ref().map(|all| all[slot].clone());
+            for (slot, (kind, key)) in batch.iter().enumerate() {
                 memo.entry(*kind)
                     .or_default()
-                    .insert((*text).to_owned(), lines);
+                    .insert((*key).to_owned(), lines(slot));
             }
-            let formatted = formatted?;
             for (index, slot) in missing {
-                found[index] = Some(shapes[index].restore(&formatted[slot])?);
+                known[index] = Some(lines(slot));
             }
         }
-        found.into_iter().collect()
+        known
+            .into_iter()
+            .zip(&shapes)
+            .map(|(lines, shape)| shape.restore(lines.flatten()?.as_str()))
+            .collect()
     }
 
     /// How many distinct parts have been met.
