@@ -28,6 +28,10 @@ pub(super) const STAND_IN: &str = "__ConnectorGenUnits";
 pub(super) enum Kind {
     Field,
     Variant,
+    /// The attributes of a field, or of a variant: each prints on its own line, so they lay out
+    /// apart from what they are on (and repeat far more often with it left out).
+    FieldAttributes,
+    VariantAttributes,
     Attributes,
     ImplHead,
     ImplItem,
@@ -39,7 +43,14 @@ pub(super) enum Kind {
 
 impl Kind {
     pub(super) fn in_impl(self) -> bool {
-        !matches!(self, Kind::Field | Kind::Variant | Kind::Attributes)
+        !matches!(
+            self,
+            Kind::Field
+                | Kind::Variant
+                | Kind::FieldAttributes
+                | Kind::VariantAttributes
+                | Kind::Attributes
+        )
     }
 }
 
@@ -101,18 +112,23 @@ impl Units {
     /// A struct or enum formatted: its doc comments, its attributes, its first line, then each
     /// field's doc comments and lines.
     fn body(&self, body: &Body<'_>) -> Option<String> {
-        let (kind, keyword) = if body.is_enum {
-            (Kind::Variant, "pub enum")
+        let (kind, attributes_kind, keyword) = if body.is_enum {
+            (Kind::Variant, Kind::VariantAttributes, "pub enum")
         } else {
-            (Kind::Field, "pub struct")
+            (Kind::Field, Kind::FieldAttributes, "pub struct")
         };
         let (docs, attributes) = leading_docs(body.attributes.trim_start());
         let mut parts = vec![(Kind::Attributes, attributes)];
-        let mut field_docs = Vec::with_capacity(body.elements.len());
+        // Each element's doc comments, and how many parts it has (its attributes, then itself).
+        let mut elements = Vec::with_capacity(body.elements.len());
         for element in &body.elements {
             let (docs, rest) = leading_docs(element);
-            field_docs.push(docs);
+            let (attributes, rest) = leading_attributes(rest);
+            if !attributes.is_empty() {
+                parts.push((attributes_kind, attributes));
+            }
             parts.push((kind, rest));
+            elements.push((docs, 1 + usize::from(!attributes.is_empty())));
         }
         let formatted = self.lookup(&parts)?;
         let mut out = String::with_capacity(body.item.len() + 64);
@@ -122,9 +138,12 @@ impl Units {
         out.push(' ');
         out.push_str(body.name);
         out.push_str(" {\n");
-        for (docs, lines) in field_docs.iter().zip(&formatted[1..]) {
+        let mut lines = formatted[1..].iter();
+        for (docs, count) in &elements {
             push_docs(&mut out, "    ", docs);
-            out.push_str(lines);
+            for _ in 0..*count {
+                out.push_str(lines.next()?);
+            }
         }
         out.push_str("}\n");
         Some(out)
@@ -245,11 +264,11 @@ fn format_batch(parts: &[(Kind, &str)]) -> Option<Vec<String>> {
                 format!("{part}\npub struct {STAND_IN}{index} {{"),
                 format!("pub struct {STAND_IN}{index} {{\n"),
             ),
-            Kind::Field => (
+            Kind::Field | Kind::FieldAttributes => (
                 format!("struct {STAND_IN}{index} {{\n{part}"),
                 format!("    __connector_gen_unit_{index}: u8,\n"),
             ),
-            Kind::Variant => (
+            Kind::Variant | Kind::VariantAttributes => (
                 format!("enum {STAND_IN}{index} {{\n{part}"),
                 format!("    {STAND_IN}{index},\n"),
             ),
@@ -278,7 +297,7 @@ fn format_batch(parts: &[(Kind, &str)]) -> Option<Vec<String>> {
                     rest[at + mark.len()..].strip_prefix("    __connector_gen_unit: u8,\n}\n")?;
             }
             _ => {
-                let keyword = if *kind == Kind::Field {
+                let keyword = if matches!(kind, Kind::Field | Kind::FieldAttributes) {
                     "struct"
                 } else {
                     "enum"
@@ -388,6 +407,24 @@ fn body(item: &str) -> Option<Body<'_>> {
     })
 }
 
+/// The attribute lines an element starts with (each a whole line starting `#[`), and the rest
+/// of it; none when nothing follows them. An attribute over several lines fails its stand-in,
+/// and its item is formatted whole.
+fn leading_attributes(element: &str) -> (&str, &str) {
+    let mut end = 0;
+    for line in element.split_inclusive('\n') {
+        if !line.trim_start().starts_with("#[") {
+            break;
+        }
+        end += line.len();
+    }
+    let rest = element[end..].trim_start();
+    if rest.is_empty() {
+        return ("", element);
+    }
+    (element[..end].trim_end(), rest)
+}
+
 /// The doc-comment lines an element starts with, and the rest of it.
 pub(super) fn leading_docs(element: &str) -> (Vec<&str>, &str) {
     let mut docs = Vec::new();
@@ -466,9 +503,10 @@ pub struct Generic<T> { pub t: T, }
         // `A` and `E` a field at a time, `Tuple`'s impl an item at a time; not the struct with
         // no comma after its last field, nor the others.
         assert_eq!(kinds, "fwifw");
-        // The repeated field (once with docs, once without) was formatted once; the attributes
-        // of `A` and of `E` are two more, and the impl's head and item two more.
-        assert_eq!(units.known(), 3 + 3 + 2 + 2);
+        // `A`: three distinct fields, each apart from its attributes (the repeated field, once
+        // with docs and once without, was formatted once); `E`: three variants, two with
+        // attributes; the attributes of `A` and of `E`; the impl's head and item.
+        assert_eq!(units.known(), 6 + 5 + 2 + 2);
     }
 
     #[test]
