@@ -104,8 +104,13 @@ pub(super) fn shape(text: &str) -> Shape<'_> {
     let mut from = 0;
     // Inside an attribute: the depth of its brackets, and whether it is a doc attribute.
     let mut attribute: Option<(usize, bool)> = None;
-    for (start, end, kind) in tokens(text) {
-        let token = &text[start..end];
+    // The end of a path reshaped whole: the tokens before it are part of it.
+    let mut skip_to = 0;
+    for (start, mut end, kind) in tokens(text) {
+        if start < skip_to {
+            continue;
+        }
+        let mut token = &text[start..end];
         if let Some((depth, _)) = attribute.as_mut() {
             match bytes[start] {
                 b'[' | b'(' | b'{' => *depth += 1,
@@ -121,12 +126,25 @@ pub(super) fn shape(text: &str) -> Shape<'_> {
         }
         let reshaped = match kind {
             Token::Word if attribute.is_none() => {
+                let word_like = bytes[start].is_ascii_alphabetic() || bytes[start] == b'_';
+                let raw_prefix = token == "r" && bytes.get(end) == Some(&b'#');
+                let root = matches!(token, "super" | "crate" | "self" | "Self");
+                // A path of several segments written without spaces prints as written, with no
+                // place to break inside: it becomes one word of its width. Longer than four, so
+                // that it is never taken for a short name (`prettyplease` lays out calls on
+                // receivers of at most four characters differently).
+                let path_end = path_end(text, end);
+                let whole_path =
+                    word_like && !raw_prefix && (root || !kept(token)) && path_end - start > 4;
+                if whole_path {
+                    end = path_end;
+                    skip_to = path_end;
+                    token = &text[start..end];
+                }
                 if matches!(following(end), (Some(b'!'), next) if next != Some(b'=')) {
                     return as_written();
                 }
-                let word_like = bytes[start].is_ascii_alphabetic() || bytes[start] == b'_';
-                let raw_prefix = token == "r" && bytes.get(end) == Some(&b'#');
-                word_like && !raw_prefix && !kept(token)
+                whole_path || (word_like && !raw_prefix && !kept(token))
             }
             Token::Str => !attribute.is_some_and(|(_, doc)| doc),
             _ => false,
@@ -189,6 +207,30 @@ impl Shape<'_> {
     }
 }
 
+/// The end of the path whose first segment ends at `at`: `::` and a word, as long as they
+/// follow with no space between; `at` when none does. A raw identifier ends it before its `r`.
+fn path_end(text: &str, mut at: usize) -> usize {
+    let bytes = text.as_bytes();
+    while let Some(rest) = text[at..].strip_prefix("::") {
+        let starts_word = rest
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_');
+        if !starts_word {
+            break;
+        }
+        let length = rest
+            .bytes()
+            .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_')
+            .count();
+        if bytes.get(at + 2 + length) == Some(&b'#') {
+            break;
+        }
+        at += 2 + length;
+    }
+    at
+}
+
 /// Whether `token` reads like a reshaped one: a word of `z`s, or a string of them.
 fn reads_reshaped(token: &str, kind: Token) -> bool {
     let all_z = |s: &str| !s.is_empty() && s.bytes().all(|b| b == b'z');
@@ -213,7 +255,7 @@ mod tests {
         let shape = shape(text);
         assert_eq!(
             shape.key,
-            "#[cfg(feature = \"zzzz\")]\npub fn r#type(&self, zzzzz: &zzz) -> zzzzzz<super::zzzzz::zzzz, zzzzz> { zzzz.zzzzz(\"zzzzzzzz\", &zzzzzzz.zzzzzzzz)?; z }"
+            "#[cfg(feature = \"zzzz\")]\npub fn r#type(&self, zzzzz: &zzz) -> zzzzzz<zzzzzzzzzzzzzzzzzz, zzzzz> { zzzz.zzzzz(\"zzzzzzzz\", &zzzzzzz.zzzzzzzz)?; z }"
         );
         assert_eq!(shape.restore(&print(&shape.key)).unwrap(), print(text));
     }
@@ -229,6 +271,31 @@ mod tests {
             restored.contains("super::operations::USERS_GET"),
             "{restored}"
         );
+    }
+
+    #[test]
+    fn paths_become_one_word_unless_short_spaced_or_generic() {
+        let cases = [
+            (
+                "x(::connector_runtime::Error);",
+                "z(::zzzzzzzzzzzzzzzzzzzzzzzz);",
+            ),
+            // Four characters: a receiver that short lays out differently, so it stays a path.
+            ("a::b.c();", "z::z.z();"),
+            ("a :: bc;", "z :: zz;"),
+            ("Vec::<T>::new();", "zzz::<z>::zzz();"),
+            ("Self::Other(x)", "zzzzzzzzzzz(z)"),
+            ("a::r#type;", "z::r#type;"),
+        ];
+        for (text, key) in cases {
+            let shape = shape(text);
+            assert_eq!(shape.key, key, "{text}");
+            let printed = print(&format!("fn f() {{ {} }}", shape.key));
+            let restored = shape.restore(&printed).unwrap();
+            assert_eq!(restored, print(&format!("fn f() {{ {text} }}")), "{text}");
+        }
+        // A macro at the end of a path keeps the whole text.
+        assert_eq!(shape("a::b::c!(x);").key, "a::b::c!(x);");
     }
 
     #[test]
