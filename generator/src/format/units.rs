@@ -249,64 +249,81 @@ impl Units {
     }
 }
 
-/// Formats parts in one stand-in text: attributes before a stand-in struct each, fields (or
-/// variants) in a stand-in struct (or enum) between stand-in fields that mark where each ends.
+/// Formats parts in one stand-in text: the fields (and fields' attributes) in one stand-in
+/// struct and the variants (and theirs) in one stand-in enum, each followed by a stand-in field
+/// (or variant) that marks where it ends, as `prettyplease` prints each field and variant after
+/// a forced line break and before a comma and one; then each item's attributes before a
+/// stand-in struct of its own.
 fn format_batch(parts: &[(Kind, &str)]) -> Option<Vec<String>> {
     if parts.iter().any(|(kind, _)| kind.in_impl()) {
         return super::impls::format_batch(parts);
     }
+    let is_field = |kind: &Kind| matches!(kind, Kind::Field | Kind::FieldAttributes);
+    let is_variant = |kind: &Kind| matches!(kind, Kind::Variant | Kind::VariantAttributes);
+    let field_mark = |index: usize| format!("    __connector_gen_unit_{index}: u8,\n");
+    let variant_mark = |index: usize| format!("    {STAND_IN}{index},\n");
+    let item_mark = |index: usize| format!("pub struct {STAND_IN}{index} {{\n");
     let mut text = String::new();
-    let mut marks = Vec::with_capacity(parts.len());
-    for (kind, part) in parts {
-        let index = marks.len();
-        let (open, mark) = match kind {
-            Kind::Attributes => (
-                format!("{part}\npub struct {STAND_IN}{index} {{"),
-                format!("pub struct {STAND_IN}{index} {{\n"),
-            ),
-            Kind::Field | Kind::FieldAttributes => (
-                format!("struct {STAND_IN}{index} {{\n{part}"),
-                format!("    __connector_gen_unit_{index}: u8,\n"),
-            ),
-            Kind::Variant | Kind::VariantAttributes => (
-                format!("enum {STAND_IN}{index} {{\n{part}"),
-                format!("    {STAND_IN}{index},\n"),
-            ),
-            _ => return None,
-        };
-        text.push_str(&open);
-        text.push('\n');
-        match kind {
-            Kind::Attributes => text.push_str("    __connector_gen_unit: u8,\n}\n"),
-            _ => {
-                text.push_str(mark.trim_start());
-                text.push_str("}\n");
+    // The stand-in struct, then the stand-in enum, each when it has parts.
+    for (keyword, belongs, mark) in [
+        (
+            "struct",
+            &is_field as &dyn Fn(&Kind) -> bool,
+            &field_mark as &dyn Fn(usize) -> String,
+        ),
+        ("enum", &is_variant, &variant_mark),
+    ] {
+        if parts.iter().any(|(kind, _)| belongs(kind)) {
+            text.push_str(&format!("{keyword} {STAND_IN} {{\n"));
+            for (index, (kind, part)) in parts.iter().enumerate() {
+                if belongs(kind) {
+                    text.push_str(part);
+                    text.push('\n');
+                    text.push_str(mark(index).trim_start());
+                }
             }
+            text.push_str("}\n");
         }
-        marks.push((*kind, mark));
+    }
+    for (index, (kind, part)) in parts.iter().enumerate() {
+        if *kind == Kind::Attributes {
+            text.push_str(&format!(
+                "{part}\n{}    __connector_gen_unit: u8,\n}}\n",
+                item_mark(index)
+            ));
+        }
     }
     let printed = super::print(&text)?;
     let mut rest = printed.as_str();
-    let mut formatted = Vec::with_capacity(parts.len());
-    for (index, (kind, mark)) in marks.iter().enumerate() {
-        match kind {
-            Kind::Attributes => {
-                let at = rest.find(mark.as_str())?;
-                formatted.push(rest[..at].to_owned());
-                rest =
-                    rest[at + mark.len()..].strip_prefix("    __connector_gen_unit: u8,\n}\n")?;
+    let mut formatted = vec![String::new(); parts.len()];
+    let take = |mark: &str, rest: &mut &str| -> Option<String> {
+        let at = rest.find(mark)?;
+        let lines = rest[..at].to_owned();
+        *rest = &rest[at + mark.len()..];
+        Some(lines)
+    };
+    for (keyword, belongs, mark) in [
+        (
+            "struct",
+            &is_field as &dyn Fn(&Kind) -> bool,
+            &field_mark as &dyn Fn(usize) -> String,
+        ),
+        ("enum", &is_variant, &variant_mark),
+    ] {
+        if parts.iter().any(|(kind, _)| belongs(kind)) {
+            rest = rest.strip_prefix(&format!("{keyword} {STAND_IN} {{\n"))?;
+            for (index, (kind, _)) in parts.iter().enumerate() {
+                if belongs(kind) {
+                    formatted[index] = take(&mark(index), &mut rest)?;
+                }
             }
-            _ => {
-                let keyword = if matches!(kind, Kind::Field | Kind::FieldAttributes) {
-                    "struct"
-                } else {
-                    "enum"
-                };
-                rest = rest.strip_prefix(&format!("{keyword} {STAND_IN}{index} {{\n"))?;
-                let at = rest.find(mark.as_str())?;
-                formatted.push(rest[..at].to_owned());
-                rest = rest[at + mark.len()..].strip_prefix("}\n")?;
-            }
+            rest = rest.strip_prefix("}\n")?;
+        }
+    }
+    for (index, (kind, _)) in parts.iter().enumerate() {
+        if *kind == Kind::Attributes {
+            formatted[index] = take(&item_mark(index), &mut rest)?;
+            rest = rest.strip_prefix("    __connector_gen_unit: u8,\n}\n")?;
         }
     }
     rest.is_empty().then_some(formatted)
