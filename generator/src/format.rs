@@ -12,6 +12,7 @@ pub(crate) mod layout;
 mod pieces;
 mod scan;
 mod shape;
+mod signature;
 mod units;
 
 use std::path::Path;

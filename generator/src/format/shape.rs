@@ -15,7 +15,7 @@ use super::scan::{tokens, Token};
 
 /// Whether `word` keeps its text: a keyword, the contextual ones included, or a path root or
 /// name `prettyplease` decides by (`self`, `super`, `crate`, `Self`).
-fn kept(word: &str) -> bool {
+pub(super) fn kept(word: &str) -> bool {
     matches!(
         word,
         "_" | "as"

@@ -154,13 +154,22 @@ impl Units {
     pub(super) fn lookup(&self, parts: &[(Kind, &str)]) -> Option<Vec<String>> {
         // A poisoned lock only means a formatting thread panicked: the map is intact.
         let lock = || self.texts.lock().unwrap_or_else(|p| p.into_inner());
-        let mut found: Vec<Option<String>> = Vec::with_capacity(parts.len());
+        // Plain signatures are printed without parsing (see `signature.rs`).
+        let mut found: Vec<Option<String>> = parts
+            .iter()
+            .map(|(kind, text)| match kind {
+                Kind::Signature => super::signature::layout(text),
+                _ => None,
+            })
+            .collect();
         {
             let texts = lock();
-            for (kind, text) in parts {
-                match texts.get(kind).and_then(|known| known.get(*text)) {
-                    Some(known) => found.push(Some(known.clone()?)),
-                    None => found.push(None),
+            for ((kind, text), found) in parts.iter().zip(found.iter_mut()) {
+                if found.is_some() {
+                    continue;
+                }
+                if let Some(known) = texts.get(kind).and_then(|known| known.get(*text)) {
+                    *found = Some(known.clone()?);
                 }
             }
         }
