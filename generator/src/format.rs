@@ -107,6 +107,33 @@ mod tests {
         assert!(located.is_err(), "the parsed text is still kept");
     }
 
+    /// Text cut into parts (an impl's statements, a struct's fields) that does not parse is an
+    /// error naming the line, whichever part it is in; never a panic.
+    #[test]
+    fn invalid_parts_are_errors_not_panics() {
+        for text in [
+            "impl A {\n    fn f(&self) {\n        let a = \"abc;\n    }\n}\n",
+            "impl A {\n    fn f(&self) {\n        let a = \"\n",
+            "pub struct A {\n    pub a: \"x,\n}\n",
+            "impl A {\n    pub fn f(&self, a: &str) -> Result<A, B {\n        x\n    }\n}\n",
+            "impl A {\n    #[cfg(feature = \"a)]\n    pub fn f(&self) {}\n}\n",
+        ] {
+            let err = format_rust("t.rs.j2", text, None).unwrap_err();
+            assert!(err.to_string().contains("t.rs.j2"), "{err}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Whatever a template prints, formatting it gives text or an error, never a panic: the
+        /// cuts, shapes, stand-ins and signatures all see it first.
+        #[test]
+        fn any_text_formats_or_fails_without_panicking(
+            text in "(impl A \\{|pub struct B \\{|pub fn f\\(&self, a: &str\\) -> R<S, T> \\{|#\\[cfg\\(feature = \"x\"\\)\\]|let a = super::b::c;|\\}|\"|'|,|;|\n|/\\*|//|r#\"|[a-z:<>()&]{1,4}| ){0,40}"
+        ) {
+            let _ = format_rust("t.rs.j2", &text, None);
+        }
+    }
+
     #[test]
     fn invalid_rust_names_template_and_line() {
         let dir = tempfile::tempdir().unwrap();

@@ -146,7 +146,11 @@ pub(super) fn shape(text: &str) -> Shape<'_> {
                 }
                 whole_path || (word_like && !raw_prefix && !kept(token))
             }
-            Token::Str => !attribute.is_some_and(|(_, doc)| doc),
+            // An unterminated string (the text is not valid Rust) keeps its text.
+            Token::Str => {
+                let closed = token.len() >= 2 && token.ends_with('"');
+                closed && !attribute.is_some_and(|(_, doc)| doc)
+            }
             _ => false,
         };
         if reshaped {
@@ -304,6 +308,9 @@ mod tests {
             let shape = shape(text);
             assert_eq!(shape.key, text);
         }
+        // An unterminated string (not valid Rust) keeps its text, down to a lone quote.
+        assert_eq!(shape("let a = \"").key, "let z = \"");
+        assert_eq!(shape("let a = \"bc").key, "let z = \"bc");
         // A byte string is not reshaped, so it cannot be taken for a reshaped string.
         assert_eq!(shape("let a = b\"zz\";").key, "let z = b\"zz\";");
         let doc = shape("#[doc = \"Docs.\"]\nfn f() {}");
