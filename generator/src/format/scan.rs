@@ -14,18 +14,27 @@ pub(super) enum Cut {
 pub(super) fn cuts(text: &str, kind: Cut) -> Vec<usize> {
     let mut cuts = Vec::new();
     let mut level = 0usize;
-    let mut tokens = Significant::new(text).peekable();
-    while let Some((at, byte)) = tokens.next() {
+    let mut scan = Significant::new(text);
+    let wanted = match kind {
+        Cut::Items => &CUT_ITEMS,
+        Cut::Elements => &CUT_ELEMENTS,
+    };
+    while let Some((at, byte)) = scan.next_wanted(wanted) {
         match byte {
             b'{' | b'[' | b'(' => level += 1,
             b'}' | b']' | b')' => {
                 level = level.saturating_sub(1);
-                let continued = tokens.peek().is_some_and(|&(next, following)| {
-                    matches!(following, b';' | b',' | b'.' | b'=' | b'?' | b')' | b']')
-                        || text[next..].starts_with("else")
-                });
-                if byte == b'}' && level == 0 && kind == Cut::Items && !continued {
-                    cuts.push(at + 1);
+                if byte == b'}' && level == 0 && kind == Cut::Items {
+                    // What follows the brace decides whether it ends an item.
+                    let continued = Significant { text, at: scan.at }.next().is_some_and(
+                        |(next, following)| {
+                            matches!(following, b';' | b',' | b'.' | b'=' | b'?' | b')' | b']')
+                                || text[next..].starts_with("else")
+                        },
+                    );
+                    if !continued {
+                        cuts.push(at + 1);
+                    }
                 }
             }
             b';' if level == 0 && kind == Cut::Items => cuts.push(at + 1),
@@ -38,6 +47,35 @@ pub(super) fn cuts(text: &str, kind: Cut) -> Vec<usize> {
     }
     cuts
 }
+
+/// The bytes [`cuts`] looks at, by the kind of its cuts.
+const CUT_ITEMS: [bool; 256] = wanted(b"{[()]};");
+const CUT_ELEMENTS: [bool; 256] = wanted(b"{[()]},");
+/// Brackets: all [`largest_group`] and [`first_block`] look at.
+const BRACKETS: [bool; 256] = wanted(b"{[()]}");
+
+/// A table of the bytes in `bytes`.
+const fn wanted(bytes: &[u8]) -> [bool; 256] {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < bytes.len() {
+        table[bytes[i] as usize] = true;
+        i += 1;
+    }
+    table
+}
+
+/// Bytes that continue a word (an identifier, keyword or number).
+const WORD: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || c == b'_';
+        b += 1;
+    }
+    table
+};
 
 /// Byte offsets just after each comma that ends a field (or variant) of the body of a struct (or
 /// enum) `text`, and its end: commas inside brackets and inside a type's angle brackets (`Map<K,
@@ -153,7 +191,8 @@ pub(super) fn largest_group(item: &str) -> Option<Group> {
     let mut largest: Option<Group> = None;
     let mut level = 0usize;
     let mut open = (0, b'{');
-    for (at, byte) in Significant::new(item) {
+    let mut scan = Significant::new(item);
+    while let Some((at, byte)) = scan.next_wanted(&BRACKETS) {
         match byte {
             b'{' | b'[' | b'(' => {
                 if level == 0 {
@@ -211,7 +250,8 @@ pub(super) fn first_block(item: &str) -> Option<usize> {
         return None;
     }
     let mut level = 0usize;
-    for (at, byte) in Significant::new(item) {
+    let mut scan = Significant::new(item);
+    while let Some((at, byte)) = scan.next_wanted(&BRACKETS) {
         match byte {
             b'{' if level == 0 => return Some(at),
             b'[' | b'(' | b'{' => level += 1,
@@ -232,6 +272,35 @@ struct Significant<'t> {
 impl<'t> Significant<'t> {
     fn new(text: &'t str) -> Self {
         Significant { text, at: 0 }
+    }
+
+    /// The next byte among `wanted` that is not inside a comment, a literal or a word (words
+    /// and other bytes are passed over without being yielded one by one).
+    fn next_wanted(&mut self, wanted: &[bool; 256]) -> Option<(usize, u8)> {
+        let bytes = self.text.as_bytes();
+        while let Some(&byte) = bytes.get(self.at) {
+            if let Some(end) = self.literal_end(byte) {
+                self.at = end.max(self.at + 1);
+            } else if WORD[byte as usize] {
+                self.at += 1;
+                while bytes.get(self.at).is_some_and(|b| WORD[*b as usize]) {
+                    self.at += 1;
+                }
+            } else if wanted[byte as usize] {
+                let at = self.at;
+                self.at += 1;
+                return Some((at, byte));
+            } else {
+                // A whole character, so that offsets stay on character boundaries.
+                self.at += match byte {
+                    0xF0.. => 4,
+                    0xE0.. => 3,
+                    0xC0.. => 2,
+                    _ => 1,
+                };
+            }
+        }
+        None
     }
 
     /// The offset after the literal or comment starting at `self.at` (whose byte is `byte`), if
@@ -362,6 +431,48 @@ impl Iterator for Significant<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The cuts as they were found before [`Significant::next_wanted`]: every significant
+    /// byte in turn.
+    fn cuts_one_by_one(text: &str, kind: Cut) -> Vec<usize> {
+        let mut cuts = Vec::new();
+        let mut level = 0usize;
+        let mut tokens = Significant::new(text).peekable();
+        while let Some((at, byte)) = tokens.next() {
+            match byte {
+                b'{' | b'[' | b'(' => level += 1,
+                b'}' | b']' | b')' => {
+                    level = level.saturating_sub(1);
+                    let continued = tokens.peek().is_some_and(|&(next, following)| {
+                        matches!(following, b';' | b',' | b'.' | b'=' | b'?' | b')' | b']')
+                            || text[next..].starts_with("else")
+                    });
+                    if byte == b'}' && level == 0 && kind == Cut::Items && !continued {
+                        cuts.push(at + 1);
+                    }
+                }
+                b';' if level == 0 && kind == Cut::Items => cuts.push(at + 1),
+                b',' if level == 0 && kind == Cut::Elements => cuts.push(at + 1),
+                _ => {}
+            }
+        }
+        if cuts.last() != Some(&text.len()) {
+            cuts.push(text.len());
+        }
+        cuts
+    }
+
+    proptest::proptest! {
+        /// Passing over what cannot be a cut finds the same cuts as looking at every byte.
+        #[test]
+        fn cuts_are_found_as_one_byte_at_a_time_finds_them(
+            text in "(\\{|\\}|\\(|\\)|\\[|\\]|;|,|\\.|else|r#\"|\"#|\"|'|'a'|'\\\\''|b'x'|br\"|//|/\\*|\\*/|\n|é|\u{1F600}|[a-z_0-9]{1,3}|[ #!?=<>-])*"
+        ) {
+            for kind in [Cut::Items, Cut::Elements] {
+                proptest::prop_assert_eq!(cuts(&text, kind), cuts_one_by_one(&text, kind));
+            }
+        }
+    }
 
     #[test]
     fn cuts_fall_between_items_only() {
