@@ -66,17 +66,19 @@ struct Item<'t> {
 impl Units {
     /// An `impl` block formatted an item at a time: its doc comments, head, items and `}`.
     pub(super) fn impl_block(&self, block: &Impl<'_>) -> Option<String> {
-        let mut out = self.impl_piece(block, block.body, true, true)?;
+        let mut out = self.impl_piece(block, block.body, None, true, true)?;
         out.shrink_to_fit();
         Some(out)
     }
 
     /// The items of `body` (a piece of the body of `block`) formatted an item at a time, after
-    /// the block's head when `head` and before its `}` when `tail`.
+    /// the block's head when `head` and before its `}` when `tail`; `ends` are where the items
+    /// end, when the caller has found them (else they are found here).
     pub(super) fn impl_piece(
         &self,
         block: &Impl<'_>,
         body: &str,
+        ends: Option<&[usize]>,
         head: bool,
         tail: bool,
     ) -> Option<String> {
@@ -90,7 +92,15 @@ impl Units {
         }
         let mut items = Vec::new();
         let mut from = 0;
-        for to in cuts(body, Cut::Items) {
+        let found;
+        let ends = match ends {
+            Some(ends) => ends,
+            None => {
+                found = cuts(body, Cut::Items);
+                &found
+            }
+        };
+        for &to in ends {
             let text = body[from..to].trim();
             from = to;
             if !text.is_empty() {

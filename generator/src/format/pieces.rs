@@ -70,6 +70,9 @@ struct Level<'t> {
 struct Leaf<'t> {
     levels: Vec<Level<'t>>,
     text: &'t str,
+    /// Where the parts of `text` end, as [`cuts`] finds them in it (found once, for the text
+    /// the piece was cut from).
+    ends: Vec<usize>,
     /// The piece prints the heads of the levels from this one (1 is the outermost) inwards:
     /// it is their first piece.
     heads_from: usize,
@@ -109,7 +112,8 @@ impl<'t> Plan<'t> {
         let mut units = Vec::new();
         let mut from = 0;
         let mut item_from = 0;
-        for to in cuts(text, kind) {
+        let ends = cuts(text, kind);
+        for &to in &ends {
             if to - item_from > 2 * self.piece_bytes {
                 if from < item_from {
                     units.push((from, item_from, false));
@@ -137,6 +141,11 @@ impl<'t> Plan<'t> {
             let leaf = Leaf {
                 levels: levels.clone(),
                 text: piece,
+                ends: ends[ends.partition_point(|end| *end <= from)..]
+                    .iter()
+                    .take_while(|end| **end <= to)
+                    .map(|end| end - from)
+                    .collect(),
                 heads_from: heads,
                 tails_to: tails,
             };
@@ -212,7 +221,7 @@ impl Leaf<'_> {
     /// time (see `units.rs`).
     fn format(&self, units: &Units) -> Option<String> {
         if self.levels.is_empty() {
-            let formatted = units.format(self.text);
+            let formatted = units.format_cut(self.text, &self.ends);
             super::forget_spans();
             return formatted;
         }
@@ -221,7 +230,8 @@ impl Leaf<'_> {
             let block =
                 Impl::from_parts(level.head, level.tail).filter(|_| level.kind == Cut::Items);
             let piece = block.and_then(|block| {
-                units.impl_piece(&block, self.text, self.heads_from <= 1, self.tails_to <= 1)
+                let (head, tail) = (self.heads_from <= 1, self.tails_to <= 1);
+                units.impl_piece(&block, self.text, Some(&self.ends), head, tail)
             });
             if piece.is_some() {
                 super::forget_spans();

@@ -88,11 +88,16 @@ impl Units {
     /// `text` (items) formatted as `prettyplease` formats it whole, or `None` when a part of it
     /// does not parse.
     pub(super) fn format(&self, text: &str) -> Option<String> {
+        self.format_cut(text, &cuts(text, Cut::Items))
+    }
+
+    /// [`Units::format`] of `text` whose items end at `ends` (as [`cuts`] finds them).
+    pub(super) fn format_cut(&self, text: &str, ends: &[usize]) -> Option<String> {
         if text.contains(STAND_IN) || text.contains(UNIT) {
             return super::print(text);
         }
         let mut out = String::with_capacity(text.len());
-        for part in parts(text) {
+        for part in parts(text, ends) {
             match part {
                 Part::Whole(items) if items.trim().is_empty() => {}
                 Part::Whole(items) => out.push_str(&super::print(items)?),
@@ -348,11 +353,11 @@ pub(super) fn push_docs(out: &mut String, indent: &str, docs: &[&str]) {
 }
 
 /// The parts of `text`: its structs and enums, and the runs of other items between them.
-fn parts(text: &str) -> Vec<Part<'_>> {
+fn parts<'t>(text: &'t str, ends: &[usize]) -> Vec<Part<'t>> {
     let mut parts = Vec::new();
     let mut from = 0;
     let mut run = 0;
-    for to in cuts(text, Cut::Items) {
+    for &to in ends {
         let item = &text[from..to];
         let part = match body(item) {
             Some(body) => Some(Part::Fields(body)),
@@ -518,7 +523,7 @@ pub struct Generic<T> { pub t: T, }
     fn fields_formatted_alone_print_as_the_whole_text_prints() {
         let units = Units::default();
         assert_eq!(units.format(TYPES).as_deref(), Some(whole(TYPES).as_str()));
-        let kinds: String = parts(TYPES)
+        let kinds: String = parts(TYPES, &cuts(TYPES, Cut::Items))
             .iter()
             .map(|p| match p {
                 Part::Whole(_) => 'w',
