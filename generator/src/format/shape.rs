@@ -104,6 +104,8 @@ pub(super) fn shape(text: &str) -> Shape<'_> {
     let mut from = 0;
     // Inside an attribute: the depth of its brackets, and whether it is a doc attribute.
     let mut attribute: Option<(usize, bool)> = None;
+    // The token before this one, and whether it leaves room for a path (see below).
+    let mut previous = "";
     // The end of a path reshaped whole: the tokens before it are part of it.
     let mut skip_to = 0;
     for (start, mut end, kind) in tokens(text) {
@@ -133,9 +135,32 @@ pub(super) fn shape(text: &str) -> Shape<'_> {
                 // place to break inside: it becomes one word of its width. Longer than four, so
                 // that it is never taken for a short name (`prettyplease` lays out calls on
                 // receivers of at most four characters differently).
+                // Only where a path may stand: not where a name is declared (`fn`, `let`, a
+                // field or binding before `:` or `@`), where one word would parse and a path
+                // does not, so that a template's mistake there still fails to parse.
                 let path_end = path_end(text, end);
-                let whole_path =
-                    word_like && !raw_prefix && (root || !kept(token)) && path_end - start > 4;
+                let declared = matches!(
+                    previous,
+                    "fn" | "struct"
+                        | "enum"
+                        | "union"
+                        | "trait"
+                        | "type"
+                        | "mod"
+                        | "let"
+                        | "mut"
+                        | "ref"
+                        | "const"
+                        | "static"
+                        | "pub"
+                        | "macro_rules"
+                ) || matches!(following(path_end), (Some(b'@'), _))
+                    || matches!(following(path_end), (Some(b':'), next) if next != Some(b':'));
+                let whole_path = word_like
+                    && !raw_prefix
+                    && !declared
+                    && (root || !kept(token))
+                    && path_end - start > 4;
                 if whole_path {
                     end = path_end;
                     skip_to = path_end;
@@ -170,6 +195,7 @@ pub(super) fn shape(text: &str) -> Shape<'_> {
         if attribute.is_some_and(|(depth, _)| depth == 0) && token == "]" {
             attribute = None;
         }
+        previous = &text[start..end];
     }
     if originals.is_empty() {
         return as_written();
@@ -297,6 +323,21 @@ mod tests {
             let printed = print(&format!("fn f() {{ {} }}", shape.key));
             let restored = shape.restore(&printed).unwrap();
             assert_eq!(restored, print(&format!("fn f() {{ {text} }}")), "{text}");
+        }
+        // Where a name is declared, a path is not valid Rust and stays a path, so that the
+        // text still fails to parse.
+        for text in [
+            "fn a::bc() {}",
+            "let a::bc = 1;",
+            "struct S { pub a::bc: u8 }",
+            "struct S { a::bc: u8 }",
+            "match x { a::bc @ 1 => {} }",
+        ] {
+            assert!(
+                shape(text).key.contains("z::zz"),
+                "{text}: {}",
+                shape(text).key
+            );
         }
         // A macro at the end of a path keeps the whole text.
         assert_eq!(shape("a::b::c!(x);").key, "a::b::c!(x);");
