@@ -32,6 +32,7 @@ pub mod format;
 pub mod inspect;
 pub mod interpret;
 pub mod ir;
+mod keywords;
 pub mod load;
 pub mod lower;
 mod parallel;

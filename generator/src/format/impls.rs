@@ -15,7 +15,7 @@
 use std::fmt::Write as _;
 
 use super::scan::{cuts, final_block, first_block, Cut};
-use super::units::{leading_docs, push_docs, Kind, Units, STAND_IN};
+use super::units::{leading_docs, push_docs, take_until, Kind, Units, STAND_IN};
 
 /// What the stand-ins' names start with: a text that holds it is formatted whole.
 pub(super) const UNIT: &str = "__connector_gen_unit";
@@ -66,9 +66,7 @@ struct Item<'t> {
 impl Units {
     /// An `impl` block formatted an item at a time: its doc comments, head, items and `}`.
     pub(super) fn impl_block(&self, block: &Impl<'_>) -> Option<String> {
-        let mut out = self.impl_piece(block, block.body, None, true, true)?;
-        out.shrink_to_fit();
-        Some(out)
+        self.impl_piece(block, block.body, None, true, true)
     }
 
     /// The items of `body` (a piece of the body of `block`) formatted an item at a time, after
@@ -215,38 +213,32 @@ pub(super) fn format_batch(parts: &[(Kind, &str)]) -> Option<Vec<String>> {
     let mut formatted = vec![String::new(); parts.len()];
     let mut rest = printed.as_str();
     // The lines before `mark`, and the rest after it.
-    let take = |mark: &str, rest: &mut &str| -> Option<String> {
-        let at = rest.find(mark)?;
-        let lines = rest[..at].to_owned();
-        *rest = &rest[at + mark.len()..];
-        Some(lines)
-    };
     let unit_fn = format!("    fn {UNIT}() {{\n");
     if inside {
         rest = rest.strip_prefix(&format!("impl {STAND_IN} {{\n"))?;
         if has_statements {
             rest = rest.strip_prefix(&unit_fn)?;
             for (index, _) in of(Kind::Statement) {
-                formatted[index] = take(&format!("        {UNIT}_{index};\n"), &mut rest)?;
+                formatted[index] = take_until(&format!("        {UNIT}_{index};\n"), &mut rest)?;
             }
             rest = rest.strip_prefix("    }\n")?;
         }
         for (index, _) in of(Kind::Signature) {
             let mark = format!("        {UNIT}_{index};\n    }}\n");
-            formatted[index] = take(&mark, &mut rest)?;
+            formatted[index] = take_until(&mark, &mut rest)?;
         }
         for (index, _) in of(Kind::LastStatement) {
             rest = rest.strip_prefix(&unit_fn)?;
             let mark = format!("    }}\n    fn {UNIT}_{index}() {{}}\n");
-            formatted[index] = take(&mark, &mut rest)?;
+            formatted[index] = take_until(&mark, &mut rest)?;
         }
         for (index, _) in of(Kind::ImplItem) {
-            formatted[index] = take(&format!("    fn {UNIT}_{index}() {{}}\n"), &mut rest)?;
+            formatted[index] = take_until(&format!("    fn {UNIT}_{index}() {{}}\n"), &mut rest)?;
         }
         rest = rest.strip_prefix("}\n")?;
     }
     for (index, _) in of(Kind::ImplHead) {
-        formatted[index] = take(&format!("    fn {UNIT}_{index}() {{}}\n}}\n"), &mut rest)?;
+        formatted[index] = take_until(&format!("    fn {UNIT}_{index}() {{}}\n}}\n"), &mut rest)?;
     }
     rest.is_empty().then_some(formatted)
 }

@@ -12,72 +12,7 @@
 use std::borrow::Cow;
 
 use super::scan::{tokens, Token};
-
-/// Whether `word` keeps its text: a keyword, the contextual ones included, or a path root or
-/// name `prettyplease` decides by (`self`, `super`, `crate`, `Self`).
-pub(super) fn kept(word: &str) -> bool {
-    matches!(
-        word,
-        "_" | "as"
-            | "async"
-            | "auto"
-            | "await"
-            | "become"
-            | "box"
-            | "break"
-            | "const"
-            | "continue"
-            | "crate"
-            | "default"
-            | "do"
-            | "dyn"
-            | "else"
-            | "enum"
-            | "extern"
-            | "false"
-            | "final"
-            | "fn"
-            | "for"
-            | "gen"
-            | "if"
-            | "impl"
-            | "in"
-            | "let"
-            | "loop"
-            | "macro"
-            | "macro_rules"
-            | "match"
-            | "mod"
-            | "move"
-            | "mut"
-            | "override"
-            | "priv"
-            | "pub"
-            | "raw"
-            | "ref"
-            | "return"
-            | "safe"
-            | "self"
-            | "Self"
-            | "static"
-            | "struct"
-            | "super"
-            | "trait"
-            | "true"
-            | "try"
-            | "type"
-            | "typeof"
-            | "union"
-            | "unsafe"
-            | "unsized"
-            | "use"
-            | "virtual"
-            | "where"
-            | "while"
-            | "yield"
-            | "abstract"
-    )
-}
+use crate::keywords;
 
 /// A part's shape (the key it is formatted under) and the tokens taken out of it, in order.
 pub(super) struct Shape<'t> {
@@ -159,7 +94,7 @@ pub(super) fn shape(text: &str) -> Shape<'_> {
                 let whole_path = word_like
                     && !raw_prefix
                     && !declared
-                    && (root || !kept(token))
+                    && (root || !keywords::any(token))
                     && path_end - start > 4;
                 if whole_path {
                     end = path_end;
@@ -169,7 +104,7 @@ pub(super) fn shape(text: &str) -> Shape<'_> {
                 if matches!(following(end), (Some(b'!'), next) if next != Some(b'=')) {
                     return as_written();
                 }
-                whole_path || (word_like && !raw_prefix && !kept(token))
+                whole_path || (word_like && !raw_prefix && !keywords::any(token))
             }
             // An unterminated string (the text is not valid Rust) keeps its text.
             Token::Str => {

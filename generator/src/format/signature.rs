@@ -44,13 +44,7 @@ pub(super) fn layout(text: &str) -> Option<String> {
         return Some(out);
     }
     out.push_str(&format!("    {}(\n", signature.head));
-    for argument in &signature.arguments {
-        let line = format!("        {argument},\n");
-        if line.len() - 1 > MARGIN {
-            return None;
-        }
-        out.push_str(&line);
-    }
+    one_a_line(&mut out, &signature.arguments)?;
     let line = format!("    ){result} {{\n");
     match &signature.result {
         // A reference's generic arguments are not broken the same way: left to the stand-ins.
@@ -59,18 +53,24 @@ pub(super) fn layout(text: &str) -> Option<String> {
         }
         Some(result) if line.len() - 1 > MARGIN && !result.arguments.is_empty() => {
             out.push_str(&format!("    ) -> {}<\n", result.before_arguments));
-            for argument in &result.arguments {
-                let line = format!("        {argument},\n");
-                if line.len() - 1 > MARGIN {
-                    return None;
-                }
-                out.push_str(&line);
-            }
+            one_a_line(&mut out, &result.arguments)?;
             out.push_str("    > {\n");
         }
         _ => out.push_str(&line),
     }
     Some(out)
+}
+
+/// Appends `items` one a line, each with a comma, as the arguments of a broken list print;
+/// `None` when one does not fit on its line.
+fn one_a_line(out: &mut String, items: &[String]) -> Option<()> {
+    for item in items {
+        if 8 + item.len() + 1 > MARGIN {
+            return None;
+        }
+        out.push_str(&format!("        {item},\n"));
+    }
+    Some(())
 }
 
 /// Whether `attribute` is `#[cfg(…)]` over features, written as `prettyplease` prints it:
@@ -319,7 +319,7 @@ impl<'t> Tokens<'t> {
             .bytes()
             .next()
             .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_');
-        if !starts_well || super::shape::kept(word) {
+        if !starts_well || crate::keywords::any(word) {
             return None;
         }
         self.next()

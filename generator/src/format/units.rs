@@ -272,29 +272,32 @@ fn format_batch(parts: &[(Kind, &str)]) -> Option<Vec<String>> {
     if parts.iter().any(|(kind, _)| kind.in_impl()) {
         return super::impls::format_batch(parts);
     }
-    let is_field = |kind: &Kind| matches!(kind, Kind::Field | Kind::FieldAttributes);
-    let is_variant = |kind: &Kind| matches!(kind, Kind::Variant | Kind::VariantAttributes);
-    let field_mark = |index: usize| format!("    __connector_gen_unit_{index}: u8,\n");
-    let variant_mark = |index: usize| format!("    {STAND_IN}{index},\n");
+    // The stand-in a field or variant goes in, and the mark after each part in it.
+    let stand_in = |kind: &Kind| match kind {
+        Kind::Field | Kind::FieldAttributes => Some("struct"),
+        Kind::Variant | Kind::VariantAttributes => Some("enum"),
+        _ => None,
+    };
+    let mark = |keyword: &str, index: usize| match keyword {
+        "struct" => format!("    __connector_gen_unit_{index}: u8,\n"),
+        _ => format!("    {STAND_IN}{index},\n"),
+    };
+    let members = |keyword: &'static str| {
+        parts
+            .iter()
+            .enumerate()
+            .filter(move |(_, (kind, _))| stand_in(kind) == Some(keyword))
+    };
     let item_mark = |index: usize| format!("pub struct {STAND_IN}{index} {{\n");
     let mut text = String::new();
     // The stand-in struct, then the stand-in enum, each when it has parts.
-    for (keyword, belongs, mark) in [
-        (
-            "struct",
-            &is_field as &dyn Fn(&Kind) -> bool,
-            &field_mark as &dyn Fn(usize) -> String,
-        ),
-        ("enum", &is_variant, &variant_mark),
-    ] {
-        if parts.iter().any(|(kind, _)| belongs(kind)) {
+    for keyword in ["struct", "enum"] {
+        if members(keyword).next().is_some() {
             text.push_str(&format!("{keyword} {STAND_IN} {{\n"));
-            for (index, (kind, part)) in parts.iter().enumerate() {
-                if belongs(kind) {
-                    text.push_str(part);
-                    text.push('\n');
-                    text.push_str(mark(index).trim_start());
-                }
+            for (index, (_, part)) in members(keyword) {
+                text.push_str(part);
+                text.push('\n');
+                text.push_str(mark(keyword, index).trim_start());
             }
             text.push_str("}\n");
         }
@@ -310,37 +313,31 @@ fn format_batch(parts: &[(Kind, &str)]) -> Option<Vec<String>> {
     let printed = super::print(&text)?;
     let mut rest = printed.as_str();
     let mut formatted = vec![String::new(); parts.len()];
-    let take = |mark: &str, rest: &mut &str| -> Option<String> {
-        let at = rest.find(mark)?;
-        let lines = rest[..at].to_owned();
-        *rest = &rest[at + mark.len()..];
-        Some(lines)
-    };
-    for (keyword, belongs, mark) in [
-        (
-            "struct",
-            &is_field as &dyn Fn(&Kind) -> bool,
-            &field_mark as &dyn Fn(usize) -> String,
-        ),
-        ("enum", &is_variant, &variant_mark),
-    ] {
-        if parts.iter().any(|(kind, _)| belongs(kind)) {
+    for keyword in ["struct", "enum"] {
+        if members(keyword).next().is_some() {
             rest = rest.strip_prefix(&format!("{keyword} {STAND_IN} {{\n"))?;
-            for (index, (kind, _)) in parts.iter().enumerate() {
-                if belongs(kind) {
-                    formatted[index] = take(&mark(index), &mut rest)?;
-                }
+            for (index, _) in members(keyword) {
+                formatted[index] = take_until(&mark(keyword, index), &mut rest)?;
             }
             rest = rest.strip_prefix("}\n")?;
         }
     }
     for (index, (kind, _)) in parts.iter().enumerate() {
         if *kind == Kind::Attributes {
-            formatted[index] = take(&item_mark(index), &mut rest)?;
+            formatted[index] = take_until(&item_mark(index), &mut rest)?;
             rest = rest.strip_prefix("    __connector_gen_unit: u8,\n}\n")?;
         }
     }
     rest.is_empty().then_some(formatted)
+}
+
+/// The lines of a printed stand-in before `mark`, with `rest` moved past the mark; `None` when
+/// the mark is not there.
+pub(super) fn take_until(mark: &str, rest: &mut &str) -> Option<String> {
+    let at = rest.find(mark)?;
+    let lines = rest[..at].to_owned();
+    *rest = &rest[at + mark.len()..];
+    Some(lines)
 }
 
 /// Appends doc-comment lines as `prettyplease` prints them, at `indent`.

@@ -9,18 +9,6 @@ use std::collections::{BTreeSet, HashMap};
 
 use heck::{ToShoutySnakeCase, ToSnakeCase, ToUpperCamelCase};
 
-/// Keywords that can be used as raw identifiers (`r#type`).
-const RAW_KEYWORDS: &[&str] = &[
-    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "do", "dyn",
-    "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl", "in", "let",
-    "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref", "return",
-    "static", "struct", "trait", "true", "try", "type", "typeof", "unsafe", "unsized", "use",
-    "virtual", "where", "while", "yield",
-];
-
-/// Keywords that cannot even be raw identifiers.
-const NON_RAW_KEYWORDS: &[&str] = &["crate", "self", "super", "Self", "_"];
-
 /// Names of the Rust prelude (types, traits, and the `Some`/`None`/`Ok`/`Err` constructors) and
 /// `Self`: generated modules use them unqualified, so a schema may not shadow them. A tuple struct
 /// named `Some` would even replace the constructor in patterns.
@@ -190,9 +178,9 @@ pub fn snake_name(raw: &str, fallback: &str) -> String {
     } else if name.starts_with(|c: char| c.is_ascii_digit()) {
         name.insert(0, '_');
     }
-    if NON_RAW_KEYWORDS.contains(&name.as_str()) {
+    if crate::keywords::cannot_be_raw(&name) {
         name.push('_');
-    } else if RAW_KEYWORDS.contains(&name.as_str()) {
+    } else if crate::keywords::can_be_raw(&name) {
         name.insert_str(0, "r#");
     }
     name

@@ -5,71 +5,6 @@
 //! that is a small part of Rust's; anything else (references, tuples, keywords, raw
 //! identifiers) is left to `syn`, so this only ever accepts what `syn` would.
 
-/// Keywords, reserved words and contextual keywords: none is taken for an identifier here.
-fn reserved(word: &str) -> bool {
-    matches!(
-        word,
-        "_" | "abstract"
-            | "as"
-            | "async"
-            | "auto"
-            | "await"
-            | "become"
-            | "box"
-            | "break"
-            | "const"
-            | "continue"
-            | "crate"
-            | "default"
-            | "do"
-            | "dyn"
-            | "else"
-            | "enum"
-            | "extern"
-            | "false"
-            | "final"
-            | "fn"
-            | "for"
-            | "gen"
-            | "if"
-            | "impl"
-            | "in"
-            | "let"
-            | "loop"
-            | "macro"
-            | "macro_rules"
-            | "match"
-            | "mod"
-            | "move"
-            | "mut"
-            | "override"
-            | "priv"
-            | "pub"
-            | "raw"
-            | "ref"
-            | "return"
-            | "safe"
-            | "self"
-            | "Self"
-            | "static"
-            | "struct"
-            | "super"
-            | "trait"
-            | "true"
-            | "try"
-            | "type"
-            | "typeof"
-            | "union"
-            | "unsafe"
-            | "unsized"
-            | "use"
-            | "virtual"
-            | "where"
-            | "while"
-            | "yield"
-    )
-}
-
 /// The word `text` starts with: ASCII letters, digits and underscores, not starting with a digit.
 fn word(text: &str) -> Option<&str> {
     let end = text
@@ -86,7 +21,7 @@ fn word(text: &str) -> Option<&str> {
 
 /// Whether `text` is one identifier that is not a keyword.
 pub(super) fn is_ident(text: &str) -> bool {
-    word(text).is_some_and(|w| w.len() == text.len() && !reserved(w))
+    word(text).is_some_and(|w| w.len() == text.len() && !crate::keywords::any(w))
 }
 
 /// Whether `text` is a path with no generic arguments (`super::types::Repo`), which is also an
@@ -123,7 +58,7 @@ fn path(rest: &mut &str, generics: bool) -> bool {
             "super" => leading,
             _ => false,
         };
-        if !keyword && reserved(segment) {
+        if !keyword && crate::keywords::any(segment) {
             return false;
         }
         leading &= keyword;
