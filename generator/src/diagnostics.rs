@@ -158,8 +158,22 @@ impl Diagnostics {
 
 /// Builds JSON pointers (RFC 6901) with `~0`/`~1` escaping.
 pub fn pointer(base: &str, segment: &str) -> String {
-    let escaped = segment.replace('~', "~0").replace('/', "~1");
-    format!("{base}/{escaped}")
+    // Written a piece at a time: lowering makes a pointer for every property it meets.
+    let mut out = String::with_capacity(base.len() + 1 + segment.len());
+    out.push_str(base);
+    out.push('/');
+    let mut rest = segment;
+    while let Some(at) = rest.find(['~', '/']) {
+        out.push_str(&rest[..at]);
+        out.push_str(if rest.as_bytes()[at] == b'~' {
+            "~0"
+        } else {
+            "~1"
+        });
+        rest = &rest[at + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]
@@ -170,6 +184,8 @@ mod tests {
     fn pointer_escapes_slash_and_tilde() {
         assert_eq!(pointer("#/paths", "/pets/{id}"), "#/paths/~1pets~1{id}");
         assert_eq!(pointer("#", "a~b"), "#/a~0b");
+        assert_eq!(pointer("#", "~/~1/"), "#/~0~1~01~1");
+        assert_eq!(pointer("#/x", ""), "#/x/");
     }
 
     #[test]

@@ -8,6 +8,10 @@ use serde_json::Value;
 
 use crate::diagnostics::{Code, Diagnostic, Severity};
 
+mod quick;
+
+pub use quick::Quick;
+
 /// Longest chain of `$ref` to `$ref` followed before giving up.
 pub const MAX_REF_DEPTH: usize = 64;
 
@@ -36,9 +40,9 @@ impl<'a> Spec<'a> {
         }
         let mut current = self.root;
         for raw in pointer.strip_prefix('/')?.split('/') {
-            let segment = percent_decode(raw).replace("~1", "/").replace("~0", "~");
+            let segment = unescape(raw);
             current = match current {
-                Value::Object(map) => map.get(&segment)?,
+                Value::Object(map) => map.get(segment.as_ref())?,
                 Value::Array(items) => items.get(segment.parse::<usize>().ok()?)?,
                 _ => return None,
             };
@@ -112,6 +116,29 @@ impl<'a> Spec<'a> {
         })
     }
 
+    /// Parses a schema-like fragment, reading it straight from the tree when it is well formed
+    /// (see [`Quick`]) and with `serde` otherwise, which names the failing location.
+    pub fn parse_quick<T: Quick + DeserializeOwned>(
+        &self,
+        value: &Value,
+        at: &str,
+    ) -> Result<T, Diagnostic> {
+        match T::quick(value) {
+            Some(parsed) => Ok(parsed),
+            None => self.parse(value, at),
+        }
+    }
+
+    /// [`Spec::resolve`] for schema-like fragments, read as [`Spec::parse_quick`] reads them.
+    pub fn resolve_quick<T: Quick + DeserializeOwned>(
+        &self,
+        value: &'a Value,
+        at: &str,
+    ) -> Result<(T, String), Diagnostic> {
+        let (target, pointer) = self.follow(value, at)?;
+        Ok((self.parse_quick(target, &pointer)?, pointer))
+    }
+
     /// Follows references from `value` and parses the target as `T`, returning it with its pointer.
     pub fn resolve<T: DeserializeOwned>(
         &self,
@@ -126,6 +153,18 @@ impl<'a> Spec<'a> {
 /// The `$ref` string of a JSON object, if it is a reference.
 pub fn ref_of(value: &Value) -> Option<&str> {
     value.as_object()?.get("$ref")?.as_str()
+}
+
+/// A pointer segment as the key it names: most segments have nothing to decode and are
+/// borrowed, since every reference followed is looked up this way.
+fn unescape(raw: &str) -> std::borrow::Cow<'_, str> {
+    if !raw.contains(['%', '~']) {
+        return raw.into();
+    }
+    percent_decode(raw)
+        .replace("~1", "/")
+        .replace("~0", "~")
+        .into()
 }
 
 /// Decodes `%xx` escapes, which RFC 6901 pointers in URI fragments may carry (`%7B` for `{`).

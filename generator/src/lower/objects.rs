@@ -370,7 +370,7 @@ fn collect(
                 let spec = lw.spec;
                 match spec
                     .lookup(reference, &member_at)
-                    .and_then(|value| spec.resolve::<Schema>(value, reference))
+                    .and_then(|value| spec.resolve_quick::<Schema>(value, reference))
                 {
                     Ok(found) if seen.insert(found.1.clone()) || found.1 == *reference => found,
                     Ok(_) => continue,

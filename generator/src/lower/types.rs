@@ -51,7 +51,11 @@ pub(crate) fn lower_named(lw: &mut Lowerer<'_, '_>, id: TypeId, at: &str) {
         .spec
         .get(at)
         .ok_or_else(|| format!("`$ref` target {at:?} does not exist"))
-        .and_then(|value| lw.spec.parse::<Schema>(value, at).map_err(|d| d.message));
+        .and_then(|value| {
+            lw.spec
+                .parse_quick::<Schema>(value, at)
+                .map_err(|d| d.message)
+        });
     let schema = match parsed {
         Ok(schema) => schema,
         Err(message) => {
@@ -295,7 +299,10 @@ fn tuple_type(
         .and_then(serde_json::Value::as_array);
     for (index, member) in members.into_iter().flatten().enumerate() {
         let member_at = pointer(&members_at, &index.to_string());
-        let ty = match lw.spec.parse::<ReferenceOr<Schema>>(member, &member_at) {
+        let ty = match lw
+            .spec
+            .parse_quick::<ReferenceOr<Schema>>(member, &member_at)
+        {
             Ok(parsed) => lower_schema(
                 lw,
                 SchemaRef::from(&parsed),
