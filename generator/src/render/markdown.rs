@@ -45,13 +45,12 @@ struct Edit {
 
 /// `text` with every code block made inert (see the module docs). `text` must use `\n` line
 /// breaks and contain no tabs, so that byte offsets are columns.
-pub fn inert_code_blocks(text: &str) -> String {
-    // No code block without a fence (three backticks or tildes) or four columns of indentation
-    // (tabs are already spaces): most descriptions are not parsed at all.
-    if !text.contains("```") && !text.contains("~~~") && !text.contains("    ") {
-        return text.to_owned();
+pub fn inert_code_blocks(text: impl Into<String>) -> String {
+    let text = text.into();
+    if !may_hold_code(&text) {
+        return text;
     }
-    let mut current = text.to_owned();
+    let mut current = text.clone();
     for _ in 0..MAX_ROUNDS {
         let edits = edits_for(&current);
         if edits.is_empty() {
@@ -62,8 +61,28 @@ pub fn inert_code_blocks(text: &str) -> String {
     if edits_for(&current).is_empty() {
         current
     } else {
-        flatten(text)
+        flatten(&text)
     }
+}
+
+/// Whether `text` has a fence (three backticks or tildes) or four columns of indentation (tabs
+/// are already spaces), without which it holds no code block: most descriptions are not parsed
+/// at all. One pass over the bytes, since every description is asked.
+fn may_hold_code(text: &str) -> bool {
+    let mut last = 0u8;
+    let mut run = 0usize;
+    for &byte in text.as_bytes() {
+        if byte == last {
+            run += 1;
+        } else {
+            last = byte;
+            run = 1;
+        }
+        if (run == 3 && matches!(byte, b'`' | b'~')) || (run == 4 && byte == b' ') {
+            return true;
+        }
+    }
+    false
 }
 
 /// Whether `text` holds no code block that rustdoc would compile, and no fence left open.
@@ -263,7 +282,7 @@ mod tests {
     fn every_code_block_ends_up_text() {
         for hostile in HOSTILE {
             assert!(!is_inert(hostile) || hostile.contains("already") || hostile.contains("<pre>"));
-            let out = inert_code_blocks(hostile);
+            let out = inert_code_blocks(*hostile);
             assert!(is_inert(&out), "{hostile:?} -> {out:?}");
             for (info, _) in code_blocks(&out) {
                 assert_eq!(info.as_deref(), Some(INERT_LANG), "{hostile:?} -> {out:?}");
@@ -329,6 +348,13 @@ mod tests {
             );
             proptest::prop_assert!(edits_for(&text).is_empty(), "{text:?}");
             proptest::prop_assert!(code_blocks(&text).is_empty(), "{text:?}");
+        }
+
+        /// The one-pass check finds exactly the texts that hold a fence or an indented line.
+        #[test]
+        fn the_quick_check_finds_what_searching_finds(text in "[`~ ab\n]{0,24}") {
+            let searched = text.contains("```") || text.contains("~~~") || text.contains("    ");
+            proptest::prop_assert_eq!(may_hold_code(&text), searched, "{:?}", text);
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Text helpers for templates: Rust string literals and doc comments that spec text cannot escape.
 
+use std::borrow::Cow;
 use std::fmt::Write;
 
 /// Characters that are invisible or reorder text (bidi controls, zero-width characters): they
@@ -96,15 +97,19 @@ pub fn toml_literal(value: &str) -> String {
 /// Markdown code block is made inert (module `render::markdown`), so rustdoc never runs spec text as a
 /// doctest.
 pub fn doc_comment(text: &str) -> String {
-    let normalized = text.replace("\r\n", "\n").replace('\r', "\n");
-    let lines: Vec<String> = normalized
+    let normalized: Cow<'_, str> = if text.contains('\r') {
+        text.replace("\r\n", "\n").replace('\r', "\n").into()
+    } else {
+        text.into()
+    };
+    let lines: Vec<Cow<'_, str>> = normalized
         .trim_matches('\n')
         .split('\n')
         .map(|raw| {
             // Printable ASCII (most lines) has nothing to map or drop: no whitespace but the
             // space, no control or invisible character.
             if raw.bytes().all(|b| (0x20..0x7f).contains(&b)) {
-                return raw.trim_end().to_owned();
+                return raw.trim_end().into();
             }
             let line: String = raw
                 .chars()
@@ -113,7 +118,7 @@ pub fn doc_comment(text: &str) -> String {
                 .map(|c| if c.is_whitespace() { ' ' } else { c })
                 .filter(|c| !c.is_control() && !is_invisible(*c))
                 .collect();
-            line.trim_end().to_owned()
+            line.trim_end().to_owned().into()
         })
         .collect();
     let indent = lines
@@ -122,12 +127,15 @@ pub fn doc_comment(text: &str) -> String {
         .map(|l| l.len() - l.trim_start_matches(' ').len())
         .min()
         .unwrap_or(0);
-    let cleaned: Vec<&str> = lines
-        .iter()
-        .map(|l| l.get(indent..).unwrap_or(""))
-        .collect();
-    let inert = super::markdown::inert_code_blocks(&cleaned.join("\n"));
-    let mut out = String::new();
+    let mut cleaned = String::with_capacity(normalized.len());
+    for (index, line) in lines.iter().enumerate() {
+        if index > 0 {
+            cleaned.push('\n');
+        }
+        cleaned.push_str(line.get(indent..).unwrap_or(""));
+    }
+    let inert = super::markdown::inert_code_blocks(cleaned);
+    let mut out = String::with_capacity(inert.len() + 16 * lines.len());
     for line in inert.trim_matches('\n').split('\n') {
         if line.is_empty() {
             out.push_str("///\n");
