@@ -29,6 +29,7 @@ pub mod diagnostics;
 pub mod emit;
 mod error;
 pub mod format;
+pub(crate) mod hashing;
 pub mod inspect;
 pub mod interpret;
 pub mod ir;

@@ -12,7 +12,7 @@
 //! `impls.rs`. An item that does not have one of these shapes, or a part that does not format
 //! alone, is formatted whole as before.
 
-use std::collections::HashMap;
+use crate::hashing::FastMap;
 use std::sync::Mutex;
 
 use super::impls::{Impl, UNIT};
@@ -59,10 +59,10 @@ impl Kind {
 #[derive(Default)]
 pub(super) struct Units {
     /// By shape (see `shape.rs`).
-    pub(super) memo: Mutex<HashMap<Kind, HashMap<String, Option<String>>>>,
+    pub(super) memo: Mutex<FastMap<Kind, FastMap<String, Option<String>>>>,
     /// The formatted lines of each distinct text met so far, by kind: a text met again is
     /// neither reshaped nor put back.
-    texts: Mutex<HashMap<Kind, HashMap<String, Option<String>>>>,
+    texts: Mutex<FastMap<Kind, FastMap<String, Option<String>>>>,
 }
 
 /// A part of a text: items formatted whole, a struct or enum formatted a field at a time, or an
@@ -179,7 +179,7 @@ impl Units {
             }
         }
         let mut distinct: Vec<(Kind, &str)> = Vec::new();
-        let mut slots: HashMap<(Kind, &str), usize> = HashMap::new();
+        let mut slots: FastMap<(Kind, &str), usize> = FastMap::default();
         let unknown: Vec<(usize, usize)> = (0..parts.len())
             .filter(|i| found[*i].is_none())
             .map(|i| {
@@ -224,7 +224,7 @@ impl Units {
                 .collect()
         };
         let mut batch: Vec<(Kind, &str)> = Vec::new();
-        let mut slots: HashMap<(Kind, &str), usize> = HashMap::new();
+        let mut slots: FastMap<(Kind, &str), usize> = FastMap::default();
         let missing: Vec<(usize, usize)> = (0..parts.len())
             .filter(|i| known[*i].is_none())
             .map(|i| {
@@ -259,7 +259,7 @@ impl Units {
     /// How many distinct parts have been met.
     #[cfg(test)]
     pub(super) fn known(&self) -> usize {
-        self.memo.lock().unwrap().values().map(HashMap::len).sum()
+        self.memo.lock().unwrap().values().map(FastMap::len).sum()
     }
 }
 

@@ -5,14 +5,14 @@
 //! body parameter becomes `requestBody`, a `$ref` with siblings gains an `allOf` around it).
 //! Each move is recorded once, at the root of the subtree; a pointer below it keeps its suffix.
 
-use std::collections::HashMap;
+use crate::hashing::FastMap;
 
 use crate::diagnostics::Diagnostic;
 
 /// Converted pointer prefixes and the original pointers they stand for.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SourceMap {
-    moves: HashMap<String, String>,
+    moves: FastMap<String, String>,
 }
 
 impl SourceMap {

@@ -16,7 +16,9 @@
 //! found; "first" is the lowest id, which follows the spec's order, so names are the same from
 //! run to run.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use crate::hashing::FastMap;
 
 use super::walk::{
     each_named, each_named_mut, each_operation_ref, each_operation_ref_mut, each_ref, each_ref_mut,
@@ -60,7 +62,7 @@ pub(crate) fn collapse_wrappers(
     operations: &mut [Operation],
     webhooks: &mut [Webhook],
 ) {
-    let mut uses: HashMap<TypeId, usize> = HashMap::new();
+    let mut uses: FastMap<TypeId, usize> = FastMap::default();
     let mut count = |ty: &TypeRef| each_named(ty, &mut |id| *uses.entry(id).or_default() += 1);
     for def in types.values() {
         each_ref(&def.kind, &mut count);
@@ -146,7 +148,7 @@ fn identical(types: &BTreeMap<TypeId, TypeDef>) -> BTreeMap<TypeId, TypeId> {
     let mut order: Vec<(&TypeId, &TypeDef)> =
         types.iter().filter(|(_, def)| mergeable(def)).collect();
     order.sort_by_key(|(id, def)| (!def.pointer.starts_with("#/components/"), **id));
-    let mut templates: HashMap<String, usize> = HashMap::new();
+    let mut templates: FastMap<String, usize> = FastMap::default();
     let shapes: Vec<(TypeId, usize, Vec<TypeId>)> = order
         .into_iter()
         .map(|(id, def)| {
@@ -155,11 +157,11 @@ fn identical(types: &BTreeMap<TypeId, TypeDef>) -> BTreeMap<TypeId, TypeId> {
             (*id, *templates.entry(template).or_insert(next), refs)
         })
         .collect();
-    let mut class: HashMap<TypeId, TypeId> = HashMap::new();
+    let mut class: FastMap<TypeId, TypeId> = FastMap::default();
     loop {
-        let mut first: HashMap<(usize, Vec<TypeId>), TypeId> = HashMap::new();
+        let mut first: FastMap<(usize, Vec<TypeId>), TypeId> = FastMap::default();
         let mut changed = false;
-        let mut next = HashMap::with_capacity(class.len());
+        let mut next = FastMap::with_capacity_and_hasher(class.len(), Default::default());
         for (id, template, refs) in &shapes {
             let key = (
                 *template,

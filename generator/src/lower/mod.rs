@@ -28,7 +28,9 @@ pub(crate) use ping::declared as declared_ping;
 pub use select::Include;
 pub use types::join_docs;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::hashing::FastMap;
 
 use crate::diagnostics::Diagnostics;
 use crate::ir::{Connector, TypeDef, TypeId};
@@ -60,9 +62,9 @@ pub fn lower(
         spec,
         diags,
         types: BTreeMap::new(),
-        by_pointer: HashMap::new(),
-        names: HashMap::new(),
-        reserved: HashMap::new(),
+        by_pointer: FastMap::default(),
+        names: FastMap::default(),
+        reserved: FastMap::default(),
         nullable_types: BTreeSet::new(),
         merging: Vec::new(),
         type_names: Namespace::default(),
@@ -161,12 +163,12 @@ pub(crate) struct Lowerer<'a, 'd> {
     pub(crate) diags: &'d mut Diagnostics,
     pub(crate) types: BTreeMap<TypeId, TypeDef>,
     /// Schemas with a home in the document (a `$ref` target), by pointer.
-    by_pointer: HashMap<String, TypeId>,
+    by_pointer: FastMap<String, TypeId>,
     /// Names decided for ids, including those whose definition is not built yet.
-    names: HashMap<TypeId, String>,
+    names: FastMap<TypeId, String>,
     /// Names claimed for component schemas that get an id only when first referenced, by
     /// pointer.
-    reserved: HashMap<String, String>,
+    reserved: FastMap<String, String>,
     /// Named schemas declared `nullable`, whose references must admit `null`.
     pub(crate) nullable_types: BTreeSet<TypeId>,
     /// Pointers of the `allOf` members whose merge is under way, to stop recursive merges.

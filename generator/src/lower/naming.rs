@@ -5,7 +5,9 @@
 //! everywhere. Output is deterministic: the same inputs in the same order give the same names.
 
 use std::cell::RefCell;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+
+use crate::hashing::FastMap;
 
 use heck::{ToShoutySnakeCase, ToSnakeCase, ToUpperCamelCase};
 
@@ -82,7 +84,7 @@ enum Case {
 const REMEMBERED: usize = 1 << 16;
 
 /// A spec name and what it converted to.
-type Conversions = HashMap<Box<str>, Box<str>>;
+type Conversions = FastMap<Box<str>, Box<str>>;
 
 thread_local! {
     /// Case conversions already made on this thread. The same property names (`id`, `url`,

@@ -15,7 +15,7 @@ mod text;
 pub(crate) mod view;
 mod webhooks;
 
-use std::collections::HashSet;
+use crate::hashing::FastSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -106,7 +106,7 @@ impl Renderer {
             ("expr", "expression", plain::is_path, parses::<syn::Expr>),
             ("pat", "pattern", never, parses_pattern),
         ] {
-            let valid: Arc<Mutex<HashSet<String>>> = Arc::default();
+            let valid: Arc<Mutex<FastSet<String>>> = Arc::default();
             env.add_filter(name, move |v: String| {
                 if plain(&v) {
                     return Ok(Value::from_safe_string(v));
@@ -211,7 +211,7 @@ fn doc_filter(value: Option<String>) -> Value {
 /// `value` as safe text when `check` finds it is one Rust `what`; `valid` remembers the texts
 /// found valid before.
 fn checked(
-    valid: &Mutex<HashSet<String>>,
+    valid: &Mutex<FastSet<String>>,
     check: Check,
     value: String,
     what: &str,

@@ -5,7 +5,7 @@
 //! Servers that operations declare for themselves are shared the same way: every operation of a
 //! path with `servers` lists the same ones.
 
-use std::collections::HashMap;
+use crate::hashing::FastMap;
 
 use serde::Serialize;
 
@@ -44,9 +44,9 @@ pub struct Tables {
 /// `server_refs` into them.
 pub fn intern(operations: &mut [OperationView], connector_servers: &[ServerView]) -> Tables {
     let mut tables = Tables::default();
-    let mut params: HashMap<ParamEntry, usize> = HashMap::new();
-    let mut responses: HashMap<ResponseEntry, usize> = HashMap::new();
-    let mut servers: HashMap<ServerView, usize> = HashMap::new();
+    let mut params: FastMap<ParamEntry, usize> = FastMap::default();
+    let mut responses: FastMap<ResponseEntry, usize> = FastMap::default();
+    let mut servers: FastMap<ServerView, usize> = FastMap::default();
     tables.connector_servers = connector_servers
         .iter()
         .map(|s| index_of(&mut servers, &mut tables.servers, s.clone()))
@@ -72,7 +72,7 @@ pub fn intern(operations: &mut [OperationView], connector_servers: &[ServerView]
 }
 
 fn index_of<T: Clone + Eq + std::hash::Hash>(
-    seen: &mut HashMap<T, usize>,
+    seen: &mut FastMap<T, usize>,
     table: &mut Vec<T>,
     entry: T,
 ) -> usize {
