@@ -69,6 +69,7 @@ pub fn lower(
         merging: Vec::new(),
         type_names: Namespace::default(),
         pending: Vec::new(),
+        shared_parameters: FastMap::default(),
         next_id: 0,
     };
     let info = connector::info(&mut lowerer, options);
@@ -176,6 +177,9 @@ pub(crate) struct Lowerer<'a, 'd> {
     pub(crate) type_names: Namespace,
     /// Referenced schemas whose type has an id and a name but is not lowered yet.
     pending: Vec<(TypeId, String)>,
+    /// Parameters reached by `$ref`, by reference, parsed once: an API shares a few dozen
+    /// parameters among thousands of operations.
+    pub(crate) shared_parameters: FastMap<String, openapiv3::Parameter>,
     next_id: u32,
 }
 

@@ -7,7 +7,7 @@ use super::naming::{self, Namespace};
 use super::select::Include;
 use super::types::{lower_schema, optional, SchemaRef};
 use super::Lowerer;
-use crate::diagnostics::pointer;
+use crate::diagnostics::{pointer, Diagnostic};
 use crate::ir::{
     BodyKind, ContentTypeField, ErrorVariant, Facts, Field, Location, Method, Operation, Parameter,
     PropertyEncoding, RequestBody, Response, SecurityScheme, StatusMatch, StatusVariant, Style,
@@ -257,7 +257,6 @@ fn parameters(
     cx: &OpContext<'_>,
     type_hint: &str,
 ) -> Option<Vec<Parameter>> {
-    let spec = lw.spec;
     let mut found: Vec<(OaParameter, String)> = Vec::new();
     let shared: Vec<Value> = cx
         .shared_params
@@ -281,7 +280,7 @@ fn parameters(
         .map(|(i, v)| (v, pointer(&shared_at, &i.to_string())));
     // Operation parameters come last so they replace path-item ones with the same name and location.
     for (value, at) in shared.chain(own) {
-        let (param, _) = match spec.resolve::<OaParameter>(&value, &at) {
+        let param = match resolve_parameter(lw, &value, &at) {
             Ok(found) => found,
             Err(diag) => {
                 lw.diags.fragment_failed(diag, "parameter ignored");
@@ -342,6 +341,26 @@ fn parameters(
         keep
     });
     ok.then_some(params)
+}
+
+/// The parameter `value` (found at `at`) is or refers to. A parameter reached by `$ref` is
+/// parsed once and cloned for every later operation that shares it; errors are not kept, so
+/// each use reports its own.
+fn resolve_parameter(
+    lw: &mut Lowerer<'_, '_>,
+    value: &Value,
+    at: &str,
+) -> Result<OaParameter, Diagnostic> {
+    let reference = crate::resolve::ref_of(value);
+    if let Some(known) = reference.and_then(|r| lw.shared_parameters.get(r)) {
+        return Ok(known.clone());
+    }
+    let (param, _) = lw.spec.resolve::<OaParameter>(value, at)?;
+    if let Some(reference) = reference {
+        lw.shared_parameters
+            .insert(reference.to_owned(), param.clone());
+    }
+    Ok(param)
 }
 
 fn location_of(param: &OaParameter) -> Location {
