@@ -9,8 +9,6 @@ use std::collections::BTreeSet;
 
 use crate::hashing::FastMap;
 
-use heck::{ToShoutySnakeCase, ToSnakeCase, ToUpperCamelCase};
-
 /// Names of the Rust prelude (types, traits, and the `Some`/`None`/`Ok`/`Err` constructors) and
 /// `Self`: generated modules use them unqualified, so a schema may not shadow them. A tuple struct
 /// named `Some` would even replace the constructor in patterns.
@@ -93,6 +91,66 @@ thread_local! {
     static CONVERTED: RefCell<[Conversions; 2]> = RefCell::default();
 }
 
+/// `words` (ASCII letters, digits and separators, as [`ascii_words`] makes them) in `case`,
+/// split into words by heck's rules: at a separator, before a capital that follows a lowercase
+/// letter, and before the last capital of a run of capitals followed by a lowercase letter.
+/// heck does the same for any Unicode text a character at a time through `fmt`, which cost
+/// seven thousand instructions a name.
+fn ascii_case(words: &str, case: Case) -> String {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mode {
+        Boundary,
+        Lower,
+        Upper,
+    }
+    let mut out = String::with_capacity(words.len());
+    let mut first = true;
+    let mut push = |word: &[u8]| {
+        if !first && matches!(case, Case::Snake) {
+            out.push('_');
+        }
+        first = false;
+        for (index, byte) in word.iter().enumerate() {
+            let upper = index == 0 && matches!(case, Case::UpperCamel);
+            out.push(char::from(if upper {
+                byte.to_ascii_uppercase()
+            } else {
+                byte.to_ascii_lowercase()
+            }));
+        }
+    };
+    for word in words.as_bytes().split(|b| !b.is_ascii_alphanumeric()) {
+        let mut start = 0;
+        let mut mode = Mode::Boundary;
+        for (at, &byte) in word.iter().enumerate() {
+            let Some(&next) = word.get(at + 1) else {
+                push(&word[start..]);
+                break;
+            };
+            let next_mode = if byte.is_ascii_lowercase() {
+                Mode::Lower
+            } else if byte.is_ascii_uppercase() {
+                Mode::Upper
+            } else {
+                mode
+            };
+            if next_mode == Mode::Lower && next.is_ascii_uppercase() {
+                push(&word[start..=at]);
+                start = at + 1;
+                mode = Mode::Boundary;
+            } else if mode == Mode::Upper && byte.is_ascii_uppercase() && next.is_ascii_lowercase()
+            {
+                push(&word[start..at]);
+                start = at;
+                mode = Mode::Boundary;
+            } else {
+                mode = next_mode;
+            }
+        }
+    }
+    out
+}
+
 /// Whether heck leaves `raw` as it is in `case`: most names reaching the conversion are already
 /// converted (a nested type's name is its parent's followed by the property's), and they skip
 /// both heck and the table.
@@ -132,10 +190,7 @@ fn converted(raw: &str, case: Case) -> String {
             return name.to_string();
         }
         let words = ascii_words(raw);
-        let name = match case {
-            Case::UpperCamel => words.to_upper_camel_case(),
-            Case::Snake => words.to_snake_case(),
-        };
+        let name = ascii_case(&words, case);
         if map.len() >= REMEMBERED {
             map.clear();
         }
@@ -190,7 +245,7 @@ pub fn snake_name(raw: &str, fallback: &str) -> String {
 
 /// A `SCREAMING_SNAKE_CASE` name for a constant.
 pub fn const_name(raw: &str) -> String {
-    let mut name = ascii_words(raw).to_shouty_snake_case();
+    let mut name = ascii_case(&ascii_words(raw), Case::Snake).to_ascii_uppercase();
     if name.is_empty() {
         name = "OPERATION".to_owned();
     } else if name.starts_with(|c: char| c.is_ascii_digit()) {
@@ -243,9 +298,23 @@ impl Namespace {
 
 #[cfg(test)]
 mod tests {
+    use heck::{ToShoutySnakeCase, ToSnakeCase, ToUpperCamelCase};
+
     use super::*;
 
     proptest::proptest! {
+        /// The ASCII conversion makes what heck makes, separators, digits and runs of
+        /// capitals included.
+        #[test]
+        fn ascii_case_is_what_heck_makes(raw in "[A-Ca-c0-9 _-]{0,14}") {
+            proptest::prop_assert_eq!(ascii_case(&raw, Case::UpperCamel), raw.to_upper_camel_case());
+            proptest::prop_assert_eq!(ascii_case(&raw, Case::Snake), raw.to_snake_case());
+            proptest::prop_assert_eq!(
+                ascii_case(&raw, Case::Snake).to_ascii_uppercase(),
+                raw.to_shouty_snake_case()
+            );
+        }
+
         /// The shortcut agrees with heck: a name it keeps is one heck keeps.
         #[test]
         fn names_kept_as_they_are_are_what_heck_makes(raw in "[A-Za-z0-9_]{0,12}") {
