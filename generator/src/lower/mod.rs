@@ -70,6 +70,7 @@ pub fn lower(
         type_names: Namespace::default(),
         pending: Vec::new(),
         shared_parameters: FastMap::default(),
+        shared_responses: FastMap::default(),
         next_id: 0,
     };
     let info = connector::info(&mut lowerer, options);
@@ -177,9 +178,12 @@ pub(crate) struct Lowerer<'a, 'd> {
     pub(crate) type_names: Namespace,
     /// Referenced schemas whose type has an id and a name but is not lowered yet.
     pending: Vec<(TypeId, String)>,
-    /// Parameters reached by `$ref`, by reference, parsed once: an API shares a few dozen
-    /// parameters among thousands of operations.
+    /// Parameters reached by `$ref` (by reference) and those of path items (by pointer), parsed
+    /// once: an API shares a few dozen parameters among thousands of operations, and a path's
+    /// parameters among its operations.
     pub(crate) shared_parameters: FastMap<String, openapiv3::Parameter>,
+    /// Responses reached by `$ref`, by reference, parsed once, with the pointer they end at.
+    pub(crate) shared_responses: FastMap<String, (openapiv3::Response, String)>,
     next_id: u32,
 }
 

@@ -1,5 +1,7 @@
 //! Operations become actions: parameters merged and named, bodies and responses typed.
 
+use std::borrow::Cow;
+
 use openapiv3::{Parameter as OaParameter, ParameterSchemaOrContent, ReferenceOr, StatusCode};
 use serde_json::Value;
 
@@ -258,29 +260,29 @@ fn parameters(
     type_hint: &str,
 ) -> Option<Vec<Parameter>> {
     let mut found: Vec<(OaParameter, String)> = Vec::new();
-    let shared: Vec<Value> = cx
+    let shared: &[Value] = cx
         .shared_params
         .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
+        .map_or(&[], Vec::as_slice);
     let shared_at = pointer(cx.item_at, "parameters");
-    let own: Vec<(Value, String)> = op
+    let own: Vec<(Cow<'_, Value>, String, bool)> = op
         .parameters
         .iter()
         .enumerate()
         .filter_map(|(i, p)| {
-            serde_json::to_value(p)
-                .ok()
-                .map(|v| (v, pointer(&pointer(cx.at, "parameters"), &i.to_string())))
+            serde_json::to_value(p).ok().map(|v| {
+                let at = pointer(&pointer(cx.at, "parameters"), &i.to_string());
+                (Cow::Owned(v), at, false)
+            })
         })
         .collect();
     let shared = shared
-        .into_iter()
+        .iter()
         .enumerate()
-        .map(|(i, v)| (v, pointer(&shared_at, &i.to_string())));
+        .map(|(i, v)| (Cow::Borrowed(v), pointer(&shared_at, &i.to_string()), true));
     // Operation parameters come last so they replace path-item ones with the same name and location.
-    for (value, at) in shared.chain(own) {
-        let param = match resolve_parameter(lw, &value, &at) {
+    for (value, at, of_path) in shared.chain(own) {
+        let param = match resolve_parameter(lw, &value, &at, of_path) {
             Ok(found) => found,
             Err(diag) => {
                 lw.diags.fragment_failed(diag, "parameter ignored");
@@ -343,24 +345,43 @@ fn parameters(
     ok.then_some(params)
 }
 
-/// The parameter `value` (found at `at`) is or refers to. A parameter reached by `$ref` is
-/// parsed once and cloned for every later operation that shares it; errors are not kept, so
-/// each use reports its own.
+/// The parameter `value` (found at `at`) is or refers to. A parameter reached by `$ref`, or
+/// one of a path item (`of_path`, the same value for each of the path's operations), is parsed
+/// once and cloned for every later use; errors are not kept, so each use reports its own.
 fn resolve_parameter(
     lw: &mut Lowerer<'_, '_>,
     value: &Value,
     at: &str,
+    of_path: bool,
 ) -> Result<OaParameter, Diagnostic> {
-    let reference = crate::resolve::ref_of(value);
-    if let Some(known) = reference.and_then(|r| lw.shared_parameters.get(r)) {
+    let key = crate::resolve::ref_of(value).or(of_path.then_some(at));
+    if let Some(known) = key.and_then(|key| lw.shared_parameters.get(key)) {
         return Ok(known.clone());
     }
     let (param, _) = lw.spec.resolve::<OaParameter>(value, at)?;
-    if let Some(reference) = reference {
-        lw.shared_parameters
-            .insert(reference.to_owned(), param.clone());
+    if let Some(key) = key {
+        lw.shared_parameters.insert(key.to_owned(), param.clone());
     }
     Ok(param)
+}
+
+/// The response `reference` (written at `at`) refers to, with the pointer it ends at, parsed
+/// once per spec: an API refers to a few shared responses from thousands of operations.
+fn resolve_response(
+    lw: &mut Lowerer<'_, '_>,
+    reference: &str,
+    at: &str,
+) -> Result<(openapiv3::Response, String), Diagnostic> {
+    if let Some(known) = lw.shared_responses.get(reference) {
+        return Ok(known.clone());
+    }
+    let spec = lw.spec;
+    let found = spec
+        .lookup(reference, at)
+        .and_then(|v| spec.resolve::<openapiv3::Response>(v, reference))?;
+    lw.shared_responses
+        .insert(reference.to_owned(), found.clone());
+    Ok(found)
 }
 
 fn location_of(param: &OaParameter) -> Location {
@@ -779,13 +800,9 @@ fn responses(
     let mut out = Vec::new();
     let mut error_variants = Vec::new();
     for (status, response, at) in declared {
-        let spec = lw.spec;
         let (response, at) = match response {
             ReferenceOr::Item(r) => (r.clone(), at),
-            ReferenceOr::Reference { reference } => match spec
-                .lookup(reference, &at)
-                .and_then(|v| spec.resolve::<openapiv3::Response>(v, reference))
-            {
+            ReferenceOr::Reference { reference } => match resolve_response(lw, reference, &at) {
                 Ok(found) => found,
                 Err(diag) => {
                     lw.diags.fragment_failed(diag, "response ignored");
