@@ -161,10 +161,25 @@ fn unescape(raw: &str) -> std::borrow::Cow<'_, str> {
     if !raw.contains(['%', '~']) {
         return raw.into();
     }
-    percent_decode(raw)
-        .replace("~1", "/")
-        .replace("~0", "~")
-        .into()
+    let decoded = percent_decode(raw);
+    // `~1` then `~0`, in one pass: a path's pointer segment (`~1users~1{id}`) has several.
+    let mut out = String::with_capacity(decoded.len());
+    let mut rest = decoded.as_str();
+    while let Some(at) = rest.find('~') {
+        out.push_str(&rest[..at]);
+        match rest.as_bytes().get(at + 1) {
+            Some(b'1') => out.push('/'),
+            Some(b'0') => out.push('~'),
+            _ => {
+                out.push('~');
+                rest = &rest[at + 1..];
+                continue;
+            }
+        }
+        rest = &rest[at + 2..];
+    }
+    out.push_str(rest);
+    out.into()
 }
 
 /// Decodes `%xx` escapes, which RFC 6901 pointers in URI fragments may carry (`%7B` for `{`).
@@ -205,6 +220,16 @@ fn error(pointer: &str, message: String) -> Diagnostic {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    proptest::proptest! {
+        /// One pass unescapes as replacing `~1` and then `~0` does.
+        #[test]
+        fn unescaping_is_replacing_in_order(raw in "[~01a/%]{0,12}") {
+            let replaced = percent_decode(&raw).replace("~1", "/").replace("~0", "~");
+            let unescaped = unescape(&raw);
+            proptest::prop_assert_eq!(unescaped.as_ref(), replaced.as_str());
+        }
+    }
 
     #[test]
     fn pointers_unescape_and_percent_decode() {

@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use super::view::Spell;
+use crate::hashing::{FastMap, FastSet};
 use crate::ir::{BodyKind, Connector, Entity, Operation, OperationKind, Success, TypeRef};
 use crate::lower::naming::{self, Namespace};
 
@@ -76,20 +77,28 @@ pub(crate) fn entity_views(
         methods.claim(naming::unraw(&op.rust_name).to_owned());
     }
     let mut types = Namespace::default();
+    // Operations by id, and the entities' lists: an API of ten thousand operations has
+    // thousands of entities, and searching the operations for each made this quadratic.
+    let mut by_id: FastMap<&str, &Operation> = FastMap::default();
+    for op in &connector.operations {
+        // The first of equal ids, as a search would find.
+        by_id.entry(op.id.as_str()).or_insert(op);
+    }
     let entities = connector
         .entities
         .iter()
-        .map(|e| view(connector, e, spell, &mut methods, &mut types))
+        .map(|e| view(&by_id, e, spell, &mut methods, &mut types))
         .collect();
-    let lists: Vec<&String> = connector
+    let lists: FastSet<&str> = connector
         .entities
         .iter()
         .filter_map(|e| e.operations.get(&OperationKind::List))
+        .map(String::as_str)
         .collect();
     let streams = connector
         .operations
         .iter()
-        .filter(|op| !lists.contains(&&op.id))
+        .filter(|op| !lists.contains(op.id.as_str()))
         .filter(|op| {
             connector
                 .paging
@@ -107,7 +116,7 @@ pub(crate) fn entity_views(
 }
 
 fn view(
-    connector: &Connector,
+    by_id: &FastMap<&str, &Operation>,
     e: &Entity,
     spell: &Spell<'_>,
     methods: &mut Namespace,
@@ -115,7 +124,7 @@ fn view(
 ) -> EntityView {
     let op = |kind| {
         let id = e.operations.get(&kind)?;
-        connector.operations.iter().find(|op| &op.id == id)
+        by_id.get(id.as_str()).copied()
     };
     let returns = |op: &Operation| match &op.success {
         Success::Json(ty) => spell.ty(ty),
