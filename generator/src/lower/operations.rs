@@ -10,6 +10,7 @@ use super::select::Include;
 use super::types::{lower_schema, optional, SchemaRef};
 use super::Lowerer;
 use crate::diagnostics::{pointer, Diagnostic};
+use crate::hashing::FastSet;
 use crate::ir::{
     BodyKind, ContentTypeField, ErrorVariant, Facts, Field, Location, Method, Operation, Parameter,
     PropertyEncoding, RequestBody, Response, SecurityScheme, StatusMatch, StatusVariant, Style,
@@ -36,7 +37,8 @@ struct Names {
     constants: Namespace,
     /// Error enum names (their own module's namespace).
     errors: Namespace,
-    ids: Vec<String>,
+    /// Action ids taken so far: a set, as an API may have ten thousand.
+    ids: FastSet<String>,
 }
 
 /// Lowers the operations that `include` keeps. Every operation's action id and Rust names are
@@ -70,7 +72,7 @@ pub(crate) fn lower_operations(
         functions: Namespace::with_reserved(CLIENT_METHODS),
         constants: Namespace::with_reserved(&["OPERATIONS"]),
         errors: Namespace::default(),
-        ids: Vec::new(),
+        ids: FastSet::default(),
     };
     let mut out = Vec::new();
     for (path, item) in paths {
@@ -240,7 +242,7 @@ fn operation_id(
             format!("operationId {base:?} is used more than once; this operation's action is named {id:?}"),
         );
     }
-    names.ids.push(id.clone());
+    names.ids.insert(id.clone());
     id
 }
 
