@@ -122,15 +122,15 @@ pub(crate) fn type_uses(
         .collect();
     // Schemas no operation uses (GitHub's webhook payloads are hundreds) get a feature of their
     // own, off by default, so that only users who want them pay for them.
-    let mut unused: BTreeSet<usize> = BTreeSet::from([tags]);
+    let mut unused = Bits::of([tags]);
     let mut state: BTreeMap<TypeId, Reach> = BTreeMap::new();
     let mut work: Vec<TypeId> = Vec::new();
     for op in operations {
-        let gate: BTreeSet<usize> = op
-            .features
-            .iter()
-            .filter_map(|f| index.get(f.as_str()).copied())
-            .collect();
+        let gate = Bits::of(
+            op.features
+                .iter()
+                .filter_map(|f| index.get(f.as_str()).copied()),
+        );
         let (sent, received) = operation_types(op);
         for id in sent {
             reach(&mut state, &mut work, id, &gate, true, false);
@@ -148,7 +148,7 @@ pub(crate) fn type_uses(
             tag: None,
             default: false,
         });
-        let gate = BTreeSet::from([features.len() - 1]);
+        let gate = Bits::of([features.len() - 1]);
         for webhook in webhooks {
             if let Some(payload) = &webhook.payload {
                 each_named(&payload.ty, &mut |id| {
@@ -168,7 +168,7 @@ pub(crate) fn type_uses(
     if !unreached.is_empty() {
         let taken: Vec<&str> = features.iter().map(|f| f.name.as_str()).collect();
         let name = unique_name(UNUSED_FEATURE, &taken);
-        unused = BTreeSet::from([features.len()]);
+        unused = Bits::of([features.len()]);
         features.push(Feature {
             name,
             tag: None,
@@ -183,13 +183,13 @@ pub(crate) fn type_uses(
         .keys()
         .map(|id| {
             let reach = state.remove(id).unwrap_or_default();
-            let gate = if (0..tags).all(|i| reach.features.contains(&i)) {
+            let gate = if (0..tags).all(|i| reach.features.contains(i)) {
                 Vec::new()
             } else {
                 reach
                     .features
                     .iter()
-                    .filter_map(|i| features.get(*i).map(|f| f.name.clone()))
+                    .filter_map(|i| features.get(i).map(|f| f.name.clone()))
                     .collect()
             };
             let kind = types.get(id).map(|d| &d.kind);
@@ -268,7 +268,7 @@ fn spread(
 
 #[derive(Debug, Clone, Default)]
 struct Reach {
-    features: BTreeSet<usize>,
+    features: Bits,
     sent: bool,
     received: bool,
 }
@@ -278,18 +278,70 @@ fn reach(
     state: &mut BTreeMap<TypeId, Reach>,
     work: &mut Vec<TypeId>,
     id: TypeId,
-    features: &BTreeSet<usize>,
+    features: &Bits,
     sent: bool,
     received: bool,
 ) {
     let entry = state.entry(id).or_default();
-    let before = (entry.features.len(), entry.sent, entry.received);
-    entry.features.extend(features.iter().copied());
+    let fresh = entry.features.is_empty() && !entry.sent && !entry.received;
+    let flags_grew = (sent && !entry.sent) || (received && !entry.received);
+    let features_grew = entry.features.union(features);
     entry.sent |= sent;
     entry.received |= received;
-    let fresh = before == (0, false, false);
-    if fresh || before != (entry.features.len(), entry.sent, entry.received) {
+    if fresh || flags_grew || features_grew {
         work.push(id);
+    }
+}
+
+/// A set of feature indices as bits: every type carries the features that reach it, merged
+/// again each time one of the types that mention it grows (a set of numbers in a tree made
+/// this a tenth of lowering Microsoft Graph).
+#[derive(Debug, Clone, Default)]
+struct Bits(Vec<u64>);
+
+impl Bits {
+    fn of(items: impl IntoIterator<Item = usize>) -> Self {
+        let mut bits = Self::default();
+        for item in items {
+            let word = item / 64;
+            if bits.0.len() <= word {
+                bits.0.resize(word + 1, 0);
+            }
+            bits.0[word] |= 1 << (item % 64);
+        }
+        bits
+    }
+
+    fn contains(&self, item: usize) -> bool {
+        self.0
+            .get(item / 64)
+            .is_some_and(|word| word >> (item % 64) & 1 == 1)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.iter().all(|word| *word == 0)
+    }
+
+    /// Adds `other`'s items; whether any was new.
+    fn union(&mut self, other: &Bits) -> bool {
+        if self.0.len() < other.0.len() {
+            self.0.resize(other.0.len(), 0);
+        }
+        let mut grew = false;
+        for (mine, theirs) in self.0.iter_mut().zip(&other.0) {
+            grew |= *theirs & !*mine != 0;
+            *mine |= *theirs;
+        }
+        grew
+    }
+
+    /// The items, smallest first.
+    fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        self.0.iter().enumerate().flat_map(|(index, word)| {
+            (0..64)
+                .filter(move |bit| word >> bit & 1 == 1)
+                .map(move |bit| index * 64 + bit)
+        })
     }
 }
 
@@ -337,7 +389,25 @@ fn named_in(ty: &TypeRef, out: &mut Vec<TypeId>) {
 
 #[cfg(test)]
 mod tests {
-    use super::{feature_name, unique_name, RESERVED};
+    use super::{feature_name, unique_name, Bits, RESERVED};
+
+    proptest::proptest! {
+        /// The bits hold what a set of numbers holds, in order, and say when a union grew.
+        #[test]
+        fn bits_are_a_set(a in proptest::collection::btree_set(0usize..200, 0..12),
+                          b in proptest::collection::btree_set(0usize..200, 0..12)) {
+            let mut bits = Bits::of(a.iter().copied());
+            proptest::prop_assert_eq!(bits.iter().collect::<Vec<_>>(), a.iter().copied().collect::<Vec<_>>());
+            proptest::prop_assert_eq!(bits.is_empty(), a.is_empty());
+            let grew = bits.union(&Bits::of(b.iter().copied()));
+            let both: std::collections::BTreeSet<usize> = a.union(&b).copied().collect();
+            proptest::prop_assert_eq!(grew, both.len() > a.len());
+            proptest::prop_assert_eq!(bits.iter().collect::<Vec<_>>(), both.iter().copied().collect::<Vec<_>>());
+            for n in 0..200 {
+                proptest::prop_assert_eq!(bits.contains(n), both.contains(&n));
+            }
+        }
+    }
 
     #[test]
     fn tags_never_take_the_crate_s_own_feature_names() {
