@@ -76,6 +76,7 @@ pub(crate) fn lower_operations(
     };
     let mut out = Vec::new();
     for (path, item) in paths {
+        lw.path_parameters.clear();
         let item_at = pointer("#/paths", path);
         if !path.starts_with('/') {
             lw.diags.warn(
@@ -356,13 +357,17 @@ fn resolve_parameter(
     at: &str,
     of_path: bool,
 ) -> Result<OaParameter, Diagnostic> {
-    let key = crate::resolve::ref_of(value).or(of_path.then_some(at));
-    if let Some(known) = key.and_then(|key| lw.shared_parameters.get(key)) {
-        return Ok(known.clone());
+    let reference = crate::resolve::ref_of(value);
+    let (known, key) = match reference {
+        Some(reference) => (&mut lw.shared_parameters, Some(reference)),
+        None => (&mut lw.path_parameters, of_path.then_some(at)),
+    };
+    if let Some(found) = key.and_then(|key| known.get(key)) {
+        return Ok(found.clone());
     }
     let (param, _) = lw.spec.resolve::<OaParameter>(value, at)?;
     if let Some(key) = key {
-        lw.shared_parameters.insert(key.to_owned(), param.clone());
+        known.insert(key.to_owned(), param.clone());
     }
     Ok(param)
 }
