@@ -5,7 +5,8 @@
 //! takes it over and resumes the run where the dead one checkpointed it. Expiry is read from
 //! the store's clock on Postgres, so workers on machines with different clocks agree.
 
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use crate::error::Error;
 use crate::store::Store;
@@ -193,5 +194,104 @@ pub async fn release(store: &Store, sync: &str, worker: &str) -> Result<(), Erro
                 })
                 .map(drop)
         }
+    }
+}
+
+/// A worker's hold on a sync's lease while it writes. Writing stops when another worker has
+/// taken the lease, and also when the lease may be running out because no renewal has
+/// succeeded in time: a worker slowed down past its lease (a loaded machine, a slow store)
+/// must not go on writing beside the worker that took the sync over.
+#[derive(Debug)]
+pub struct Hold {
+    origin: Instant,
+    lease: Duration,
+    /// Until when the lease is surely this worker's, in milliseconds since `origin`: when the
+    /// last successful request was sent, plus the lease (the store counts from its receipt,
+    /// which is later).
+    until_ms: AtomicU64,
+    lost: AtomicBool,
+}
+
+impl Hold {
+    /// The hold of a lease taken (or renewed) by a request sent at `sent`.
+    pub fn taken(sent: Instant, lease: Duration) -> Self {
+        Self {
+            origin: sent,
+            lease,
+            until_ms: AtomicU64::new(u64::try_from(lease.as_millis()).unwrap_or(u64::MAX)),
+            lost: AtomicBool::new(false),
+        }
+    }
+
+    /// A hold that never runs out, for a run that takes no lease (a dry run).
+    pub fn unlimited() -> Self {
+        Self {
+            origin: Instant::now(),
+            lease: Duration::ZERO,
+            until_ms: AtomicU64::new(u64::MAX),
+            lost: AtomicBool::new(false),
+        }
+    }
+
+    /// A renewal sent at `sent` succeeded.
+    pub fn renewed(&self, sent: Instant) {
+        let until = sent.saturating_duration_since(self.origin) + self.lease;
+        let until = u64::try_from(until.as_millis()).unwrap_or(u64::MAX);
+        self.until_ms.fetch_max(until, Ordering::Relaxed);
+    }
+
+    /// Another worker has the lease.
+    pub fn lose(&self) {
+        self.lost.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether another worker has the lease.
+    pub fn is_lost(&self) -> bool {
+        self.lost.load(Ordering::Relaxed)
+    }
+
+    /// Whether the worker may write now: the lease is not lost, and at least a third of it is
+    /// left. Renewals come every third of the lease, so a worker whose renewals succeed always
+    /// has more; the third left is the time a write in progress may still take.
+    pub fn may_write(&self) -> bool {
+        self.may_write_at(Instant::now())
+    }
+
+    fn may_write_at(&self, now: Instant) -> bool {
+        let elapsed = now.saturating_duration_since(self.origin) + self.lease / 3;
+        let elapsed = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
+        !self.is_lost() && elapsed <= self.until_ms.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod hold_tests {
+    use super::*;
+
+    #[test]
+    fn a_hold_runs_out_unless_renewed_in_time() {
+        let start = Instant::now();
+        let lease = Duration::from_secs(3);
+        let hold = Hold::taken(start, lease);
+        assert!(hold.may_write_at(start));
+        assert!(hold.may_write_at(start + Duration::from_secs(2)));
+        // Less than a third of the lease left: no new write starts.
+        assert!(!hold.may_write_at(start + Duration::from_millis(2_100)));
+        // A renewal sent at 1 s holds it until 4 s, so writing goes on until 3 s.
+        hold.renewed(start + Duration::from_secs(1));
+        assert!(hold.may_write_at(start + Duration::from_millis(2_900)));
+        assert!(!hold.may_write_at(start + Duration::from_millis(3_100)));
+        // An older renewal that answers late never shortens it.
+        hold.renewed(start + Duration::from_millis(500));
+        assert!(hold.may_write_at(start + Duration::from_millis(2_900)));
+        hold.lose();
+        assert!(!hold.may_write_at(start));
+        assert!(hold.is_lost());
+    }
+
+    #[test]
+    fn an_unlimited_hold_never_runs_out() {
+        let hold = Hold::unlimited();
+        assert!(hold.may_write_at(Instant::now() + Duration::from_secs(86_400 * 365)));
     }
 }

@@ -38,7 +38,6 @@ pub mod table;
 mod watch;
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -264,7 +263,7 @@ impl Sync {
                 worker: self.worker.clone(),
                 options,
                 observer,
-                lease_lost: Arc::new(AtomicBool::new(false)),
+                lease: Arc::new(lease::Hold::unlimited()),
                 started,
                 quarantined,
             };
@@ -273,6 +272,7 @@ impl Sync {
             return Ok(self.report(&runner.run, started, None, None).await);
         }
         let store = self.state.store().clone();
+        let asked = Instant::now();
         match lease::acquire(&store, &self.def.name, &self.worker, self.def.state.lease).await? {
             lease::Acquired::Taken => {}
             lease::Acquired::Held { worker, expires_ms } => {
@@ -283,14 +283,14 @@ impl Sync {
                 })
             }
         }
-        let lease_lost = Arc::new(AtomicBool::new(false));
-        let heartbeat = self.heartbeat(Arc::clone(&lease_lost));
+        let hold = Arc::new(lease::Hold::taken(asked, self.def.state.lease));
+        let heartbeat = self.heartbeat(Arc::clone(&hold));
         let outcome = self
-            .run_leased(options, observer, &lease_lost, started, quarantined)
+            .run_leased(options, observer, &hold, started, quarantined)
             .await;
         heartbeat.abort();
         // A lost lease is the other worker's now; giving it back would free it under them.
-        if !lease_lost.load(Ordering::Relaxed) {
+        if !hold.is_lost() {
             if let Err(err) = lease::release(&store, &self.def.name, &self.worker).await {
                 tracing::warn!(sync = %self.def.name, error = %err, "giving the lease back failed; it expires by itself");
             }
@@ -298,9 +298,9 @@ impl Sync {
         outcome
     }
 
-    /// Renews the lease every third of its time while a run goes on; sets `lost` when another
-    /// worker has it.
-    fn heartbeat(&self, lost: Arc<AtomicBool>) -> tokio::task::JoinHandle<()> {
+    /// Renews the lease every third of its time while a run goes on, extending `hold`; loses
+    /// it when another worker has the lease.
+    fn heartbeat(&self, hold: Arc<lease::Hold>) -> tokio::task::JoinHandle<()> {
         let store = self.state.store().clone();
         let (sync, worker, lease) = (
             self.def.name.clone(),
@@ -310,10 +310,11 @@ impl Sync {
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(lease / 3).await;
+                let sent = Instant::now();
                 match lease::renew(&store, &sync, &worker, lease).await {
-                    Ok(true) => {}
+                    Ok(true) => hold.renewed(sent),
                     Ok(false) => {
-                        lost.store(true, Ordering::Relaxed);
+                        hold.lose();
                         return;
                     }
                     Err(err) => {
@@ -328,7 +329,7 @@ impl Sync {
         &self,
         options: RunOptions,
         observer: &dyn Observer,
-        lease_lost: &Arc<AtomicBool>,
+        lease: &Arc<lease::Hold>,
         started: Instant,
         quarantined: HashSet<String>,
     ) -> Result<Report, Error> {
@@ -346,7 +347,7 @@ impl Sync {
             worker: self.worker.clone(),
             options,
             observer,
-            lease_lost: Arc::clone(lease_lost),
+            lease: Arc::clone(lease),
             started,
             quarantined,
         };

@@ -6,7 +6,6 @@
 //! `match` or repeated with the same idempotency key instead of made twice.
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -17,6 +16,7 @@ use sha2::{Digest, Sha256};
 
 use super::definition::DeleteMode;
 use super::endpoint::{refusal, refused_record, Destination};
+use super::lease::Hold;
 use super::state::{Checkpoint, Counts, Entry, Run};
 use super::Sync;
 use crate::error::Error;
@@ -159,14 +159,14 @@ enum Plan {
     Quarantine(Vec<String>),
 }
 
-/// A run's working set: the sync, the run and the lease flag.
+/// A run's working set: the sync, the run and the hold on its lease.
 pub(super) struct Runner<'a> {
     pub sync: &'a Sync,
     pub run: Run,
     pub worker: String,
     pub options: RunOptions,
     pub observer: &'a dyn Observer,
-    pub lease_lost: Arc<AtomicBool>,
+    pub lease: Arc<Hold>,
     pub started: Instant,
     /// Keys in quarantine when the run started: they leave it when they succeed.
     pub quarantined: HashSet<String>,
@@ -174,7 +174,7 @@ pub(super) struct Runner<'a> {
 
 impl Runner<'_> {
     fn check_lease(&self) -> Result<(), Error> {
-        if self.lease_lost.load(Ordering::Relaxed) {
+        if !self.lease.may_write() {
             return Err(Error::LeaseLost(self.sync.def.name.clone()));
         }
         Ok(())
@@ -436,6 +436,9 @@ impl Runner<'_> {
             }
             Destination::Api(api) => {
                 for ((key, record), plan) in keyed.iter().zip(plans) {
+                    // Each write checks the lease: a page may take longer than what is left
+                    // of it. What was written before is kept by the page's checkpoint.
+                    self.check_lease()?;
                     let outcome = match plan {
                         Plan::Quarantine(problems) => {
                             self.quarantine(cp, key, record, problems);

@@ -121,10 +121,13 @@ impl Sync {
             return Ok(None);
         }
         let store = self.state.store().clone();
+        let asked = std::time::Instant::now();
         match lease::acquire(&store, &self.def.name, &self.worker, self.def.state.lease).await? {
             lease::Acquired::Taken => {}
             lease::Acquired::Held { .. } => return Ok(None),
         }
+        let hold = std::sync::Arc::new(lease::Hold::taken(asked, self.def.state.lease));
+        let heartbeat = self.heartbeat(std::sync::Arc::clone(&hold));
         let outcome = async {
             // Read again under the lease: another worker may have handled them meanwhile.
             let after = self.state.event_seq().await?;
@@ -173,7 +176,7 @@ impl Sync {
                 worker: self.worker.clone(),
                 options: RunOptions::default(),
                 observer,
-                lease_lost: std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false)),
+                lease: std::sync::Arc::clone(&hold),
                 started,
                 quarantined,
             };
@@ -181,8 +184,12 @@ impl Sync {
             Ok(Some(self.report(&runner.run, started, None, None).await))
         }
         .await;
-        if let Err(err) = lease::release(&store, &self.def.name, &self.worker).await {
-            tracing::warn!(sync = %self.def.name, error = %err, "giving the lease back failed; it expires by itself");
+        heartbeat.abort();
+        // A lost lease is the other worker's now; giving it back would free it under them.
+        if !hold.is_lost() {
+            if let Err(err) = lease::release(&store, &self.def.name, &self.worker).await {
+                tracing::warn!(sync = %self.def.name, error = %err, "giving the lease back failed; it expires by itself");
+            }
         }
         outcome
     }
