@@ -250,18 +250,37 @@ impl Hold {
         self.lost.load(Ordering::Relaxed)
     }
 
-    /// Whether the worker may write now: the lease is not lost, and at least a third of it is
-    /// left. Renewals come every third of the lease, so a worker whose renewals succeed always
-    /// has more; the third left is the time a write in progress may still take.
-    pub fn may_write(&self) -> bool {
-        self.may_write_at(Instant::now())
+    /// Where the hold stands now (see [`Standing`]).
+    pub fn standing(&self) -> Standing {
+        self.standing_at(Instant::now())
     }
 
-    fn may_write_at(&self, now: Instant) -> bool {
-        let elapsed = now.saturating_duration_since(self.origin) + self.lease / 3;
-        let elapsed = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
-        !self.is_lost() && elapsed <= self.until_ms.load(Ordering::Relaxed)
+    fn standing_at(&self, now: Instant) -> Standing {
+        let elapsed = now.saturating_duration_since(self.origin);
+        let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        let until = self.until_ms.load(Ordering::Relaxed);
+        if self.is_lost() || ms(elapsed) >= until {
+            Standing::Gone
+        } else if ms(elapsed + self.lease / 3) <= until {
+            Standing::Writable
+        } else {
+            Standing::Renewing
+        }
     }
+}
+
+/// Where a [`Hold`] stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    /// At least a third of the lease is left: a write may start. Renewals come every third of
+    /// the lease, so a worker whose renewals succeed always has more; the third left is the
+    /// time a write in progress may still take.
+    Writable,
+    /// Less than a third is left and no renewal has succeeded yet: no write may start until one
+    /// does.
+    Renewing,
+    /// Another worker has the lease, or it has run out: the run ends.
+    Gone,
 }
 
 #[cfg(test)]
@@ -273,25 +292,31 @@ mod hold_tests {
         let start = Instant::now();
         let lease = Duration::from_secs(3);
         let hold = Hold::taken(start, lease);
-        assert!(hold.may_write_at(start));
-        assert!(hold.may_write_at(start + Duration::from_secs(2)));
-        // Less than a third of the lease left: no new write starts.
-        assert!(!hold.may_write_at(start + Duration::from_millis(2_100)));
+        let at = |ms| hold.standing_at(start + Duration::from_millis(ms));
+        assert_eq!(at(0), Standing::Writable);
+        assert_eq!(at(2_000), Standing::Writable);
+        // Less than a third of the lease left: no new write starts until a renewal succeeds.
+        assert_eq!(at(2_100), Standing::Renewing);
+        assert_eq!(at(3_000), Standing::Gone);
         // A renewal sent at 1 s holds it until 4 s, so writing goes on until 3 s.
         hold.renewed(start + Duration::from_secs(1));
-        assert!(hold.may_write_at(start + Duration::from_millis(2_900)));
-        assert!(!hold.may_write_at(start + Duration::from_millis(3_100)));
+        assert_eq!(at(2_900), Standing::Writable);
+        assert_eq!(at(3_100), Standing::Renewing);
+        assert_eq!(at(4_000), Standing::Gone);
         // An older renewal that answers late never shortens it.
         hold.renewed(start + Duration::from_millis(500));
-        assert!(hold.may_write_at(start + Duration::from_millis(2_900)));
+        assert_eq!(at(2_900), Standing::Writable);
         hold.lose();
-        assert!(!hold.may_write_at(start));
+        assert_eq!(at(0), Standing::Gone);
         assert!(hold.is_lost());
     }
 
     #[test]
     fn an_unlimited_hold_never_runs_out() {
         let hold = Hold::unlimited();
-        assert!(hold.may_write_at(Instant::now() + Duration::from_secs(86_400 * 365)));
+        assert_eq!(
+            hold.standing_at(Instant::now() + Duration::from_secs(86_400 * 365)),
+            Standing::Writable
+        );
     }
 }

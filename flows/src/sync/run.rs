@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 
 use super::definition::DeleteMode;
 use super::endpoint::{refusal, refused_record, Destination};
-use super::lease::Hold;
+use super::lease::{Hold, Standing};
 use super::state::{Checkpoint, Counts, Entry, Run};
 use super::Sync;
 use crate::error::Error;
@@ -173,11 +173,17 @@ pub(super) struct Runner<'a> {
 }
 
 impl Runner<'_> {
-    fn check_lease(&self) -> Result<(), Error> {
-        if !self.lease.may_write() {
-            return Err(Error::LeaseLost(self.sync.def.name.clone()));
+    /// Waits until the lease may be written under: a renewal that is late (a loaded machine,
+    /// a slow store) pauses the writes rather than ending the run, and only a lease lost to
+    /// another worker, or run out altogether, ends it.
+    async fn check_lease(&self) -> Result<(), Error> {
+        loop {
+            match self.lease.standing() {
+                Standing::Writable => return Ok(()),
+                Standing::Gone => return Err(Error::LeaseLost(self.sync.def.name.clone())),
+                Standing::Renewing => tokio::time::sleep(Duration::from_millis(10)).await,
+            }
         }
-        Ok(())
     }
 
     /// Processes one page of source records (`gone`: keys whose record no longer exists, from
@@ -189,7 +195,7 @@ impl Runner<'_> {
         resume: Option<Option<Map<String, Value>>>,
         event_seq: Option<i64>,
     ) -> Result<(), Error> {
-        self.check_lease()?;
+        self.check_lease().await?;
         let sync = self.sync;
         let key_field = &sync.source.key;
         let mut keyed = Vec::with_capacity(records.len());
@@ -438,7 +444,7 @@ impl Runner<'_> {
                 for ((key, record), plan) in keyed.iter().zip(plans) {
                     // Each write checks the lease: a page may take longer than what is left
                     // of it. What was written before is kept by the page's checkpoint.
-                    self.check_lease()?;
+                    self.check_lease().await?;
                     let outcome = match plan {
                         Plan::Quarantine(problems) => {
                             self.quarantine(cp, key, record, problems);
@@ -575,7 +581,7 @@ impl Runner<'_> {
         }
         let unseen = sync.state.unseen(self.run.id).await?;
         for chunk in unseen.chunks(100) {
-            self.check_lease()?;
+            self.check_lease().await?;
             let mut cp = Checkpoint::default();
             for (key, dest) in chunk {
                 self.delete_one(key, dest.as_deref(), &mut cp).await?;
