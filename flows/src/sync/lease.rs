@@ -218,7 +218,7 @@ impl Hold {
         Self {
             origin: sent,
             lease,
-            until_ms: AtomicU64::new(u64::try_from(lease.as_millis()).unwrap_or(u64::MAX)),
+            until_ms: AtomicU64::new(millis(lease)),
             lost: AtomicBool::new(false),
         }
     }
@@ -235,8 +235,7 @@ impl Hold {
 
     /// A renewal sent at `sent` succeeded.
     pub fn renewed(&self, sent: Instant) {
-        let until = sent.saturating_duration_since(self.origin) + self.lease;
-        let until = u64::try_from(until.as_millis()).unwrap_or(u64::MAX);
+        let until = millis(sent.saturating_duration_since(self.origin) + self.lease);
         self.until_ms.fetch_max(until, Ordering::Relaxed);
     }
 
@@ -257,16 +256,20 @@ impl Hold {
 
     fn standing_at(&self, now: Instant) -> Standing {
         let elapsed = now.saturating_duration_since(self.origin);
-        let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
         let until = self.until_ms.load(Ordering::Relaxed);
-        if self.is_lost() || ms(elapsed) >= until {
+        if self.is_lost() || millis(elapsed) >= until {
             Standing::Gone
-        } else if ms(elapsed + self.lease / 3) <= until {
+        } else if millis(elapsed + self.lease / 3) <= until {
             Standing::Writable
         } else {
             Standing::Renewing
         }
     }
+}
+
+/// `d` in whole milliseconds, as a [`Hold`] counts its time.
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// Where a [`Hold`] stands.

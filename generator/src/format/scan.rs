@@ -26,12 +26,9 @@ pub(super) fn cuts(text: &str, kind: Cut) -> Vec<usize> {
                 level = level.saturating_sub(1);
                 if byte == b'}' && level == 0 && kind == Cut::Items {
                     // What follows the brace decides whether it ends an item.
-                    let continued = Significant { text, at: scan.at }.next().is_some_and(
-                        |(next, following)| {
-                            matches!(following, b';' | b',' | b'.' | b'=' | b'?' | b')' | b']')
-                                || text[next..].starts_with("else")
-                        },
-                    );
+                    let continued = Significant { text, at: scan.at }
+                        .next()
+                        .is_some_and(|(next, following)| continues(text, next, following));
                     if !continued {
                         cuts.push(at + 1);
                     }
@@ -46,6 +43,13 @@ pub(super) fn cuts(text: &str, kind: Cut) -> Vec<usize> {
         cuts.push(text.len());
     }
     cuts
+}
+
+/// Whether the significant byte `following` (at `next`) carries on the expression a closing
+/// brace ended, so that the brace ends no item (`};`, `}.map(…)`, `} else {`).
+fn continues(text: &str, next: usize, following: u8) -> bool {
+    matches!(following, b';' | b',' | b'.' | b'=' | b'?' | b')' | b']')
+        || text[next..].starts_with("else")
 }
 
 /// The bytes [`cuts`] looks at, by the kind of its cuts.
@@ -443,10 +447,9 @@ mod tests {
                 b'{' | b'[' | b'(' => level += 1,
                 b'}' | b']' | b')' => {
                     level = level.saturating_sub(1);
-                    let continued = tokens.peek().is_some_and(|&(next, following)| {
-                        matches!(following, b';' | b',' | b'.' | b'=' | b'?' | b')' | b']')
-                            || text[next..].starts_with("else")
-                    });
+                    let continued = tokens
+                        .peek()
+                        .is_some_and(|&(next, following)| continues(text, next, following));
                     if byte == b'}' && level == 0 && kind == Cut::Items && !continued {
                         cuts.push(at + 1);
                     }

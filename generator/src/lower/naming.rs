@@ -329,6 +329,13 @@ mod tests {
     }
 
     #[test]
+    fn a_run_of_capitals_before_a_digit_is_one_word() {
+        assert_eq!(ascii_case("AA0", Case::UpperCamel), "Aa0");
+        assert_eq!(ascii_case("HTTPServer", Case::UpperCamel), "HttpServer");
+        assert_eq!(ascii_case("HTTPServer", Case::Snake), "http_server");
+    }
+
+    #[test]
     fn names_already_converted_are_kept() {
         for kept in ["Pet", "PetStoreItem", "V1beta2", "A", "Abc123def"] {
             assert!(unchanged(kept, Case::UpperCamel), "{kept}");

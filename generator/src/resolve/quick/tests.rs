@@ -24,6 +24,12 @@ fn each_kind_reads_as_serde_reads_it() {
     let cases = [
         json!({"type": "string", "format": "date-time", "enum": ["a", null], "maxLength": 3}),
         json!({"type": "string", "format": "mine", "pattern": "^a$", "minLength": 1}),
+        // A keyword of another type makes `Any`, not the type its `type` names.
+        json!({"type": "string", "minimum": 1}),
+        json!({"type": "integer", "maximum": 2.5}),
+        json!({"type": "boolean", "format": "int32"}),
+        // An unknown key that is no extension (`x-` only) is ignored.
+        json!({"xa": null, "x-a": null}),
         json!({"type": "number", "minimum": 1.5, "exclusiveMaximum": true, "enum": [1, 2.5]}),
         json!({"type": "integer", "format": "int64", "multipleOf": 2, "maximum": 9}),
         json!({"type": "integer", "minimum": 1.5}),
