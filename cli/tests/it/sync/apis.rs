@@ -299,14 +299,17 @@ impl Crm {
     }
 
     /// Enters a write: counts it in flight (and the most at once) and waits the write delay.
+    /// The guard exists before the wait: when the writer hangs up, the server drops the handler
+    /// mid-wait, and the guard is what stops counting it.
     async fn enter(&self) -> Writing {
         let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        let writing = Writing(Arc::clone(&self.in_flight));
         self.max_in_flight.fetch_max(now, Ordering::SeqCst);
         let delay = *self.write_delay.lock().unwrap();
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
         }
-        Writing(Arc::clone(&self.in_flight))
+        writing
     }
 }
 
@@ -529,4 +532,34 @@ async fn crm_delete(
         }
         None => StatusCode::NOT_FOUND.into_response(),
     }
+}
+
+/// A writer killed mid-write hangs up; the server then drops the handler, and the write must
+/// stop counting as in flight, or the next writer looks like a second one at once.
+#[tokio::test]
+async fn a_write_whose_writer_hangs_up_is_no_longer_in_flight() {
+    use tokio::io::AsyncWriteExt;
+
+    let crm = Crm::default();
+    *crm.write_delay.lock().unwrap() = Duration::from_millis(300);
+    let addr = serve(crm.router()).await;
+    let body = r#"{"title":"t","externalId":"1"}"#;
+    let request = format!(
+        "POST /deals HTTP/1.1\r\nhost: {addr}\r\nauthorization: Bearer {CRM_TOKEN}\r\n\
+         content-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let started = std::time::Instant::now();
+    while crm.in_flight.load(Ordering::SeqCst) == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the write never started"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    drop(stream);
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(crm.in_flight.load(Ordering::SeqCst), 0);
 }
