@@ -209,16 +209,21 @@ impl Schemas<'_> {
                 None => json!({}),
             },
             TypeRef::Primitive(p) => json!({"type": primitive(*p)}),
-            TypeRef::List(item) => json!({"type": "array", "items": self.type_ref(item)}),
+            TypeRef::List(item) => {
+                object([("type", "array".into()), ("items", self.type_ref(item))])
+            }
             TypeRef::Map(value) => match value.as_ref() {
                 TypeRef::Json => json!({"type": "object"}),
-                other => json!({"type": "object", "additionalProperties": self.type_ref(other)}),
+                other => object([
+                    ("type", "object".into()),
+                    ("additionalProperties", self.type_ref(other)),
+                ]),
             },
             TypeRef::Option(inner) => nullable(self.type_ref(inner)),
             TypeRef::Boxed(inner) => self.type_ref(inner),
             TypeRef::Tuple { items, rest } => {
                 let prefix: Vec<Value> = items.iter().map(|item| self.type_ref(item)).collect();
-                let mut schema = json!({"type": "array", "prefixItems": prefix});
+                let mut schema = object([("type", "array".into()), ("prefixItems", prefix.into())]);
                 match rest.as_deref() {
                     None => insert(&mut schema, "items", false.into()),
                     Some(TypeRef::Json) => {}
@@ -270,7 +275,7 @@ impl Schemas<'_> {
                     })
                     .collect();
                 let keyword = if *one_of { "oneOf" } else { "anyOf" };
-                let mut schema = json!({ keyword: alternatives });
+                let mut schema = object([(keyword, alternatives.into())]);
                 if let Some(property) = discriminator {
                     insert(
                         &mut schema,
@@ -310,7 +315,10 @@ impl Schemas<'_> {
                 mapping.insert(tag.clone(), format!("#/$defs/{}", def_name(def)).into());
             }
         }
-        json!({"propertyName": property, "mapping": mapping})
+        object([
+            ("propertyName", property.into()),
+            ("mapping", Value::Object(mapping)),
+        ])
     }
 
     fn object(&mut self, fields: &[Field]) -> Value {
@@ -337,7 +345,10 @@ impl Schemas<'_> {
                 required.push(Value::from(field.wire_name.clone()));
             }
         }
-        let mut schema = json!({"type": "object", "properties": properties});
+        let mut schema = object([
+            ("type", "object".into()),
+            ("properties", Value::Object(properties)),
+        ]);
         if !required.is_empty() {
             insert(&mut schema, "required", Value::Array(required));
         }
@@ -351,12 +362,23 @@ fn def_name(def: &TypeDef) -> String {
     def.rust_name.trim_start_matches("r#").to_owned()
 }
 
+/// An object of `entries`, in their order. `json!` would copy each value through `Serialize`
+/// into a new tree (for `properties`, every field's schema again).
+fn object<const N: usize>(entries: [(&str, Value); N]) -> Value {
+    Value::Object(
+        entries
+            .into_iter()
+            .map(|(key, value)| (key.to_owned(), value))
+            .collect(),
+    )
+}
+
 /// A type with allowed values: `const` for one, `enum` for several.
 fn allowed(ty: &str, mut values: Vec<Value>) -> Value {
     if values.len() == 1 {
-        json!({"type": ty, "const": values.remove(0)})
+        object([("type", ty.into()), ("const", values.remove(0))])
     } else {
-        json!({"type": ty, "enum": values})
+        object([("type", ty.into()), ("enum", values.into())])
     }
 }
 
@@ -385,7 +407,7 @@ fn nullable(schema: Value) -> Value {
             return Value::Object(map);
         }
     }
-    json!({"anyOf": [schema, {"type": "null"}]})
+    object([("anyOf", Value::Array(vec![schema, json!({"type": "null"})]))])
 }
 
 fn insert(schema: &mut Value, key: &str, value: Value) {
