@@ -210,11 +210,11 @@ impl Schemas<'_> {
             },
             TypeRef::Primitive(p) => json!({"type": primitive(*p)}),
             TypeRef::List(item) => {
-                object([("type", "array".into()), ("items", self.type_ref(item))])
+                keyed([("type", "array".into()), ("items", self.type_ref(item))])
             }
             TypeRef::Map(value) => match value.as_ref() {
                 TypeRef::Json => json!({"type": "object"}),
-                other => object([
+                other => keyed([
                     ("type", "object".into()),
                     ("additionalProperties", self.type_ref(other)),
                 ]),
@@ -223,7 +223,7 @@ impl Schemas<'_> {
             TypeRef::Boxed(inner) => self.type_ref(inner),
             TypeRef::Tuple { items, rest } => {
                 let prefix: Vec<Value> = items.iter().map(|item| self.type_ref(item)).collect();
-                let mut schema = object([("type", "array".into()), ("prefixItems", prefix.into())]);
+                let mut schema = keyed([("type", "array".into()), ("prefixItems", prefix.into())]);
                 match rest.as_deref() {
                     None => insert(&mut schema, "items", false.into()),
                     Some(TypeRef::Json) => {}
@@ -275,7 +275,7 @@ impl Schemas<'_> {
                     })
                     .collect();
                 let keyword = if *one_of { "oneOf" } else { "anyOf" };
-                let mut schema = object([(keyword, alternatives.into())]);
+                let mut schema = keyed([(keyword, alternatives.into())]);
                 if let Some(property) = discriminator {
                     insert(
                         &mut schema,
@@ -315,7 +315,7 @@ impl Schemas<'_> {
                 mapping.insert(tag.clone(), format!("#/$defs/{}", def_name(def)).into());
             }
         }
-        object([
+        keyed([
             ("propertyName", property.into()),
             ("mapping", Value::Object(mapping)),
         ])
@@ -345,7 +345,7 @@ impl Schemas<'_> {
                 required.push(Value::from(field.wire_name.clone()));
             }
         }
-        let mut schema = object([
+        let mut schema = keyed([
             ("type", "object".into()),
             ("properties", Value::Object(properties)),
         ]);
@@ -364,7 +364,7 @@ fn def_name(def: &TypeDef) -> String {
 
 /// An object of `entries`, in their order. `json!` would copy each value through `Serialize`
 /// into a new tree (for `properties`, every field's schema again).
-fn object<const N: usize>(entries: [(&str, Value); N]) -> Value {
+fn keyed<const N: usize>(entries: [(&str, Value); N]) -> Value {
     Value::Object(
         entries
             .into_iter()
@@ -376,9 +376,9 @@ fn object<const N: usize>(entries: [(&str, Value); N]) -> Value {
 /// A type with allowed values: `const` for one, `enum` for several.
 fn allowed(ty: &str, mut values: Vec<Value>) -> Value {
     if values.len() == 1 {
-        object([("type", ty.into()), ("const", values.remove(0))])
+        keyed([("type", ty.into()), ("const", values.remove(0))])
     } else {
-        object([("type", ty.into()), ("enum", values.into())])
+        keyed([("type", ty.into()), ("enum", values.into())])
     }
 }
 
@@ -407,7 +407,7 @@ fn nullable(schema: Value) -> Value {
             return Value::Object(map);
         }
     }
-    object([("anyOf", Value::Array(vec![schema, json!({"type": "null"})]))])
+    keyed([("anyOf", Value::Array(vec![schema, json!({"type": "null"})]))])
 }
 
 fn insert(schema: &mut Value, key: &str, value: Value) {
