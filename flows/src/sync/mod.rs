@@ -87,6 +87,12 @@ pub struct Status {
     pub quarantined: Vec<Quarantined>,
 }
 
+/// A lease held for one run: the hold its writes check, and the heartbeat renewing it.
+struct Holding {
+    hold: Arc<lease::Hold>,
+    heartbeat: tokio::task::JoinHandle<()>,
+}
+
 impl Sync {
     /// Reads the sync file at `path`, lowers the specs or manifests it names, reads their
     /// connection files and checks everything against the catalogues; every problem is
@@ -283,19 +289,33 @@ impl Sync {
                 })
             }
         }
+        let holding = self.hold(asked);
+        let outcome = self
+            .run_leased(options, observer, &holding.hold, started, quarantined)
+            .await;
+        self.give_back(holding).await;
+        outcome
+    }
+
+    /// Holds the lease taken by a request sent at `asked`, renewing it until
+    /// [`Sync::give_back`].
+    fn hold(&self, asked: Instant) -> Holding {
         let hold = Arc::new(lease::Hold::taken(asked, self.def.state.lease));
         let heartbeat = self.heartbeat(Arc::clone(&hold));
-        let outcome = self
-            .run_leased(options, observer, &hold, started, quarantined)
-            .await;
-        heartbeat.abort();
-        // A lost lease is the other worker's now; giving it back would free it under them.
-        if !hold.is_lost() {
-            if let Err(err) = lease::release(&store, &self.def.name, &self.worker).await {
-                tracing::warn!(sync = %self.def.name, error = %err, "giving the lease back failed; it expires by itself");
-            }
+        Holding { hold, heartbeat }
+    }
+
+    /// Stops renewing the lease and gives it back, unless another worker has it now: giving
+    /// it back would free it under them.
+    async fn give_back(&self, holding: Holding) {
+        holding.heartbeat.abort();
+        if holding.hold.is_lost() {
+            return;
         }
-        outcome
+        let store = self.state.store();
+        if let Err(err) = lease::release(store, &self.def.name, &self.worker).await {
+            tracing::warn!(sync = %self.def.name, error = %err, "giving the lease back failed; it expires by itself");
+        }
     }
 
     /// Renews the lease every third of its time while a run goes on, extending `hold`; loses

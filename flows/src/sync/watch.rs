@@ -126,8 +126,7 @@ impl Sync {
             lease::Acquired::Taken => {}
             lease::Acquired::Held { .. } => return Ok(None),
         }
-        let hold = std::sync::Arc::new(lease::Hold::taken(asked, self.def.state.lease));
-        let heartbeat = self.heartbeat(std::sync::Arc::clone(&hold));
+        let holding = self.hold(asked);
         let outcome = async {
             // Read again under the lease: another worker may have handled them meanwhile.
             let after = self.state.event_seq().await?;
@@ -176,7 +175,7 @@ impl Sync {
                 worker: self.worker.clone(),
                 options: RunOptions::default(),
                 observer,
-                lease: std::sync::Arc::clone(&hold),
+                lease: std::sync::Arc::clone(&holding.hold),
                 started,
                 quarantined,
             };
@@ -184,13 +183,7 @@ impl Sync {
             Ok(Some(self.report(&runner.run, started, None, None).await))
         }
         .await;
-        heartbeat.abort();
-        // A lost lease is the other worker's now; giving it back would free it under them.
-        if !hold.is_lost() {
-            if let Err(err) = lease::release(&store, &self.def.name, &self.worker).await {
-                tracing::warn!(sync = %self.def.name, error = %err, "giving the lease back failed; it expires by itself");
-            }
-        }
+        self.give_back(holding).await;
         outcome
     }
 }
